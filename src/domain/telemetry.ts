@@ -1,0 +1,77 @@
+/** A metric's value as devices send it: JSON numbers, booleans and short strings. */
+export type MetricValue = number | boolean | string;
+
+/**
+ * One telemetry point. A point is identified by (deviceId, ts): writing the same identity twice
+ * keeps one point whose metrics hold their last written values (InfluxDB's rule for a series).
+ */
+export interface TelemetryPoint {
+  orgId: string;
+  deviceId: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  metrics: Record<string, MetricValue>;
+}
+
+/** The last value of one metric of one device. */
+export interface LatestValue {
+  metric: string;
+  value: MetricValue;
+  ts: number;
+}
+
+export const AGGREGATES = [
+  'mean',
+  'min',
+  'max',
+  'sum',
+  'count',
+  'first',
+  'last',
+  'p50',
+  'p90',
+  'p95',
+  'p99',
+] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+/**
+ * Aggregates are computed over a metric's numeric values (strings and booleans are skipped, as
+ * InfluxDB cannot aggregate them either). `first`/`last` are by time; percentiles use the
+ * nearest-rank definition InfluxQL's PERCENTILE() uses, so every store gives the same answer.
+ */
+export interface AggregateQuery {
+  orgId: string;
+  deviceId: string;
+  metrics: string[];
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** Bucket width in ms; buckets start at multiples of it since the epoch. */
+  every: number;
+  aggregates: Aggregate[];
+}
+
+/** One metric's aggregates in one bucket; only the requested aggregates are set. */
+export type AggregateValues = Partial<Record<Aggregate, number | null>>;
+
+/** A time bucket that holds at least one point. Stores never return empty buckets. */
+export interface Bucket {
+  /** Bucket start, epoch ms. */
+  start: number;
+  /** Keyed by metric name; a metric with no numeric value in the bucket is absent. */
+  values: Record<string, AggregateValues>;
+}
+
+export interface RawQuery {
+  orgId: string;
+  deviceId: string;
+  /** Metrics to return; empty means all. */
+  metrics: string[];
+  from: number;
+  to: number;
+  /** Return points with ts strictly after this (epoch ms), for paging. */
+  after?: number;
+  limit: number;
+}

@@ -1,0 +1,103 @@
+export type DeviceStatus = 'ACTIVE' | 'DISABLED';
+
+export interface GeoLocation {
+  latitude: number;
+  longitude: number;
+  altitude?: number | null;
+}
+
+export interface Device {
+  id: string;
+  organizationId: string;
+  externalId: string;
+  name: string;
+  type: string;
+  labels: Record<string, string>;
+  location: GeoLocation | null;
+  status: DeviceStatus;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface NewDevice {
+  organizationId: string;
+  externalId: string;
+  name: string;
+  type: string;
+  labels?: Record<string, string>;
+  location?: GeoLocation | null;
+}
+
+export interface DevicePatch {
+  name?: string;
+  type?: string;
+  labels?: Record<string, string>;
+  location?: GeoLocation | null;
+  status?: DeviceStatus;
+}
+
+export interface DeviceFilter {
+  type?: string;
+  status?: DeviceStatus;
+  /** Every pair must match. */
+  labels?: Record<string, string>;
+  /** Case-insensitive substring of name or externalId. */
+  search?: string;
+}
+
+export interface DevicePageRequest {
+  organizationId: string;
+  filter?: DeviceFilter;
+  first: number;
+  /** Opaque cursor: the id of the last device of the previous page. Order is by id. */
+  after?: string;
+}
+
+export interface DevicePage {
+  devices: Device[];
+  hasNextPage: boolean;
+}
+
+/** The device a valid device token writes for, as ingest needs it. */
+export interface DeviceIdentity {
+  deviceId: string;
+  organizationId: string;
+  status: DeviceStatus;
+}
+
+export class DuplicateExternalIdError extends Error {
+  constructor(externalId: string) {
+    super(`a device with externalId "${externalId}" already exists in this organization`);
+    this.name = 'DuplicateExternalIdError';
+  }
+}
+
+/**
+ * Device metadata: Prisma over PGlite embedded, over PostgreSQL in production.
+ * Every read and write takes the organization id; a device of another organization is
+ * indistinguishable from one that does not exist.
+ */
+export interface DeviceRepository {
+  ensureOrganization(id: string, name: string): Promise<Organization>;
+  /** Throws DuplicateExternalIdError when externalId is taken in the organization. */
+  createDevice(device: NewDevice, tokenHash: string): Promise<Device>;
+  findDevices(organizationId: string, ids: readonly string[]): Promise<(Device | null)[]>;
+  listDevices(request: DevicePageRequest): Promise<DevicePage>;
+  /** Null when the device does not exist in the organization. */
+  updateDevice(organizationId: string, id: string, patch: DevicePatch): Promise<Device | null>;
+  /** Revokes every live credential of the device and stores the new one; null if not found. */
+  rotateCredential(organizationId: string, id: string, tokenHash: string): Promise<Device | null>;
+  /** The device behind a live (unrevoked) credential. */
+  findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null>;
+  /** Write-behind of last-seen times: each device's lastSeenAt only ever moves forward. */
+  recordLastSeen(lastSeen: ReadonlyMap<string, number>): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Test files share real services; each file isolates itself (own database, topic, prefix).
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
