@@ -1,0 +1,35 @@
+import DataLoader from 'dataloader';
+import type { Viewer } from '../auth/jwt.js';
+import type { LatestValue } from '../domain/telemetry.js';
+import type { Device, DeviceRepository } from '../ports/device-repository.js';
+import type { LiveHub } from '../ports/live-hub.js';
+import type { TelemetryStore } from '../ports/telemetry-store.js';
+
+/** The ports GraphQL resolvers reach; which adapters sit behind them is not their concern. */
+export interface ApiServices {
+  devices: DeviceRepository;
+  telemetry: TelemetryStore;
+  live: LiveHub;
+}
+
+export interface Loaders {
+  device: DataLoader<string, Device | null>;
+  latest: DataLoader<string, LatestValue[]>;
+}
+
+/** Built fresh for every request (and every WebSocket operation): loaders never leak across. */
+export interface GraphQLContext {
+  viewer: Viewer;
+  services: ApiServices;
+  loaders: Loaders;
+}
+
+export function createLoaders(services: ApiServices, organizationId: string): Loaders {
+  return {
+    device: new DataLoader((ids) => services.devices.findDevices(organizationId, ids)),
+    latest: new DataLoader(async (deviceIds) => {
+      const byDevice = await services.telemetry.latest(organizationId, deviceIds);
+      return deviceIds.map((id) => byDevice.get(id) ?? []);
+    }),
+  };
+}

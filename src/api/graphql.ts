@@ -1,0 +1,58 @@
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { InvalidTokenError, type JwtVerifier } from '../auth/jwt.js';
+import type { Logger } from '../logger.js';
+import { unauthenticated } from '../resolvers/errors.js';
+import { schema } from '../schema/index.js';
+import { createLoaders, type ApiServices, type GraphQLContext } from './context.js';
+
+/** What yoga hands the context factory: an HTTP request, or a WebSocket's connection params. */
+export interface ServerContext {
+  connectionParams?: Readonly<Record<string, unknown>>;
+}
+
+function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match?.[1];
+}
+
+/** GraphiQL and graphql-ws clients send the token as `Authorization` in connection params. */
+function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): string | undefined {
+  const headers = (params.headers ?? {}) as Record<string, unknown>;
+  return bearerToken(
+    params.Authorization ?? params.authorization ?? headers.Authorization ?? headers.authorization,
+  );
+}
+
+export function createGraphQLHandler(options: {
+  services: ApiServices;
+  verifyToken: JwtVerifier;
+  logger: Logger;
+}): YogaServerInstance<ServerContext, GraphQLContext> {
+  const { services, verifyToken, logger } = options;
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'IoT Analytics API', subscriptionsProtocol: 'WS' },
+    logging: {
+      debug: (...args) => logger.debug(args),
+      info: (...args) => logger.info(args),
+      warn: (...args) => logger.warn(args),
+      error: (...args) => logger.error(args),
+    },
+    context: async (initial) => {
+      const token = initial.connectionParams
+        ? tokenFromConnectionParams(initial.connectionParams)
+        : bearerToken(initial.request.headers.get('authorization'));
+      if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
+      try {
+        const viewer = await verifyToken(token);
+        return { viewer, services, loaders: createLoaders(services, viewer.organizationId) };
+      } catch (error) {
+        if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
+        throw error;
+      }
+    },
+  });
+}

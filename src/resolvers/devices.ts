@@ -1,0 +1,138 @@
+import { generateDeviceToken, hashDeviceToken } from '../ingest/device-auth.js';
+import type { GraphQLContext } from '../api/context.js';
+import {
+  DuplicateExternalIdError,
+  type Device,
+  type DeviceFilter,
+  type DevicePatch,
+  type DeviceStatus,
+  type GeoLocation,
+} from '../ports/device-repository.js';
+import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
+import { badUserInput, conflict, notFound } from './errors.js';
+
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+export interface DeviceFilterInput {
+  type?: string | null;
+  status?: DeviceStatus | null;
+  labels?: LabelInput[] | null;
+  search?: string | null;
+}
+
+export interface RegisterDeviceInput {
+  externalId: string;
+  name: string;
+  type: string;
+  labels?: LabelInput[] | null;
+  location?: GeoLocation | null;
+}
+
+export interface UpdateDeviceInput {
+  name?: string | null;
+  type?: string | null;
+  labels?: LabelInput[] | null;
+  location?: GeoLocation | null;
+}
+
+const encodeCursor = (id: string) => Buffer.from(`device:${id}`).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString();
+  if (!decoded.startsWith('device:')) throw badUserInput('after is not a valid cursor', 'after');
+  return decoded.slice('device:'.length);
+}
+
+export async function listDevices(
+  context: GraphQLContext,
+  args: { first?: number | null; after?: string | null; filter?: DeviceFilterInput | null },
+) {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (first < 1 || first > MAX_PAGE_SIZE) {
+    throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  const filter: DeviceFilter = {};
+  if (args.filter?.type) filter.type = args.filter.type;
+  if (args.filter?.status) filter.status = args.filter.status;
+  if (args.filter?.labels?.length) filter.labels = labelsToMap(args.filter.labels, 'filter.labels');
+  if (args.filter?.search) filter.search = args.filter.search;
+  const page = await context.services.devices.listDevices({
+    organizationId: context.viewer.organizationId,
+    filter,
+    first,
+    after: args.after ? decodeCursor(args.after) : undefined,
+  });
+  for (const device of page.devices) context.loaders.device.prime(device.id, device);
+  const edges = page.devices.map((device) => ({ cursor: encodeCursor(device.id), node: device }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: Boolean(args.after),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+export async function getDevice(context: GraphQLContext, id: string): Promise<Device> {
+  const device = await context.loaders.device.load(id);
+  if (!device) throw notFound(`device ${id}`);
+  return device;
+}
+
+export async function registerDevice(context: GraphQLContext, input: RegisterDeviceInput) {
+  const token = generateDeviceToken();
+  try {
+    const device = await context.services.devices.createDevice(
+      {
+        organizationId: context.viewer.organizationId,
+        externalId: requireText(input.externalId, 'externalId', 128),
+        name: requireText(input.name, 'name', 200),
+        type: requireText(input.type, 'type', 64),
+        labels: labelsToMap(input.labels ?? []),
+        location: checkLocation(input.location),
+      },
+      hashDeviceToken(token),
+    );
+    return { device, token };
+  } catch (error) {
+    if (error instanceof DuplicateExternalIdError) throw conflict(error.message);
+    throw error;
+  }
+}
+
+async function patchDevice(context: GraphQLContext, id: string, patch: DevicePatch) {
+  const device = await context.services.devices.updateDevice(
+    context.viewer.organizationId,
+    id,
+    patch,
+  );
+  if (!device) throw notFound(`device ${id}`);
+  return device;
+}
+
+export function updateDevice(context: GraphQLContext, id: string, input: UpdateDeviceInput) {
+  const patch: DevicePatch = {};
+  if (input.name != null) patch.name = requireText(input.name, 'name', 200);
+  if (input.type != null) patch.type = requireText(input.type, 'type', 64);
+  if (input.labels != null) patch.labels = labelsToMap(input.labels);
+  if (input.location !== undefined) patch.location = checkLocation(input.location);
+  return patchDevice(context, id, patch);
+}
+
+export function setDeviceStatus(context: GraphQLContext, id: string, status: DeviceStatus) {
+  return patchDevice(context, id, { status });
+}
+
+export async function rotateDeviceToken(context: GraphQLContext, id: string) {
+  const token = generateDeviceToken();
+  const device = await context.services.devices.rotateCredential(
+    context.viewer.organizationId,
+    id,
+    hashDeviceToken(token),
+  );
+  if (!device) throw notFound(`device ${id}`);
+  return { device, token };
+}

@@ -1,0 +1,25 @@
+import { createGraphQLError } from 'graphql-yoga';
+
+/**
+ * Errors meant for clients carry `extensions.code`; anything else thrown by a resolver is masked
+ * by yoga as "Unexpected error." (and logged), so internals never reach a client.
+ */
+export function notFound(what: string) {
+  return createGraphQLError(`${what} not found`, { extensions: { code: 'NOT_FOUND' } });
+}
+
+export function badUserInput(message: string, field?: string) {
+  return createGraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
+  });
+}
+
+export function unauthenticated(message: string) {
+  return createGraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+export function conflict(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'CONFLICT' } });
+}

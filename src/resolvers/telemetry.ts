@@ -1,0 +1,118 @@
+import type { GraphQLContext } from '../api/context.js';
+import type { Aggregate, MetricValue } from '../domain/telemetry.js';
+import type { Device } from '../ports/device-repository.js';
+import { badUserInput } from './errors.js';
+import { fillBuckets, type FillMode } from './fill.js';
+
+const MAX_BUCKETS = 10_000;
+const MAX_METRICS = 50;
+const DEFAULT_RAW_PAGE = 100;
+const MAX_RAW_PAGE = 1_000;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "30s", "5m", "1h", "1d": InfluxQL's duration literals, the ones dashboards already use. */
+export function parseEvery(every: string): number {
+  const match = /^(\d{1,9})(ms|s|m|h|d|w)$/.exec(every);
+  if (!match || Number(match[1]) === 0) {
+    throw badUserInput('every must be a duration like 500ms, 30s, 5m, 1h, 1d or 1w', 'every');
+  }
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+function checkRange(from: Date, to: Date): { from: number; to: number } {
+  if (!(from.getTime() < to.getTime())) throw badUserInput('from must be before to', 'from');
+  return { from: from.getTime(), to: to.getTime() };
+}
+
+function checkMetrics(metrics: readonly string[]): string[] {
+  if (metrics.length > MAX_METRICS) throw badUserInput(`at most ${MAX_METRICS} metrics`, 'metrics');
+  return [...new Set(metrics)];
+}
+
+export interface TelemetryArgs {
+  metrics: string[];
+  from: Date;
+  to: Date;
+  every: string;
+  aggregates?: Aggregate[] | null;
+  fill?: FillMode | null;
+}
+
+export async function aggregateTelemetry(context: GraphQLContext, device: Device, args: TelemetryArgs) {
+  const { from, to } = checkRange(args.from, args.to);
+  const every = parseEvery(args.every);
+  if ((to - from) / every > MAX_BUCKETS) {
+    throw badUserInput(`the range holds more than ${MAX_BUCKETS} buckets; widen every`, 'every');
+  }
+  const metrics = checkMetrics(args.metrics);
+  if (metrics.length === 0) throw badUserInput('name at least one metric', 'metrics');
+  const aggregates: Aggregate[] = args.aggregates?.length ? [...new Set(args.aggregates)] : ['mean'];
+  const buckets = await context.services.telemetry.aggregate({
+    orgId: context.viewer.organizationId,
+    deviceId: device.id,
+    metrics,
+    from,
+    to,
+    every,
+    aggregates,
+  });
+  const filled = fillBuckets(buckets, { from, to, every, metrics, aggregates, mode: args.fill ?? 'NONE' });
+  return filled.map((bucket) => ({
+    start: new Date(bucket.start),
+    metrics: metrics
+      .filter((metric) => bucket.values[metric])
+      .map((metric) => ({ metric, ...bucket.values[metric] })),
+  }));
+}
+
+export interface RawTelemetryArgs {
+  metrics?: string[] | null;
+  from: Date;
+  to: Date;
+  first?: number | null;
+  after?: string | null;
+}
+
+const encodeCursor = (ts: number) => Buffer.from(`ts:${ts}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const match = /^ts:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badUserInput('after is not a valid cursor', 'after');
+  return Number(match[1]);
+}
+
+export async function rawTelemetry(context: GraphQLContext, device: Device, args: RawTelemetryArgs) {
+  const { from, to } = checkRange(args.from, args.to);
+  const first = args.first ?? DEFAULT_RAW_PAGE;
+  if (first < 1 || first > MAX_RAW_PAGE) {
+    throw badUserInput(`first must be between 1 and ${MAX_RAW_PAGE}`, 'first');
+  }
+  const points = await context.services.telemetry.raw({
+    orgId: context.viewer.organizationId,
+    deviceId: device.id,
+    metrics: checkMetrics(args.metrics ?? []),
+    from,
+    to,
+    after: args.after ? decodeCursor(args.after) : undefined,
+    limit: first + 1,
+  });
+  const page = points.slice(0, first);
+  const edges = page.map((point) => ({
+    cursor: encodeCursor(point.ts),
+    node: { deviceId: point.deviceId, ts: point.ts, metrics: point.metrics },
+  }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: points.length > first,
+      hasPreviousPage: Boolean(args.after),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** A point as GraphQL shows it: metrics as a list of typed entries rather than a map. */
+export function metricEntries(metrics: Record<string, MetricValue>, ts: number) {
+  return Object.entries(metrics).map(([metric, value]) => ({ metric, value, ts }));
+}

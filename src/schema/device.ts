@@ -1,0 +1,143 @@
+import type { Device } from '../ports/device-repository.js';
+import {
+  getDevice,
+  listDevices,
+  registerDevice,
+  rotateDeviceToken,
+  setDeviceStatus,
+  updateDevice,
+} from '../resolvers/devices.js';
+import { builder } from './builder.js';
+
+export const DeviceStatusEnum = builder.enumType('DeviceStatus', {
+  values: {
+    ACTIVE: { description: 'Accepts telemetry.' },
+    DISABLED: { description: 'Telemetry is refused with 403 until the device is enabled.' },
+  },
+});
+
+const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
+export const LabelInput = builder.inputType('LabelInput', {
+  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+});
+
+const Location = builder
+  .objectRef<{ latitude: number; longitude: number; altitude?: number | null }>('Location')
+  .implement({
+    fields: (t) => ({
+      latitude: t.exposeFloat('latitude'),
+      longitude: t.exposeFloat('longitude'),
+      altitude: t.exposeFloat('altitude', { nullable: true }),
+    }),
+  });
+
+const LocationInput = builder.inputType('LocationInput', {
+  fields: (t) => ({
+    latitude: t.float({ required: true }),
+    longitude: t.float({ required: true }),
+    altitude: t.float(),
+  }),
+});
+
+export const DeviceRef = builder.objectRef<Device>('Device').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    externalId: t.exposeString('externalId', { description: "The device's own id, unique per organization." }),
+    name: t.exposeString('name'),
+    type: t.exposeString('type'),
+    labels: t.field({
+      type: [Label],
+      resolve: (device) => Object.entries(device.labels).map(([key, value]) => ({ key, value })),
+    }),
+    location: t.field({ type: Location, nullable: true, resolve: (device) => device.location }),
+    status: t.field({ type: DeviceStatusEnum, resolve: (device) => device.status }),
+    lastSeenAt: t.field({ type: 'DateTime', nullable: true, resolve: (device) => device.lastSeenAt }),
+    createdAt: t.field({ type: 'DateTime', resolve: (device) => device.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (device) => device.updatedAt }),
+  }),
+});
+
+const DeviceFilter = builder.inputType('DeviceFilter', {
+  fields: (t) => ({
+    type: t.string(),
+    status: t.field({ type: DeviceStatusEnum }),
+    labels: t.field({ type: [LabelInput], description: 'Every pair must match.' }),
+    search: t.string({ description: 'Case-insensitive part of the name or externalId.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  devices: t.connection({
+    type: DeviceRef,
+    description: "The caller's devices, ordered by id.",
+    args: { filter: t.arg({ type: DeviceFilter }) },
+    resolve: (_root, args, context) => listDevices(context, args),
+  }),
+  device: t.field({
+    type: DeviceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => getDevice(context, String(args.id)),
+  }),
+}));
+
+const DeviceWithToken = builder
+  .objectRef<{ device: Device; token: string }>('DeviceWithToken')
+  .implement({
+    fields: (t) => ({
+      device: t.field({ type: DeviceRef, resolve: (payload) => payload.device }),
+      token: t.exposeString('token', {
+        description: 'The device token, shown only this once; the server keeps only its hash.',
+      }),
+    }),
+  });
+
+const RegisterDeviceInput = builder.inputType('RegisterDeviceInput', {
+  fields: (t) => ({
+    externalId: t.string({ required: true }),
+    name: t.string({ required: true }),
+    type: t.string({ required: true }),
+    labels: t.field({ type: [LabelInput] }),
+    location: t.field({ type: LocationInput }),
+  }),
+});
+
+const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
+  fields: (t) => ({
+    name: t.string(),
+    type: t.string(),
+    labels: t.field({ type: [LabelInput], description: 'Replaces all labels.' }),
+    location: t.field({ type: LocationInput }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  registerDevice: t.field({
+    type: DeviceWithToken,
+    args: { input: t.arg({ type: RegisterDeviceInput, required: true }) },
+    resolve: (_root, args, context) => registerDevice(context, args.input),
+  }),
+  updateDevice: t.field({
+    type: DeviceRef,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDeviceInput, required: true }) },
+    resolve: (_root, args, context) => updateDevice(context, String(args.id), args.input),
+  }),
+  disableDevice: t.field({
+    type: DeviceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => setDeviceStatus(context, String(args.id), 'DISABLED'),
+  }),
+  enableDevice: t.field({
+    type: DeviceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => setDeviceStatus(context, String(args.id), 'ACTIVE'),
+  }),
+  rotateDeviceToken: t.field({
+    type: DeviceWithToken,
+    description: 'Issues a new token and revokes the old ones.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => rotateDeviceToken(context, String(args.id)),
+  }),
+}));

@@ -1,0 +1,6 @@
+import { builder } from './builder.js';
+import './scalars.js';
+import './device.js';
+import './telemetry.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

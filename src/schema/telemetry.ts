@@ -1,0 +1,110 @@
+import { AGGREGATES, type AggregateValues, type MetricValue } from '../domain/telemetry.js';
+import { subscribeTelemetry } from '../resolvers/live.js';
+import { aggregateTelemetry, metricEntries, rawTelemetry } from '../resolvers/telemetry.js';
+import { builder } from './builder.js';
+import { DeviceRef } from './device.js';
+
+const MetricReading = builder
+  .objectRef<{ metric: string; value: MetricValue; ts: number }>('MetricReading')
+  .implement({
+    description: "One metric's value at a time.",
+    fields: (t) => ({
+      metric: t.exposeString('metric'),
+      value: t.field({ type: 'MetricValue', resolve: (reading) => reading.value }),
+      ts: t.field({ type: 'DateTime', resolve: (reading) => new Date(reading.ts) }),
+    }),
+  });
+
+const AggregateEnum = builder.enumType('Aggregate', {
+  values: Object.fromEntries(AGGREGATES.map((name) => [name.toUpperCase(), { value: name }])),
+});
+
+const FillEnum = builder.enumType('Fill', {
+  description: 'What empty buckets hold (InfluxQL fill()).',
+  values: {
+    NONE: { description: 'Empty buckets are left out.' },
+    NULL: { description: 'Empty buckets are returned with null aggregates.' },
+    ZERO: { description: 'Empty buckets hold 0.' },
+    PREVIOUS: { description: "Empty buckets repeat the previous bucket's aggregates." },
+    LINEAR: { description: 'Empty buckets are interpolated between their neighbours.' },
+  },
+});
+
+const MetricAggregates = builder
+  .objectRef<AggregateValues & { metric: string }>('MetricAggregates')
+  .implement({
+    description:
+      "Aggregates of one metric's numeric values in one bucket; the ones not requested are null. Percentiles are nearest-rank.",
+    fields: (t) => ({
+      metric: t.exposeString('metric'),
+      ...Object.fromEntries(
+        AGGREGATES.map((name) => [
+          name,
+          t.float({ nullable: true, resolve: (values) => values[name] ?? null }),
+        ]),
+      ),
+    }),
+  });
+
+const TelemetryBucket = builder
+  .objectRef<{ start: Date; metrics: (AggregateValues & { metric: string })[] }>('TelemetryBucket')
+  .implement({
+    fields: (t) => ({
+      start: t.field({ type: 'DateTime', resolve: (bucket) => bucket.start }),
+      metrics: t.field({ type: [MetricAggregates], resolve: (bucket) => bucket.metrics }),
+    }),
+  });
+
+const TelemetryPointRef = builder
+  .objectRef<{ deviceId: string; ts: number; metrics: Record<string, MetricValue> }>('TelemetryPoint')
+  .implement({
+    fields: (t) => ({
+      deviceId: t.exposeID('deviceId'),
+      ts: t.field({ type: 'DateTime', resolve: (point) => new Date(point.ts) }),
+      metrics: t.field({
+        type: [MetricReading],
+        resolve: (point) => metricEntries(point.metrics, point.ts),
+      }),
+    }),
+  });
+
+builder.objectFields(DeviceRef, (t) => ({
+  latest: t.field({
+    type: [MetricReading],
+    description: 'The last value of each metric, with its time.',
+    resolve: (device, _args, context) => context.loaders.latest.load(device.id),
+  }),
+  telemetry: t.field({
+    type: [TelemetryBucket],
+    description: 'Time buckets (aligned to multiples of `every` since the epoch) over [from, to).',
+    args: {
+      metrics: t.arg.stringList({ required: true }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      every: t.arg.string({ required: true, description: 'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w.' }),
+      aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
+      fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
+    },
+    resolve: (device, args, context) => aggregateTelemetry(context, device, args),
+  }),
+  rawTelemetry: t.connection({
+    type: TelemetryPointRef,
+    description: 'The points themselves over [from, to), oldest first.',
+    args: {
+      metrics: t.arg.stringList({ description: 'Only these metrics; all when omitted.' }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+    },
+    resolve: (device, args, context) => rawTelemetry(context, device, args),
+  }),
+}));
+
+builder.subscriptionField('telemetry', (t) =>
+  t.field({
+    type: TelemetryPointRef,
+    description: 'Each new point of these devices, as soon as it is stored.',
+    args: { deviceIds: t.arg.idList({ required: true }) },
+    subscribe: (_root, args, context) => subscribeTelemetry(context, args.deviceIds.map(String)),
+    resolve: (point) => point,
+  }),
+);
