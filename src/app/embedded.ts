@@ -1,0 +1,95 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
+import { createPgliteDeviceRepository } from '../adapters/device-repository/pglite.js';
+import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
+import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
+import { createGraphQLHandler } from '../api/graphql.js';
+import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
+import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import { createServiceServer } from '../http/service-server.js';
+import { createIngestHandler } from '../ingest/handler.js';
+import type { Logger } from '../logger.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+
+/** The organization embedded mode starts with, so a newcomer has a tenant to work in. */
+export const DEFAULT_ORGANIZATION = {
+  id: '00000000-0000-4000-8000-000000000001',
+  name: 'Default organization',
+};
+
+/**
+ * The whole product in one process (DESIGN.md, embedded default): API, ingest and pipeline on
+ * PGlite, DuckDB and in-process bus and pub/sub, with everything kept under DATA_DIR.
+ */
+export async function createEmbeddedApp(config: Config, logger: Logger) {
+  await mkdir(config.dataDir, { recursive: true });
+  const jwt: JwtSettings = {
+    secret: config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.dataDir)),
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  };
+  const devices = await createPgliteDeviceRepository({ dataDir: config.dataDir });
+  await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
+  const telemetry = await createDuckDbTelemetryStore({
+    path: path.join(config.dataDir, 'telemetry.duckdb'),
+  });
+  const bus = createInProcessEventBus({ logger });
+  const live = createInProcessLiveHub();
+  const pipeline = createPipeline({
+    bus,
+    store: telemetry,
+    live,
+    devices,
+    lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    logger: logger.child({ component: 'pipeline' }),
+  });
+
+  const yoga = createGraphQLHandler({
+    services: { devices, telemetry, live },
+    verifyToken: createJwtVerifier(jwt),
+    logger: logger.child({ component: 'graphql' }),
+  });
+  const ingest = createIngestHandler({
+    devices,
+    bus,
+    limits: config.ingest,
+    logger: logger.child({ component: 'ingest' }),
+  });
+  const http = createServiceServer({
+    routes: { '/v1/telemetry': ingest },
+    fallback: yoga,
+    readiness: [
+      { name: 'devices', check: () => devices.ping() },
+      { name: 'telemetry', check: () => telemetry.ping() },
+    ],
+    logger,
+  });
+  const websocket = attachGraphQLWebSocket(http.server, yoga);
+
+  return {
+    async start() {
+      await pipeline.start();
+      const address = await http.listen(config.ports.api, config.host);
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+      const adminToken = await signUserToken(
+        jwt,
+        { subject: 'embedded-admin', organizationId: DEFAULT_ORGANIZATION.id, role: 'admin' },
+        '7d',
+      );
+      return { baseUrl, port: address.port, adminToken, jwt };
+    },
+    async stop() {
+      await websocket.close();
+      await http.close(config.shutdownTimeoutMs);
+      await pipeline.stop();
+      await bus.close();
+      await live.close();
+      await telemetry.close();
+      await devices.close();
+    },
+  };
+}

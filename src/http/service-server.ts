@@ -1,0 +1,74 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger.js';
+import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ServiceServerOptions {
+  /** Exact paths routed to a handler; anything else goes to `fallback` or gets a JSON 404. */
+  routes: Record<string, RequestHandler>;
+  fallback?: RequestHandler;
+  readiness: readonly ReadinessCheck[];
+  logger: Logger;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+/**
+ * The HTTP server every process runs: its own routes plus `/health` (liveness: the process
+ * answers) and `/ready` (readiness: every dependency answers). `close()` stops accepting, lets
+ * in-flight requests finish within the deadline, then drops what is left.
+ */
+export function createServiceServer(options: ServiceServerOptions) {
+  const { routes, fallback, readiness, logger } = options;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const route = routes[path];
+    if (route) return route(req, res);
+    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/ready') {
+      runReadinessChecks(readiness).then(
+        (result) => sendJson(res, result.ready ? 200 : 503, result),
+        (error: unknown) => {
+          logger.error({ err: error }, 'readiness check crashed');
+          sendJson(res, 500, { ready: false });
+        },
+      );
+      return;
+    }
+    if (fallback) return fallback(req, res);
+    sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${path}` });
+  });
+  // Slowloris guard: a client must send its headers and body within these limits.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 60_000;
+
+  return {
+    server,
+    listen(port: number, host: string): Promise<AddressInfo> {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close(deadlineMs: number): Promise<void> {
+      return new Promise((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
