@@ -28,7 +28,9 @@ const environmentSchema = z
     INGEST_PORT: port(4001),
     PIPELINE_PORT: port(4002),
     DATA_DIR: z.string().default('./data'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 
     JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),

@@ -11,13 +11,20 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[]) {
     checks.map(async ({ name, check }) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       });
       try {
         await Promise.race([check(), timeout]);
         return { name, ok: true as const };
       } catch (error) {
-        return { name, ok: false as const, error: error instanceof Error ? error.message : String(error) };
+        return {
+          name,
+          ok: false as const,
+          error: error instanceof Error ? error.message : String(error),
+        };
       } finally {
         clearTimeout(timer);
       }

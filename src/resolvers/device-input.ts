@@ -19,7 +19,10 @@ export function requireText(value: string, field: string, maxLength: number): st
 }
 
 /** Labels are key/value pairs in GraphQL (typed, orderable) and a map in the ports. */
-export function labelsToMap(labels: readonly LabelInput[], field = 'labels'): Record<string, string> {
+export function labelsToMap(
+  labels: readonly LabelInput[],
+  field = 'labels',
+): Record<string, string> {
   if (labels.length > MAX_LABELS) throw badUserInput(`at most ${MAX_LABELS} labels`, field);
   const map: Record<string, string> = {};
   for (const { key, value } of labels) {
@@ -39,7 +42,8 @@ export function labelsToMap(labels: readonly LabelInput[], field = 'labels'): Re
 export function checkLocation(location: GeoLocation | null | undefined): GeoLocation | null {
   if (!location) return null;
   const { latitude, longitude } = location;
-  if (latitude < -90 || latitude > 90) throw badUserInput('latitude must be within ±90', 'location');
+  if (latitude < -90 || latitude > 90)
+    throw badUserInput('latitude must be within ±90', 'location');
   if (longitude < -180 || longitude > 180) {
     throw badUserInput('longitude must be within ±180', 'location');
   }

@@ -25,7 +25,8 @@ export function fillBuckets(buckets: readonly Bucket[], request: FillRequest): B
     const values: Record<string, AggregateValues> = {};
     for (const metric of request.metrics) {
       const present = found?.values[metric];
-      values[metric] = present ?? emptyValues(request.aggregates, request.mode === 'ZERO' ? 0 : null);
+      values[metric] =
+        present ?? emptyValues(request.aggregates, request.mode === 'ZERO' ? 0 : null);
     }
     filled.push({ start, values });
   }

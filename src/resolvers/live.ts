@@ -17,7 +17,10 @@ export async function subscribeTelemetry(
 ): Promise<AsyncIterable<TelemetryPoint>> {
   const ids = [...new Set(deviceIds)];
   if (ids.length === 0 || ids.length > MAX_DEVICES_PER_SUBSCRIPTION) {
-    throw badUserInput(`deviceIds must name 1 to ${MAX_DEVICES_PER_SUBSCRIPTION} devices`, 'deviceIds');
+    throw badUserInput(
+      `deviceIds must name 1 to ${MAX_DEVICES_PER_SUBSCRIPTION} devices`,
+      'deviceIds',
+    );
   }
   const devices = await context.loaders.device.loadMany(ids);
   devices.forEach((device, index) => {
@@ -26,7 +29,9 @@ export async function subscribeTelemetry(
   const { organizationId } = context.viewer;
   return new Repeater<TelemetryPoint>(async (push, stop) => {
     const unsubscribes = await Promise.all(
-      ids.map((id) => context.services.live.subscribe(organizationId, id, (point) => void push(point))),
+      ids.map((id) =>
+        context.services.live.subscribe(organizationId, id, (point) => void push(point)),
+      ),
     );
     await stop;
     for (const unsubscribe of unsubscribes) unsubscribe();

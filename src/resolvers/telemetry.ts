@@ -38,7 +38,11 @@ export interface TelemetryArgs {
   fill?: FillMode | null;
 }
 
-export async function aggregateTelemetry(context: GraphQLContext, device: Device, args: TelemetryArgs) {
+export async function aggregateTelemetry(
+  context: GraphQLContext,
+  device: Device,
+  args: TelemetryArgs,
+) {
   const { from, to } = checkRange(args.from, args.to);
   const every = parseEvery(args.every);
   if ((to - from) / every > MAX_BUCKETS) {
@@ -46,7 +50,9 @@ export async function aggregateTelemetry(context: GraphQLContext, device: Device
   }
   const metrics = checkMetrics(args.metrics);
   if (metrics.length === 0) throw badUserInput('name at least one metric', 'metrics');
-  const aggregates: Aggregate[] = args.aggregates?.length ? [...new Set(args.aggregates)] : ['mean'];
+  const aggregates: Aggregate[] = args.aggregates?.length
+    ? [...new Set(args.aggregates)]
+    : ['mean'];
   const buckets = await context.services.telemetry.aggregate({
     orgId: context.viewer.organizationId,
     deviceId: device.id,
@@ -56,7 +62,14 @@ export async function aggregateTelemetry(context: GraphQLContext, device: Device
     every,
     aggregates,
   });
-  const filled = fillBuckets(buckets, { from, to, every, metrics, aggregates, mode: args.fill ?? 'NONE' });
+  const filled = fillBuckets(buckets, {
+    from,
+    to,
+    every,
+    metrics,
+    aggregates,
+    mode: args.fill ?? 'NONE',
+  });
   return filled.map((bucket) => ({
     start: new Date(bucket.start),
     metrics: metrics
@@ -81,7 +94,11 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-export async function rawTelemetry(context: GraphQLContext, device: Device, args: RawTelemetryArgs) {
+export async function rawTelemetry(
+  context: GraphQLContext,
+  device: Device,
+  args: RawTelemetryArgs,
+) {
   const { from, to } = checkRange(args.from, args.to);
   const first = args.first ?? DEFAULT_RAW_PAGE;
   if (first < 1 || first > MAX_RAW_PAGE) {

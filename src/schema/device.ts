@@ -45,7 +45,9 @@ const LocationInput = builder.inputType('LocationInput', {
 export const DeviceRef = builder.objectRef<Device>('Device').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    externalId: t.exposeString('externalId', { description: "The device's own id, unique per organization." }),
+    externalId: t.exposeString('externalId', {
+      description: "The device's own id, unique per organization.",
+    }),
     name: t.exposeString('name'),
     type: t.exposeString('type'),
     labels: t.field({
@@ -54,7 +56,11 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
     }),
     location: t.field({ type: Location, nullable: true, resolve: (device) => device.location }),
     status: t.field({ type: DeviceStatusEnum, resolve: (device) => device.status }),
-    lastSeenAt: t.field({ type: 'DateTime', nullable: true, resolve: (device) => device.lastSeenAt }),
+    lastSeenAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (device) => device.lastSeenAt,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (device) => device.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (device) => device.updatedAt }),
   }),
@@ -121,7 +127,10 @@ builder.mutationFields((t) => ({
   }),
   updateDevice: t.field({
     type: DeviceRef,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDeviceInput, required: true }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateDeviceInput, required: true }),
+    },
     resolve: (_root, args, context) => updateDevice(context, String(args.id), args.input),
   }),
   disableDevice: t.field({

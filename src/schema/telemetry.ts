@@ -56,7 +56,9 @@ const TelemetryBucket = builder
   });
 
 const TelemetryPointRef = builder
-  .objectRef<{ deviceId: string; ts: number; metrics: Record<string, MetricValue> }>('TelemetryPoint')
+  .objectRef<{ deviceId: string; ts: number; metrics: Record<string, MetricValue> }>(
+    'TelemetryPoint',
+  )
   .implement({
     fields: (t) => ({
       deviceId: t.exposeID('deviceId'),
@@ -81,7 +83,10 @@ builder.objectFields(DeviceRef, (t) => ({
       metrics: t.arg.stringList({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
-      every: t.arg.string({ required: true, description: 'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w.' }),
+      every: t.arg.string({
+        required: true,
+        description: 'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w.',
+      }),
       aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
       fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
     },

@@ -50,7 +50,8 @@ export async function findService(name: ServiceName): Promise<string | undefined
   const { host, port } = hostAndPort(name, address);
   if (await canConnect(host, port)) return address;
   const message = `${name} is not reachable at ${address} (${variable}); run \`npm run services:up\``;
-  if (process.env.CI === 'true') throw new Error(`${message}. CI=true: integration tests must run.`);
+  if (process.env.CI === 'true')
+    throw new Error(`${message}. CI=true: integration tests must run.`);
   console.warn(`SKIPPING ${name} integration tests: ${message}.`);
   return undefined;
 }

@@ -1,0 +1,479 @@
+/**
+ * The embedded product end to end, on a real server on port 0: what a newcomer does in the
+ * README, plus every documented ingest error, live delivery and a restart.
+ */
+import { createClient } from 'graphql-ws';
+import { print } from 'graphql';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DeviceDocument,
+  DevicesDocument,
+  DisableDeviceDocument,
+  LiveTelemetryDocument,
+  RawTelemetryDocument,
+  RegisterDeviceDocument,
+  RotateDeviceTokenDocument,
+  TelemetryDocument,
+  UpdateDeviceDocument,
+  type LiveTelemetrySubscription,
+} from '../generated/graphql.js';
+import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import {
+  createGraphQLClient,
+  eventually,
+  expectData,
+  postTelemetry,
+} from '../support/graphql-client.js';
+import { referenceBuckets, type Sample } from '../support/reference-aggregates.js';
+
+type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+
+let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
+let app: App;
+let gql: ReturnType<typeof createGraphQLClient>;
+
+beforeAll(async () => {
+  dataDir = await makeDataDir();
+  app = await startEmbeddedApp(dataDir.dir);
+  gql = createGraphQLClient(app.baseUrl, app.adminToken);
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await dataDir?.remove();
+});
+
+async function register(externalId: string, extra: Record<string, unknown> = {}) {
+  const data = await expectData(
+    gql(RegisterDeviceDocument, {
+      input: { externalId, name: `Sensor ${externalId}`, type: 'thermometer', ...extra },
+    }),
+  );
+  return { id: data.registerDevice.device.id, token: data.registerDevice.token };
+}
+
+const WIDE_RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
+
+async function countPoints(id: string): Promise<number> {
+  let total = 0;
+  let after: string | null | undefined;
+  for (;;) {
+    const data = await expectData(
+      gql(RawTelemetryDocument, { id, ...WIDE_RANGE, first: 1000, after }),
+    );
+    const connection = data.device.rawTelemetry;
+    total += connection.edges.length;
+    if (!connection.pageInfo.hasNextPage) return total;
+    after = connection.pageInfo.endCursor;
+  }
+}
+
+const waitForCount = (id: string, expected: number) =>
+  eventually(
+    async () => ((await countPoints(id)) === expected ? true : undefined),
+    10_000,
+    `${expected} points`,
+  );
+
+describe('GraphQL authentication', () => {
+  it('answers UNAUTHENTICATED without a token or with a forged one', async () => {
+    for (const token of [undefined, `${app.adminToken.slice(0, -4)}AAAA`, 'not-a-jwt']) {
+      const result = await createGraphQLClient(app.baseUrl, token)(DevicesDocument, {});
+      expect(result.data ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+});
+
+describe('devices', () => {
+  it('registers a device, returns its token once, and finds it by filters', async () => {
+    const first = await register('dev-filter-1', {
+      labels: [{ key: 'site', value: 'north' }],
+      location: { latitude: 52.5, longitude: 13.4 },
+    });
+    expect(first.token).toMatch(/\S{32,}/);
+    await register('dev-filter-2', {
+      type: 'hygrometer',
+      labels: [{ key: 'site', value: 'south' }],
+    });
+
+    const bySite = await expectData(
+      gql(DevicesDocument, { filter: { labels: [{ key: 'site', value: 'north' }] } }),
+    );
+    expect(bySite.devices.edges.map((edge) => edge.node.externalId)).toEqual(['dev-filter-1']);
+    const byType = await expectData(gql(DevicesDocument, { filter: { type: 'hygrometer' } }));
+    expect(byType.devices.edges.map((edge) => edge.node.externalId)).toEqual(['dev-filter-2']);
+    const bySearch = await expectData(gql(DevicesDocument, { filter: { search: 'FILTER-2' } }));
+    expect(bySearch.devices.edges).toHaveLength(1);
+  });
+
+  it('pages through devices with cursors, each exactly once', async () => {
+    for (let i = 0; i < 5; i++) await register(`dev-page-${i}`, { type: 'pager' });
+    const seen: string[] = [];
+    let after: string | null | undefined;
+    for (;;) {
+      const data = await expectData(
+        gql(DevicesDocument, { first: 2, after, filter: { type: 'pager' } }),
+      );
+      seen.push(...data.devices.edges.map((edge) => edge.node.externalId));
+      if (!data.devices.pageInfo.hasNextPage) break;
+      after = data.devices.pageInfo.endCursor;
+    }
+    expect(seen.sort()).toEqual([
+      'dev-page-0',
+      'dev-page-1',
+      'dev-page-2',
+      'dev-page-3',
+      'dev-page-4',
+    ]);
+  });
+
+  it('reports NOT_FOUND, CONFLICT and BAD_USER_INPUT with their codes', async () => {
+    const missing = await gql(DeviceDocument, { id: '00000000-0000-4000-8000-00000000dead' });
+    expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await register('dev-dup');
+    const duplicate = await gql(RegisterDeviceDocument, {
+      input: { externalId: 'dev-dup', name: 'again', type: 't' },
+    });
+    expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const blank = await gql(RegisterDeviceDocument, {
+      input: { externalId: ' ', name: 'x', type: 't' },
+    });
+    expect(blank.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const updated = await gql(UpdateDeviceDocument, {
+      id: '00000000-0000-4000-8000-00000000dead',
+      input: { name: 'x' },
+    });
+    expect(updated.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('ingest → store → query', () => {
+  it('accepts a single point, an array and NDJSON, and stores each point once', async () => {
+    const device = await register('dev-ingest');
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const single = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify({ ts: t0, metrics: { temperature: 21.5, door_open: false, mode: 'eco' } }),
+    );
+    expect(single).toMatchObject({ status: 202, body: { accepted: 1 } });
+    const array = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify([
+        { ts: new Date(t0 + 1000).toISOString(), metrics: { temperature: 22 } },
+        { ts: t0 + 2000, metrics: { temperature: 22.5 } },
+      ]),
+    );
+    expect(array).toMatchObject({ status: 202, body: { accepted: 2 } });
+    const ndjson = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      `{"ts":${t0 + 3000},"metrics":{"temperature":23}}\n{"ts":${t0 + 4000},"metrics":{"temperature":23.5}}\n`,
+      'application/x-ndjson',
+    );
+    expect(ndjson).toMatchObject({ status: 202, body: { accepted: 2 } });
+    // The same point again: idempotent on (device, ts), the last write wins per metric.
+    await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify({ ts: t0 + 4000, metrics: { temperature: 24 } }),
+    );
+    await waitForCount(device.id, 5);
+
+    const raw = await expectData(
+      gql(RawTelemetryDocument, { id: device.id, ...WIDE_RANGE, first: 10 }),
+    );
+    const nodes = raw.device.rawTelemetry.edges.map((edge) => edge.node);
+    expect(nodes[0]?.metrics).toEqual(
+      expect.arrayContaining([
+        { metric: 'temperature', value: 21.5 },
+        { metric: 'door_open', value: false },
+        { metric: 'mode', value: 'eco' },
+      ]),
+    );
+    expect(nodes.at(-1)?.metrics).toEqual([{ metric: 'temperature', value: 24 }]);
+
+    const latest = await expectData(gql(DeviceDocument, { id: device.id }));
+    expect(latest.device.latest).toEqual(
+      expect.arrayContaining([
+        { metric: 'temperature', value: 24, ts: new Date(t0 + 4000).toISOString() },
+        { metric: 'mode', value: 'eco', ts: new Date(t0).toISOString() },
+      ]),
+    );
+    await eventually(
+      async () => {
+        const data = await expectData(gql(DeviceDocument, { id: device.id }));
+        return data.device.lastSeenAt === new Date(t0 + 4000).toISOString() ? true : undefined;
+      },
+      5_000,
+      'lastSeenAt',
+    );
+  });
+
+  it('aggregates into time buckets exactly as an independent computation does', async () => {
+    const device = await register('dev-aggregate');
+    const minute = 60_000;
+    const start = Date.UTC(2026, 1, 1, 0, 0, 0);
+    const samples: Sample[] = [];
+    for (let i = 0; i < 240; i++) {
+      // Three one-minute buckets with an empty one in between, uneven values.
+      const bucket = [0, 1, 3][i % 3]!;
+      samples.push({
+        ts: start + bucket * minute + i * 137,
+        value: Math.round(Math.sin(i) * 1000) / 10 + (i % 7),
+      });
+    }
+    const body = samples
+      .map((sample) =>
+        JSON.stringify({ ts: sample.ts, metrics: { temperature: sample.value, label: 'x' } }),
+      )
+      .join('\n');
+    expect(
+      (await postTelemetry(app.baseUrl, device.token, body, 'application/x-ndjson')).status,
+    ).toBe(202);
+    await waitForCount(device.id, samples.length);
+
+    const every = minute;
+    const result = await expectData(
+      gql(TelemetryDocument, {
+        id: device.id,
+        metrics: ['temperature'],
+        from: new Date(start).toISOString(),
+        to: new Date(start + 4 * minute).toISOString(),
+        every: '1m',
+        aggregates: [
+          'MEAN',
+          'MIN',
+          'MAX',
+          'SUM',
+          'COUNT',
+          'FIRST',
+          'LAST',
+          'P50',
+          'P90',
+          'P95',
+          'P99',
+        ],
+      }),
+    );
+    const expected = referenceBuckets(samples, every);
+    expect(result.device.telemetry.map((bucket) => bucket.start)).toEqual(
+      expected.map((bucket) => new Date(bucket.start).toISOString()),
+    );
+    result.device.telemetry.forEach((bucket, index) => {
+      const { start: _start, ...want } = expected[index]!;
+      const got = bucket.metrics[0]!;
+      expect(got.metric).toBe('temperature');
+      for (const [name, value] of Object.entries(want)) {
+        expect(got[name as keyof typeof got], name).toBeCloseTo(value, 9);
+      }
+    });
+
+    const filled = await expectData(
+      gql(TelemetryDocument, {
+        id: device.id,
+        metrics: ['temperature'],
+        from: new Date(start).toISOString(),
+        to: new Date(start + 4 * minute).toISOString(),
+        every: '1m',
+        aggregates: ['COUNT'],
+        fill: 'ZERO',
+      }),
+    );
+    expect(filled.device.telemetry.map((bucket) => bucket.metrics[0]?.count)).toEqual([
+      expected[0]!.count,
+      expected[1]!.count,
+      0,
+      expected[2]!.count,
+    ]);
+
+    const invalid = await gql(TelemetryDocument, {
+      id: device.id,
+      metrics: ['temperature'],
+      from: new Date(start).toISOString(),
+      to: new Date(start + minute).toISOString(),
+      every: 'soon',
+    });
+    expect(invalid.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('bad input is refused and writes nothing', () => {
+  it('answers each documented error and stores none of it', async () => {
+    const device = await register('dev-errors');
+    const ts = Date.UTC(2026, 2, 1);
+    const good = JSON.stringify({ ts, metrics: { temperature: 1 } });
+
+    const invalid = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify([
+        { ts, metrics: { temperature: 1 } },
+        { ts, metrics: { temperature: 'x'.repeat(300) } },
+        { metrics: {} },
+      ]),
+    );
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.code).toBe('INVALID_POINTS');
+    expect(invalid.body.errors.map((error: { index: number }) => error.index)).toEqual([1, 2]);
+
+    expect((await postTelemetry(app.baseUrl, 'dev_unknown-token', good)).status).toBe(401);
+    expect((await postTelemetry(app.baseUrl, undefined, good)).status).toBe(401);
+    expect((await postTelemetry(app.baseUrl, device.token, good, 'text/plain')).status).toBe(415);
+    const huge = JSON.stringify({ ts, metrics: { note: 'x'.repeat(200) } }) + '\n';
+    const oversized = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      huge.repeat(8_000),
+      'application/x-ndjson',
+    );
+    expect(oversized.status).toBe(413);
+    expect(oversized.body.code).toBe('PAYLOAD_TOO_LARGE');
+
+    // Points travel in order: once a later good point is stored, the bad ones would have been too.
+    expect((await postTelemetry(app.baseUrl, device.token, good)).status).toBe(202);
+    await waitForCount(device.id, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await countPoints(device.id)).toBe(1);
+
+    // The process is still healthy.
+    expect((await fetch(`${app.baseUrl}/ready`)).status).toBe(200);
+  });
+
+  it('refuses a disabled device (403) and a rotated-out token (401)', async () => {
+    const device = await register('dev-lifecycle');
+    const point = JSON.stringify({ metrics: { temperature: 5 } });
+    const rotated = await expectData(gql(RotateDeviceTokenDocument, { id: device.id }));
+    await eventually(
+      async () =>
+        (await postTelemetry(app.baseUrl, device.token, point)).status === 401 ? true : undefined,
+      15_000,
+      'old token refused',
+    );
+    expect((await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status).toBe(
+      202,
+    );
+    await expectData(gql(DisableDeviceDocument, { id: device.id }));
+    await eventually(
+      async () =>
+        (await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status === 403
+          ? true
+          : undefined,
+      15_000,
+      'disabled device refused',
+    );
+  });
+});
+
+describe('live telemetry', () => {
+  it('delivers a new point to a graphql-ws subscriber as soon as it is stored', async () => {
+    const device = await register('dev-live');
+    const other = await register('dev-live-other');
+    const client = createClient({
+      url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${app.adminToken}` },
+      retryAttempts: 0,
+    });
+    try {
+      const received: LiveTelemetrySubscription['telemetry'][] = [];
+      const subscribed = new Promise<void>((resolve, reject) => {
+        client.subscribe(
+          { query: print(LiveTelemetryDocument), variables: { deviceIds: [device.id] } },
+          {
+            next: (message) => {
+              if (message.data)
+                received.push((message.data as LiveTelemetrySubscription).telemetry);
+            },
+            error: reject,
+            complete: resolve,
+          },
+        );
+      });
+      void subscribed.catch(() => undefined);
+      const ts = Date.now();
+      // Keep posting until the subscription is registered and the point arrives.
+      await eventually(
+        async () => {
+          await postTelemetry(
+            app.baseUrl,
+            other.token,
+            JSON.stringify({ ts, metrics: { temperature: 1 } }),
+          );
+          await postTelemetry(
+            app.baseUrl,
+            device.token,
+            JSON.stringify({ ts, metrics: { temperature: 42 } }),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return received.length > 0 ? true : undefined;
+        },
+        10_000,
+        'a live point',
+      );
+      expect(received[0]).toEqual({
+        deviceId: device.id,
+        ts: new Date(ts).toISOString(),
+        metrics: [{ metric: 'temperature', value: 42 }],
+      });
+      expect(received.every((point) => point.deviceId === device.id)).toBe(true);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('refuses a subscription without a valid token and for an unknown device', async () => {
+    const errorsFor = async (connectionParams: Record<string, string>, deviceIds: string[]) => {
+      const client = createClient({
+        url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+      });
+      try {
+        return await new Promise<unknown>((resolve) => {
+          client.subscribe(
+            { query: print(LiveTelemetryDocument), variables: { deviceIds } },
+            { next: () => undefined, error: resolve, complete: () => resolve(null) },
+          );
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    const unauthenticated = (await errorsFor({}, ['x'])) as { extensions?: { code?: string } }[];
+    expect(unauthenticated[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const unknown = (await errorsFor({ Authorization: `Bearer ${app.adminToken}` }, [
+      '00000000-0000-4000-8000-00000000beef',
+    ])) as { extensions?: { code?: string } }[];
+    expect(unknown[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('restart', () => {
+  it('keeps devices, tokens and telemetry across a restart on the same data folder', async () => {
+    const device = await register('dev-restart');
+    const ts = Date.UTC(2026, 3, 1);
+    await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify({ ts, metrics: { temperature: 7 } }),
+    );
+    await waitForCount(device.id, 1);
+    await app.stop();
+
+    app = await startEmbeddedApp(dataDir.dir);
+    gql = createGraphQLClient(app.baseUrl, app.adminToken);
+    expect(await countPoints(device.id)).toBe(1);
+    const again = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      JSON.stringify({ ts: ts + 1, metrics: { temperature: 8 } }),
+    );
+    expect(again.status).toBe(202);
+    await waitForCount(device.id, 2);
+  });
+});

@@ -1,0 +1,25 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createEmbeddedApp } from '../../src/app/embedded.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+
+export async function makeDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'iot-e2e-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The real embedded product on port 0, exactly as `npm start` builds it. */
+export async function startEmbeddedApp(dataDir: string, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    LAST_SEEN_FLUSH_MS: '100',
+    ...env,
+  });
+  const app = await createEmbeddedApp(config, createLogger(config.logLevel, 'test'));
+  const started = await app.start();
+  return { ...started, stop: app.stop };
+}
