@@ -1,0 +1,83 @@
+import type { TelemetryPoint } from '../../domain/telemetry.js';
+import type { Logger } from '../../logger.js';
+import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { BusOverloadedError } from './errors.js';
+
+export interface InProcessEventBusOptions {
+  logger?: Logger;
+  /** Above this many unconsumed points, publish refuses (ingest answers 503) instead of growing. */
+  maxQueuedPoints?: number;
+  batchSize?: number;
+}
+
+/**
+ * The embedded bus: a FIFO queue in this process, drained by one consumer in batches. A batch
+ * leaves the queue only after the handler resolved, so a failing store delays points but never
+ * drops or reorders them. (Durability is the process's: embedded mode runs one process.)
+ */
+export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
+  const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
+  let queue: TelemetryPoint[] = [];
+  let head = 0;
+  let wake: (() => void) | undefined;
+  let consuming: Promise<void> | undefined;
+  let stopped = false;
+
+  const queued = () => queue.length - head;
+
+  async function loop(handler: BatchHandler) {
+    while (!stopped || queued() > 0) {
+      if (queued() === 0) {
+        if (stopped) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      const batch = queue.slice(head, head + batchSize);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await handler(batch);
+          break;
+        } catch (error) {
+          const delay = backoffDelay(attempt);
+          logger?.warn({ err: error, points: batch.length, delay }, 'batch failed; retrying');
+          if (stopped && attempt >= 3) return; // shutting down: leave the rest undelivered.
+          await sleep(delay);
+        }
+      }
+      head += batch.length;
+      // Compact once the consumed prefix dominates, so memory follows the backlog, not history.
+      if (head > 65_536 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+    }
+  }
+
+  return {
+    async publish(points) {
+      if (stopped) throw new Error('event bus is closed');
+      if (queued() + points.length > maxQueuedPoints) throw new BusOverloadedError(queued());
+      for (const point of points) queue.push(point);
+      wake?.();
+      wake = undefined;
+    },
+    async consume(handler): Promise<BusConsumer> {
+      if (consuming) throw new Error('the in-process bus supports one consumer');
+      consuming = loop(handler);
+      return {
+        async stop() {
+          stopped = true;
+          wake?.();
+          await consuming;
+        },
+      };
+    },
+    async ping() {},
+    async close() {
+      stopped = true;
+      wake?.();
+      await consuming;
+    },
+  };
+}
