@@ -1,8 +1,24 @@
-import { ConfigError, loadConfig, type Config } from './config.js';
+/**
+ * Entry point. `npm start` runs the embedded product in one process; in production the same build
+ * runs one role per process: `node dist/main.js api|ingest|pipeline` (MODE=production).
+ */
 import { createEmbeddedApp } from './app/embedded.js';
+import {
+  createApiProcess,
+  createIngestProcess,
+  createPipelineProcess,
+  type RunningProcess,
+} from './app/processes.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
-async function runEmbedded(config: Config, logger: Logger) {
+const ROLES = {
+  api: createApiProcess,
+  ingest: createIngestProcess,
+  pipeline: createPipelineProcess,
+};
+
+async function startEmbedded(config: Config, logger: Logger): Promise<RunningProcess['stop']> {
   const app = await createEmbeddedApp(config, logger);
   const { baseUrl, adminToken } = await app.start();
   // Printed for the person at the terminal, not as a log line: the token is theirs to paste.
@@ -21,24 +37,19 @@ async function runEmbedded(config: Config, logger: Logger) {
   return app.stop;
 }
 
-async function main() {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel, 'iot-analytics');
-  if (config.mode !== 'embedded') {
-    logger.fatal('production mode is not available yet');
+async function startRole(config: Config, logger: Logger, role: string) {
+  const create = ROLES[role as keyof typeof ROLES];
+  if (!create) {
+    logger.fatal({ role }, `unknown role; expected one of: ${Object.keys(ROLES).join(', ')}`);
     process.exit(1);
   }
-  const stop = await runEmbedded(config, logger);
+  const running = await create(config, logger);
+  const { port } = await running.start();
+  logger.info({ role, port, host: config.host }, 'ready');
+  return running.stop;
+}
 
+function exitOnSignals(stop: () => Promise<void>, config: Config, logger: Logger) {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -59,6 +70,30 @@ async function main() {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const role = process.argv[2];
+  const logger = createLogger(config.logLevel, role ? `iot-${role}` : 'iot-analytics');
+  if (config.mode === 'production' && !role) {
+    logger.fatal(`MODE=production runs one role per process: ${Object.keys(ROLES).join(' | ')}`);
+    process.exit(1);
+  }
+  const stop =
+    config.mode === 'embedded'
+      ? await startEmbedded(config, logger)
+      : await startRole(config, logger, role!);
+  exitOnSignals(stop, config, logger);
 }
 
 main().catch((error: unknown) => {

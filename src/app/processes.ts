@@ -1,0 +1,117 @@
+import { createGraphQLHandler } from '../api/graphql.js';
+import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { createJwtVerifier } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import { createServiceServer } from '../http/service-server.js';
+import { createIngestHandler } from '../ingest/handler.js';
+import type { Logger } from '../logger.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+import { productionAdapters as adapters } from './production-adapters.js';
+
+export interface RunningProcess {
+  /** Resolves with the address once the process serves. */
+  start(): Promise<{ port: number }>;
+  /** Graceful: stop accepting, drain, flush, commit, close clients. */
+  stop(): Promise<void>;
+}
+
+function jwtSecret(config: Config): string {
+  if (!config.auth.jwtSecret) throw new Error('JWT_SECRET is required in production');
+  return config.auth.jwtSecret;
+}
+
+/** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
+export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
+  const devices = await adapters.devices(config);
+  const telemetry = adapters.telemetry(config, logger.child({ component: 'influx' }));
+  const live = await adapters.live(config, logger.child({ component: 'redis' }));
+  const yoga = createGraphQLHandler({
+    services: { devices, telemetry, live },
+    verifyToken: createJwtVerifier({ ...config.auth, secret: jwtSecret(config) }),
+    logger: logger.child({ component: 'graphql' }),
+  });
+  const http = createServiceServer({
+    routes: {},
+    fallback: yoga,
+    readiness: [
+      { name: 'postgres', check: () => devices.ping() },
+      { name: 'influxdb', check: () => telemetry.ping() },
+      { name: 'redis', check: () => live.ping() },
+    ],
+    logger,
+  });
+  const websocket = attachGraphQLWebSocket(http.server, yoga);
+  return {
+    start: () => http.listen(config.ports.api, config.host),
+    async stop() {
+      await websocket.close();
+      await http.close(config.shutdownTimeoutMs);
+      await Promise.all([live.close(), telemetry.close(), devices.close()]);
+    },
+  };
+}
+
+/** `ingest`: device auth, validation, and a 202 only once Kafka has acknowledged the points. */
+export async function createIngestProcess(config: Config, logger: Logger): Promise<RunningProcess> {
+  const devices = await adapters.devices(config);
+  const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
+  const http = createServiceServer({
+    routes: {
+      '/v1/telemetry': createIngestHandler({ devices, bus, limits: config.ingest, logger }),
+    },
+    readiness: [
+      { name: 'postgres', check: () => devices.ping() },
+      { name: 'kafka', check: () => bus.ping() },
+    ],
+    logger,
+  });
+  return {
+    start: () => http.listen(config.ports.ingest, config.host),
+    async stop() {
+      await http.close(config.shutdownTimeoutMs);
+      await bus.close();
+      await devices.close();
+    },
+  };
+}
+
+/** `pipeline`: a Kafka consumer group member; add processes to scale. */
+export async function createPipelineProcess(
+  config: Config,
+  logger: Logger,
+): Promise<RunningProcess> {
+  const devices = await adapters.devices(config);
+  const store = adapters.telemetry(config, logger.child({ component: 'influx' }));
+  const live = await adapters.live(config, logger.child({ component: 'redis' }));
+  const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
+  const pipeline = createPipeline({
+    bus,
+    store,
+    live,
+    devices,
+    lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    logger,
+  });
+  const http = createServiceServer({
+    routes: {},
+    readiness: [
+      { name: 'kafka', check: () => bus.ping() },
+      { name: 'influxdb', check: () => store.ping() },
+      { name: 'redis', check: () => live.ping() },
+      { name: 'postgres', check: () => devices.ping() },
+    ],
+    logger,
+  });
+  return {
+    async start() {
+      await pipeline.start();
+      return http.listen(config.ports.pipeline, config.host);
+    },
+    async stop() {
+      await http.close(config.shutdownTimeoutMs);
+      await pipeline.stop();
+      await bus.close();
+      await Promise.all([live.close(), store.close(), devices.close()]);
+    },
+  };
+}
