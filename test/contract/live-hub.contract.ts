@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import type { LiveHub } from '../../src/ports/live-hub.js';
+
+export interface LiveHubFixture {
+  hub: LiveHub;
+  cleanup?: () => Promise<void>;
+}
+
+const point = (orgId: string, deviceId: string, ts: number): TelemetryPoint => ({
+  orgId,
+  deviceId,
+  ts,
+  metrics: { temperature: 21.5 + ts, door: ts % 2 === 0, firmware: `v${ts}` },
+});
+
+/** Collects what a listener receives, for assertions that wait for asynchronous delivery. */
+function recorder() {
+  const received: TelemetryPoint[] = [];
+  return { received, listener: (p: TelemetryPoint) => void received.push(p) };
+}
+
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
+
+/**
+ * One contract for every LiveHub adapter. Negative checks ("X never arrives") publish X and then a
+ * marker on a channel the subscriber does see: once the marker arrived, X would have arrived too.
+ */
+export function describeLiveHubContract(name: string, open: () => Promise<LiveHubFixture>) {
+  describe(`LiveHub contract: ${name}`, () => {
+    let fixture: LiveHubFixture;
+    let hub: LiveHub;
+
+    beforeEach(async () => {
+      fixture = await open();
+      hub = fixture.hub;
+    });
+    afterEach(async () => {
+      await hub.close();
+      await fixture.cleanup?.();
+    });
+
+    it('answers ping', async () => {
+      await expect(hub.ping()).resolves.toBeUndefined();
+    });
+
+    it('delivers points intact to a subscriber of their (organization, device)', async () => {
+      const { received, listener } = recorder();
+      await hub.subscribe('org-a', 'dev-1', listener);
+      const sent = [point('org-a', 'dev-1', 1), point('org-a', 'dev-1', 2)];
+      await hub.publish(sent);
+      await eventually(() => expect(received).toEqual(sent));
+      expect(typeof received[0]!.metrics.door).toBe('boolean');
+    });
+
+    it("never delivers another organization's device with the same id, or another device", async () => {
+      const { received, listener } = recorder();
+      await hub.subscribe('org-a', 'dev-1', listener);
+      await hub.publish([point('org-b', 'dev-1', 1), point('org-a', 'dev-2', 2)]);
+      await hub.publish([point('org-a', 'dev-1', 3)]);
+      await eventually(() => expect(received.map((p) => p.ts)).toContain(3));
+      expect(received).toEqual([point('org-a', 'dev-1', 3)]);
+    });
+
+    it('keeps the order of points of one device', async () => {
+      const { received, listener } = recorder();
+      await hub.subscribe('org-a', 'dev-1', listener);
+      const sent = Array.from({ length: 200 }, (_, i) => point('org-a', 'dev-1', i));
+      await hub.publish(sent.slice(0, 100));
+      await hub.publish(sent.slice(100));
+      await eventually(() => expect(received).toHaveLength(200));
+      expect(received.map((p) => p.ts)).toEqual(sent.map((p) => p.ts));
+    });
+
+    it('gives every subscriber of one channel each point', async () => {
+      const recorders = Array.from({ length: 5 }, recorder);
+      await Promise.all(recorders.map((r) => hub.subscribe('org-a', 'dev-1', r.listener)));
+      await hub.publish([point('org-a', 'dev-1', 1), point('org-a', 'dev-1', 2)]);
+      for (const r of recorders) await eventually(() => expect(r.received).toHaveLength(2));
+    });
+
+    it('stops delivering after unsubscribe, and keeps delivering to the others', async () => {
+      const leaving = recorder();
+      const staying = recorder();
+      const unsubscribe = await hub.subscribe('org-a', 'dev-1', leaving.listener);
+      await hub.subscribe('org-a', 'dev-1', staying.listener);
+      await hub.publish([point('org-a', 'dev-1', 1)]);
+      await eventually(() => expect(leaving.received).toHaveLength(1));
+      unsubscribe();
+      unsubscribe(); // twice is harmless
+      await hub.publish([point('org-a', 'dev-1', 2)]);
+      await eventually(() => expect(staying.received).toHaveLength(2));
+      expect(leaving.received.map((p) => p.ts)).toEqual([1]);
+    });
+
+    it('delivers again after the last listener left and a new one subscribed', async () => {
+      const first = recorder();
+      (await hub.subscribe('org-a', 'dev-1', first.listener))();
+      const second = recorder();
+      await hub.subscribe('org-a', 'dev-1', second.listener);
+      await hub.publish([point('org-a', 'dev-1', 1)]);
+      await eventually(() => expect(second.received).toHaveLength(1));
+      expect(first.received).toEqual([]);
+    });
+
+    it('lets a throwing listener harm no one', async () => {
+      const before = recorder();
+      const after = recorder();
+      await hub.subscribe('org-a', 'dev-1', before.listener);
+      await hub.subscribe('org-a', 'dev-1', () => {
+        throw new Error('broken dashboard');
+      });
+      await hub.subscribe('org-a', 'dev-1', after.listener);
+      await hub.publish([point('org-a', 'dev-1', 1), point('org-a', 'dev-1', 2)]);
+      await eventually(() => expect(after.received).toHaveLength(2));
+      expect(before.received).toHaveLength(2);
+    });
+  });
+}
