@@ -1,0 +1,78 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
+
+const TOKEN_PREFIX = 'dev_';
+/** Longer than any token we issue; anything longer is refused without a lookup. */
+const MAX_TOKEN_LENGTH = 256;
+
+/** A new device credential: 256 random bits, shown to the user once and stored only as a hash. */
+export function generateDeviceToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/**
+ * SHA-256 (hex) of a device token. A fast hash is the right tool here: the tokens carry 256 bits
+ * of randomness, so brute force is hopeless however fast the hash is. Slow KDFs (scrypt, argon2)
+ * exist for low-entropy passwords and would only put a CPU cost on every ingest request.
+ */
+export function hashDeviceToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface DeviceAuthenticatorOptions {
+  devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
+  /**
+   * How long a lookup (hit or miss) is reused. Short on purpose: a rotated-out token or a
+   * disabled device is refused at most this long after the change.
+   */
+  ttlMs?: number;
+  /** Bound on cached tokens, so a flood of made-up tokens cannot grow memory. */
+  maxEntries?: number;
+}
+
+export interface DeviceAuthenticator {
+  /** The device behind `Authorization: Bearer <token>`; null when missing, unknown or revoked. */
+  authenticate(authorizationHeader: string | undefined): Promise<DeviceIdentity | null>;
+}
+
+/** lru-cache cannot hold null, and a cached miss is the point: wrap every answer. */
+interface CachedLookup {
+  identity: DeviceIdentity | null;
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') return null;
+  const token = header.slice(space + 1).trim();
+  return token && token.length <= MAX_TOKEN_LENGTH ? token : null;
+}
+
+/**
+ * Device auth for every ingest request without a database round trip per request: lookups are
+ * cached briefly by token hash, misses included, so a device sending every second costs one
+ * query per TTL and a token-stuffing client cannot hammer the database with the same token.
+ * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them).
+ */
+export function createDeviceAuthenticator(
+  options: DeviceAuthenticatorOptions,
+): DeviceAuthenticator {
+  const { devices, ttlMs = 5_000, maxEntries = 10_000 } = options;
+  const cache = new LRUCache<string, CachedLookup>({
+    max: maxEntries,
+    ttl: ttlMs,
+    fetchMethod: async (tokenHash) => ({
+      identity: await devices.findIdentityByTokenHash(tokenHash),
+    }),
+  });
+
+  return {
+    async authenticate(authorizationHeader) {
+      const token = bearerToken(authorizationHeader);
+      if (!token) return null;
+      const cached = await cache.fetch(hashDeviceToken(token));
+      return cached?.identity ?? null;
+    },
+  };
+}
