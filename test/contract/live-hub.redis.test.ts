@@ -73,7 +73,7 @@ describe.skipIf(!redisUrl)('Redis live hub', () => {
         // Kill only this hub's subscriber (CLIENT KILL TYPE pubsub would hit everyone's).
         const connectionName = `live-hub:subscribe:${keyPrefix}`;
         const clientId = async () =>
-          ((await admin.client('LIST', 'TYPE', 'pubsub')) as string)
+          ((await admin.client('LIST', 'TYPE', 'PUBSUB')) as string)
             .split('\n')
             .find((line) => line.includes(` name=${connectionName} `))
             ?.match(/^id=(\d+)/)?.[1];
