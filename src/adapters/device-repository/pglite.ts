@@ -1,0 +1,48 @@
+/**
+ * The embedded DeviceRepository: Prisma over PGlite (in-process Postgres), files under
+ * `${dataDir}/pglite`, migrations applied at open.
+ */
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import type { DeviceRepository } from '../../ports/device-repository.js';
+import { applyMigrations, type MigrationConnection } from './migrations.js';
+import { createPrismaDeviceRepository } from './prisma-device-repository.js';
+
+export interface PgliteDeviceRepositoryOptions {
+  /** Data lives in `${dataDir}/pglite`; omit for an in-memory database (tests). */
+  dataDir?: string;
+}
+
+export async function openPglite(options: PgliteDeviceRepositoryOptions): Promise<PGlite> {
+  const db =
+    options.dataDir === undefined ? new PGlite() : new PGlite(path.join(options.dataDir, 'pglite'));
+  await db.waitReady;
+  return db;
+}
+
+export function pgliteMigrationConnection(db: PGlite): MigrationConnection {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await db.query<Row>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+  };
+}
+
+export async function createPgliteDeviceRepository(
+  options: PgliteDeviceRepositoryOptions = {},
+): Promise<DeviceRepository> {
+  const db = await openPglite(options);
+  try {
+    await applyMigrations(pgliteMigrationConnection(db));
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  return createPrismaDeviceRepository({ prisma, onClose: () => db.close() });
+}

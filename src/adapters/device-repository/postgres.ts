@@ -1,0 +1,53 @@
+/**
+ * The production DeviceRepository: Prisma over PostgreSQL through @prisma/adapter-pg. It does not
+ * migrate: `npm run db:migrate` (or `prisma migrate deploy`) runs before a release, so N replicas
+ * starting together never race on DDL.
+ */
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import type { DeviceRepository } from '../../ports/device-repository.js';
+import { applyMigrations, type MigrationConnection } from './migrations.js';
+import { createPrismaDeviceRepository } from './prisma-device-repository.js';
+
+export interface PostgresDeviceRepositoryOptions {
+  url: string;
+  /** Pool size per process. */
+  maxConnections?: number;
+}
+
+export async function createPostgresDeviceRepository(
+  options: PostgresDeviceRepositoryOptions,
+): Promise<DeviceRepository> {
+  // Our pool rather than the adapter's, so close() provably ends every connection.
+  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return createPrismaDeviceRepository({ prisma, onClose: () => pool.end() });
+}
+
+/** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */
+export function postgresMigrationConnection(client: pg.Client): MigrationConnection {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await client.query(sql, params)).rows as Row[];
+    },
+    async exec(sql: string) {
+      // Without parameters pg uses the simple protocol, which runs a script of many statements.
+      await client.query(sql);
+    },
+  };
+}
+
+/** Opens one connection, applies pending migrations, closes it; returns what it applied. */
+export async function migratePostgres(
+  url: string,
+  options: { dir?: string } = {},
+): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await applyMigrations(postgresMigrationConnection(client), options);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * DeviceRepository over a Prisma client; the driver adapter (PGlite or pg) is the caller's
+ * choice, so embedded and production share every query.
+ */
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import {
+  DuplicateExternalIdError,
+  type DevicePage,
+  type DevicePageRequest,
+  type DevicePatch,
+  type DeviceRepository,
+} from '../../ports/device-repository.js';
+import { isUuid, toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
+
+export interface PrismaDeviceRepositoryOptions {
+  prisma: PrismaClient;
+  /** Releases what the client runs on (PGlite instance, pg pool) after the client disconnects. */
+  onClose?: () => Promise<void>;
+}
+
+export function createPrismaDeviceRepository(
+  options: PrismaDeviceRepositoryOptions,
+): DeviceRepository {
+  const { prisma, onClose } = options;
+
+  async function listDevices(request: DevicePageRequest): Promise<DevicePage> {
+    const { organizationId, filter = {}, first, after } = request;
+    if (!Number.isInteger(first) || first < 0) {
+      throw new RangeError(`first must be a non-negative integer, got ${first}`);
+    }
+    // A cursor we never handed out cannot point anywhere in the id order.
+    if (after !== undefined && !isUuid(after)) return { devices: [], hasNextPage: false };
+
+    const conditions = [Prisma.sql`organization_id = ${organizationId}`];
+    if (filter.type !== undefined) conditions.push(Prisma.sql`type = ${filter.type}`);
+    if (filter.status !== undefined) {
+      conditions.push(Prisma.sql`status = ${filter.status}::device_status`);
+    }
+    if (filter.labels !== undefined && Object.keys(filter.labels).length > 0) {
+      // jsonb @> is what the GIN (jsonb_path_ops) index serves; Prisma's Json filters compile
+      // to per-path comparisons that cannot use it, hence this raw (bound-parameter) query.
+      conditions.push(Prisma.sql`labels @> ${JSON.stringify(filter.labels)}::jsonb`);
+    }
+    if (filter.search !== undefined && filter.search !== '') {
+      // strpos rather than ILIKE: the user's % and _ stay literal without escaping.
+      const needle = filter.search.toLowerCase();
+      conditions.push(
+        Prisma.sql`(strpos(lower(name), ${needle}) > 0 OR strpos(lower(external_id), ${needle}) > 0)`,
+      );
+    }
+    if (after !== undefined) conditions.push(Prisma.sql`id > ${after}::uuid`);
+
+    const rows = await prisma.$queryRaw<DeviceRow[]>`
+      SELECT id::text AS id, organization_id AS "organizationId", external_id AS "externalId",
+             name, type, labels, latitude, longitude, altitude, status::text AS status,
+             last_seen_at AS "lastSeenAt", created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM devices
+      WHERE ${Prisma.join(conditions, ' AND ')}
+      ORDER BY id
+      LIMIT ${first + 1}`;
+    return { devices: rows.slice(0, first).map(toDevice), hasNextPage: rows.length > first };
+  }
+
+  async function updateDevice(organizationId: string, id: string, patch: DevicePatch) {
+    if (!isUuid(id)) return null;
+    try {
+      const row = await prisma.device.update({
+        where: { id, organizationId },
+        data: {
+          name: patch.name,
+          type: patch.type,
+          labels: patch.labels,
+          status: patch.status,
+          ...(patch.location === undefined ? {} : toLocationColumns(patch.location)),
+        },
+      });
+      return toDevice(row);
+    } catch (error) {
+      if (isPrismaError(error, 'P2025')) return null;
+      throw error;
+    }
+  }
+
+  return {
+    async ensureOrganization(id, name) {
+      return prisma.organization.upsert({ where: { id }, create: { id, name }, update: {} });
+    },
+
+    async createDevice(device, tokenHash) {
+      try {
+        const row = await prisma.device.create({
+          data: {
+            organizationId: device.organizationId,
+            externalId: device.externalId,
+            name: device.name,
+            type: device.type,
+            labels: device.labels ?? {},
+            ...toLocationColumns(device.location ?? null),
+            // A nested create runs in the same transaction as the device's insert.
+            credentials: { create: { tokenHash } },
+          },
+        });
+        return toDevice(row);
+      } catch (error) {
+        if (
+          isPrismaError(error, 'P2002') &&
+          violatedFields(error).some((field) => field.includes('external_id'))
+        ) {
+          throw new DuplicateExternalIdError(device.externalId);
+        }
+        throw error;
+      }
+    },
+
+    async findDevices(organizationId, ids) {
+      const wanted = [...new Set(ids.filter(isUuid))];
+      const rows =
+        wanted.length === 0
+          ? []
+          : await prisma.device.findMany({ where: { organizationId, id: { in: wanted } } });
+      const byId = new Map(rows.map((row) => [row.id, toDevice(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    listDevices,
+    updateDevice,
+
+    async rotateCredential(organizationId, id, tokenHash) {
+      if (!isUuid(id)) return null;
+      return prisma.$transaction(async (tx) => {
+        const device = await tx.device.findFirst({ where: { id, organizationId } });
+        if (!device) return null;
+        await tx.deviceCredential.updateMany({
+          where: { deviceId: id, revokedAt: null },
+          data: { revokedAt: new Date() },
+        });
+        await tx.deviceCredential.create({ data: { deviceId: id, tokenHash } });
+        return toDevice(device);
+      });
+    },
+
+    async findIdentityByTokenHash(tokenHash) {
+      const credential = await prisma.deviceCredential.findFirst({
+        where: { tokenHash, revokedAt: null },
+        select: { device: { select: { id: true, organizationId: true, status: true } } },
+      });
+      if (!credential) return null;
+      const { id, organizationId, status } = credential.device;
+      return { deviceId: id, organizationId, status };
+    },
+
+    async recordLastSeen(lastSeen) {
+      const ids: string[] = [];
+      const times: string[] = [];
+      for (const [id, ms] of lastSeen) {
+        if (!isUuid(id) || !Number.isFinite(ms)) continue;
+        ids.push(id);
+        times.push(new Date(ms).toISOString());
+      }
+      if (ids.length === 0) return;
+      // One statement for the whole batch; the comparison keeps lastSeenAt moving forward only,
+      // whatever order concurrent pipeline workers flush in.
+      await prisma.$executeRaw`
+        UPDATE devices AS d SET last_seen_at = v.seen
+        FROM unnest(${ids}::uuid[], ${times}::timestamptz[]) AS v(id, seen)
+        WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen)`;
+    },
+
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+
+    async close() {
+      await prisma.$disconnect();
+      await onClose?.();
+    },
+  };
+}
+
+function isPrismaError(
+  error: unknown,
+  code: string,
+): error is Prisma.PrismaClientKnownRequestError {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
+}
+
+/** The columns (or index) of a unique violation, as driver adapters report it in meta. */
+function violatedFields(error: Prisma.PrismaClientKnownRequestError): string[] {
+  const meta = error.meta as
+    | { driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } } }
+    | undefined;
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  if (Array.isArray(constraint?.fields)) return constraint.fields.map(String);
+  return typeof constraint?.index === 'string' ? [constraint.index] : [];
+}
