@@ -2,6 +2,7 @@
  * The embedded DeviceRepository: Prisma over PGlite (in-process Postgres), files under
  * `${dataDir}/pglite`, migrations applied at open.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -16,8 +17,15 @@ export interface PgliteDeviceRepositoryOptions {
 }
 
 export async function openPglite(options: PgliteDeviceRepositoryOptions): Promise<PGlite> {
-  const db =
-    options.dataDir === undefined ? new PGlite() : new PGlite(path.join(options.dataDir, 'pglite'));
+  if (options.dataDir === undefined) {
+    const memory = new PGlite();
+    await memory.waitReady;
+    return memory;
+  }
+  const dir = path.join(options.dataDir, 'pglite');
+  // PGlite creates only the last path segment.
+  await mkdir(dir, { recursive: true });
+  const db = new PGlite(dir);
   await db.waitReady;
   return db;
 }

@@ -1,0 +1,40 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPgliteDeviceRepository } from '../../src/adapters/device-repository/pglite.js';
+import { describeDeviceRepositoryContract } from './device-repository.contract.js';
+
+describeDeviceRepositoryContract('PGlite (in memory)', () => createPgliteDeviceRepository());
+
+describe('PGlite device repository on disk', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('keeps its data across a reopen', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iot-pglite-'));
+    dirs.push(dataDir);
+    const first = await createPgliteDeviceRepository({ dataDir });
+    await first.ensureOrganization('org-reopen', 'Reopen');
+    const device = await first.createDevice(
+      { organizationId: 'org-reopen', externalId: 'kept', name: 'Kept', type: 'sensor' },
+      'reopen-token',
+    );
+    await first.recordLastSeen(new Map([[device.id, Date.UTC(2025, 5, 1)]]));
+    await first.close();
+
+    const second = await createPgliteDeviceRepository({ dataDir });
+    try {
+      expect(await second.findDevices('org-reopen', [device.id])).toEqual([
+        { ...device, lastSeenAt: new Date(Date.UTC(2025, 5, 1)) },
+      ]);
+      expect(await second.findIdentityByTokenHash('reopen-token')).toMatchObject({
+        deviceId: device.id,
+      });
+    } finally {
+      await second.close();
+    }
+  });
+});
