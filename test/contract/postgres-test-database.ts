@@ -1,0 +1,32 @@
+/** A fresh PostgreSQL database per test file, created from the `postgres` database and dropped after. */
+import pg from 'pg';
+import { uniqueSuffix } from '../support/services.js';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(serviceUrl: string): Promise<TestDatabase> {
+  const name = `iot_test_${uniqueSuffix()}`;
+  const admin = new URL(serviceUrl);
+  admin.pathname = '/postgres';
+  const target = new URL(serviceUrl);
+  target.pathname = `/${name}`;
+
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  // The name is ours (letters, digits, underscore), so quoting it is all the escaping needed.
+  await run(`CREATE DATABASE "${name}"`);
+  return {
+    url: target.toString(),
+    drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
