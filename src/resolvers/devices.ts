@@ -9,7 +9,7 @@ import {
   type GeoLocation,
 } from '../ports/device-repository.js';
 import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
-import { badUserInput, conflict, notFound } from './errors.js';
+import { badUserInput, conflict, notFound, refuseBackwardPaging } from './errors.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
@@ -46,8 +46,15 @@ function decodeCursor(cursor: string): string {
 
 export async function listDevices(
   context: GraphQLContext,
-  args: { first?: number | null; after?: string | null; filter?: DeviceFilterInput | null },
+  args: {
+    first?: number | null;
+    after?: string | null;
+    last?: number | null;
+    before?: string | null;
+    filter?: DeviceFilterInput | null;
+  },
 ) {
+  refuseBackwardPaging(args);
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   if (first < 1 || first > MAX_PAGE_SIZE) {
     throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');

@@ -23,3 +23,13 @@ export function unauthenticated(message: string) {
 export function conflict(message: string) {
   return createGraphQLError(message, { extensions: { code: 'CONFLICT' } });
 }
+
+/** Connections page forward only (first/after); Relay's last/before are refused, not ignored. */
+export function refuseBackwardPaging(args: { last?: number | null; before?: string | null }) {
+  if (args.last != null || args.before != null) {
+    throw badUserInput(
+      'only forward paging (first/after) is supported',
+      args.last != null ? 'last' : 'before',
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import type { GraphQLContext } from '../api/context.js';
 import type { Aggregate, MetricValue } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
-import { badUserInput } from './errors.js';
+import { badUserInput, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
 
 const MAX_BUCKETS = 10_000;
@@ -84,6 +84,8 @@ export interface RawTelemetryArgs {
   to: Date;
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
 const encodeCursor = (ts: number) => Buffer.from(`ts:${ts}`).toString('base64url');
@@ -99,6 +101,7 @@ export async function rawTelemetry(
   device: Device,
   args: RawTelemetryArgs,
 ) {
+  refuseBackwardPaging(args);
   const { from, to } = checkRange(args.from, args.to);
   const first = args.first ?? DEFAULT_RAW_PAGE;
   if (first < 1 || first > MAX_RAW_PAGE) {

@@ -10,7 +10,6 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string | number };
     MetricValue: { Input: MetricValue; Output: MetricValue };
-    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
   defaultFieldNullability: false,

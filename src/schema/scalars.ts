@@ -1,9 +1,8 @@
-import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { DateTimeResolver } from 'graphql-scalars';
 import type { MetricValue } from '../domain/telemetry.js';
 import { builder } from './builder.js';
 
 builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('JSONObject', JSONObjectResolver);
 
 function asMetricValue(value: unknown): MetricValue {
   if (typeof value === 'boolean' || typeof value === 'string') return value;
