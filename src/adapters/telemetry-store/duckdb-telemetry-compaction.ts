@@ -1,0 +1,46 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { COMPACT_SQL } from './duckdb-telemetry-sql.js';
+
+const COMPACTED_SEQ = 'compacted_seq';
+
+/** Rows with seq below this have been through a compaction (kept across restarts). */
+export async function readCompactedSeq(connection: DuckDBConnection): Promise<number> {
+  const reader = await connection.runAndReadAll(
+    'SELECT value FROM telemetry_meta WHERE key = $key',
+    { key: COMPACTED_SEQ },
+  );
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+}
+
+/**
+ * Deletes the rows that rows with seq in [fromSeq, toSeq) superseded, and records toSeq, in one
+ * transaction. Runs on the writer connection, between write batches. Returns rows deleted.
+ */
+export async function compactTelemetry(
+  connection: DuckDBConnection,
+  fromSeq: number,
+  toSeq: number,
+): Promise<number> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    const range = await connection.runAndReadAll(
+      'SELECT min(ts), max(ts) FROM telemetry WHERE seq >= $from AND seq < $to',
+      { from: fromSeq, to: toSeq },
+    );
+    const [lo, hi] = range.getRowsJS()[0] ?? [];
+    let deleted = 0;
+    if (typeof lo === 'bigint' && typeof hi === 'bigint') {
+      const result = await connection.run(COMPACT_SQL, { lo, hi });
+      deleted = result.rowsChanged;
+    }
+    await connection.run('INSERT OR REPLACE INTO telemetry_meta VALUES ($key, $seq)', {
+      key: COMPACTED_SEQ,
+      seq: toSeq,
+    });
+    await connection.run('COMMIT');
+    return deleted;
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
