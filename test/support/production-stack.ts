@@ -1,0 +1,127 @@
+/**
+ * A private production environment on the real services: a fresh PostgreSQL database (migrated),
+ * an InfluxDB database, Kafka topics and a consumer group of its own, a Redis key prefix.
+ */
+import pg from 'pg';
+import { migratePostgres } from '../../src/adapters/device-repository/postgres.js';
+import { createPostgresDeviceRepository } from '../../src/adapters/device-repository/postgres.js';
+import { signUserToken } from '../../src/auth/jwt.js';
+import { generateDeviceToken, hashDeviceToken } from '../../src/ingest/device-auth.js';
+import { findService, uniqueSuffix } from './services.js';
+
+export async function findProductionServices() {
+  const [postgres, redis, kafka, influx] = await Promise.all([
+    findService('postgres'),
+    findService('redis'),
+    findService('kafka'),
+    findService('influx'),
+  ]);
+  if (!postgres || !redis || !kafka || !influx) return undefined;
+  return { postgres, redis, kafka, influx };
+}
+
+export type ProductionServices = NonNullable<Awaited<ReturnType<typeof findProductionServices>>>;
+
+async function influxQuery(influxUrl: string, q: string) {
+  const response = await fetch(`${influxUrl}/query`, {
+    method: 'POST',
+    body: new URLSearchParams({ q }),
+  });
+  if (!response.ok) throw new Error(`InfluxDB ${response.status}: ${await response.text()}`);
+}
+
+export async function createProductionStack(services: ProductionServices) {
+  const suffix = uniqueSuffix();
+  const database = `iot_test_${suffix}`;
+  const admin = new pg.Client({
+    connectionString: new URL('/postgres', services.postgres).toString(),
+  });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const databaseUrl = new URL(`/${database}`, services.postgres).toString();
+  await migratePostgres(databaseUrl);
+  await influxQuery(services.influx, `CREATE DATABASE "${database}"`);
+
+  const jwt = {
+    secret: `test-secret-${suffix}-0123456789abcdef0123`,
+    issuer: 'iot-analytics',
+    audience: 'iot-analytics-api',
+  };
+  const env: Record<string, string> = {
+    JWT_SECRET: jwt.secret,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: services.redis,
+    KAFKA_BROKERS: services.kafka,
+    KAFKA_TOPIC: `telemetry-${suffix}`,
+    KAFKA_DEAD_LETTER_TOPIC: `telemetry-${suffix}.dead-letter`,
+    KAFKA_GROUP_ID: `pipeline-${suffix}`,
+    INFLUX_URL: services.influx,
+    INFLUX_DATABASE: database,
+    LAST_SEEN_FLUSH_MS: '200',
+  };
+  const organizationId = crypto.randomUUID();
+  const devices = await createPostgresDeviceRepository({ url: databaseUrl });
+  await devices.ensureOrganization(organizationId, `org ${suffix}`);
+  const adminToken = await signUserToken(
+    jwt,
+    { subject: 'test-admin', organizationId, role: 'admin' },
+    '1h',
+  );
+
+  return {
+    env,
+    database,
+    organizationId,
+    adminToken,
+    devices,
+    /** Registers a device directly in the repository; returns its id and token. */
+    async registerDevice(externalId: string) {
+      const token = generateDeviceToken();
+      const device = await devices.createDevice(
+        { organizationId, externalId, name: externalId, type: 'test' },
+        hashDeviceToken(token),
+      );
+      return { id: device.id, token };
+    },
+    /** Counts distinct stored points of a device straight from InfluxDB. */
+    async countStoredPoints(deviceId: string, metric = 'seq'): Promise<number> {
+      const response = await fetch(`${services.influx}/query`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          db: database,
+          q: `SELECT COUNT("${metric}") FROM telemetry WHERE device_id = $d`,
+          params: JSON.stringify({ d: deviceId }),
+        }),
+      });
+      const body = (await response.json()) as {
+        results: { series?: { values: [string, number][] }[] }[];
+      };
+      return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+    },
+    async storedValues(deviceId: string, metric = 'seq'): Promise<number[]> {
+      const response = await fetch(`${services.influx}/query`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          db: database,
+          q: `SELECT "${metric}" FROM telemetry WHERE device_id = $d`,
+          params: JSON.stringify({ d: deviceId }),
+        }),
+      });
+      const body = (await response.json()) as {
+        results: { series?: { values: [string, number][] }[] }[];
+      };
+      return (body.results[0]?.series?.[0]?.values ?? []).map((row) => row[1]);
+    },
+    async cleanup() {
+      await devices.close();
+      await influxQuery(services.influx, `DROP DATABASE "${database}"`).catch(() => undefined);
+      const client = new pg.Client({
+        connectionString: new URL('/postgres', services.postgres).toString(),
+      });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
