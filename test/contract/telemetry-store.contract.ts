@@ -1,0 +1,370 @@
+/**
+ * The TelemetryStore contract: port-level behaviour every adapter (DuckDB embedded, InfluxDB in
+ * production) must show. Expected answers are computed here from the generated data with the
+ * naive reference in test/support/reference-aggregates.ts, never copied from a store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AGGREGATES,
+  type LatestValue,
+  type MetricValue,
+  type TelemetryPoint,
+} from '../../src/domain/telemetry.js';
+import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
+import { referenceBuckets, type Sample } from '../support/reference-aggregates.js';
+import { uniqueSuffix } from '../support/services.js';
+
+export interface TelemetryStoreFixture {
+  store: TelemetryStore;
+  /** Opens the same data again after `store.close()`. */
+  reopen?: () => Promise<TelemetryStore>;
+  cleanup?: () => Promise<void>;
+}
+
+const BASE = Date.UTC(2024, 4, 1, 12, 0, 0);
+const MINUTE = 60_000;
+
+/** A small seeded generator (mulberry32) so a failing case can be replayed from its seed. */
+function seededRandom(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const byMetric = (values: LatestValue[] | undefined) =>
+  Object.fromEntries((values ?? []).map(({ metric, value, ts }) => [metric, { value, ts }]));
+
+export function describeTelemetryStoreContract(
+  name: string,
+  makeStore: () => Promise<TelemetryStoreFixture>,
+) {
+  describe(`TelemetryStore contract: ${name}`, () => {
+    let fixture: TelemetryStoreFixture;
+    let store: TelemetryStore;
+    const org = `org-${uniqueSuffix()}`;
+    const newDevice = () => `dev-${uniqueSuffix()}`;
+    const point = (
+      deviceId: string,
+      ts: number,
+      metrics: Record<string, MetricValue>,
+      orgId = org,
+    ): TelemetryPoint => ({ orgId, deviceId, ts, metrics });
+    const rawAll = (deviceId: string, metrics: string[] = [], orgId = org) =>
+      store.raw({
+        orgId,
+        deviceId,
+        metrics,
+        from: BASE - 86_400_000,
+        to: BASE + 86_400_000,
+        limit: 10_000,
+      });
+
+    beforeAll(async () => {
+      fixture = await makeStore();
+      store = fixture.store;
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      await fixture?.cleanup?.();
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('returns written points from raw, ascending by time', async () => {
+      const device = newDevice();
+      const points = [
+        point(device, BASE + 2_000, { temp: 21.5, hum: 40 }),
+        point(device, BASE, { temp: 20, hum: 41 }),
+        point(device, BASE + 1_000, { temp: 20.75 }),
+      ];
+      await store.write(points);
+      expect(await rawAll(device)).toEqual([points[1], points[2], points[0]]);
+    });
+
+    it('keeps one point per (device, ts), each metric holding its last written value', async () => {
+      const device = newDevice();
+      await store.write([point(device, BASE, { a: 1 })]);
+      await store.write([point(device, BASE, { a: 2, b: 3 })]);
+      await store.write([point(device, BASE, { a: 2, b: 3 })]);
+      // Within one batch too: the later entry wins.
+      await store.write([point(device, BASE + 1, { c: 'x' }), point(device, BASE + 1, { c: 'y' })]);
+
+      expect(await rawAll(device)).toEqual([
+        point(device, BASE, { a: 2, b: 3 }),
+        point(device, BASE + 1, { c: 'y' }),
+      ]);
+      expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
+        a: { value: 2, ts: BASE },
+        b: { value: 3, ts: BASE },
+        c: { value: 'y', ts: BASE + 1 },
+      });
+      const [bucket] = await store.aggregate({
+        orgId: org,
+        deviceId: device,
+        metrics: ['a'],
+        from: BASE,
+        to: BASE + MINUTE,
+        every: MINUTE,
+        aggregates: ['count', 'sum'],
+      });
+      expect(bucket?.values.a).toMatchObject({ count: 1, sum: 2 });
+    });
+
+    it('preserves value types: numbers, booleans and strings', async () => {
+      const device = newDevice();
+      const metrics = {
+        integer: 42,
+        negative: -7.25,
+        zero: 0,
+        on: true,
+        off: false,
+        label: 'warm, "cosy" = \\ yes',
+        unicode: 'température ✓',
+        numeric: '12',
+      };
+      await store.write([point(device, BASE, metrics)]);
+      expect(await rawAll(device)).toEqual([point(device, BASE, metrics)]);
+      const latest = byMetric((await store.latest(org, [device])).get(device));
+      for (const [metric, value] of Object.entries(metrics)) {
+        expect(latest[metric]).toEqual({ value, ts: BASE });
+      }
+    });
+
+    it('returns the latest value of every metric for many devices in one call', async () => {
+      const devices = Array.from({ length: 25 }, newDevice);
+      const silent = newDevice();
+      const points = devices.flatMap((device, index) => [
+        point(device, BASE + 3_000, { temp: index, door: index % 2 === 0 }),
+        point(device, BASE + 1_000, { temp: -1, mode: 'old' }),
+        point(device, BASE + 2_000, { mode: `mode-${index}` }),
+      ]);
+      await store.write(points);
+
+      const latest = await store.latest(org, [...devices, silent]);
+      devices.forEach((device, index) => {
+        expect(byMetric(latest.get(device))).toEqual({
+          temp: { value: index, ts: BASE + 3_000 },
+          door: { value: index % 2 === 0, ts: BASE + 3_000 },
+          mode: { value: `mode-${index}`, ts: BASE + 2_000 },
+        });
+      });
+      expect(latest.get(silent) ?? []).toEqual([]);
+      expect((await store.latest(org, [])).size).toBe(0);
+    });
+
+    it('computes every aggregate per bucket over the numeric values only', async () => {
+      const device = newDevice();
+      const random = seededRandom(20_240_501);
+      const every = 10 * MINUTE;
+      const samples: Record<string, Map<number, number>> = { temp: new Map(), load: new Map() };
+      const points: TelemetryPoint[] = [];
+      for (let i = 0; i < 400; i += 1) {
+        // Uneven spacing over ~6 buckets; whole-ms timestamps, some exactly on bucket starts.
+        const ts =
+          BASE +
+          (i % 50 === 0 ? (Math.floor(i / 50) % 6) * every : Math.floor(random() * 6 * every));
+        const temp = Math.round(random() * 2_000 - 500) / 8;
+        const metrics: Record<string, MetricValue> = {
+          temp,
+          status: random() < 0.5 ? 'ok' : 'hot',
+        };
+        samples.temp!.set(ts, temp);
+        // `load` is missing from the fourth bucket entirely.
+        if (Math.floor((ts - BASE) / every) !== 3) {
+          metrics.load = Math.floor(random() * 100);
+          samples.load!.set(ts, metrics.load);
+        }
+        points.push(point(device, ts, metrics));
+      }
+      // Re-sent points with new values: only the last write may count.
+      const resent = points.slice(0, 40).map((p) => {
+        const temp = (p.metrics.temp as number) + 1_000;
+        samples.temp!.set(p.ts, temp);
+        return point(device, p.ts, { temp });
+      });
+      await store.write(points);
+      await store.write(resent);
+
+      const buckets = await store.aggregate({
+        orgId: org,
+        deviceId: device,
+        metrics: ['temp', 'load', 'status'],
+        from: BASE,
+        to: BASE + 6 * every,
+        every,
+        aggregates: [...AGGREGATES],
+      });
+
+      const toSamples = (map: Map<number, number>): Sample[] =>
+        [...map].map(([ts, value]) => ({ ts, value }));
+      const expected = new Map<number, Record<string, Record<string, number>>>();
+      for (const metric of ['temp', 'load']) {
+        for (const { start, ...values } of referenceBuckets(toSamples(samples[metric]!), every)) {
+          expected.set(start, { ...expected.get(start), [metric]: values });
+        }
+      }
+      expect(buckets.map((b) => b.start)).toEqual([...expected.keys()].sort((a, b) => a - b));
+      expect(buckets).toHaveLength(6);
+      for (const bucket of buckets) {
+        const want = expected.get(bucket.start)!;
+        expect(Object.keys(bucket.values).sort()).toEqual(Object.keys(want).sort());
+        for (const [metric, values] of Object.entries(want)) {
+          const got = bucket.values[metric]!;
+          for (const aggregate of AGGREGATES) {
+            if (aggregate === 'mean' || aggregate === 'sum') {
+              expect(got[aggregate], `${metric} ${aggregate} @${bucket.start}`).toBeCloseTo(
+                values[aggregate]!,
+                6,
+              );
+            } else {
+              expect(got[aggregate], `${metric} ${aggregate} @${bucket.start}`).toBe(
+                values[aggregate],
+              );
+            }
+          }
+        }
+      }
+    });
+
+    it('includes from and excludes to, in raw and aggregate', async () => {
+      const device = newDevice();
+      const from = BASE + 10 * MINUTE;
+      const to = BASE + 20 * MINUTE;
+      await store.write(
+        [from - 1, from, from + 1, to - 1, to, to + 1].map((ts, i) => point(device, ts, { v: i })),
+      );
+      const raw = await store.raw({
+        orgId: org,
+        deviceId: device,
+        metrics: [],
+        from,
+        to,
+        limit: 100,
+      });
+      expect(raw.map((p) => p.ts)).toEqual([from, from + 1, to - 1]);
+
+      const buckets = await store.aggregate({
+        orgId: org,
+        deviceId: device,
+        metrics: ['v'],
+        from,
+        to,
+        every: 5 * MINUTE,
+        aggregates: ['count', 'min', 'max'],
+      });
+      expect(buckets).toEqual([
+        { start: from, values: { v: { count: 2, min: 1, max: 2 } } },
+        { start: from + 5 * MINUTE, values: { v: { count: 1, min: 3, max: 3 } } },
+      ]);
+    });
+
+    it('never shows one organization the data of another', async () => {
+      const device = newDevice();
+      const other = `org-${uniqueSuffix()}`;
+      await store.write([
+        point(device, BASE, { v: 1 }),
+        point(device, BASE + 1, { v: 100 }, other),
+      ]);
+
+      expect(await rawAll(device)).toEqual([point(device, BASE, { v: 1 })]);
+      expect(await rawAll(device, [], other)).toEqual([point(device, BASE + 1, { v: 100 }, other)]);
+      expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
+        v: { value: 1, ts: BASE },
+      });
+      const stranger = `org-${uniqueSuffix()}`;
+      expect((await store.latest(stranger, [device])).get(device) ?? []).toEqual([]);
+      expect(await rawAll(device, [], stranger)).toEqual([]);
+      const buckets = await store.aggregate({
+        orgId: other,
+        deviceId: device,
+        metrics: ['v'],
+        from: BASE,
+        to: BASE + MINUTE,
+        every: MINUTE,
+        aggregates: ['count', 'sum'],
+      });
+      expect(buckets).toEqual([{ start: BASE, values: { v: { count: 1, sum: 100 } } }]);
+    });
+
+    it('returns only the requested metrics and skips points that have none of them', async () => {
+      const device = newDevice();
+      await store.write([
+        point(device, BASE, { temp: 1, hum: 2, mode: 'a' }),
+        point(device, BASE + 1, { hum: 3 }),
+        point(device, BASE + 2, { temp: 4, mode: 'b' }),
+      ]);
+      expect(await rawAll(device, ['temp', 'mode'])).toEqual([
+        point(device, BASE, { temp: 1, mode: 'a' }),
+        point(device, BASE + 2, { temp: 4, mode: 'b' }),
+      ]);
+    });
+
+    it('pages through raw points with after and limit, each point exactly once', async () => {
+      const device = newDevice();
+      const random = seededRandom(7);
+      const times = new Set<number>();
+      while (times.size < 57) times.add(BASE + Math.floor(random() * 3_600_000));
+      await store.write([...times].map((ts) => point(device, ts, { v: ts - BASE })));
+
+      const seen: number[] = [];
+      let after: number | undefined;
+      for (let pages = 0; pages < 20; pages += 1) {
+        const page = await store.raw({
+          orgId: org,
+          deviceId: device,
+          metrics: ['v'],
+          from: BASE,
+          to: BASE + 3_600_000,
+          after,
+          limit: 10,
+        });
+        expect(page.length).toBeLessThanOrEqual(10);
+        if (page.length === 0) break;
+        for (const p of page) expect(p.metrics.v).toBe(p.ts - BASE);
+        seen.push(...page.map((p) => p.ts));
+        after = page.at(-1)!.ts;
+      }
+      expect(seen).toEqual([...times].sort((a, b) => a - b));
+    });
+
+    it('stays correct under concurrent writes and reads', async () => {
+      const devices = Array.from({ length: 8 }, newDevice);
+      const writes = devices.flatMap((device) =>
+        Array.from({ length: 5 }, (_, batch) =>
+          store.write(
+            Array.from({ length: 20 }, (_, i) => point(device, BASE + batch * 20 + i, { v: i })),
+          ),
+        ),
+      );
+      const reads = devices.map((device) => store.latest(org, [device]));
+      await Promise.all([...writes, ...reads]);
+      for (const device of devices) expect(await rawAll(device)).toHaveLength(100);
+    });
+
+    it('keeps its data across close and reopen', async (context) => {
+      if (!fixture.reopen) return context.skip();
+      const device = newDevice();
+      const points = [point(device, BASE, { temp: 1.5, on: true, mode: 'eco' })];
+      await store.write(points);
+      await store.close();
+      store = await fixture.reopen();
+      expect(await rawAll(device)).toEqual(points);
+      expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
+        temp: { value: 1.5, ts: BASE },
+        on: { value: true, ts: BASE },
+        mode: { value: 'eco', ts: BASE },
+      });
+      // Writes after a reopen still win over what was there.
+      await store.write([point(device, BASE, { temp: 2 })]);
+      expect(await rawAll(device, ['temp'])).toEqual([point(device, BASE, { temp: 2 })]);
+    });
+  });
+}
