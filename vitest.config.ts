@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // Fault tests restart shared services: they run alone, after this suite (vitest.faults.config.ts).
+    exclude: ['test/faults/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Test files share real services; each file isolates itself (own database, topic, prefix).
