@@ -31,6 +31,41 @@ function appendValue(appender: DuckDBAppender, value: MetricValue) {
   }
 }
 
+/**
+ * The batch's newest value of each (org, device, metric); at an equal ts the later point wins.
+ * Nested maps rather than a joined string key: no separator can collide, and no key is built
+ * per row (this runs for every row of every batch).
+ */
+function newestPerMetric(points: readonly TelemetryPoint[]): LatestCandidate[] {
+  const byOrg = new Map<string, Map<string, Map<string, LatestCandidate>>>();
+  const newest: LatestCandidate[] = [];
+  for (const point of points) {
+    let byDevice = byOrg.get(point.orgId);
+    if (!byDevice) byOrg.set(point.orgId, (byDevice = new Map()));
+    let byMetric = byDevice.get(point.deviceId);
+    if (!byMetric) byDevice.set(point.deviceId, (byMetric = new Map()));
+    for (const metric in point.metrics) {
+      const value = point.metrics[metric]!;
+      const known = byMetric.get(metric);
+      if (!known) {
+        const candidate = {
+          orgId: point.orgId,
+          deviceId: point.deviceId,
+          metric,
+          ts: point.ts,
+          value,
+        };
+        byMetric.set(metric, candidate);
+        newest.push(candidate);
+      } else if (point.ts >= known.ts) {
+        known.ts = point.ts;
+        known.value = value;
+      }
+    }
+  }
+  return newest;
+}
+
 function assertTimestamp(point: TelemetryPoint) {
   if (!Number.isSafeInteger(point.ts)) {
     throw new RangeError(`telemetry ts must be integer epoch milliseconds, got ${point.ts}`);
@@ -50,7 +85,6 @@ export async function writeBatch(
 ): Promise<number> {
   points.forEach(assertTimestamp);
   let seq = firstSeq;
-  const latest = new Map<string, LatestCandidate>();
   await connection.run('BEGIN TRANSACTION');
   try {
     const rows = await connection.createAppender('telemetry');
@@ -64,18 +98,6 @@ export async function writeBatch(
           appendValue(rows, value);
           rows.appendDouble(seq++);
           rows.endRow();
-          // JSON.stringify keys cannot collide the way a separator-joined string could.
-          const key = JSON.stringify([point.orgId, point.deviceId, metric]);
-          const known = latest.get(key);
-          if (!known || point.ts >= known.ts) {
-            latest.set(key, {
-              orgId: point.orgId,
-              deviceId: point.deviceId,
-              metric,
-              ts: point.ts,
-              value,
-            });
-          }
         }
       }
       rows.flushSync();
@@ -84,7 +106,7 @@ export async function writeBatch(
     }
     const staging = await connection.createAppender('latest_staging', 'main', 'temp');
     try {
-      for (const candidate of latest.values()) {
+      for (const candidate of newestPerMetric(points)) {
         staging.appendVarchar(candidate.orgId);
         staging.appendVarchar(candidate.deviceId);
         staging.appendVarchar(candidate.metric);
