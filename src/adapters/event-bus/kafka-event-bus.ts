@@ -1,0 +1,182 @@
+import { Kafka, Partitioners, type Consumer } from 'kafkajs';
+import type { Logger } from '../../logger.js';
+import type { BusConsumer, EventBus } from '../../ports/event-bus.js';
+import { BusUnavailableError } from './errors.js';
+import { chunkBySize, encodePoints } from './kafka-codec.js';
+import { createBatchProcessor } from './kafka-consumer.js';
+import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  deadLetterTopic: string;
+  groupId: string;
+  /** Partitions of the topics when this bus creates them; bounds the pipeline's parallelism. */
+  partitions?: number;
+  logger?: Logger;
+  /** A publish not acknowledged within this time fails with BusUnavailableError. */
+  publishTimeoutMs?: number;
+  /** Upper bound of the wait between retries of a failing consumer handler. */
+  maxRetryDelayMs?: number;
+}
+
+/** Rejects with BusUnavailableError when `work` takes longer than `ms`. */
+function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BusUnavailableError(`${what} timed out after ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The production bus: Kafka through kafkajs. Publish resolves once every in-sync replica acked
+ * (idempotent producer, acks=-1), and fails within seconds when the brokers are unreachable, so
+ * ingest answers 503 + Retry-After instead of holding devices' requests. Consumers commit a batch
+ * only after the handler resolved (at least once; the store's idempotence absorbs redeliveries).
+ */
+export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
+  const { brokers, clientId, topic, deadLetterTopic, groupId, logger } = options;
+  const { partitions = 6, publishTimeoutMs = 10_000, maxRetryDelayMs } = options;
+
+  // kafkajs defaults (retries with up to 30 s waits, and MAX_SAFE_INTEGER retries for an
+  // idempotent producer) make an unreachable broker look like a hung request; fail fast instead
+  // and let the caller (ingest's 503, the consumer's own loop) decide when to try again.
+  const retry = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+  const kafka = new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 1_000,
+    requestTimeout: 5_000,
+    retry,
+    logLevel: kafkaLogLevel(logger),
+    ...(logger ? { logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })) } : {}),
+  });
+  const admin = kafka.admin({ retry });
+  const producer = kafka.producer({
+    idempotent: true,
+    // kafkajs does not re-sequence retried batches, which Kafka needs for >1 in flight (KAFKA-5494).
+    maxInFlightRequests: 1,
+    retry,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const consumers = new Set<Consumer>();
+  let closed = false;
+
+  /** Memoized while it succeeds; a failure is forgotten so the next call tries again. */
+  function once(run: () => Promise<void>): () => Promise<void> {
+    let pending: Promise<void> | undefined;
+    return () => {
+      pending ??= run().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+      return pending;
+    };
+  }
+
+  const connectAdmin = once(() => admin.connect());
+  const ensureTopics = once(async () => {
+    await connectAdmin();
+    // Resolves false (no error) for topics that already exist.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: partitions },
+        { topic: deadLetterTopic, numPartitions: partitions },
+      ],
+    });
+  });
+  const connectProducer = once(async () => {
+    await ensureTopics();
+    await producer.connect();
+  });
+
+  return {
+    async publish(points) {
+      if (closed) throw new BusUnavailableError('the event bus is closed');
+      if (points.length === 0) return;
+      try {
+        await within(
+          publishTimeoutMs,
+          'publishing to Kafka',
+          (async () => {
+            await connectProducer();
+            // In sequence, so a device split across chunks keeps its order.
+            for (const messages of chunkBySize(encodePoints(points))) {
+              await producer.send({ topic, acks: -1, messages });
+            }
+          })(),
+        );
+      } catch (error) {
+        if (error instanceof BusUnavailableError) throw error;
+        throw new BusUnavailableError(`Kafka did not accept the points: ${String(error)}`, {
+          cause: error,
+        });
+      }
+    },
+
+    async consume(handler): Promise<BusConsumer> {
+      await connectProducer(); // dead-lettering produces
+      const consumer = kafka.consumer({
+        groupId,
+        retry: { ...retry, retries: 10 },
+        // stop() waits for the pending long-poll fetch: 1 s (not 5 s) keeps shutdowns and
+        // rebalances quick, for one idle fetch per broker per second.
+        maxWaitTimeInMs: 1_000,
+      });
+      consumers.add(consumer);
+      try {
+        await consumer.connect();
+        // A new group starts from the earliest offset: points accepted before the pipeline first
+        // ran are still processed.
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: createBatchProcessor({
+            producer,
+            deadLetterTopic,
+            handler,
+            ...(logger ? { logger } : {}),
+            ...(maxRetryDelayMs !== undefined ? { maxRetryDelayMs } : {}),
+          }),
+        });
+      } catch (error) {
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => {});
+        throw error;
+      }
+      let stopping: Promise<void> | undefined;
+      return {
+        stop() {
+          // disconnect() stops first, waiting for the in-flight batch (and its commit).
+          stopping ??= consumer.disconnect().finally(() => consumers.delete(consumer));
+          return stopping;
+        },
+      };
+    },
+
+    async ping() {
+      await within(
+        3_000,
+        'Kafka ping',
+        (async () => {
+          await connectAdmin();
+          await admin.describeCluster();
+        })(),
+      );
+    },
+
+    async close() {
+      closed = true;
+      await Promise.all([...consumers].map((consumer) => consumer.disconnect()));
+      consumers.clear();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    },
+  };
+}

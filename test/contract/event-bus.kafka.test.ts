@@ -1,0 +1,133 @@
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BusUnavailableError } from '../../src/adapters/event-bus/errors.js';
+import { DEAD_LETTER_HEADERS } from '../../src/adapters/event-bus/kafka-consumer.js';
+import {
+  createKafkaEventBus,
+  type KafkaEventBusOptions,
+} from '../../src/adapters/event-bus/kafka-event-bus.js';
+import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import { findService, uniqueSuffix } from '../support/services.js';
+import { describeEventBusContract } from './event-bus.contract.js';
+
+const brokers = (await findService('kafka'))?.split(',');
+
+/** Own topics and group per call, so tests never see each other's messages or offsets. */
+function isolatedOptions(): KafkaEventBusOptions {
+  const suffix = uniqueSuffix();
+  return {
+    brokers: brokers!,
+    clientId: `test-${suffix}`,
+    topic: `test.telemetry.${suffix}`,
+    deadLetterTopic: `test.telemetry.${suffix}.dead-letter`,
+    groupId: `test-pipeline-${suffix}`,
+    partitions: 3,
+    maxRetryDelayMs: 300,
+  };
+}
+
+describe.skipIf(!brokers)('Kafka event bus', () => {
+  const createdTopics: string[] = [];
+  const kafka = new Kafka({
+    clientId: 'test-admin',
+    brokers: brokers ?? [],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  beforeAll(() => admin.connect());
+  afterAll(async () => {
+    if (createdTopics.length) await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
+    await admin.disconnect();
+  });
+  const fresh = () => {
+    const options = isolatedOptions();
+    createdTopics.push(options.topic, options.deadLetterTopic);
+    return options;
+  };
+
+  describeEventBusContract('kafka', { redeliversAfterRestart: true }, async () => {
+    const options = fresh();
+    return { bus: createKafkaEventBus(options), reopen: async () => createKafkaEventBus(options) };
+  });
+
+  describe('Kafka specifics', () => {
+    it('dead-letters an undecodable message with the reason and keeps delivering', async () => {
+      const options = fresh();
+      const bus = createKafkaEventBus(options);
+      const raw = kafka.producer();
+      let dlqReader: Consumer | undefined;
+      try {
+        const accepted: TelemetryPoint[] = [];
+        const consumer = await bus.consume(async (points) => void accepted.push(...points));
+        await raw.connect();
+        await raw.send({
+          topic: options.topic,
+          messages: [{ key: 'dev-1', value: '{"not": "telemetry"', headers: { source: 'fuzzer' } }],
+        });
+        const valid = { orgId: 'org-a', deviceId: 'dev-1', ts: 1, metrics: { t: 1 } };
+        await bus.publish([valid]);
+        await vi.waitFor(() => expect(accepted).toEqual([valid]), { timeout: 20_000 });
+
+        const dead: { value: string; headers: Record<string, string> }[] = [];
+        dlqReader = kafka.consumer({ groupId: `${options.groupId}-dlq-reader` });
+        await dlqReader.connect();
+        await dlqReader.subscribe({ topic: options.deadLetterTopic, fromBeginning: true });
+        await dlqReader.run({
+          eachMessage: async ({ message }) => {
+            const headers = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+            );
+            dead.push({ value: String(message.value), headers });
+          },
+        });
+        await vi.waitFor(() => expect(dead).toHaveLength(1), { timeout: 20_000 });
+        expect(dead[0]!.value).toBe('{"not": "telemetry"');
+        expect(dead[0]!.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/invalid JSON/);
+        expect(dead[0]!.headers[DEAD_LETTER_HEADERS.topic]).toBe(options.topic);
+        expect(dead[0]!.headers[DEAD_LETTER_HEADERS.offset]).toMatch(/^\d+$/);
+        expect(dead[0]!.headers.source).toBe('fuzzer');
+        await consumer.stop();
+      } finally {
+        await dlqReader?.disconnect();
+        await raw.disconnect();
+        await bus.close();
+      }
+    }, 60_000);
+
+    it('fails a publish fast with BusUnavailableError when no broker answers', async () => {
+      const bus = createKafkaEventBus({ ...isolatedOptions(), brokers: ['127.0.0.1:1'] });
+      try {
+        const started = Date.now();
+        await expect(
+          bus.publish([{ orgId: 'org-a', deviceId: 'dev-1', ts: 1, metrics: { t: 1 } }]),
+        ).rejects.toBeInstanceOf(BusUnavailableError);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        await expect(bus.ping()).rejects.toThrow();
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it('splits a device batch larger than a Kafka message and keeps it whole and in order', async () => {
+      const options = fresh();
+      const bus = createKafkaEventBus(options);
+      try {
+        const accepted: TelemetryPoint[] = [];
+        const consumer = await bus.consume(async (points) => void accepted.push(...points));
+        const big = 'x'.repeat(2_000);
+        const sent = Array.from({ length: 1_000 }, (_, ts) => ({
+          orgId: 'org-a',
+          deviceId: 'dev-1',
+          ts,
+          metrics: { blob: big },
+        }));
+        await bus.publish(sent); // ~2 MB of JSON for one device
+        await vi.waitFor(() => expect(accepted).toHaveLength(1_000), { timeout: 20_000 });
+        expect(accepted.map((p) => p.ts)).toEqual(sent.map((p) => p.ts));
+        await consumer.stop();
+      } finally {
+        await bus.close();
+      }
+    }, 60_000);
+  });
+});
