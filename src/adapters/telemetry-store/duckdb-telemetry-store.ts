@@ -80,6 +80,7 @@ export async function createDuckDbTelemetryStore(
   let nextSeq = Number(seqRow.getRowsJS()[0]?.[0] ?? 0);
   let compactedSeq = await readCompactedSeq(writer);
   let closed = false;
+  let compactionQueued = false;
 
   function assertOpen() {
     if (closed) throw new Error('DuckDB telemetry store is closed');
@@ -114,11 +115,18 @@ export async function createDuckDbTelemetryStore(
     });
   }
 
+  /** Queued behind the pending writes; at most one at a time, so none pile up under load. */
   function compactInBackground() {
-    compact().then(
-      (deleted) => options.logger?.debug({ deleted }, 'telemetry compaction done'),
-      (error: unknown) => options.logger?.error({ err: error }, 'telemetry compaction failed'),
-    );
+    if (closed) return;
+    compactionQueued = true;
+    compact()
+      .finally(() => {
+        compactionQueued = false;
+      })
+      .then(
+        (deleted) => options.logger?.debug({ deleted }, 'telemetry compaction done'),
+        (error: unknown) => options.logger?.error({ err: error }, 'telemetry compaction failed'),
+      );
   }
 
   return {
@@ -128,7 +136,7 @@ export async function createDuckDbTelemetryStore(
       await writeQueue(async () => {
         nextSeq += await writeBatch(writer, points, nextSeq);
       });
-      if (nextSeq - compactedSeq >= compactAfterRows && writeQueue.pendingCount === 0) {
+      if (!compactionQueued && nextSeq - compactedSeq >= compactAfterRows) {
         compactInBackground();
       }
     },
