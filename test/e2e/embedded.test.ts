@@ -437,7 +437,13 @@ describe('live telemetry', () => {
         return await new Promise<unknown>((resolve) => {
           client.subscribe(
             { query: print(LiveTelemetryDocument), variables: { deviceIds } },
-            { next: () => undefined, error: resolve, complete: () => resolve(null) },
+            {
+              // A refused subscription arrives either as a protocol error (auth fails in
+              // onSubscribe) or as a result carrying errors (the subscribe resolver throws).
+              next: (message) => resolve(message.errors),
+              error: resolve,
+              complete: () => resolve(null),
+            },
           );
         });
       } finally {
