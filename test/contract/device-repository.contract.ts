@@ -131,6 +131,7 @@ export function describeDeviceRepositoryContract(
         b.id,
       ]);
       expect(await repo.findDevices(org, [])).toEqual([]);
+      expect(await repo.findDevices(org, [a.id.toUpperCase()])).toEqual([a]);
     });
 
     it("treats another organization's device as nonexistent everywhere", async () => {
@@ -254,6 +255,15 @@ export function describeDeviceRepositoryContract(
       expect(await repo.findIdentityByTokenHash(third)).toMatchObject({ deviceId: device.id });
       const missing = '00000000-0000-4000-8000-000000000000';
       expect(await repo.rotateCredential(org, missing, token())).toBeNull();
+    });
+
+    it('concurrent rotations of one device leave exactly one live credential', async () => {
+      const org = await newOrganization();
+      const device = await create(org);
+      const hashes = [token(), token(), token(), token()];
+      await Promise.all(hashes.map((hash) => repo.rotateCredential(org, device.id, hash)));
+      const live = await Promise.all(hashes.map((hash) => repo.findIdentityByTokenHash(hash)));
+      expect(live.filter((identity) => identity !== null)).toHaveLength(1);
     });
 
     it('findIdentityByTokenHash reports the current status, null for unknown tokens', async () => {

@@ -113,13 +113,14 @@ export function createPrismaDeviceRepository(
     },
 
     async findDevices(organizationId, ids) {
-      const wanted = [...new Set(ids.filter(isUuid))];
+      // Postgres reads uuids in any case and answers in lower case; key the answers the same way.
+      const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
       const rows =
         wanted.length === 0
           ? []
           : await prisma.device.findMany({ where: { organizationId, id: { in: wanted } } });
-      const byId = new Map(rows.map((row) => [row.id, toDevice(row)]));
-      return ids.map((id) => byId.get(id) ?? null);
+      const byId = new Map(rows.map((row) => [row.id.toLowerCase(), toDevice(row)]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     },
 
     listDevices,
@@ -128,8 +129,14 @@ export function createPrismaDeviceRepository(
     async rotateCredential(organizationId, id, tokenHash) {
       if (!isUuid(id)) return null;
       return prisma.$transaction(async (tx) => {
-        const device = await tx.device.findFirst({ where: { id, organizationId } });
-        if (!device) return null;
+        // The row lock serialises concurrent rotations of one device: without it each could revoke
+        // only the credentials it saw and both new ones would stay live.
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id::text AS id FROM devices
+          WHERE id = ${id}::uuid AND organization_id = ${organizationId}
+          FOR UPDATE`;
+        if (locked.length === 0) return null;
+        const device = await tx.device.findUniqueOrThrow({ where: { id } });
         await tx.deviceCredential.updateMany({
           where: { deviceId: id, revokedAt: null },
           data: { revokedAt: new Date() },
