@@ -59,7 +59,10 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     logger: logger.child({ component: 'ingest' }),
   });
   const http = createServiceServer({
-    routes: { '/v1/telemetry': ingest },
+    routes: {
+      '/v1/telemetry': ingest,
+      '/': (_req, res) => res.writeHead(302, { location: '/graphql' }).end(),
+    },
     fallback: yoga,
     readiness: [
       { name: 'devices', check: () => devices.ping() },
