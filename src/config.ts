@@ -20,61 +20,66 @@ const list = z
   )
   .pipe(z.array(z.string()).min(1));
 
-const environmentSchema = z
-  .object({
-    MODE: z.enum(['embedded', 'production']).default('embedded'),
-    HOST: z.string().default('127.0.0.1'),
-    PORT: port(4000),
-    INGEST_PORT: port(4001),
-    PIPELINE_PORT: port(4002),
-    DATA_DIR: z.string().default('./data'),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+const environmentShape = z.object({
+  MODE: z.enum(['embedded', 'production']).default('embedded'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port(4000),
+  INGEST_PORT: port(4001),
+  PIPELINE_PORT: port(4002),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 
-    JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),
-    JWT_ISSUER: z.string().default('iot-analytics'),
-    JWT_AUDIENCE: z.string().default('iot-analytics-api'),
+  JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  JWT_ISSUER: z.string().default('iot-analytics'),
+  JWT_AUDIENCE: z.string().default('iot-analytics-api'),
 
-    INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
-    INGEST_MAX_POINTS: positiveInt(10_000),
+  INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
+  INGEST_MAX_POINTS: positiveInt(10_000),
 
-    PIPELINE_BATCH_SIZE: positiveInt(5_000),
-    LAST_SEEN_FLUSH_MS: positiveInt(1_000),
+  PIPELINE_BATCH_SIZE: positiveInt(5_000),
+  LAST_SEEN_FLUSH_MS: positiveInt(1_000),
 
-    DATABASE_URL: optionalString.pipe(z.url().optional()),
-    REDIS_URL: optionalString.pipe(z.url().optional()),
-    KAFKA_BROKERS: optionalString.pipe(list.optional()),
-    KAFKA_CLIENT_ID: z.string().default('iot-analytics'),
-    KAFKA_TOPIC: z.string().default('telemetry'),
-    KAFKA_DEAD_LETTER_TOPIC: z.string().default('telemetry.dead-letter'),
-    KAFKA_GROUP_ID: z.string().default('iot-analytics-pipeline'),
-    INFLUX_URL: optionalString.pipe(z.url().optional()),
-    INFLUX_DATABASE: optionalString,
-    INFLUX_RETENTION_POLICY: optionalString,
-    INFLUX_TOKEN: optionalString,
-    INFLUX_USERNAME: optionalString,
-    INFLUX_PASSWORD: optionalString,
-  })
-  .superRefine((env, ctx) => {
+  DATABASE_URL: optionalString.pipe(z.url().optional()),
+  REDIS_URL: optionalString.pipe(z.url().optional()),
+  KAFKA_BROKERS: optionalString.pipe(list.optional()),
+  KAFKA_CLIENT_ID: z.string().default('iot-analytics'),
+  KAFKA_TOPIC: z.string().default('telemetry'),
+  KAFKA_DEAD_LETTER_TOPIC: z.string().default('telemetry.dead-letter'),
+  KAFKA_GROUP_ID: z.string().default('iot-analytics-pipeline'),
+  INFLUX_URL: optionalString.pipe(z.url().optional()),
+  INFLUX_DATABASE: optionalString,
+  INFLUX_RETENTION_POLICY: optionalString,
+  INFLUX_TOKEN: optionalString,
+  INFLUX_USERNAME: optionalString,
+  INFLUX_PASSWORD: optionalString,
+});
+
+/** What each production process cannot start without; `migrate` only needs the database. */
+const REQUIRED_IN_PRODUCTION = {
+  process: [
+    'JWT_SECRET',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'KAFKA_BROKERS',
+    'INFLUX_URL',
+    'INFLUX_DATABASE',
+  ],
+  migrate: ['DATABASE_URL'],
+} as const;
+
+function environmentSchema(purpose: keyof typeof REQUIRED_IN_PRODUCTION) {
+  return environmentShape.superRefine((env, ctx) => {
     if (env.MODE !== 'production') return;
-    const required = [
-      'JWT_SECRET',
-      'DATABASE_URL',
-      'REDIS_URL',
-      'KAFKA_BROKERS',
-      'INFLUX_URL',
-      'INFLUX_DATABASE',
-    ] as const;
-    for (const key of required) {
+    for (const key of REQUIRED_IN_PRODUCTION[purpose]) {
       if (env[key] === undefined) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MODE=production' });
       }
     }
   });
+}
 
-export type Environment = z.infer<typeof environmentSchema>;
+export type Environment = z.infer<typeof environmentShape>;
 
 export interface Config {
   mode: Environment['MODE'];
@@ -112,9 +117,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses settings from an environment (process.env by default); throws ConfigError listing every problem. */
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const parsed = environmentSchema.safeParse(source);
+/**
+ * Parses settings from an environment (process.env by default); throws ConfigError listing every
+ * problem. `purpose: 'migrate'` checks only what migrating the database needs.
+ */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  purpose: keyof typeof REQUIRED_IN_PRODUCTION = 'process',
+): Config {
+  const parsed = environmentSchema(purpose).safeParse(source);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),

@@ -1,6 +1,7 @@
 /**
  * Entry point. `npm start` runs the embedded product in one process; in production the same build
  * runs one role per process: `node dist/main.js api|ingest|pipeline` (MODE=production).
+ * `migrate` applies the device database's migrations and exits (`npm run db:migrate`).
  */
 import { createEmbeddedApp } from './app/embedded.js';
 import {
@@ -9,6 +10,7 @@ import {
   createPipelineProcess,
   type RunningProcess,
 } from './app/processes.js';
+import { migrateDeviceDatabase } from './app/migrate.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -72,10 +74,20 @@ function exitOnSignals(stop: () => Promise<void>, config: Config, logger: Logger
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+async function migrate(config: Config) {
+  const { target, applied } = await migrateDeviceDatabase(config);
+  console.log(
+    applied.length === 0
+      ? `${target}: up to date, nothing applied`
+      : `${target}: applied ${applied.length}\n${applied.map((name) => `  ${name}`).join('\n')}`,
+  );
+}
+
 async function main() {
+  const role = process.argv[2];
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, role === 'migrate' ? 'migrate' : 'process');
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -83,7 +95,7 @@ async function main() {
     }
     throw error;
   }
-  const role = process.argv[2];
+  if (role === 'migrate') return migrate(config);
   const logger = createLogger(config.logLevel, role ? `iot-${role}` : 'iot-analytics');
   if (config.mode === 'production' && !role) {
     logger.fatal(`MODE=production runs one role per process: ${Object.keys(ROLES).join(' | ')}`);

@@ -1,0 +1,29 @@
+import { applyMigrations } from '../adapters/device-repository/migrations.js';
+import { openPglite, pgliteMigrationConnection } from '../adapters/device-repository/pglite.js';
+import { migratePostgres } from '../adapters/device-repository/postgres.js';
+import type { Config } from '../config.js';
+
+/**
+ * Applies pending prisma/migrations to the device database the config names (production:
+ * DATABASE_URL; embedded: PGlite under DATA_DIR). Production runs this before a release
+ * (`npm run db:migrate`, or the image's `migrate` command); embedded mode also migrates at start.
+ */
+export async function migrateDeviceDatabase(
+  config: Config,
+): Promise<{ target: string; applied: string[] }> {
+  if (config.mode === 'production') {
+    if (!config.postgres) throw new Error('DATABASE_URL is not configured');
+    const shown = new URL(config.postgres.url);
+    if (shown.password) shown.password = '***';
+    return { target: shown.toString(), applied: await migratePostgres(config.postgres.url) };
+  }
+  const db = await openPglite({ dataDir: config.dataDir });
+  try {
+    return {
+      target: `PGlite in ${config.dataDir}/pglite`,
+      applied: await applyMigrations(pgliteMigrationConnection(db)),
+    };
+  } finally {
+    await db.close();
+  }
+}
