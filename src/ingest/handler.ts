@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
+import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
+import type { EventBus } from '../ports/event-bus.js';
+import { createDeviceAuthenticator } from './device-auth.js';
+import { parsePoints, type BodyFormat, type PointError } from './parse-points.js';
+import { readBody } from './read-body.js';
+
+export interface IngestLimits {
+  maxBodyBytes: number;
+  maxPoints: number;
+}
+
+export interface IngestHandlerOptions {
+  devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
+  bus: Pick<EventBus, 'publish'>;
+  limits: IngestLimits;
+  logger: Logger;
+  /** Receive time source (epoch ms); tests pin it. */
+  now?: () => number;
+  /** Device auth cache; defaults suit production (see createDeviceAuthenticator). */
+  auth?: { ttlMs?: number; maxEntries?: number };
+}
+
+interface ErrorBody {
+  code: string;
+  message: string;
+  errors?: PointError[];
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: ErrorBody | { accepted: number },
+  headers: Record<string, string> = {},
+) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
+function bodyFormat(contentType: string | undefined): BodyFormat | undefined {
+  // Parameters such as `charset=utf-8` are fine: JSON is UTF-8 on the wire (RFC 8259).
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType === 'application/json') return 'json';
+  if (mediaType === 'application/x-ndjson') return 'ndjson';
+  return undefined;
+}
+
+/** true for gzip, false for none, undefined for a coding we do not decode. */
+function isGzip(contentEncoding: string | undefined): boolean | undefined {
+  const coding = contentEncoding?.trim().toLowerCase();
+  if (!coding || coding === 'identity') return false;
+  if (coding === 'gzip' || coding === 'x-gzip') return true;
+  return undefined;
+}
+
+const tooLarge = (res: ServerResponse, message: string) =>
+  // The rest of the body is not read: close the connection rather than reuse it.
+  send(res, 413, { code: 'PAYLOAD_TOO_LARGE', message }, { connection: 'close' });
+
+const unavailable = (res: ServerResponse, message: string) =>
+  send(res, 503, { code: 'UNAVAILABLE', message }, { 'retry-after': '1' });
+
+/**
+ * `POST /v1/telemetry` (README "Ingest API"): authenticate the device, read and validate the
+ * body, then one `bus.publish` for the whole request and 202 only once the bus has the points.
+ * A request is all or nothing. Tokens and bodies are never logged.
+ */
+export function createIngestHandler(options: IngestHandlerOptions) {
+  const { bus, limits, logger, now = Date.now } = options;
+  const authenticator = createDeviceAuthenticator({ devices: options.devices, ...options.auth });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'POST') {
+      return send(res, 405, { code: 'METHOD_NOT_ALLOWED', message: 'use POST' }, { allow: 'POST' });
+    }
+
+    let device: DeviceIdentity | null;
+    try {
+      device = await authenticator.authenticate(req.headers.authorization);
+    } catch (error) {
+      logger.error({ err: error }, 'device lookup failed');
+      return unavailable(res, 'device authentication is unavailable; retry shortly');
+    }
+    if (!device) {
+      return send(res, 401, {
+        code: 'UNAUTHORIZED',
+        message: 'a valid device token is required: Authorization: Bearer <token>',
+      });
+    }
+    if (device.status === 'DISABLED') {
+      return send(res, 403, { code: 'FORBIDDEN', message: 'this device is disabled' });
+    }
+
+    const format = bodyFormat(req.headers['content-type']);
+    const gzip = isGzip(req.headers['content-encoding']);
+    if (!format || gzip === undefined) {
+      return send(res, 415, {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: !format
+          ? 'Content-Type must be application/json or application/x-ndjson'
+          : 'Content-Encoding must be gzip or none',
+      });
+    }
+    const tooLargeMessage = `the body is larger than ${limits.maxBodyBytes} bytes`;
+    const declared = Number(req.headers['content-length']);
+    if (declared > limits.maxBodyBytes) return tooLarge(res, tooLargeMessage);
+
+    const receivedAt = now();
+    const read = await readBody(req, limits.maxBodyBytes, gzip);
+    if (!read.ok) {
+      if (read.reason === 'too-large') return tooLarge(res, tooLargeMessage);
+      if (read.reason === 'bad-gzip') {
+        return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid gzip' });
+      }
+      return; // the client went away: nobody to answer, nothing published.
+    }
+
+    const parsed = parsePoints(read.body, format, {
+      orgId: device.organizationId,
+      deviceId: device.deviceId,
+      receivedAt,
+      maxPoints: limits.maxPoints,
+    });
+    if (!parsed.ok) {
+      if (parsed.kind === 'too-many-points') {
+        return tooLarge(res, `a request holds at most ${limits.maxPoints} points`);
+      }
+      const listed = parsed.errors.length;
+      const more = parsed.totalErrors - listed;
+      return send(res, 400, {
+        code: 'INVALID_POINTS',
+        message:
+          `${parsed.totalErrors} problem(s) in the body; nothing was accepted` +
+          (more > 0 ? ` (the first ${listed} are listed, ${more} more not shown)` : ''),
+        errors: parsed.errors,
+      });
+    }
+
+    try {
+      await bus.publish(parsed.points);
+    } catch (error) {
+      logger.error(
+        { err: error, deviceId: device.deviceId, points: parsed.points.length },
+        'publishing telemetry to the bus failed',
+      );
+      return unavailable(res, 'telemetry cannot be accepted right now; retry shortly');
+    }
+    send(res, 202, { accepted: parsed.points.length });
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'ingest request failed');
+      if (!res.headersSent) send(res, 500, { code: 'INTERNAL', message: 'internal error' });
+      else res.destroy();
+    });
+  };
+}

@@ -1,0 +1,46 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export type BodyResult =
+  { ok: true; body: string } | { ok: false; reason: 'too-large' | 'bad-gzip' | 'aborted' };
+
+/**
+ * Reads a request body of at most `maxBytes` (after gzip decoding, when the client compressed it:
+ * the limit protects memory, and a small gzip bomb must not get around it). Reading stops as soon
+ * as the limit is passed; the caller answers 413 without waiting for the rest.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, gzip: boolean) {
+  return new Promise<BodyResult>((resolve) => {
+    const gunzip = gzip ? createGunzip() : undefined;
+    const source: Readable = gunzip ? req.pipe(gunzip) : req;
+    gunzip?.once('error', () => finish({ ok: false, reason: 'bad-gzip' }));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+
+    function finish(result: BodyResult) {
+      if (done) return;
+      done = true;
+      source.off('data', onData);
+      if (gunzip) {
+        req.unpipe(gunzip);
+        gunzip.destroy();
+      }
+      resolve(result);
+    }
+
+    function onData(chunk: Buffer) {
+      size += chunk.length;
+      if (size > maxBytes) return finish({ ok: false, reason: 'too-large' });
+      chunks.push(chunk);
+    }
+
+    source.on('data', onData);
+    source.once('end', () => finish({ ok: true, body: Buffer.concat(chunks, size).toString() }));
+    req.once('error', () => finish({ ok: false, reason: 'aborted' }));
+    req.once('close', () => {
+      if (!req.complete) finish({ ok: false, reason: 'aborted' });
+    });
+  });
+}
