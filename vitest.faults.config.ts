@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
  * a time, after the main suite (`npm test` runs both).
  */
 export default defineConfig({
+  // See vitest.config.ts: one graphql realm for tests and libraries.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['test/faults/**/*.test.ts'],
     testTimeout: 120_000,
