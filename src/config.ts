@@ -31,8 +31,54 @@ const environmentShape = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
+  JWT_ALGORITHMS: optionalString.pipe(
+    list.pipe(z.array(z.enum(['HS256', 'RS256', 'ES256', 'PS256', 'EdDSA']))).optional(),
+  ),
   JWT_ISSUER: z.string().default('iot-analytics'),
   JWT_AUDIENCE: z.string().default('iot-analytics-api'),
+  JWT_ORG_CLAIM: z.string().default('org'),
+  JWT_ROLE_CLAIM: z.string().default('role'),
+  JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  DEVICE_TOKEN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3_600),
+
+  RATE_LIMIT_DEVICE_PER_SECOND: z.coerce.number().positive().default(20),
+  RATE_LIMIT_DEVICE_BURST: positiveInt(100),
+  RATE_LIMIT_USER_PER_SECOND: z.coerce.number().positive().default(50),
+  RATE_LIMIT_USER_BURST: positiveInt(200),
+  RATE_LIMIT_API_KEY_PER_SECOND: z.coerce.number().positive().default(50),
+  RATE_LIMIT_API_KEY_BURST: positiveInt(200),
+  /** JSON: {"<organization id>": {"device"|"user"|"apiKey": {"perSecond": n, "burst": n}}}. */
+  RATE_LIMITS_BY_ORGANIZATION: optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string(),
+          z.record(
+            z.enum(['device', 'user', 'apiKey']),
+            z.object({ perSecond: z.number().positive(), burst: z.number().int().positive() }),
+          ),
+        ),
+      )
+      .optional(),
+  ),
+
+  GRAPHQL_MAX_DEPTH: positiveInt(10),
+  GRAPHQL_MAX_ALIASES: positiveInt(20),
+  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  GRAPHQL_MAX_COST: positiveInt(5_000),
+  GRAPHQL_MAX_BODY_BYTES: positiveInt(100_000),
+  /** Default: on in embedded mode, off in production. */
+  GRAPHQL_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
 
   INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
   INGEST_MAX_POINTS: positiveInt(10_000),
@@ -57,20 +103,20 @@ const environmentShape = z.object({
 
 /** What each production process cannot start without; `migrate` only needs the database. */
 const REQUIRED_IN_PRODUCTION = {
-  process: [
-    'JWT_SECRET',
-    'DATABASE_URL',
-    'REDIS_URL',
-    'KAFKA_BROKERS',
-    'INFLUX_URL',
-    'INFLUX_DATABASE',
-  ],
+  process: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'INFLUX_URL', 'INFLUX_DATABASE'],
   migrate: ['DATABASE_URL'],
 } as const;
 
 function environmentSchema(purpose: keyof typeof REQUIRED_IN_PRODUCTION) {
   return environmentShape.superRefine((env, ctx) => {
     if (env.MODE !== 'production') return;
+    if (purpose === 'process' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'JWT_SECRET or JWT_JWKS_URL is required when MODE=production',
+      });
+    }
     for (const key of REQUIRED_IN_PRODUCTION[purpose]) {
       if (env[key] === undefined) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MODE=production' });
@@ -88,7 +134,27 @@ export interface Config {
   dataDir: string;
   logLevel: Environment['LOG_LEVEL'];
   shutdownTimeoutMs: number;
-  auth: { jwtSecret?: string; issuer: string; audience: string };
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    /** Allow-list; defaults to HS256 with a secret, RS256 and ES256 with a JWKS URL. */
+    algorithms: string[];
+    issuer: string;
+    audience: string;
+    organizationClaim: string;
+    roleClaim: string;
+    clockToleranceSeconds: number;
+  };
+  deviceTokenGraceSeconds: number;
+  rateLimits: RateLimitSettings;
+  graphql: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    maxBodyBytes: number;
+    introspection: boolean;
+  };
   ingest: { maxBodyBytes: number; maxPoints: number };
   pipeline: { batchSize: number; lastSeenFlushMs: number };
   postgres?: { url: string };
@@ -108,6 +174,19 @@ export interface Config {
     username?: string;
     password?: string;
   };
+}
+
+/** Token buckets: `burst` requests at once, refilled at `perSecond`. */
+export interface Bucket {
+  perSecond: number;
+  burst: number;
+}
+
+export type RateLimitSubject = 'device' | 'user' | 'apiKey';
+
+export interface RateLimitSettings {
+  defaults: Record<RateLimitSubject, Bucket>;
+  byOrganization: Record<string, Partial<Record<RateLimitSubject, Bucket>>>;
 }
 
 export class ConfigError extends Error {
@@ -139,7 +218,38 @@ export function loadConfig(
     dataDir: env.DATA_DIR,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    auth: { jwtSecret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      jwksUrl: env.JWT_JWKS_URL,
+      algorithms: env.JWT_ALGORITHMS ?? (env.JWT_JWKS_URL ? ['RS256', 'ES256'] : ['HS256']),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      organizationClaim: env.JWT_ORG_CLAIM,
+      roleClaim: env.JWT_ROLE_CLAIM,
+      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    deviceTokenGraceSeconds: env.DEVICE_TOKEN_GRACE_SECONDS,
+    rateLimits: {
+      defaults: {
+        device: { perSecond: env.RATE_LIMIT_DEVICE_PER_SECOND, burst: env.RATE_LIMIT_DEVICE_BURST },
+        user: { perSecond: env.RATE_LIMIT_USER_PER_SECOND, burst: env.RATE_LIMIT_USER_BURST },
+        apiKey: {
+          perSecond: env.RATE_LIMIT_API_KEY_PER_SECOND,
+          burst: env.RATE_LIMIT_API_KEY_BURST,
+        },
+      },
+      byOrganization: env.RATE_LIMITS_BY_ORGANIZATION ?? {},
+    },
+    graphql: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxBodyBytes: env.GRAPHQL_MAX_BODY_BYTES,
+      introspection: env.GRAPHQL_INTROSPECTION
+        ? env.GRAPHQL_INTROSPECTION === 'true'
+        : env.MODE === 'embedded',
+    },
     ingest: { maxBodyBytes: env.INGEST_MAX_BODY_BYTES, maxPoints: env.INGEST_MAX_POINTS },
     pipeline: { batchSize: env.PIPELINE_BATCH_SIZE, lastSeenFlushMs: env.LAST_SEEN_FLUSH_MS },
     postgres: env.DATABASE_URL ? { url: env.DATABASE_URL } : undefined,
