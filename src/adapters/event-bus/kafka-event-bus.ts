@@ -2,9 +2,10 @@ import { Kafka, Partitioners, type Consumer } from 'kafkajs';
 import type { Logger } from '../../logger.js';
 import type { BusConsumer, EventBus } from '../../ports/event-bus.js';
 import { BusUnavailableError } from './errors.js';
-import { chunkBySize, encodePoints } from './kafka-codec.js';
+import { chunkBySize, encodePoints, MAX_MESSAGE_BYTES } from './kafka-codec.js';
 import { createBatchProcessor } from './kafka-consumer.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+import { createSendQueue } from './kafka-send-queue.js';
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -64,6 +65,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     retry,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const enqueue = createSendQueue(async (messages) => {
+    await producer.send({ topic, acks: -1, messages });
+  }, MAX_MESSAGE_BYTES);
   const consumers = new Set<Consumer>();
   let closed = false;
 
@@ -106,10 +110,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           'publishing to Kafka',
           (async () => {
             await connectProducer();
-            // In sequence, so a device split across chunks keeps its order.
-            for (const messages of chunkBySize(encodePoints(points))) {
-              await producer.send({ topic, acks: -1, messages });
-            }
+            await Promise.all(chunkBySize(encodePoints(points)).map(enqueue));
           })(),
         );
       } catch (error) {
