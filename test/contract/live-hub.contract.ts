@@ -95,9 +95,11 @@ export function describeLiveHubContract(name: string, open: () => Promise<LiveHu
 
     it('delivers again after the last listener left and a new one subscribed', async () => {
       const first = recorder();
-      (await hub.subscribe('org-a', 'dev-1', first.listener))();
+      const unsubscribeFirst = await hub.subscribe('org-a', 'dev-1', first.listener);
+      unsubscribeFirst();
       const second = recorder();
       await hub.subscribe('org-a', 'dev-1', second.listener);
+      unsubscribeFirst(); // a stale unsubscribe must not cut the new listener off
       await hub.publish([point('org-a', 'dev-1', 1)]);
       await eventually(() => expect(second.received).toHaveLength(1));
       expect(first.received).toEqual([]);

@@ -2,7 +2,7 @@ import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { BusOverloadedError } from './errors.js';
+import { BusOverloadedError, BusUnavailableError } from './errors.js';
 
 export interface InProcessEventBusOptions {
   logger?: Logger;
@@ -56,7 +56,8 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
 
   return {
     async publish(points) {
-      if (stopped) throw new Error('event bus is closed');
+      // Unavailable, not a bug: during shutdown ingest should answer 503 + Retry-After.
+      if (stopped) throw new BusUnavailableError('the event bus is closed');
       if (queued() + points.length > maxQueuedPoints) throw new BusOverloadedError(queued());
       for (const point of points) queue.push(point);
       wake?.();

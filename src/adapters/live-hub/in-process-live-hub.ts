@@ -26,7 +26,9 @@ export function createInProcessLiveHub(): LiveHub {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) channels.delete(key);
+        // A stale unsubscribe (called again after the channel was recreated) must not drop the
+        // new listeners' set.
+        if (listeners.size === 0 && channels.get(key) === listeners) channels.delete(key);
       };
     },
     async ping() {},
