@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Viewer } from '../auth/jwt.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { LatestValue } from '../domain/telemetry.js';
 import type { Device, DeviceRepository } from '../ports/device-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';

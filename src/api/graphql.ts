@@ -1,5 +1,6 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { InvalidTokenError, type JwtVerifier } from '../auth/jwt.js';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { CredentialVerifier } from '../auth/authenticator.js';
+import { InvalidCredentialError } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
@@ -26,12 +27,14 @@ function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): s
 
 export function createGraphQLHandler(options: {
   services: ApiServices;
-  verifyToken: JwtVerifier;
+  authenticate: CredentialVerifier;
+  plugins: Plugin<GraphQLContext>[];
   logger: Logger;
 }): YogaServerInstance<ServerContext, GraphQLContext> {
-  const { services, verifyToken, logger } = options;
+  const { services, authenticate, plugins, logger } = options;
   return createYoga<ServerContext, GraphQLContext>({
     schema,
+    plugins,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'IoT Analytics API', subscriptionsProtocol: 'WS' },
@@ -47,10 +50,10 @@ export function createGraphQLHandler(options: {
         : bearerToken(initial.request.headers.get('authorization'));
       if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
       try {
-        const viewer = await verifyToken(token);
+        const viewer = await authenticate(token);
         return { viewer, services, loaders: createLoaders(services, viewer.organizationId) };
       } catch (error) {
-        if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
+        if (error instanceof InvalidCredentialError) throw unauthenticated(error.message);
         throw error;
       }
     },

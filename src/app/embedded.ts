@@ -5,8 +5,10 @@ import { createPgliteDeviceRepository } from '../adapters/device-repository/pgli
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
 import { createGraphQLHandler } from '../api/graphql.js';
+import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
+import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import { createServiceServer } from '../http/service-server.js';
@@ -49,7 +51,8 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
 
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
-    verifyToken: createJwtVerifier(jwt),
+    authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
+    plugins: createGraphQLPlugins({ graphql: config.graphql }),
     logger: logger.child({ component: 'graphql' }),
   });
   const ingest = createIngestHandler({

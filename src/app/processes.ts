@@ -1,5 +1,7 @@
 import { createGraphQLHandler } from '../api/graphql.js';
+import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import { createServiceServer } from '../http/service-server.js';
@@ -27,7 +29,10 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
-    verifyToken: createJwtVerifier({ ...config.auth, secret: jwtSecret(config) }),
+    authenticate: createAuthenticator({
+      jwt: createJwtVerifier({ ...config.auth, secret: jwtSecret(config) }),
+    }),
+    plugins: createGraphQLPlugins({ graphql: config.graphql }),
     logger: logger.child({ component: 'graphql' }),
   });
   const http = createServiceServer({

@@ -78,12 +78,14 @@ const DeviceFilter = builder.inputType('DeviceFilter', {
 builder.queryFields((t) => ({
   devices: t.connection({
     type: DeviceRef,
+    authScopes: { permission: 'devices:read' },
     description: "The caller's devices, ordered by id.",
     args: { filter: t.arg({ type: DeviceFilter }) },
     resolve: (_root, args, context) => listDevices(context, args),
   }),
   device: t.field({
     type: DeviceRef,
+    authScopes: { permission: 'devices:read' },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => getDevice(context, String(args.id)),
   }),
@@ -122,11 +124,13 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
 builder.mutationFields((t) => ({
   registerDevice: t.field({
     type: DeviceWithToken,
+    authScopes: { permission: 'devices:manage' },
     args: { input: t.arg({ type: RegisterDeviceInput, required: true }) },
     resolve: (_root, args, context) => registerDevice(context, args.input),
   }),
   updateDevice: t.field({
     type: DeviceRef,
+    authScopes: { permission: 'devices:manage' },
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateDeviceInput, required: true }),
@@ -135,16 +139,19 @@ builder.mutationFields((t) => ({
   }),
   disableDevice: t.field({
     type: DeviceRef,
+    authScopes: { permission: 'devices:manage' },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => setDeviceStatus(context, String(args.id), 'DISABLED'),
   }),
   enableDevice: t.field({
     type: DeviceRef,
+    authScopes: { permission: 'devices:manage' },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => setDeviceStatus(context, String(args.id), 'ACTIVE'),
   }),
   rotateDeviceToken: t.field({
     type: DeviceWithToken,
+    authScopes: { permission: 'devices:manage' },
     description: 'Issues a new token and revokes the old ones.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => rotateDeviceToken(context, String(args.id)),

@@ -73,11 +73,13 @@ const TelemetryPointRef = builder
 builder.objectFields(DeviceRef, (t) => ({
   latest: t.field({
     type: [MetricReading],
+    authScopes: { permission: 'telemetry:read' },
     description: 'The last value of each metric, with its time.',
     resolve: (device, _args, context) => context.loaders.latest.load(device.id),
   }),
   telemetry: t.field({
     type: [TelemetryBucket],
+    authScopes: { permission: 'telemetry:read' },
     description: 'Time buckets (aligned to multiples of `every` since the epoch) over [from, to).',
     args: {
       metrics: t.arg.stringList({ required: true }),
@@ -94,6 +96,7 @@ builder.objectFields(DeviceRef, (t) => ({
   }),
   rawTelemetry: t.connection({
     type: TelemetryPointRef,
+    authScopes: { permission: 'telemetry:read' },
     description: 'The points themselves over [from, to), oldest first.',
     args: {
       metrics: t.arg.stringList({ description: 'Only these metrics; all when omitted.' }),
@@ -107,6 +110,7 @@ builder.objectFields(DeviceRef, (t) => ({
 builder.subscriptionField('telemetry', (t) =>
   t.field({
     type: TelemetryPointRef,
+    authScopes: { permission: 'telemetry:read' },
     description: 'Each new point of these devices, as soon as it is stored.',
     args: { deviceIds: t.arg.idList({ required: true }) },
     subscribe: (_root, args, context) => subscribeTelemetry(context, args.deviceIds.map(String)),

@@ -1,0 +1,15 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import type { GraphQLContext } from './context.js';
+
+export interface GraphQLPluginOptions {
+  graphql: Config['graphql'];
+}
+
+/**
+ * The envelop/yoga plugins every GraphQL operation (HTTP and WebSocket) goes through:
+ * hardening limits, rate limiting. Order matters: cheap refusals first.
+ */
+export function createGraphQLPlugins(_options: GraphQLPluginOptions): Plugin<GraphQLContext>[] {
+  return [];
+}
