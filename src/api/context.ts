@@ -12,6 +12,12 @@ export interface ApiServices {
   live: LiveHub;
 }
 
+/** Server policy resolvers apply (from config). */
+export interface ApiSettings {
+  /** How long a rotated-out device token keeps working unless the caller asks otherwise. */
+  deviceTokenGraceSeconds: number;
+}
+
 export interface Loaders {
   device: DataLoader<string, Device | null>;
   latest: DataLoader<string, LatestValue[]>;
@@ -21,6 +27,7 @@ export interface Loaders {
 export interface GraphQLContext {
   viewer: Viewer;
   services: ApiServices;
+  settings: ApiSettings;
   loaders: Loaders;
 }
 

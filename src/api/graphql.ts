@@ -4,7 +4,12 @@ import { InvalidCredentialError } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
-import { createLoaders, type ApiServices, type GraphQLContext } from './context.js';
+import {
+  createLoaders,
+  type ApiServices,
+  type ApiSettings,
+  type GraphQLContext,
+} from './context.js';
 
 /** What yoga hands the context factory: an HTTP request, or a WebSocket's connection params. */
 export interface ServerContext {
@@ -27,11 +32,12 @@ function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): s
 
 export function createGraphQLHandler(options: {
   services: ApiServices;
+  settings: ApiSettings;
   authenticate: CredentialVerifier;
   plugins: Plugin<GraphQLContext>[];
   logger: Logger;
 }): YogaServerInstance<ServerContext, GraphQLContext> {
-  const { services, authenticate, plugins, logger } = options;
+  const { services, settings, authenticate, plugins, logger } = options;
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     plugins,
@@ -51,7 +57,12 @@ export function createGraphQLHandler(options: {
       if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
       try {
         const viewer = await authenticate(token);
-        return { viewer, services, loaders: createLoaders(services, viewer.organizationId) };
+        return {
+          viewer,
+          services,
+          settings,
+          loaders: createLoaders(services, viewer.organizationId),
+        };
       } catch (error) {
         if (error instanceof InvalidCredentialError) throw unauthenticated(error.message);
         throw error;

@@ -51,6 +51,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
 
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
+    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
     plugins: createGraphQLPlugins({ graphql: config.graphql }),
     logger: logger.child({ component: 'graphql' }),

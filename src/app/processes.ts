@@ -29,6 +29,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
+    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({
       jwt: createJwtVerifier({ ...config.auth, secret: jwtSecret(config) }),
     }),

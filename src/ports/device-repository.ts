@@ -92,9 +92,17 @@ export interface DeviceRepository {
   listDevices(request: DevicePageRequest): Promise<DevicePage>;
   /** Null when the device does not exist in the organization. */
   updateDevice(organizationId: string, id: string, patch: DevicePatch): Promise<Device | null>;
-  /** Revokes every live credential of the device and stores the new one; null if not found. */
-  rotateCredential(organizationId: string, id: string, tokenHash: string): Promise<Device | null>;
-  /** The device behind a live (unrevoked) credential. */
+  /**
+   * Stores a new credential and revokes the device's live ones after `graceSeconds` (0: at once),
+   * so devices can switch over; null if the device is not in the organization.
+   */
+  rotateCredential(
+    organizationId: string,
+    id: string,
+    tokenHash: string,
+    graceSeconds?: number,
+  ): Promise<Device | null>;
+  /** The device behind a credential that is not (yet) revoked. */
   findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null>;
   /** Write-behind of last-seen times: each device's lastSeenAt only ever moves forward. */
   recordLastSeen(lastSeen: ReadonlyMap<string, number>): Promise<void>;

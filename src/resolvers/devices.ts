@@ -133,12 +133,24 @@ export function setDeviceStatus(context: GraphQLContext, id: string, status: Dev
   return patchDevice(context, id, { status });
 }
 
-export async function rotateDeviceToken(context: GraphQLContext, id: string) {
+export async function rotateDeviceToken(
+  context: GraphQLContext,
+  id: string,
+  gracePeriodSeconds?: number | null,
+) {
+  const grace = gracePeriodSeconds ?? context.settings.deviceTokenGraceSeconds;
+  if (grace < 0 || grace > 30 * 86_400) {
+    throw badUserInput(
+      'gracePeriodSeconds must be between 0 and 2592000 (30 days)',
+      'gracePeriodSeconds',
+    );
+  }
   const token = generateDeviceToken();
   const device = await context.services.devices.rotateCredential(
     context.viewer.organizationId,
     id,
     hashDeviceToken(token),
+    grace,
   );
   if (!device) throw notFound(`device ${id}`);
   return { device, token };

@@ -152,8 +152,16 @@ builder.mutationFields((t) => ({
   rotateDeviceToken: t.field({
     type: DeviceWithToken,
     authScopes: { permission: 'devices:manage' },
-    description: 'Issues a new token and revokes the old ones.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => rotateDeviceToken(context, String(args.id)),
+    description:
+      'Issues a new token (shown once). The old ones keep working for the grace period, then stop.',
+    args: {
+      id: t.arg.id({ required: true }),
+      gracePeriodSeconds: t.arg.int({
+        description:
+          'How long the old tokens stay valid: 0 revokes them at once (a leaked token). Defaults to the server setting DEVICE_TOKEN_GRACE_SECONDS.',
+      }),
+    },
+    resolve: (_root, args, context) =>
+      rotateDeviceToken(context, String(args.id), args.gracePeriodSeconds),
   }),
 }));

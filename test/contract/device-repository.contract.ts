@@ -257,6 +257,19 @@ export function describeDeviceRepositoryContract(
       expect(await repo.rotateCredential(org, missing, token())).toBeNull();
     });
 
+    it('rotation with a grace period keeps the old token valid until it ends', async () => {
+      const org = await newOrganization();
+      const old = token();
+      const device = await create(org, {}, old);
+      const fresh = token();
+      await repo.rotateCredential(org, device.id, fresh, 1);
+      expect(await repo.findIdentityByTokenHash(old)).toMatchObject({ deviceId: device.id });
+      expect(await repo.findIdentityByTokenHash(fresh)).toMatchObject({ deviceId: device.id });
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      expect(await repo.findIdentityByTokenHash(old)).toBeNull();
+      expect(await repo.findIdentityByTokenHash(fresh)).toMatchObject({ deviceId: device.id });
+    });
+
     it('concurrent rotations of one device leave exactly one live credential', async () => {
       const org = await newOrganization();
       const device = await create(org);

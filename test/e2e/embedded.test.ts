@@ -343,10 +343,22 @@ describe('bad input is refused and writes nothing', () => {
     expect((await fetch(`${app.baseUrl}/ready`)).status).toBe(200);
   });
 
+  it('keeps a rotated-out token working during the default grace period', async () => {
+    const device = await register('dev-grace');
+    const point = JSON.stringify({ metrics: { temperature: 5 } });
+    const rotated = await expectData(gql(RotateDeviceTokenDocument, { id: device.id }));
+    expect((await postTelemetry(app.baseUrl, device.token, point)).status).toBe(202);
+    expect((await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status).toBe(
+      202,
+    );
+  });
+
   it('refuses a disabled device (403) and a rotated-out token (401)', async () => {
     const device = await register('dev-lifecycle');
     const point = JSON.stringify({ metrics: { temperature: 5 } });
-    const rotated = await expectData(gql(RotateDeviceTokenDocument, { id: device.id }));
+    const rotated = await expectData(
+      gql(RotateDeviceTokenDocument, { id: device.id, gracePeriodSeconds: 0 }),
+    );
     await eventually(
       async () =>
         (await postTelemetry(app.baseUrl, device.token, point)).status === 401 ? true : undefined,

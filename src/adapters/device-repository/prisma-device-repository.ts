@@ -126,7 +126,7 @@ export function createPrismaDeviceRepository(
     listDevices,
     updateDevice,
 
-    async rotateCredential(organizationId, id, tokenHash) {
+    async rotateCredential(organizationId, id, tokenHash, graceSeconds = 0) {
       if (!isUuid(id)) return null;
       return prisma.$transaction(async (tx) => {
         // The row lock serialises concurrent rotations of one device: without it each could revoke
@@ -137,9 +137,11 @@ export function createPrismaDeviceRepository(
           FOR UPDATE`;
         if (locked.length === 0) return null;
         const device = await tx.device.findUniqueOrThrow({ where: { id } });
+        // Live credentials stay valid for the grace period (revokedAt in the future), so a fleet
+        // can roll the new token out; one already in its grace period keeps its earlier end.
         await tx.deviceCredential.updateMany({
           where: { deviceId: id, revokedAt: null },
-          data: { revokedAt: new Date() },
+          data: { revokedAt: new Date(Date.now() + graceSeconds * 1000) },
         });
         await tx.deviceCredential.create({ data: { deviceId: id, tokenHash } });
         return toDevice(device);
@@ -148,7 +150,7 @@ export function createPrismaDeviceRepository(
 
     async findIdentityByTokenHash(tokenHash) {
       const credential = await prisma.deviceCredential.findFirst({
-        where: { tokenHash, revokedAt: null },
+        where: { tokenHash, OR: [{ revokedAt: null }, { revokedAt: { gt: new Date() } }] },
         select: { device: { select: { id: true, organizationId: true, status: true } } },
       });
       if (!credential) return null;
