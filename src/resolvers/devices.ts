@@ -91,6 +91,10 @@ export async function getDevice(context: GraphQLContext, id: string): Promise<De
 
 export async function registerDevice(context: GraphQLContext, input: RegisterDeviceInput) {
   const token = generateDeviceToken();
+  // Organizations come from the identity provider's claims; the first device registered in
+  // one provisions its row (named by its id until renamed).
+  const { organizationId } = context.viewer;
+  await context.services.devices.ensureOrganization(organizationId, organizationId);
   try {
     const device = await context.services.devices.createDevice(
       {
