@@ -153,7 +153,7 @@ describe.skipIf(!services)('production processes', () => {
     await expect(
       startRole('api', { JWT_SECRET: '', DATABASE_URL: '', KAFKA_BROKERS: '' }, 15_000),
     ).rejects.toThrow(
-      /JWT_SECRET: is required[\s\S]*DATABASE_URL: is required[\s\S]*KAFKA_BROKERS: is required/,
+      /JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required[\s\S]*DATABASE_URL: is required[\s\S]*KAFKA_BROKERS: is required/,
     );
   });
 });
