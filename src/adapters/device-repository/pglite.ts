@@ -6,7 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
+import type { ApiKeyRepository } from '../../ports/api-key-repository.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
 import { createPrismaDeviceRepository } from './prisma-device-repository.js';
@@ -44,6 +46,16 @@ export function pgliteMigrationConnection(db: PGlite): MigrationConnection {
 export async function createPgliteDeviceRepository(
   options: PgliteDeviceRepositoryOptions = {},
 ): Promise<DeviceRepository> {
+  return (await createPgliteRepositories(options)).devices;
+}
+
+/**
+ * Every Prisma-backed repository on one PGlite instance (a data dir can be opened only once).
+ * `devices.close()` closes the shared instance.
+ */
+export async function createPgliteRepositories(
+  options: PgliteDeviceRepositoryOptions = {},
+): Promise<{ devices: DeviceRepository; apiKeys: ApiKeyRepository }> {
   const db = await openPglite(options);
   try {
     await applyMigrations(pgliteMigrationConnection(db));
@@ -52,5 +64,8 @@ export async function createPgliteDeviceRepository(
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
-  return createPrismaDeviceRepository({ prisma, onClose: () => db.close() });
+  return {
+    devices: createPrismaDeviceRepository({ prisma, onClose: () => db.close() }),
+    apiKeys: createPrismaApiKeyRepository({ prisma }),
+  };
 }

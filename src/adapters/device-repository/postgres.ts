@@ -5,7 +5,9 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
+import type { ApiKeyRepository } from '../../ports/api-key-repository.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
 import { createPrismaDeviceRepository } from './prisma-device-repository.js';
@@ -19,10 +21,20 @@ export interface PostgresDeviceRepositoryOptions {
 export async function createPostgresDeviceRepository(
   options: PostgresDeviceRepositoryOptions,
 ): Promise<DeviceRepository> {
+  return (await createPostgresRepositories(options)).devices;
+}
+
+/** Every Prisma-backed repository on one pool; `devices.close()` ends the shared pool. */
+export async function createPostgresRepositories(
+  options: PostgresDeviceRepositoryOptions,
+): Promise<{ devices: DeviceRepository; apiKeys: ApiKeyRepository }> {
   // Our pool rather than the adapter's, so close() provably ends every connection.
   const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return createPrismaDeviceRepository({ prisma, onClose: () => pool.end() });
+  return {
+    devices: createPrismaDeviceRepository({ prisma, onClose: () => pool.end() }),
+    apiKeys: createPrismaApiKeyRepository({ prisma }),
+  };
 }
 
 /** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */

@@ -1,0 +1,7 @@
+import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import { describeApiKeyRepositoryContract } from './api-key-repository.contract.js';
+
+describeApiKeyRepositoryContract('PGlite (in memory)', async () => {
+  const { devices, apiKeys } = await createPgliteRepositories();
+  return { repository: apiKeys, close: () => devices.close() };
+});
