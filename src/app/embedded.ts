@@ -32,6 +32,8 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     secret: config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.dataDir)),
     issuer: config.auth.issuer,
     audience: config.auth.audience,
+    organizationClaim: config.auth.organizationClaim,
+    roleClaim: config.auth.roleClaim,
   };
   const devices = await createPgliteDeviceRepository({ dataDir: config.dataDir });
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
@@ -52,7 +54,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
+    authenticate: createAuthenticator({ jwt: createJwtVerifier({ ...config.auth, ...jwt }) }),
     plugins: createGraphQLPlugins({ graphql: config.graphql }),
     logger: logger.child({ component: 'graphql' }),
   });

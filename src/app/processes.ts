@@ -17,11 +17,6 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-function jwtSecret(config: Config): string {
-  if (!config.auth.jwtSecret) throw new Error('JWT_SECRET is required in production');
-  return config.auth.jwtSecret;
-}
-
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
   const devices = await adapters.devices(config);
@@ -31,7 +26,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     services: { devices, telemetry, live },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({
-      jwt: createJwtVerifier({ ...config.auth, secret: jwtSecret(config) }),
+      jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
     }),
     plugins: createGraphQLPlugins({ graphql: config.graphql }),
     logger: logger.child({ component: 'graphql' }),
