@@ -1,0 +1,21 @@
+import type { Plugin } from 'graphql-yoga';
+import type { GraphQLContext } from '../context.js';
+import type { Config } from '../../config.js';
+import { createCsrfPreventionPlugin } from './csrf.js';
+import { createDisableIntrospectionPlugin } from './introspection.js';
+import { createQueryLimitsPlugin } from './query-limits.js';
+import { createValidationCodesPlugin } from './validation-codes.js';
+
+/**
+ * GraphQL hardening (issue 4): CSRF refusal first (no parsing at all), then the parse/validate
+ * limits. Masked errors stay yoga's default. The body size limit lives in the HTTP layer
+ * (body-limit.ts): yoga has no such option.
+ */
+export function createHardeningPlugins(graphql: Config['graphql']): Plugin<GraphQLContext>[] {
+  return [
+    createCsrfPreventionPlugin(),
+    createQueryLimitsPlugin(graphql),
+    ...(graphql.introspection ? [] : [createDisableIntrospectionPlugin()]),
+    createValidationCodesPlugin(),
+  ];
+}
