@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from './context.js';
+import { createHardeningPlugins } from './hardening/plugins.js';
 
 export interface GraphQLPluginOptions {
   graphql: Config['graphql'];
@@ -10,6 +11,6 @@ export interface GraphQLPluginOptions {
  * The envelop/yoga plugins every GraphQL operation (HTTP and WebSocket) goes through:
  * hardening limits, rate limiting. Order matters: cheap refusals first.
  */
-export function createGraphQLPlugins(_options: GraphQLPluginOptions): Plugin<GraphQLContext>[] {
-  return [];
+export function createGraphQLPlugins(options: GraphQLPluginOptions): Plugin<GraphQLContext>[] {
+  return [...createHardeningPlugins(options.graphql)];
 }

@@ -7,6 +7,7 @@ import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-t
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { limitRequestBody } from '../api/hardening/body-limit.js';
 import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
@@ -69,7 +70,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
       '/v1/telemetry': ingest,
       '/': (_req, res) => res.writeHead(302, { location: '/graphql' }).end(),
     },
-    fallback: yoga,
+    fallback: limitRequestBody(yoga, config.graphql.maxBodyBytes),
     readiness: [
       { name: 'devices', check: () => devices.ping() },
       { name: 'telemetry', check: () => telemetry.ping() },

@@ -1,6 +1,7 @@
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { limitRequestBody } from '../api/hardening/body-limit.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
@@ -33,7 +34,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
   });
   const http = createServiceServer({
     routes: {},
-    fallback: yoga,
+    fallback: limitRequestBody(yoga, config.graphql.maxBodyBytes),
     readiness: [
       { name: 'postgres', check: () => devices.ping() },
       { name: 'influxdb', check: () => telemetry.ping() },
