@@ -137,6 +137,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         // ran are still processed.
         await consumer.subscribe({ topic, fromBeginning: true });
         await consumer.run({
+          // Partitions are independent (order only matters within a device, so within one
+          // partition): processing a few at once overlaps one batch's InfluxDB write with the next.
+          partitionsConsumedConcurrently: Math.min(partitions, 3),
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: createBatchProcessor({
