@@ -63,7 +63,9 @@ const environmentShape = z.object({
       .pipe(
         z.record(
           z.string(),
-          z.record(
+          // partialRecord: an organization overrides only the kinds it lists (zod 4's record
+          // with enum keys requires every key).
+          z.partialRecord(
             z.enum(['device', 'user', 'apiKey']),
             z.object({ perSecond: z.number().positive(), burst: z.number().int().positive() }),
           ),

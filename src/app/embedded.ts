@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
 import { createPgliteDeviceRepository } from '../adapters/device-repository/pglite.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
+import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
@@ -12,6 +13,7 @@ import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
 import type { Config } from '../config.js';
+import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
@@ -43,6 +45,8 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   });
   const bus = createInProcessEventBus({ logger });
   const live = createInProcessLiveHub();
+  const rateLimiter = createInProcessRateLimiter();
+  const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
   const pipeline = createPipeline({
     bus,
     store: telemetry,
@@ -56,13 +60,14 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     services: { devices, telemetry, live },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({ jwt: createJwtVerifier({ ...config.auth, ...jwt }) }),
-    plugins: createGraphQLPlugins({ graphql: config.graphql }),
+    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
     logger: logger.child({ component: 'graphql' }),
   });
   const ingest = createIngestHandler({
     devices,
     bus,
     limits: config.ingest,
+    rateLimiter: rateLimits,
     logger: logger.child({ component: 'ingest' }),
   });
   const http = createServiceServer({
@@ -98,6 +103,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
       await pipeline.stop();
       await bus.close();
       await live.close();
+      await rateLimiter.close();
       await telemetry.close();
       await devices.close();
     },

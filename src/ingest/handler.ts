@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rateLimitHeaders, rateLimitedMessage } from '../http/rate-limit-headers.js';
+import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { Logger } from '../logger.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -20,6 +22,8 @@ export interface IngestHandlerOptions {
   now?: () => number;
   /** Device auth cache; defaults suit production (see createDeviceAuthenticator). */
   auth?: { ttlMs?: number; maxEntries?: number };
+  /** Per-device token buckets; without it ingest is unlimited. */
+  rateLimiter?: Pick<RateLimitPolicy, 'device'>;
 }
 
 interface ErrorBody {
@@ -96,6 +100,13 @@ export function createIngestHandler(options: IngestHandlerOptions) {
     if (device.status === 'DISABLED') {
       return send(res, 403, { code: 'FORBIDDEN', message: 'this device is disabled' });
     }
+    // Before the body is read: an over-eager device costs one bucket lookup, not a parse.
+    const limit = await options.rateLimiter?.device(device);
+    const limitHeaders = limit ? rateLimitHeaders(limit) : {};
+    if (limit && !limit.allowed) {
+      const message = rateLimitedMessage(limit);
+      return send(res, 429, { code: 'RATE_LIMITED', message }, limitHeaders);
+    }
 
     const format = bodyFormat(req.headers['content-type']);
     const gzip = isGzip(req.headers['content-encoding']);
@@ -151,7 +162,7 @@ export function createIngestHandler(options: IngestHandlerOptions) {
       );
       return unavailable(res, 'telemetry cannot be accepted right now; retry shortly');
     }
-    send(res, 202, { accepted: parsed.points.length });
+    send(res, 202, { accepted: parsed.points.length }, limitHeaders);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
