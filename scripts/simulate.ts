@@ -25,7 +25,8 @@ const { values: args } = parseArgs({
 });
 const deviceCount = Number(args.devices);
 const rate = Number(args.rate);
-if (!(deviceCount > 0 && rate > 0)) throw new Error('--devices and --rate must be positive numbers');
+if (!(deviceCount > 0 && rate > 0))
+  throw new Error('--devices and --rate must be positive numbers');
 
 async function adminToken(): Promise<string> {
   if (args.token) return args.token;
@@ -62,13 +63,25 @@ async function enroll(token: string, index: number) {
   try {
     const data = await graphql<{ registerDevice: { token: string; device: { id: string } } }>(
       token,
-      `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { token device { id } } }`,
+      `
+        mutation ($input: RegisterDeviceInput!) {
+          registerDevice(input: $input) {
+            token
+            device {
+              id
+            }
+          }
+        }
+      `,
       {
         input: {
           externalId,
           name: `Simulated ${TYPES[index % TYPES.length]} ${index}`,
           type: TYPES[index % TYPES.length],
-          labels: [{ key: 'site', value: SITES[index % SITES.length] }, { key: 'simulated', value: 'true' }],
+          labels: [
+            { key: 'site', value: SITES[index % SITES.length] },
+            { key: 'simulated', value: 'true' },
+          ],
           location: { latitude: 48 + (index % 10) / 10, longitude: 11 + (index % 7) / 10 },
         },
       },
@@ -78,14 +91,30 @@ async function enroll(token: string, index: number) {
     if (!String(error).includes('CONFLICT')) throw error;
     const found = await graphql<{ devices: { edges: { node: { id: string } }[] } }>(
       token,
-      `query($search: String) { devices(first: 1, filter: { search: $search }) { edges { node { id } } } }`,
+      `
+        query ($search: String) {
+          devices(first: 1, filter: { search: $search }) {
+            edges {
+              node {
+                id
+              }
+            }
+          }
+        }
+      `,
       { search: externalId },
     );
     const id = found.devices.edges[0]?.node.id;
     if (!id) throw error;
     const rotated = await graphql<{ rotateDeviceToken: { token: string } }>(
       token,
-      `mutation($id: ID!) { rotateDeviceToken(id: $id) { token } }`,
+      `
+        mutation ($id: ID!) {
+          rotateDeviceToken(id: $id) {
+            token
+          }
+        }
+      `,
       { id },
     );
     return { externalId, token: rotated.rotateDeviceToken.token };
@@ -126,18 +155,21 @@ console.log(`simulating ${fleet.length} devices at ${rate} points/s each against
 let sent = 0;
 let failed = 0;
 const timers = fleet.map((device, index) =>
-  setTimeout(() => {
-    const send = async () => {
-      const response = await fetch(`${args.url}/v1/telemetry`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
-        body: JSON.stringify(device.next()),
-      }).catch(() => undefined);
-      if (response?.status === 202) sent++;
-      else failed++;
-    };
-    timers[index] = setInterval(() => void send(), 1000 / rate);
-  }, Math.random() * (1000 / rate)),
+  setTimeout(
+    () => {
+      const send = async () => {
+        const response = await fetch(`${args.url}/v1/telemetry`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
+          body: JSON.stringify(device.next()),
+        }).catch(() => undefined);
+        if (response?.status === 202) sent++;
+        else failed++;
+      };
+      timers[index] = setInterval(() => void send(), 1000 / rate);
+    },
+    Math.random() * (1000 / rate),
+  ),
 );
 const report = setInterval(() => {
   console.log(`sent ${sent} points, ${failed} refused or failed`);

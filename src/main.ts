@@ -87,7 +87,7 @@ async function main() {
   const role = process.argv[2];
   let config: Config;
   try {
-    config = loadConfig(process.env, role === 'migrate' ? 'migrate' : 'process');
+    config = loadConfig(undefined, role === 'migrate' ? 'migrate' : 'process');
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
