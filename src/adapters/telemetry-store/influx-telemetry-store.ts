@@ -10,7 +10,12 @@ import type {
 import type { Logger } from '../../logger.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { createInfluxFieldTypes } from './influx-field-types.js';
-import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
+import {
+  createInfluxHttp,
+  InfluxError,
+  quoteIdentifier,
+  type InfluxSettings,
+} from './influx-http.js';
 
 const MEASUREMENT = 'telemetry';
 const LINES_PER_WRITE = 5_000;
@@ -69,7 +74,16 @@ export function createInfluxTelemetryStore(
         if (line) lines.push(line);
       }
       for (let start = 0; start < lines.length; start += LINES_PER_WRITE) {
-        await http.write(lines.slice(start, start + LINES_PER_WRITE).join('\n'));
+        try {
+          await http.write(lines.slice(start, start + LINES_PER_WRITE).join('\n'));
+        } catch (error) {
+          // 400 is InfluxDB refusing some points for good (a field type conflict: "partial
+          // write", the valid points are stored). Retrying would stall the pipeline on a batch
+          // that can never fully succeed, so it is logged loudly instead; anything else (5xx,
+          // network) is thrown and retried.
+          if (!(error instanceof InfluxError) || error.status !== 400) throw error;
+          settings.logger?.error({ err: error }, 'InfluxDB refused points of a batch');
+        }
       }
       fieldTypes.noteWritten(points);
     },
