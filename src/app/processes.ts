@@ -1,3 +1,4 @@
+import { createRedisRateLimiter } from '../adapters/rate-limiter/redis-rate-limiter.js';
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
@@ -5,6 +6,7 @@ import { limitRequestBody } from '../api/hardening/body-limit.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
+import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
@@ -18,18 +20,29 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
+/** Token buckets in Redis, shared by every replica (they fail open while Redis is down). */
+function createRateLimits(config: Config, logger: Logger) {
+  if (!config.redis) throw new Error('REDIS_URL is required in production');
+  const limiter = createRedisRateLimiter({
+    url: config.redis.url,
+    logger: logger.child({ component: 'rate-limiter' }),
+  });
+  return { limiter, policy: createRateLimitPolicy({ limiter, settings: config.rateLimits }) };
+}
+
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
   const devices = await adapters.devices(config);
   const telemetry = adapters.telemetry(config, logger.child({ component: 'influx' }));
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
+  const rateLimits = createRateLimits(config, logger);
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({
       jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
     }),
-    plugins: createGraphQLPlugins({ graphql: config.graphql }),
+    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),
     logger: logger.child({ component: 'graphql' }),
   });
   const http = createServiceServer({
@@ -48,6 +61,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     async stop() {
       await websocket.close();
       await http.close(config.shutdownTimeoutMs);
+      await rateLimits.limiter.close();
       await Promise.all([live.close(), telemetry.close(), devices.close()]);
     },
   };
@@ -57,9 +71,16 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
 export async function createIngestProcess(config: Config, logger: Logger): Promise<RunningProcess> {
   const devices = await adapters.devices(config);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
+  const rateLimits = createRateLimits(config, logger);
   const http = createServiceServer({
     routes: {
-      '/v1/telemetry': createIngestHandler({ devices, bus, limits: config.ingest, logger }),
+      '/v1/telemetry': createIngestHandler({
+        devices,
+        bus,
+        limits: config.ingest,
+        rateLimiter: rateLimits.policy,
+        logger,
+      }),
     },
     readiness: [
       { name: 'postgres', check: () => devices.ping() },
@@ -71,6 +92,7 @@ export async function createIngestProcess(config: Config, logger: Logger): Promi
     start: () => http.listen(config.ports.ingest, config.host),
     async stop() {
       await http.close(config.shutdownTimeoutMs);
+      await rateLimits.limiter.close();
       await bus.close();
       await devices.close();
     },
