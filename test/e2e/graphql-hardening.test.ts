@@ -24,6 +24,8 @@ interface Answer {
 const MAX_DEPTH = 5;
 const WIDE_RANGE = 'from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z"';
 const NORMAL_QUERY = '{ devices(first: 5) { edges { node { id name } } } }';
+/** A refusal is answered before any resolver runs; generous for a loaded CI machine. */
+const QUICK_MS = 1_000;
 
 let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
 let app: App;
@@ -103,6 +105,7 @@ describe('query limits', () => {
     const answer = await query(app, deepQuery);
     expect(codes(answer)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(answer.body.errors?.[0]?.message).toMatch(/depth limit of 5 exceeded, found 8/);
+    expect(answer.ms).toBeLessThan(QUICK_MS);
     expect(answer.body.data).toBeUndefined();
   });
 
@@ -113,12 +116,14 @@ describe('query limits', () => {
     // 1,000 aliases are ~7,000 tokens: the token limit stops them while parsing.
     const bomb = await query(app, aliasBomb);
     expect(codes(bomb)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(bomb.ms).toBeLessThan(QUICK_MS);
   });
 
   it('refuses a token flood while parsing', async () => {
     const answer = await query(app, tokenFlood);
     expect(codes(answer)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(answer.body.errors?.[0]?.message).toMatch(/^Token limit of 2000 exceeded/);
+    expect(answer.ms).toBeLessThan(QUICK_MS);
   });
 
   it('refuses a query whose cost is over the limit', async () => {
@@ -144,6 +149,7 @@ describe('request body size', () => {
     const answer = await post(app, oversized);
     expect(answer.status).toBe(413);
     expect(codes(answer)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(answer.ms).toBeLessThan(QUICK_MS);
   });
 
   it('refuses a streamed (chunked) body once it passes the limit', async () => {
@@ -177,28 +183,29 @@ describe('request body size', () => {
 });
 
 describe('abuse under load', () => {
-  it('answers every attack quickly while a normal client keeps being served', async () => {
+  it('answers every attack while a normal client keeps being served', async () => {
     const attacks: [string, () => Promise<Answer>, string][] = [
       ['deep query', () => query(app, deepQuery), 'QUERY_TOO_COMPLEX'],
       ['alias bomb', () => query(app, aliasBomb), 'QUERY_TOO_COMPLEX'],
       ['token flood', () => query(app, tokenFlood), 'QUERY_TOO_COMPLEX'],
-      ['oversized body', () => post(app, 'x'.repeat(5_000_000)), 'PAYLOAD_TOO_LARGE'],
+      ['oversized body', () => post(app, 'x'.repeat(1_000_000)), 'PAYLOAD_TOO_LARGE'],
     ];
     let attacking = true;
     const normal: Answer[] = [];
     const normalClient = (async () => {
       while (attacking) normal.push(await query(app, NORMAL_QUERY));
     })();
+    const started = performance.now();
     try {
+      // 40 attacks at once, from the same process as the server: latency here is queueing,
+      // so the bound is on the whole wave; each refusal alone is timed in its own test.
       const results = await Promise.all(
         attacks.flatMap(([name, attack, code]) =>
           Array.from({ length: 10 }, async () => ({ name, code, answer: await attack() })),
         ),
       );
-      for (const { name, code, answer } of results) {
-        expect(codes(answer), name).toEqual([code]);
-        expect(answer.ms, name).toBeLessThan(2_000);
-      }
+      for (const { name, code, answer } of results) expect(codes(answer), name).toEqual([code]);
+      expect(performance.now() - started).toBeLessThan(QUICK_MS * 5);
     } finally {
       attacking = false;
       await normalClient;
