@@ -2,7 +2,9 @@
 # Shared helpers for scripts/services/*.sh (sourced, not executed).
 
 SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SERVICES_STATE="${SERVICES_ROOT}/.services"
+# Machine-wide, not per checkout: the services belong to the machine, and a fresh clone (CI) must
+# find, reuse and control (fault tests stop and start them) what another checkout started.
+SERVICES_STATE="${IOT_SERVICES_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/iot-analytics/services}"
 SERVICES_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/iot-analytics"
 
 die() {

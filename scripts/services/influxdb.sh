@@ -9,7 +9,7 @@
 #   scripts/services/influxdb.sh status  exit 0 if running
 #   scripts/services/influxdb.sh reset   stop and wipe data
 #
-# Config, data, WAL, logs and pid live in .services/influxdb/. HTTP on 127.0.0.1:8086 (no auth),
+# Config, data, WAL, logs and pid live in ~/.local/state/iot-analytics/services/influxdb/. HTTP on 127.0.0.1:8086 (no auth),
 # RPC (backup/restore) on 127.0.0.1:8088.
 set -euo pipefail
 

@@ -13,7 +13,7 @@
 #                                     e.g. tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
 #
 # Jars come from Maven Central (org.apache.kafka:kafka_2.13) and are cached outside the repo in
-# ${XDG_CACHE_HOME:-$HOME/.cache}/iot-analytics/kafka-<version>/libs; runtime state lives in .services/kafka/.
+# ${XDG_CACHE_HOME:-$HOME/.cache}/iot-analytics/kafka-<version>/libs; runtime state lives in ~/.local/state/iot-analytics/services/kafka/ (see _common.sh).
 # Listeners: PLAINTEXT 127.0.0.1:9092 (clients), CONTROLLER 127.0.0.1:9093.
 set -euo pipefail
 
