@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { LatestValue } from '../domain/telemetry.js';
+import type { ApiKeyRepository } from '../ports/api-key-repository.js';
 import type { Device, DeviceRepository } from '../ports/device-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
@@ -10,6 +11,7 @@ export interface ApiServices {
   devices: DeviceRepository;
   telemetry: TelemetryStore;
   live: LiveHub;
+  apiKeys: ApiKeyRepository;
 }
 
 /** Server policy resolvers apply (from config). */

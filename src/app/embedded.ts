@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
-import { createPgliteDeviceRepository } from '../adapters/device-repository/pglite.js';
+import { createPgliteRepositories } from '../adapters/device-repository/pglite.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
@@ -10,6 +10,7 @@ import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { limitRequestBody } from '../api/hardening/body-limit.js';
 import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
+import { createApiKeyVerifier } from '../auth/api-keys.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
 import type { Config } from '../config.js';
@@ -38,13 +39,17 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     organizationClaim: config.auth.organizationClaim,
     roleClaim: config.auth.roleClaim,
   };
-  const devices = await createPgliteDeviceRepository({ dataDir: config.dataDir });
+  const { devices, apiKeys } = await createPgliteRepositories({ dataDir: config.dataDir });
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
   });
   const bus = createInProcessEventBus({ logger });
   const live = createInProcessLiveHub();
+  const apiKeyVerifier = createApiKeyVerifier({
+    repository: apiKeys,
+    logger: logger.child({ component: 'api-keys' }),
+  });
   const rateLimiter = createInProcessRateLimiter();
   const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
   const pipeline = createPipeline({
@@ -57,9 +62,12 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   });
 
   const yoga = createGraphQLHandler({
-    services: { devices, telemetry, live },
+    services: { devices, telemetry, live, apiKeys },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate: createAuthenticator({ jwt: createJwtVerifier({ ...config.auth, ...jwt }) }),
+    authenticate: createAuthenticator({
+      jwt: createJwtVerifier({ ...config.auth, ...jwt }),
+      apiKey: apiKeyVerifier.verify,
+    }),
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
     logger: logger.child({ component: 'graphql' }),
   });
@@ -105,6 +113,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
       await live.close();
       await rateLimiter.close();
       await telemetry.close();
+      await apiKeyVerifier.close();
       await devices.close();
     },
   };

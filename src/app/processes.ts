@@ -3,6 +3,7 @@ import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { limitRequestBody } from '../api/hardening/body-limit.js';
+import { createApiKeyVerifier } from '../auth/api-keys.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
@@ -32,15 +33,20 @@ function createRateLimits(config: Config, logger: Logger) {
 
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
-  const devices = await adapters.devices(config);
+  const { devices, apiKeys } = await adapters.repositories(config);
   const telemetry = adapters.telemetry(config, logger.child({ component: 'influx' }));
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
+  const apiKeyVerifier = createApiKeyVerifier({
+    repository: apiKeys,
+    logger: logger.child({ component: 'api-keys' }),
+  });
   const rateLimits = createRateLimits(config, logger);
   const yoga = createGraphQLHandler({
-    services: { devices, telemetry, live },
+    services: { devices, telemetry, live, apiKeys },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate: createAuthenticator({
       jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
+      apiKey: apiKeyVerifier.verify,
     }),
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),
     logger: logger.child({ component: 'graphql' }),
@@ -62,6 +68,8 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
       await websocket.close();
       await http.close(config.shutdownTimeoutMs);
       await rateLimits.limiter.close();
+      // Pending last-used times go out before the pool closes.
+      await apiKeyVerifier.close();
       await Promise.all([live.close(), telemetry.close(), devices.close()]);
     },
   };

@@ -1,5 +1,8 @@
 import { createKafkaEventBus } from '../adapters/event-bus/kafka-event-bus.js';
-import { createPostgresDeviceRepository } from '../adapters/device-repository/postgres.js';
+import {
+  createPostgresDeviceRepository,
+  createPostgresRepositories,
+} from '../adapters/device-repository/postgres.js';
 import { createRedisLiveHub } from '../adapters/live-hub/redis-live-hub.js';
 import { createInfluxTelemetryStore } from '../adapters/telemetry-store/influx-telemetry-store.js';
 import type { Config } from '../config.js';
@@ -17,6 +20,9 @@ function required<T>(value: T | undefined, name: string): T {
 export const productionAdapters = {
   devices: (config: Config) =>
     createPostgresDeviceRepository({ url: required(config.postgres, 'DATABASE_URL').url }),
+  /** Devices and API keys on one pool (the api process needs both). */
+  repositories: (config: Config) =>
+    createPostgresRepositories({ url: required(config.postgres, 'DATABASE_URL').url }),
   telemetry: (config: Config, logger: Logger) =>
     createInfluxTelemetryStore({ ...required(config.influx, 'INFLUX_URL'), logger }),
   bus: (config: Config, logger: Logger) =>

@@ -2,5 +2,6 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './device.js';
 import './telemetry.js';
+import './api-key.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

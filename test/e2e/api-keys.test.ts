@@ -1,0 +1,210 @@
+/**
+ * API keys end to end on the embedded app: what an admin and a third-party app see.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUserToken } from '../../src/auth/jwt.js';
+import type { Role } from '../../src/auth/viewer.js';
+import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
+import {
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  DeviceNamesDocument,
+  DevicesDocument,
+  RawTelemetryDocument,
+  RegisterDeviceDocument,
+  RevokeApiKeyDocument,
+  type ApiKeyScope,
+} from '../generated/graphql.js';
+import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import {
+  createGraphQLClient,
+  eventually,
+  expectData,
+  postTelemetry,
+  type GraphQLResponse,
+} from '../support/graphql-client.js';
+
+type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+
+let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
+let app: App;
+let admin: ReturnType<typeof createGraphQLClient>;
+let deviceId: string;
+
+const WIDE_RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
+
+beforeAll(async () => {
+  dataDir = await makeDataDir();
+  app = await startEmbeddedApp(dataDir.dir);
+  admin = createGraphQLClient(app.baseUrl, app.adminToken);
+  const registered = await expectData(
+    admin(RegisterDeviceDocument, {
+      input: { externalId: 'key-reader', name: 'Read by keys', type: 'thermometer' },
+    }),
+  );
+  deviceId = registered.registerDevice.device.id;
+  const point = JSON.stringify({ ts: '2025-06-01T00:00:00Z', metrics: { temperature: 21.5 } });
+  expect((await postTelemetry(app.baseUrl, registered.registerDevice.token, point)).status).toBe(
+    202,
+  );
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await dataDir?.remove();
+});
+
+async function userClient(role: Role, organizationId = DEFAULT_ORGANIZATION.id) {
+  const token = await signUserToken(
+    app.jwt,
+    { subject: `${role}-user`, organizationId, role },
+    '10m',
+  );
+  return createGraphQLClient(app.baseUrl, token);
+}
+
+async function createKey(scopes: ApiKeyScope[], expiresAt?: string) {
+  const data = await expectData(
+    admin(CreateApiKeyDocument, { input: { name: `key ${scopes.join('+')}`, scopes, expiresAt } }),
+  );
+  return data.createApiKey;
+}
+
+const codeOf = (result: GraphQLResponse<unknown>) => result.errors?.[0]?.extensions?.code;
+
+const refusedAsUnauthenticated = (key: string) =>
+  eventually(
+    async () => {
+      const result = await createGraphQLClient(app.baseUrl, key)(DeviceNamesDocument, {});
+      return codeOf(result) === 'UNAUTHENTICATED' ? result : undefined;
+    },
+    15_000,
+    'the key to be refused',
+  );
+
+describe('API keys', () => {
+  it('gives a read-only key exactly its scopes: reads devices and telemetry, cannot manage', async () => {
+    const created = await createKey(['READ_TELEMETRY', 'READ_DEVICES']);
+    expect(created.key).toMatch(/^iotk_[A-Za-z0-9_-]{43}$/);
+    expect(created.key.startsWith(created.apiKey.prefix)).toBe(true);
+    expect(created.apiKey).toMatchObject({
+      name: 'key READ_TELEMETRY+READ_DEVICES',
+      scopes: expect.arrayContaining(['READ_TELEMETRY', 'READ_DEVICES']),
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+
+    const app3p = createGraphQLClient(app.baseUrl, created.key);
+    const devices = await expectData(app3p(DevicesDocument, {}));
+    expect(devices.devices.edges.map((edge) => edge.node.id)).toContain(deviceId);
+    await eventually(
+      async () => {
+        const data = await expectData(app3p(RawTelemetryDocument, { id: deviceId, ...WIDE_RANGE }));
+        return data.device.rawTelemetry.edges.length === 1 ? true : undefined;
+      },
+      10_000,
+      'the point through the API key',
+    );
+
+    const register = await app3p(RegisterDeviceDocument, {
+      input: { externalId: 'by-key', name: 'Nope', type: 'thermometer' },
+    });
+    expect(codeOf(register)).toBe('FORBIDDEN');
+    expect(register.data ?? null).toBeNull();
+    // A key can never manage keys, whatever its scopes.
+    expect(codeOf(await app3p(ApiKeysDocument, {}))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await app3p(CreateApiKeyDocument, { input: { name: 'x', scopes: ['MANAGE_DEVICES'] } }),
+      ),
+    ).toBe('FORBIDDEN');
+  });
+
+  it('records when a key was last used', async () => {
+    const created = await createKey(['READ_DEVICES']);
+    const before = Date.now();
+    await expectData(createGraphQLClient(app.baseUrl, created.key)(DeviceNamesDocument, {}));
+    const lastUsedAt = await eventually(
+      async () => {
+        const { apiKeys } = await expectData(admin(ApiKeysDocument, {}));
+        return apiKeys.find((key) => key.id === created.apiKey.id)?.lastUsedAt ?? undefined;
+      },
+      10_000,
+      'lastUsedAt',
+    );
+    expect(Date.parse(lastUsedAt)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(Date.parse(lastUsedAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('never shows the key, or its hash, again', async () => {
+    const created = await createKey(['READ_DEVICES']);
+    const listed = await admin(ApiKeysDocument, {});
+    const text = JSON.stringify(listed);
+    expect(listed.data?.apiKeys.map((key) => key.id)).toContain(created.apiKey.id);
+    expect(text).not.toContain(created.key.slice(created.apiKey.prefix.length));
+    expect(text).not.toContain(createHash('sha256').update(created.key).digest('hex'));
+  });
+
+  it('lets only admins create and list keys', async () => {
+    for (const role of ['operator', 'viewer'] as const) {
+      const user = await userClient(role);
+      const create = await user(CreateApiKeyDocument, {
+        input: { name: `by ${role}`, scopes: ['READ_DEVICES'] },
+      });
+      expect(codeOf(create), role).toBe('FORBIDDEN');
+      expect(codeOf(await user(ApiKeysDocument, {})), role).toBe('FORBIDDEN');
+    }
+  });
+
+  it('refuses a revoked key', async () => {
+    const created = await createKey(['READ_DEVICES']);
+    await expectData(createGraphQLClient(app.baseUrl, created.key)(DeviceNamesDocument, {}));
+    const revoked = await expectData(admin(RevokeApiKeyDocument, { id: created.apiKey.id }));
+    expect(revoked.revokeApiKey.revokedAt).not.toBeNull();
+    const refused = await refusedAsUnauthenticated(created.key);
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(refused)).not.toContain(created.key);
+  });
+
+  it('refuses an expired key, and a key that would be born expired', async () => {
+    const created = await createKey(['READ_DEVICES'], new Date(Date.now() + 1_500).toISOString());
+    await expectData(createGraphQLClient(app.baseUrl, created.key)(DeviceNamesDocument, {}));
+    await refusedAsUnauthenticated(created.key);
+
+    const past = await admin(CreateApiKeyDocument, {
+      input: { name: 'past', scopes: ['READ_DEVICES'], expiresAt: '2020-01-01T00:00:00Z' },
+    });
+    expect(codeOf(past)).toBe('BAD_USER_INPUT');
+  });
+
+  it("keeps another organization's admin away from the organization's keys", async () => {
+    const created = await createKey(['READ_DEVICES']);
+    const other = await userClient('admin', 'org-other-tenant');
+    const listed = await expectData(other(ApiKeysDocument, {}));
+    expect(listed.apiKeys.map((key) => key.id)).not.toContain(created.apiKey.id);
+
+    // Exactly what an id that exists nowhere gets: nothing tells the two apart.
+    const unknownId = '00000000-0000-4000-8000-00000000dead';
+    const unknown = await other(RevokeApiKeyDocument, { id: unknownId });
+    const revoke = await other(RevokeApiKeyDocument, { id: created.apiKey.id });
+    expect(codeOf(revoke)).toBe('NOT_FOUND');
+    expect(revoke.errors?.[0]?.message).toBe(
+      unknown.errors?.[0]?.message?.replace(unknownId, created.apiKey.id),
+    );
+
+    // The key still works, and its holder sees only its own organization's devices.
+    const own = await expectData(
+      createGraphQLClient(app.baseUrl, created.key)(DeviceNamesDocument, {}),
+    );
+    expect(own.devices.edges.map((edge) => edge.node.id)).toContain(deviceId);
+    const otherKey = await expectData(
+      other(CreateApiKeyDocument, { input: { name: 'theirs', scopes: ['READ_DEVICES'] } }),
+    );
+    const theirs = await expectData(
+      createGraphQLClient(app.baseUrl, otherKey.createApiKey.key)(DeviceNamesDocument, {}),
+    );
+    expect(theirs.devices.edges).toEqual([]);
+  });
+});
