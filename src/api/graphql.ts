@@ -1,6 +1,6 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
-import { InvalidCredentialError } from '../auth/viewer.js';
+import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
@@ -14,16 +14,20 @@ import {
 /** What yoga hands the context factory: an HTTP request, or a WebSocket's connection params. */
 export interface ServerContext {
   connectionParams?: Readonly<Record<string, unknown>>;
+  /** Set by the WebSocket server once `connection_init` authenticated the connection. */
+  viewer?: Viewer;
 }
 
-function bearerToken(header: unknown): string | undefined {
+export function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   return match?.[1];
 }
 
 /** GraphiQL and graphql-ws clients send the token as `Authorization` in connection params. */
-function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): string | undefined {
+export function tokenFromConnectionParams(
+  params: Readonly<Record<string, unknown>>,
+): string | undefined {
   const headers = (params.headers ?? {}) as Record<string, unknown>;
   return bearerToken(
     params.Authorization ?? params.authorization ?? headers.Authorization ?? headers.authorization,
@@ -51,6 +55,15 @@ export function createGraphQLHandler(options: {
       error: (...args) => logger.error(args),
     },
     context: async (initial) => {
+      if (initial.viewer) {
+        const { viewer } = initial;
+        return {
+          viewer,
+          services,
+          settings,
+          loaders: createLoaders(services, viewer.organizationId),
+        };
+      }
       const token = initial.connectionParams
         ? tokenFromConnectionParams(initial.connectionParams)
         : bearerToken(initial.request.headers.get('authorization'));

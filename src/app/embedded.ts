@@ -61,13 +61,14 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     logger: logger.child({ component: 'pipeline' }),
   });
 
+  const authenticate = createAuthenticator({
+    jwt: createJwtVerifier({ ...config.auth, ...jwt }),
+    apiKey: apiKeyVerifier.verify,
+  });
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live, apiKeys },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate: createAuthenticator({
-      jwt: createJwtVerifier({ ...config.auth, ...jwt }),
-      apiKey: apiKeyVerifier.verify,
-    }),
+    authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
     logger: logger.child({ component: 'graphql' }),
   });
@@ -90,7 +91,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga);
+  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate);
 
   return {
     async start() {

@@ -40,14 +40,15 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     repository: apiKeys,
     logger: logger.child({ component: 'api-keys' }),
   });
+  const authenticate = createAuthenticator({
+    jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
+    apiKey: apiKeyVerifier.verify,
+  });
   const rateLimits = createRateLimits(config, logger);
   const yoga = createGraphQLHandler({
     services: { devices, telemetry, live, apiKeys },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate: createAuthenticator({
-      jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
-      apiKey: apiKeyVerifier.verify,
-    }),
+    authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),
     logger: logger.child({ component: 'graphql' }),
   });
@@ -61,7 +62,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga);
+  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate);
   return {
     start: () => http.listen(config.ports.api, config.host),
     async stop() {
