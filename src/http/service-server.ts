@@ -29,7 +29,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
  */
 export function createServiceServer(options: ServiceServerOptions) {
   const { routes, fallback, readiness, logger } = options;
+  let closing = false;
   const server: Server = createServer((req, res) => {
+    // While shutting down, keep-alive connections are released as soon as their response is
+    // done, so close() does not wait for clients to hang up.
+    if (closing) res.setHeader('connection', 'close');
+    res.once('finish', () => {
+      if (closing) server.closeIdleConnections();
+    });
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[path];
     if (route) return route(req, res);
@@ -63,6 +70,7 @@ export function createServiceServer(options: ServiceServerOptions) {
       });
     },
     close(deadlineMs: number): Promise<void> {
+      closing = true;
       return new Promise((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
         force.unref();
