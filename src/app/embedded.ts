@@ -44,7 +44,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
   });
-  const bus = createInProcessEventBus({ logger });
+  const bus = createInProcessEventBus({ logger, batchSize: config.pipeline.batchSize });
   const live = createInProcessLiveHub();
   const apiKeyVerifier = createApiKeyVerifier({
     repository: apiKeys,
