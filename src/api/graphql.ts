@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
@@ -47,7 +48,15 @@ export function createGraphQLHandler(options: {
     plugins,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'IoT Analytics API', subscriptionsProtocol: 'WS' },
+    graphiql: {
+      title: 'IoT Analytics API',
+      subscriptionsProtocol: 'WS',
+      // A template only: the token itself is never put into a page.
+      headers: JSON.stringify({ Authorization: 'Bearer <your JWT or API key>' }, null, 2),
+      shouldPersistHeaders: true,
+    },
+    // GraphiQL's assets served from this process, not a CDN: it works on closed networks.
+    renderGraphiQL,
     logging: {
       debug: (...args) => logger.debug(args),
       info: (...args) => logger.info(args),
