@@ -1,6 +1,8 @@
 /**
  * Rate limits on the real embedded app with tiny buckets: devices on ingest, users on GraphQL
- * (HTTP and WebSocket), a per-organization override, and refill after waiting.
+ * (HTTP and WebSocket), a per-organization override, and refill after waiting. Exact counts use
+ * buckets that refill one token in 20 s, so a slow machine cannot earn a token back mid-burst;
+ * refill is shown in an organization of its own with a bucket of 1 refilled every 2 s.
  */
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -20,21 +22,22 @@ type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 
 const SMALL = 'org-small';
 const BIG = 'org-big';
-// Slow refill (1 token a second) so a burst of requests cannot earn a token back midway.
+const REFILL = 'org-refill';
+const SLOW = 0.05;
 const LIMITS = {
-  RATE_LIMIT_DEVICE_PER_SECOND: '1',
+  RATE_LIMIT_DEVICE_PER_SECOND: String(SLOW),
   RATE_LIMIT_DEVICE_BURST: '3',
-  RATE_LIMIT_USER_PER_SECOND: '1',
+  RATE_LIMIT_USER_PER_SECOND: String(SLOW),
   RATE_LIMIT_USER_BURST: '5',
   RATE_LIMITS_BY_ORGANIZATION: JSON.stringify({
-    [BIG]: { device: { perSecond: 1, burst: 8 }, user: { perSecond: 1, burst: 12 } },
+    [BIG]: { device: { perSecond: SLOW, burst: 8 }, user: { perSecond: SLOW, burst: 12 } },
+    [REFILL]: { device: { perSecond: 0.5, burst: 1 }, user: { perSecond: 0.5, burst: 1 } },
   }),
 };
 
 let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
 let app: App;
-const deviceTokens: Record<string, string[]> = {};
-const deviceIds: Record<string, string[]> = {};
+const devices: Record<string, { id: string; token: string }[]> = {};
 let userCounter = 0;
 
 /** A user nobody else has charged yet, so every test starts with a full bucket. */
@@ -51,20 +54,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const onePoint = (ts: number) => JSON.stringify({ ts, metrics: { temperature: 20 } });
 const post = (token: string, ts = Date.UTC(2026, 0, 1)) =>
   postTelemetry(app.baseUrl, token, onePoint(ts));
+const token = (org: string, index = 0) => devices[org]![index]!.token;
 
 beforeAll(async () => {
   dataDir = await makeDataDir();
   app = await startEmbeddedApp(dataDir.dir, LIMITS);
-  for (const org of [SMALL, BIG]) {
-    const admin = createGraphQLClient(app.baseUrl, await freshUser(org, 'admin'));
-    deviceTokens[org] = [];
-    deviceIds[org] = [];
-    for (const externalId of ['a', 'b']) {
+  for (const [org, count] of [
+    [SMALL, 2],
+    [BIG, 1],
+    [REFILL, 1],
+  ] as const) {
+    // One admin per device: REFILL's user bucket holds a single operation.
+    devices[org] = [];
+    for (let i = 0; i < count; i += 1) {
+      const admin = createGraphQLClient(app.baseUrl, await freshUser(org, 'admin'));
       const data = await expectData(
-        admin(RegisterDeviceDocument, { input: { externalId, name: externalId, type: 't' } }),
+        admin(RegisterDeviceDocument, { input: { externalId: `d${i}`, name: 'd', type: 't' } }),
       );
-      deviceTokens[org]!.push(data.registerDevice.token);
-      deviceIds[org]!.push(data.registerDevice.device.id);
+      devices[org]!.push({ id: data.registerDevice.device.id, token: data.registerDevice.token });
     }
   }
 });
@@ -76,46 +83,49 @@ afterAll(async () => {
 
 describe('ingest rate limits per device', () => {
   it('accepts the burst with RateLimit-* headers, then answers 429 with Retry-After', async () => {
-    const [token] = deviceTokens[SMALL]!;
     const accepted = [];
-    for (let i = 0; i < 3; i += 1) accepted.push(await post(token!, Date.UTC(2026, 0, 1, 0, i)));
+    for (let i = 0; i < 3; i += 1) accepted.push(await post(token(SMALL), Date.UTC(2026, 0, 1, i)));
     expect(accepted.map((r) => r.status)).toEqual([202, 202, 202]);
     expect(accepted.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0']);
     expect(accepted[0]!.headers.get('ratelimit-limit')).toBe('3');
-    expect(accepted[0]!.headers.get('ratelimit-reset')).toBe('1');
+    // One token used, refilled at 0.05 a second: full again in 20 s.
+    expect(accepted[0]!.headers.get('ratelimit-reset')).toBe('20');
 
-    const refused = await post(token!);
+    const refused = await post(token(SMALL));
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(refused.body.message).toEqual(expect.any(String));
-    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body).toMatchObject({ code: 'RATE_LIMITED', message: expect.any(String) });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(15);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(20);
     expect(refused.headers.get('ratelimit-limit')).toBe('3');
     expect(refused.headers.get('ratelimit-remaining')).toBe('0');
-    expect(Number(refused.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('ratelimit-reset'))).toBeGreaterThan(40);
 
     // Another device of the same organization has its own bucket.
-    expect((await post(deviceTokens[SMALL]![1]!)).status).toBe(202);
+    expect((await post(token(SMALL, 1))).status).toBe(202);
+  });
 
-    // Retry-After says one second: after it, the device is served again.
-    await sleep(Number(refused.headers.get('retry-after')) * 1000 + 100);
-    const retried = await post(token!);
-    expect(retried.status).toBe(202);
-    expect(retried.headers.get('ratelimit-remaining')).toBe('0');
+  it('serves the device again once Retry-After has passed', async () => {
+    expect((await post(token(REFILL))).status).toBe(202);
+    const refused = await post(token(REFILL));
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBe(2);
+    await sleep(retryAfter * 1000 + 100);
+    expect((await post(token(REFILL))).status).toBe(202);
   });
 
   it("honours the organization's override", async () => {
-    const [token] = deviceTokens[BIG]!;
     const statuses = [];
-    for (let i = 0; i < 9; i += 1) statuses.push((await post(token!)).status);
+    for (let i = 0; i < 9; i += 1) statuses.push((await post(token(BIG))).status);
     expect(statuses).toEqual([...Array<number>(8).fill(202), 429]);
   });
 });
 
 describe('GraphQL rate limits per user', () => {
-  const devicesQuery = async (token: string) => {
+  const devicesQuery = async (bearer: string) => {
     const response = await fetch(`${app.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
       body: JSON.stringify({ query: print(DevicesDocument), variables: { first: 1 } }),
     });
     const body = (await response.json()) as {
@@ -126,9 +136,9 @@ describe('GraphQL rate limits per user', () => {
   };
 
   it('serves the burst, then answers 429 with RATE_LIMITED and Retry-After', async () => {
-    const token = await freshUser(SMALL);
+    const user = await freshUser(SMALL);
     const served = [];
-    for (let i = 0; i < 5; i += 1) served.push(await devicesQuery(token));
+    for (let i = 0; i < 5; i += 1) served.push(await devicesQuery(user));
     expect(served.map((r) => [r.status, r.body.errors])).toEqual(Array(5).fill([200, undefined]));
     expect(served.map((r) => r.headers.get('ratelimit-remaining'))).toEqual([
       '4',
@@ -137,38 +147,48 @@ describe('GraphQL rate limits per user', () => {
       '1',
       '0',
     ]);
+    expect(served[0]!.headers.get('ratelimit-limit')).toBe('5');
 
-    const refused = await devicesQuery(token);
+    const refused = await devicesQuery(user);
     expect(refused.status).toBe(429);
-    expect(refused.headers.get('retry-after')).toBe('1');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(15);
+    expect(retryAfter).toBeLessThanOrEqual(20);
     expect(refused.headers.get('ratelimit-limit')).toBe('5');
     expect(refused.body.data).toBeUndefined();
     expect(refused.body.errors).toEqual([
       expect.objectContaining({
-        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 },
+        extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter },
       }),
     ]);
 
     // Another user of the same organization is unaffected.
     expect((await devicesQuery(await freshUser(SMALL))).status).toBe(200);
+  });
 
-    await sleep(1_100);
-    expect((await devicesQuery(token)).status).toBe(200);
+  it('serves the user again once Retry-After has passed', async () => {
+    const user = await freshUser(REFILL);
+    expect((await devicesQuery(user)).status).toBe(200);
+    const refused = await devicesQuery(user);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    await sleep(2_100);
+    expect((await devicesQuery(user)).status).toBe(200);
   });
 
   it("honours the organization's override", async () => {
-    const token = await freshUser(BIG);
+    const user = await freshUser(BIG);
     const statuses = [];
-    for (let i = 0; i < 13; i += 1) statuses.push((await devicesQuery(token)).status);
+    for (let i = 0; i < 13; i += 1) statuses.push((await devicesQuery(user)).status);
     expect(statuses).toEqual([...Array<number>(12).fill(200), 429]);
   });
 
   it('charges each WebSocket subscribe, and refuses one over the limit with RATE_LIMITED', async () => {
-    const token = await freshUser(SMALL);
+    const user = await freshUser(SMALL);
     const client = createClient({
       url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${token}` },
+      connectionParams: { Authorization: `Bearer ${user}` },
       retryAttempts: 0,
     });
     // Resolves with the errors of a refused subscribe, or 'subscribed' once it is live.
@@ -177,7 +197,7 @@ describe('GraphQL rate limits per user', () => {
         const unsubscribe = client.subscribe(
           {
             query: print(LiveTelemetryDocument),
-            variables: { deviceIds: deviceIds[SMALL]!.slice(0, 1) },
+            variables: { deviceIds: [devices[SMALL]![0]!.id] },
           },
           {
             next: (message) => resolve(message.errors ?? message),
@@ -189,15 +209,15 @@ describe('GraphQL rate limits per user', () => {
         setTimeout(() => {
           unsubscribe();
           resolve('subscribed');
-        }, 200);
+        }, 300);
       });
     try {
       expect(await subscribe()).toBe('subscribed');
+      // The subscribe took one token: four of the five are left.
       const served = [];
-      for (let i = 0; i < 4; i += 1) served.push((await devicesQuery(token)).status);
+      for (let i = 0; i < 4; i += 1) served.push((await devicesQuery(user)).status);
       expect(served).toEqual([200, 200, 200, 200]);
-      const refused = await subscribe();
-      expect(refused).toEqual([
+      expect(await subscribe()).toEqual([
         expect.objectContaining({
           extensions: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) },
         }),
