@@ -1,6 +1,6 @@
 /**
  * A device fleet posting to ingest the way real devices do: batches of points, retrying on 503
- * (honouring Retry-After) and on connection errors, counting only points that got a 202.
+ * and 429 (honouring Retry-After) and on connection errors, counting only points that got a 202.
  */
 export interface StreamOptions {
   ingestUrl: string;
@@ -46,7 +46,7 @@ export async function streamPoints(options: StreamOptions): Promise<StreamResult
         await options.onAccepted?.(result.accepted);
         return;
       }
-      if (response?.status === 503) {
+      if (response?.status === 503 || response?.status === 429) {
         result.unavailable++;
         const retryAfter = Number(response.headers.get('retry-after'));
         if (retryAfter > 0) result.retryAfterSeen = true;

@@ -59,6 +59,9 @@ export async function createProductionStack(services: ProductionServices) {
     INFLUX_URL: services.influx,
     INFLUX_DATABASE: database,
     LAST_SEEN_FLUSH_MS: '200',
+    // Load and fault tests measure delivery, not rate limiting (tested on its own).
+    RATE_LIMIT_DEVICE_PER_SECOND: '10000',
+    RATE_LIMIT_DEVICE_BURST: '10000',
   };
   const organizationId = crypto.randomUUID();
   const devices = await createPostgresDeviceRepository({ url: databaseUrl });

@@ -62,7 +62,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     idempotent: true,
     // kafkajs does not re-sequence retried batches, which Kafka needs for >1 in flight (KAFKA-5494).
     maxInFlightRequests: 1,
-    retry,
+    // A little more patience than the admin: right after a topic is created or a broker restarts,
+    // partition leadership settles within a few seconds ("not the leader"), well inside the
+    // publish deadline; a refused connection still fails at once.
+    retry: { ...retry, retries: 6 },
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   const enqueue = createSendQueue(async (messages) => {
