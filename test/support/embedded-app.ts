@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEmbeddedApp } from '../../src/app/embedded.js';
 import { loadConfig } from '../../src/config.js';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logger.js';
 
 export async function makeDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -11,7 +12,11 @@ export async function makeDataDir(): Promise<{ dir: string; remove: () => Promis
 }
 
 /** The real embedded product on port 0, exactly as `npm start` builds it. */
-export async function startEmbeddedApp(dataDir: string, env: Record<string, string> = {}) {
+export async function startEmbeddedApp(
+  dataDir: string,
+  env: Record<string, string> = {},
+  logDestination?: DestinationStream,
+) {
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',
@@ -19,7 +24,10 @@ export async function startEmbeddedApp(dataDir: string, env: Record<string, stri
     LAST_SEEN_FLUSH_MS: '100',
     ...env,
   });
-  const app = await createEmbeddedApp(config, createLogger(config.logLevel, 'test'));
+  const app = await createEmbeddedApp(
+    config,
+    createLogger(config.logLevel, 'test', logDestination),
+  );
   const started = await app.start();
   return { ...started, stop: app.stop };
 }

@@ -1,0 +1,83 @@
+/**
+ * Secrets never appear in logs or errors: with logging at its most verbose, a session of
+ * registering, rotating, ingesting, creating an API key and failing with forged credentials
+ * leaves none of the secrets involved in any log line or error message.
+ */
+import { Writable } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateApiKeyDocument,
+  DevicesDocument,
+  RegisterDeviceDocument,
+  RotateDeviceTokenDocument,
+} from '../generated/graphql.js';
+import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
+
+const logLines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logLines.push(chunk.toString());
+    done();
+  },
+});
+
+let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
+let app: Awaited<ReturnType<typeof startEmbeddedApp>>;
+
+beforeAll(async () => {
+  dataDir = await makeDataDir();
+  app = await startEmbeddedApp(dataDir.dir, { LOG_LEVEL: 'trace' }, sink);
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await dataDir?.remove();
+});
+
+describe('secrets in logs and errors', () => {
+  it('logs and error messages contain no token, key or secret', async () => {
+    const gql = createGraphQLClient(app.baseUrl, app.adminToken);
+    const secrets: string[] = [app.adminToken, app.jwt.secret];
+    const errors: string[] = [];
+
+    const registered = await expectData(
+      gql(RegisterDeviceDocument, { input: { externalId: 'secretive', name: 'S', type: 't' } }),
+    );
+    const { token, device } = registered.registerDevice;
+    secrets.push(token);
+    const rotated = await expectData(gql(RotateDeviceTokenDocument, { id: device.id }));
+    secrets.push(rotated.rotateDeviceToken.token);
+    const key = await expectData(
+      gql(CreateApiKeyDocument, { input: { name: 'app', scopes: ['READ_DEVICES'] } }),
+    );
+    secrets.push(key.createApiKey.key);
+
+    await postTelemetry(app.baseUrl, token, JSON.stringify({ metrics: { temperature: 1 } }));
+    const forgedDeviceToken = `dev_${'x'.repeat(43)}`;
+    const forgedJwt = `${app.adminToken.slice(0, -6)}AAAAAA`;
+    const forgedKey = `iotk_${'y'.repeat(43)}`;
+    secrets.push(forgedDeviceToken, forgedJwt, forgedKey);
+    const refused = await postTelemetry(app.baseUrl, forgedDeviceToken, '{"metrics":{"a":1}}');
+    expect(refused.status).toBe(401);
+    errors.push(JSON.stringify(refused.body));
+    for (const credential of [forgedJwt, forgedKey]) {
+      const result = await createGraphQLClient(app.baseUrl, credential)(DevicesDocument, {});
+      expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      errors.push(JSON.stringify(result.errors));
+    }
+    // A malformed request body is logged as a failure, never echoed.
+    await postTelemetry(app.baseUrl, token, `{"metrics":{"a":"${forgedKey}"`);
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(logLines.length).toBeGreaterThan(0);
+    const logs = logLines.join('');
+    const secretFile = (await readFile(path.join(dataDir.dir, 'jwt-secret'), 'utf8')).trim();
+    for (const secret of [...secrets, secretFile]) {
+      expect(logs.includes(secret), `a secret (${secret.slice(0, 8)}…) is in the logs`).toBe(false);
+      for (const error of errors) expect(error.includes(secret)).toBe(false);
+    }
+  });
+});
