@@ -2,9 +2,7 @@
  * The embedded product end to end, on a real server on port 0: what a newcomer does in the
  * README, plus every documented ingest error, live delivery and a restart.
  */
-import { createClient } from 'graphql-ws';
 import { print } from 'graphql';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeviceDocument,
@@ -18,6 +16,7 @@ import {
   UpdateDeviceDocument,
   type LiveTelemetrySubscription,
 } from '../generated/graphql.js';
+import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
@@ -384,12 +383,7 @@ describe('live telemetry', () => {
   it('delivers a new point to a graphql-ws subscriber as soon as it is stored', async () => {
     const device = await register('dev-live');
     const other = await register('dev-live-other');
-    const client = createClient({
-      url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${app.adminToken}` },
-      retryAttempts: 0,
-    });
+    const client = liveClient(app.baseUrl, app.adminToken);
     try {
       const received: LiveTelemetrySubscription['telemetry'][] = [];
       const subscribed = new Promise<void>((resolve, reject) => {
@@ -439,12 +433,7 @@ describe('live telemetry', () => {
 
   it('refuses a subscription without a valid token and for an unknown device', async () => {
     const errorsFor = async (connectionParams: Record<string, string>, deviceIds: string[]) => {
-      const client = createClient({
-        url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams,
-        retryAttempts: 0,
-      });
+      const client = liveClient(app.baseUrl, connectionParams);
       try {
         return await new Promise<unknown>((resolve) => {
           client.subscribe(

@@ -4,9 +4,8 @@
  * being served; introspection follows config; cross-site simple requests are refused.
  */
 import { getIntrospectionQuery } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 
 type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
@@ -71,12 +70,7 @@ function codes(answer: Answer): (string | undefined)[] {
 
 /** Over graphql-ws: the errors an operation is refused with, or null when it was answered. */
 async function wsErrors(target: App, source: string): Promise<GraphQLError[] | null> {
-  const client = createClient({
-    url: `${target.baseUrl.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { Authorization: `Bearer ${target.adminToken}` },
-    retryAttempts: 0,
-  });
+  const client = liveClient(target.baseUrl, target.adminToken);
   try {
     return await new Promise((resolve) => {
       client.subscribe(

@@ -5,8 +5,6 @@
  * refill is shown in an organization of its own with a bucket of 1 refilled every 2 s.
  */
 import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import type { Role } from '../../src/auth/viewer.js';
@@ -15,6 +13,7 @@ import {
   LiveTelemetryDocument,
   RegisterDeviceDocument,
 } from '../generated/graphql.js';
+import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
 
@@ -185,12 +184,7 @@ describe('GraphQL rate limits per user', () => {
 
   it('charges each WebSocket subscribe, and refuses one over the limit with RATE_LIMITED', async () => {
     const user = await freshUser(SMALL);
-    const client = createClient({
-      url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${user}` },
-      retryAttempts: 0,
-    });
+    const client = liveClient(app.baseUrl, user);
     // Resolves with the errors of a refused subscribe, or 'subscribed' once it is live.
     const subscribe = () =>
       new Promise<unknown>((resolve) => {

@@ -4,8 +4,6 @@
  * must behave exactly like an id that does not exist, and nothing of the other tenant changes.
  */
 import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeviceDocument,
@@ -18,6 +16,7 @@ import {
   TelemetryDocument,
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
+import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
@@ -152,12 +151,7 @@ describe.each(ORGS.map((org) => [org, ORGS.find((other) => other !== org)!]))(
 
     it('a subscription to a foreign device is refused like a missing one', async () => {
       const subscribe = (deviceIds: string[]) => {
-        const ws = createClient({
-          url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-          webSocketImpl: WebSocket,
-          connectionParams: { Authorization: `Bearer ${tenants[org]!.tokens.viewer}` },
-          retryAttempts: 0,
-        });
+        const ws = liveClient(app.baseUrl, tenants[org]!.tokens.viewer);
         return new Promise<{ message: string; extensions?: { code?: string } }[]>(
           (resolve, reject) => {
             ws.subscribe(

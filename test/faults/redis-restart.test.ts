@@ -3,8 +3,6 @@
  * without reconnecting by hand, and ingest and queries are unaffected while Redis is away.
  */
 import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DevicesDocument,
@@ -17,6 +15,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { liveClient } from '../support/live-client.js';
 import { startRole, type RunningRole } from '../support/processes.js';
 import { createProductionStack, findProductionServices } from '../support/production-stack.js';
 import { serviceCommand } from '../support/service-control.js';
@@ -46,12 +45,7 @@ describe.skipIf(!services)('Redis restart', () => {
     const [ingest, , api] = roles as [RunningRole, RunningRole, RunningRole];
     const device = await stack.registerDevice('redis-live');
     const received: number[] = [];
-    const client = createClient({
-      url: `${api.baseUrl.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${stack.adminToken}` },
-      retryAttempts: 0,
-    });
+    const client = liveClient(api.baseUrl, stack.adminToken);
     client.subscribe(
       { query: print(LiveTelemetryDocument), variables: { deviceIds: [device.id] } },
       {

@@ -4,8 +4,6 @@
  * subscriber on each API receives them live (Redis fan-out across replicas).
  */
 import { print } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeviceDocument,
@@ -20,6 +18,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { liveClient } from '../support/live-client.js';
 import { startRole, type RunningRole } from '../support/processes.js';
 import { createProductionStack, findProductionServices } from '../support/production-stack.js';
 
@@ -66,12 +65,7 @@ describe.skipIf(!services)('production processes', () => {
 
     const received = apis.map(() => [] as LiveTelemetrySubscription['telemetry'][]);
     const clients = apis.map((api, index) => {
-      const client = createClient({
-        url: `${api.baseUrl.replace('http', 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: { Authorization: `Bearer ${stack.adminToken}` },
-        retryAttempts: 0,
-      });
+      const client = liveClient(api.baseUrl, stack.adminToken);
       client.subscribe(
         { query: print(LiveTelemetryDocument), variables: { deviceIds: [id] } },
         {
