@@ -1,4 +1,5 @@
 import { createRedisRateLimiter } from '../adapters/rate-limiter/redis-rate-limiter.js';
+import { withRedisLatestCache } from '../adapters/telemetry-store/redis-latest-cache.js';
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
@@ -31,10 +32,22 @@ function createRateLimits(config: Config, logger: Logger) {
   return { limiter, policy: createRateLimitPolicy({ limiter, settings: config.rateLimits }) };
 }
 
+/**
+ * InfluxDB behind the Redis latest-values cache, on a connection of its own (closed with the
+ * store): the pipeline's writes keep the cache current, the api's `Device.latest` reads it.
+ */
+function createTelemetryStore(config: Config, logger: Logger) {
+  if (!config.redis) throw new Error('REDIS_URL is required in production');
+  return withRedisLatestCache(adapters.telemetry(config, logger.child({ component: 'influx' })), {
+    redis: config.redis.url,
+    logger: logger.child({ component: 'latest-cache' }),
+  });
+}
+
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
   const { devices, apiKeys } = await adapters.repositories(config);
-  const telemetry = adapters.telemetry(config, logger.child({ component: 'influx' }));
+  const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const apiKeyVerifier = createApiKeyVerifier({
     repository: apiKeys,
@@ -114,7 +127,7 @@ export async function createPipelineProcess(
   logger: Logger,
 ): Promise<RunningProcess> {
   const devices = await adapters.devices(config);
-  const store = adapters.telemetry(config, logger.child({ component: 'influx' }));
+  const store = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const pipeline = createPipeline({
