@@ -50,10 +50,15 @@ export function createGraphQLHandler(options: {
     landingPage: false,
     graphiql: {
       title: 'IoT Analytics API',
-      subscriptionsProtocol: 'WS',
+      // Browsers cannot put headers on a WebSocket and GraphiQL sends an empty connection_init,
+      // so GraphiQL subscribes over SSE (same endpoint and auth as queries); dashboards use
+      // graphql-ws.
+      subscriptionsProtocol: 'SSE',
       // A template only: the token itself is never put into a page.
       headers: JSON.stringify({ Authorization: 'Bearer <your JWT or API key>' }, null, 2),
       shouldPersistHeaders: true,
+      // GraphiQL's subscription GETs carry the CSRF-prevention marker (src/api/hardening/csrf.ts).
+      additionalHeaders: { 'x-graphql-client': 'graphiql' },
     },
     // GraphiQL's assets served from this process, not a CDN: it works on closed networks.
     renderGraphiQL,

@@ -431,6 +431,57 @@ describe('live telemetry', () => {
     }
   });
 
+  it('streams a subscription over SSE with the headers GraphiQL sends', async () => {
+    const device = await register('dev-sse');
+    const params = new URLSearchParams({
+      query: print(LiveTelemetryDocument),
+      variables: JSON.stringify({ deviceIds: [device.id] }),
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${app.baseUrl}/graphql?${params}`, {
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Bearer ${app.adminToken}`,
+        'x-graphql-client': 'graphiql',
+      },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const ts = Date.UTC(2026, 4, 1);
+    let text = '';
+    try {
+      await eventually(
+        async () => {
+          await postTelemetry(
+            app.baseUrl,
+            device.token,
+            JSON.stringify({ ts, metrics: { temperature: 7 } }),
+          );
+          const { value } = await reader.read();
+          text += value ?? '';
+          return text.includes('"temperature"') ? true : undefined;
+        },
+        10_000,
+        'an SSE event',
+      );
+    } finally {
+      controller.abort();
+    }
+    const event = text
+      .split('\n')
+      .find((line) => line.startsWith('data:') && line.includes('temperature'))!;
+    expect(JSON.parse(event.slice('data:'.length))).toEqual({
+      data: {
+        telemetry: {
+          deviceId: device.id,
+          ts: new Date(ts).toISOString(),
+          metrics: [{ metric: 'temperature', value: 7 }],
+        },
+      },
+    });
+  });
+
   it('refuses a subscription without a valid token and for an unknown device', async () => {
     const errorsFor = async (connectionParams: Record<string, string>, deviceIds: string[]) => {
       const client = liveClient(app.baseUrl, connectionParams);
