@@ -28,17 +28,18 @@ describe.skipIf(!services)('production processes', () => {
   let stack: Awaited<ReturnType<typeof createProductionStack>>;
   const roles: RunningRole[] = [];
   let ingest: RunningRole;
+  let pipeline: RunningRole;
   let apis: RunningRole[];
 
   beforeAll(async () => {
     stack = await createProductionStack(services!);
-    [ingest, , ...apis] = await Promise.all([
+    [ingest, pipeline, ...apis] = await Promise.all([
       startRole('ingest', stack.env),
       startRole('pipeline', stack.env),
       startRole('api', stack.env),
       startRole('api', stack.env),
     ]);
-    roles.push(ingest, ...apis);
+    roles.push(ingest, pipeline, ...apis);
   }, 90_000);
 
   afterAll(async () => {
@@ -141,6 +142,11 @@ describe.skipIf(!services)('production processes', () => {
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }
+  });
+
+  it('shuts every process down cleanly on SIGTERM (exit code 0)', async () => {
+    const codes = await Promise.all(roles.map((role) => role.stop()));
+    expect(codes).toEqual(roles.map(() => 0));
   });
 
   it('refuses to start production without its required settings, listing each', async () => {
