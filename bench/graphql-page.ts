@@ -1,0 +1,201 @@
+/**
+ * GraphQL query throughput for a page of 50 devices with their latest values (DESIGN.md:
+ * target ≥ 0.8× Mercurius with graphql-jit), measured as a ratio in one run:
+ *
+ *   (a) our embedded app, `node --import tsx src/main.ts` in a child process (PGlite + DuckDB);
+ *   (b) the baseline: Mercurius + graphql-jit serving the same shape from memory, also a child;
+ *   also `{ __typename }` on our app: the floor of HTTP + auth + yoga + plugins alone.
+ *
+ * Each server runs alone while autocannon (10 connections, in this process) loads it.
+ *
+ *   npx tsx bench/graphql-page.ts [--duration 10] [--profile]
+ *
+ * --profile runs the app under `node --cpu-prof` and prints its self time by package.
+ */
+import autocannon from 'autocannon';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { streamPoints } from '../test/support/load.js';
+import { startChildServer, type ChildServer } from './support/child-server.js';
+import { summariseProfile } from './support/cpu-profile-summary.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(flags.duration);
+const WARMUP = 3;
+const CONNECTIONS = 10;
+const PAGE = 50;
+const POINTS_PER_DEVICE = 20;
+
+const PAGE_QUERY = `{ devices(first: ${PAGE}) { edges { node { id name latest { metric value ts } } } } }`;
+const TYPENAME_QUERY = '{ __typename }';
+
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface Measured {
+  label: string;
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+async function post(target: Target, query: string) {
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: JSON.stringify({ query }),
+  });
+  const json = (await response.json()) as { data?: unknown; errors?: unknown };
+  if (!response.ok || json.errors) {
+    throw new Error(`${response.status}: ${JSON.stringify(json.errors ?? json)}`);
+  }
+  return json.data;
+}
+
+/** The page must be full and every device must carry its latest values before we load it. */
+async function checkPage(target: Target) {
+  const data = (await post(target, PAGE_QUERY)) as {
+    devices: { edges: { node: { latest: unknown[] } }[] };
+  };
+  const edges = data.devices.edges;
+  return edges.length === PAGE && edges.every((edge) => edge.node.latest.length === 2);
+}
+
+async function load(label: string, target: Target, query: string): Promise<Measured> {
+  const options = {
+    url: target.url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: JSON.stringify({ query }),
+    connections: CONNECTIONS,
+  };
+  await autocannon({ ...options, duration: WARMUP });
+  const result = await autocannon({ ...options, duration: DURATION });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  const measured = {
+    label,
+    rate: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+  console.log(
+    `${label.padEnd(44)} ${measured.rate.toFixed(0).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms`,
+  );
+  return measured;
+}
+
+async function startApp(dataDir: string, profileDir?: string): Promise<ChildServer> {
+  return startChildServer({
+    args: [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      '--import',
+      'tsx',
+      'src/main.ts',
+    ],
+    env: {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_USER_PER_SECOND: '1000000',
+      RATE_LIMIT_USER_BURST: '1000000',
+      RATE_LIMIT_DEVICE_PER_SECOND: '1000000',
+      RATE_LIMIT_DEVICE_BURST: '1000000',
+    },
+    // main.ts prints the GraphiQL address, then the admin token.
+    ready(line, found) {
+      const url = /GraphiQL:\s+(http\S+)/.exec(line)?.[1];
+      if (url) found.url = url;
+      const token = /"Bearer ([^"]+)"/.exec(line)?.[1];
+      if (token) found.token = token;
+      return Boolean(found.url && found.token);
+    },
+  });
+}
+
+async function seedApp(target: Target, baseUrl: string) {
+  const devices: { id: string; token: string }[] = [];
+  for (let i = 0; i < PAGE; i++) {
+    const data = (await post(
+      target,
+      `mutation { registerDevice(input: { externalId: "bench-${i}", name: "Bench ${i}", type: "bench" }) { device { id } token } }`,
+    )) as { registerDevice: { device: { id: string }; token: string } };
+    devices.push({ id: data.registerDevice.device.id, token: data.registerDevice.token });
+  }
+  await streamPoints({
+    ingestUrl: baseUrl,
+    devices,
+    pointsPerDevice: POINTS_PER_DEVICE,
+    batchSize: POINTS_PER_DEVICE,
+    concurrency: 4,
+    baseTs: Date.UTC(2026, 0, 1),
+  });
+  for (let attempt = 0; !(await checkPage(target)); attempt++) {
+    if (attempt > 100) throw new Error('latest values never showed up');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-graphql-page-'));
+const profileDir = flags.profile ? path.join(dataDir, 'profile') : undefined;
+const results: Measured[] = [];
+try {
+  const app = await startApp(path.join(dataDir, 'data'), profileDir);
+  try {
+    const target = {
+      url: `${app.found.url}`,
+      headers: { authorization: `Bearer ${app.found.token}` },
+    };
+    await seedApp(target, new URL(app.found.url!).origin);
+    results.push(await load('ours (embedded): devices(first: 50) + latest', target, PAGE_QUERY));
+    results.push(await load('ours (embedded): { __typename }', target, TYPENAME_QUERY));
+  } finally {
+    await app.stop();
+  }
+
+  const baseline = await startChildServer({
+    args: ['--import', 'tsx', 'bench/support/mercurius-baseline-server.ts', String(PAGE)],
+    env: {},
+    ready(line, found) {
+      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
+      if (port) found.url = `http://127.0.0.1:${port}/graphql`;
+      return Boolean(found.url);
+    },
+  });
+  try {
+    const target = { url: baseline.found.url!, headers: {} };
+    if (!(await checkPage(target))) throw new Error('baseline page is not the expected shape');
+    results.push(await load('baseline: Mercurius + graphql-jit, in memory', target, PAGE_QUERY));
+  } finally {
+    await baseline.stop();
+  }
+
+  const ours = results[0]!.rate;
+  const mercurius = results.at(-1)!.rate;
+  console.log(
+    `\nratio ours / Mercurius+JIT: ${(ours / mercurius).toFixed(2)} (target ≥ 0.80)` +
+      `\n(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ` +
+      `${CONNECTIONS} connections, ${DURATION} s each after ${WARMUP} s warm-up)`,
+  );
+
+  if (profileDir) {
+    const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the app wrote no CPU profile');
+    console.log(`\nCPU profile of the app (${path.join(profileDir, file)}):`);
+    console.log(await summariseProfile(path.join(profileDir, file)));
+  }
+} finally {
+  if (!profileDir) await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+/**
+ * The DESIGN.md query baseline: Mercurius with graphql-jit (`jit: 1`) serving the same shape as
+ * our `devices` page (a connection of Device { id name latest { metric value ts } }) from
+ * in-memory data, with no auth, limits or stores. Run as a child process by
+ * bench/graphql-page.ts; prints `{"port": n}` once listening.
+ *
+ *   node --import tsx bench/support/mercurius-baseline-server.ts [devices=50]
+ */
+import Fastify from 'fastify';
+import { GraphQLScalarType } from 'graphql';
+import mercurius from 'mercurius';
+
+const DEVICES = Number(process.argv[2] ?? 50);
+const baseTs = Date.UTC(2026, 0, 1);
+
+interface Reading {
+  metric: string;
+  value: number;
+  ts: Date;
+}
+const devices = Array.from({ length: DEVICES }, (_, i) => ({
+  id: crypto.randomUUID(),
+  name: `Bench ${i}`,
+}));
+const latest = new Map<string, Reading[]>(
+  devices.map((device) => [
+    device.id,
+    [
+      { metric: 'seq', value: 19, ts: new Date(baseTs + 19) },
+      { metric: 'value', value: 19, ts: new Date(baseTs + 19) },
+    ],
+  ]),
+);
+
+const schema = `
+  scalar DateTime
+  scalar MetricValue
+  type MetricReading { metric: String! value: MetricValue! ts: DateTime! }
+  type Device { id: ID! name: String! latest: [MetricReading!]! }
+  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+  type DeviceEdge { cursor: String! node: Device! }
+  type DeviceConnection { edges: [DeviceEdge!]! pageInfo: PageInfo! }
+  type Query { devices(first: Int, after: String): DeviceConnection! }
+`;
+
+const resolvers = {
+  DateTime: new GraphQLScalarType({
+    name: 'DateTime',
+    serialize: (value) => (value as Date).toISOString(),
+  }),
+  MetricValue: new GraphQLScalarType({ name: 'MetricValue', serialize: (value) => value }),
+  Query: {
+    devices: (_root: unknown, args: { first?: number }) => {
+      const page = devices.slice(0, args.first ?? 20);
+      const edges = page.map((node) => ({ cursor: `device:${node.id}`, node }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: page.length < devices.length,
+          hasPreviousPage: false,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+      };
+    },
+  },
+  Device: {
+    latest: (device: { id: string }) => latest.get(device.id) ?? [],
+  },
+};
+
+const app = Fastify({ logger: false });
+await app.register(mercurius, { schema, resolvers, jit: 1 });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+if (address === null || typeof address === 'string') throw new Error('no TCP address');
+process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
