@@ -44,7 +44,12 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
   });
-  const bus = createInProcessEventBus({ logger, batchSize: config.pipeline.batchSize });
+  const bus = createInProcessEventBus({
+    logger,
+    batchSize: config.pipeline.batchSize,
+    // A 202 promises the points survive a kill, so they are fsynced before ingest answers.
+    walPath: path.join(config.dataDir, 'ingest.wal'),
+  });
   const live = createInProcessLiveHub();
   const apiKeyVerifier = createApiKeyVerifier({
     repository: apiKeys,

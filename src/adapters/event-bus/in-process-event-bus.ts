@@ -3,18 +3,28 @@ import type { Logger } from '../../logger.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { BusOverloadedError, BusUnavailableError } from './errors.js';
+import { openFileWal, type FileWal } from './file-wal.js';
 
 export interface InProcessEventBusOptions {
   logger?: Logger;
   /** Above this many unconsumed points, publish refuses (ingest answers 503) instead of growing. */
   maxQueuedPoints?: number;
   batchSize?: number;
+  /**
+   * When set, publish resolves only once the batch is fsynced to this write-ahead log, and
+   * batches not consumed before a crash are replayed on the next start.
+   */
+  walPath?: string;
+  /** Above this size, the log is compacted to the unconsumed points. */
+  walMaxBytes?: number;
 }
 
 /**
  * The embedded bus: a FIFO queue in this process, drained by one consumer in batches. A batch
  * leaves the queue only after the handler resolved, so a failing store delays points but never
- * drops or reorders them. (Durability is the process's: embedded mode runs one process.)
+ * drops or reorders them. Without `walPath`, queued points die with the process; with it, a
+ * resolved publish survives a kill (redelivery of already-stored points is harmless: the store is
+ * idempotent on (device, ts)).
  */
 export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
   const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
@@ -25,6 +35,16 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
   let stopped = false;
 
   const queued = () => queue.length - head;
+  const wal: FileWal | undefined =
+    options.walPath === undefined
+      ? undefined
+      : openFileWal({
+          path: options.walPath,
+          maxBytes: options.walMaxBytes,
+          unconsumed: () => queue.slice(head),
+          onError: (err, action) => logger?.warn({ err }, `write-ahead log ${action} failed`),
+        });
+  for (const batch of wal?.replayed ?? []) for (const point of batch) queue.push(point);
 
   async function loop(handler: BatchHandler) {
     while (!stopped || queued() > 0) {
@@ -46,6 +66,9 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
         }
       }
       head += batch.length;
+      // Points are queued before their log write, so an empty queue means every logged line is
+      // consumed, including any whose write is still in flight (the log runs the reset after it).
+      if (queued() === 0) wal?.reset();
       // Compact once the consumed prefix dominates, so memory follows the backlog, not history.
       if (head > 65_536 && head * 2 > queue.length) {
         queue = queue.slice(head);
@@ -62,6 +85,7 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       for (const point of points) queue.push(point);
       wake?.();
       wake = undefined;
+      await wal?.append(points);
     },
     async consume(handler): Promise<BusConsumer> {
       if (consuming) throw new Error('the in-process bus supports one consumer');
@@ -79,6 +103,7 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       stopped = true;
       wake?.();
       await consuming;
+      await wal?.close();
     },
   };
 }
