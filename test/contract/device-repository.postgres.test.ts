@@ -12,7 +12,8 @@ const serviceUrl = await findService('postgres');
 describe.skipIf(!serviceUrl)('PostgreSQL device repository', () => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await createTestDatabase(serviceUrl!);
+    // A server whose default TimeZone is not UTC must not shift any timestamp.
+    database = await createTestDatabase(serviceUrl!, { timeZone: 'Asia/Kolkata' });
     await migratePostgres(database.url);
   });
   afterAll(async () => {

@@ -7,7 +7,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(serviceUrl: string): Promise<TestDatabase> {
+/**
+ * `timeZone` sets the database's default session time zone, to prove the adapters do not depend
+ * on the server running in UTC.
+ */
+export async function createTestDatabase(
+  serviceUrl: string,
+  options: { timeZone?: string } = {},
+): Promise<TestDatabase> {
   const name = `iot_test_${uniqueSuffix()}`;
   const admin = new URL(serviceUrl);
   admin.pathname = '/postgres';
@@ -25,6 +32,9 @@ export async function createTestDatabase(serviceUrl: string): Promise<TestDataba
   };
   // The name is ours (letters, digits, underscore), so quoting it is all the escaping needed.
   await run(`CREATE DATABASE "${name}"`);
+  if (options.timeZone) {
+    await run(`ALTER DATABASE "${name}" SET timezone TO '${options.timeZone.replace(/'/g, '')}'`);
+  }
   return {
     url: target.toString(),
     drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),

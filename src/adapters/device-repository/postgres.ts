@@ -29,7 +29,13 @@ export async function createPostgresRepositories(
   options: PostgresDeviceRepositoryOptions,
 ): Promise<{ devices: DeviceRepository; apiKeys: ApiKeyRepository }> {
   // Our pool rather than the adapter's, so close() provably ends every connection.
-  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    // Prisma's adapters and our raw queries read timestamps as UTC: pin the session to it, so a
+    // server configured with another TimeZone cannot shift lastSeenAt and friends.
+    options: '-c TimeZone=UTC',
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     devices: createPrismaDeviceRepository({ prisma, onClose: () => pool.end() }),
