@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { streamPoints } from '../test/support/load.js';
-import { startChildServer, type ChildServer } from './support/child-server.js';
+import { startChild, type RunningChild } from '../test/support/child-process.js';
+import { startEmbeddedProcess } from '../test/support/processes.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
 
 const { values: flags } = parseArgs({
@@ -94,32 +95,17 @@ async function load(target: Target, query: string): Promise<Measured> {
   };
 }
 
-async function startApp(dataDir: string, profileDir?: string): Promise<ChildServer> {
-  return startChildServer({
-    args: [
-      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      '--import',
-      'tsx',
-      'src/main.ts',
-    ],
-    env: {
+function startApp(dataDir: string, profileDir?: string) {
+  return startEmbeddedProcess(
+    {
       DATA_DIR: dataDir,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
       RATE_LIMIT_USER_PER_SECOND: '1000000',
       RATE_LIMIT_USER_BURST: '1000000',
       RATE_LIMIT_DEVICE_PER_SECOND: '1000000',
       RATE_LIMIT_DEVICE_BURST: '1000000',
     },
-    // main.ts prints the GraphiQL address, then the admin token.
-    ready(line, found) {
-      const url = /GraphiQL:\s+(http\S+)/.exec(line)?.[1];
-      if (url) found.url = url;
-      const token = /"Bearer ([^"]+)"/.exec(line)?.[1];
-      if (token) found.token = token;
-      return Boolean(found.url && found.token);
-    },
-  });
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
 }
 
 async function seedApp(target: Target, baseUrl: string) {
@@ -163,14 +149,18 @@ function report(label: string, runs: Measured[]) {
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-graphql-page-'));
 const profileDir = flags.profile ? path.join(dataDir, 'profile') : undefined;
-const servers: ChildServer[] = [];
+const servers: RunningChild[] = [];
 try {
   const app = await startApp(path.join(dataDir, 'data'), profileDir);
   servers.push(app);
-  const ours = { url: app.found.url!, headers: { authorization: `Bearer ${app.found.token}` } };
-  await seedApp(ours, new URL(app.found.url!).origin);
+  const ours = {
+    url: `${app.baseUrl}/graphql`,
+    headers: { authorization: `Bearer ${app.adminToken}` },
+  };
+  await seedApp(ours, app.baseUrl);
 
-  const baselineServer = await startChildServer({
+  const baselineServer = await startChild({
+    name: 'Mercurius baseline',
     args: ['--import', 'tsx', 'bench/support/mercurius-baseline-server.ts', String(PAGE)],
     env: {},
     ready(line, found) {

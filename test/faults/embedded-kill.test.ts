@@ -3,66 +3,20 @@
  * while points stream in, restarted on the same DATA_DIR, and afterwards every point that got a
  * 202 is stored exactly once (the write-ahead log replays what the pipeline had not yet written).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegisterDeviceDocument, TelemetryDocument } from '../generated/graphql.js';
 import { makeDataDir } from '../support/embedded-app.js';
 import { createGraphQLClient, eventually, expectData } from '../support/graphql-client.js';
 import { streamPoints } from '../support/load.js';
+import { startEmbeddedProcess } from '../support/processes.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs `src/main.ts` (embedded) the way a user does, and reads the URL and token it prints. */
-async function startEmbeddedProcess(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_DEVICE_PER_SECOND: '100000',
-      RATE_LIMIT_DEVICE_BURST: '100000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The embedded app with limits raised: this test is about delivery, not rate limiting. */
+const startEmbedded = (dataDir: string) =>
+  startEmbeddedProcess({
+    DATA_DIR: dataDir,
+    RATE_LIMIT_DEVICE_PER_SECOND: '100000',
+    RATE_LIMIT_DEVICE_BURST: '100000',
   });
-  const exited = once(child, 'exit');
-  const logs: string[] = [];
-  const started = await new Promise<{ baseUrl: string; adminToken: string }>((resolve, reject) => {
-    let baseUrl: string | undefined;
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${logs.join('\n')}`)), 60_000);
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        logs.push(line);
-        baseUrl ??= /GraphiQL:\s+(http:\/\/\S+)\/graphql/.exec(line)?.[1];
-        const token = /"Authorization": "Bearer ([^"]+)"/.exec(line)?.[1];
-        if (baseUrl && token) {
-          clearTimeout(timer);
-          resolve({ baseUrl, adminToken: token });
-        }
-      });
-    }
-    void exited.then(() => reject(new Error(`exited before ready:\n${logs.join('\n')}`)));
-  });
-  return {
-    ...started,
-    logs,
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const DEVICES = 5;
 const POINTS_PER_DEVICE = 10_000;
@@ -70,11 +24,11 @@ const BASE_TS = Date.UTC(2026, 7, 1);
 
 describe('embedded mode: no loss when the process is SIGKILLed', () => {
   let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-  let app: Awaited<ReturnType<typeof startEmbeddedProcess>>;
+  let app: Awaited<ReturnType<typeof startEmbedded>>;
 
   beforeAll(async () => {
     dataDir = await makeDataDir();
-    app = await startEmbeddedProcess(dataDir.dir);
+    app = await startEmbedded(dataDir.dir);
   });
   afterAll(async () => {
     await app?.stop();
@@ -111,7 +65,7 @@ describe('embedded mode: no loss when the process is SIGKILLed', () => {
         if (acceptedAtKill === undefined && accepted >= 20_000) {
           acceptedAtKill = accepted;
           restarted = app.kill().then(async () => {
-            app = await startEmbeddedProcess(dataDir.dir);
+            app = await startEmbedded(dataDir.dir);
             ingest.url = app.baseUrl;
           });
         }
