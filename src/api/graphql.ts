@@ -12,27 +12,20 @@ import {
   type GraphQLContext,
 } from './context.js';
 
-/** What yoga hands the context factory: an HTTP request, or a WebSocket's connection params. */
+/**
+ * What yoga hands the context factory besides the request: a WebSocket operation arrives with
+ * the Viewer its connection authenticated in `connection_init` (src/api/websocket.ts).
+ */
 export interface ServerContext {
-  connectionParams?: Readonly<Record<string, unknown>>;
-  /** Set by the WebSocket server once `connection_init` authenticated the connection. */
   viewer?: Viewer;
+  /** True for operations over graphql-ws (no HTTP status or headers to set). */
+  websocket?: boolean;
 }
 
 export function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   return match?.[1];
-}
-
-/** GraphiQL and graphql-ws clients send the token as `Authorization` in connection params. */
-export function tokenFromConnectionParams(
-  params: Readonly<Record<string, unknown>>,
-): string | undefined {
-  const headers = (params.headers ?? {}) as Record<string, unknown>;
-  return bearerToken(
-    params.Authorization ?? params.authorization ?? headers.Authorization ?? headers.authorization,
-  );
 }
 
 export function createGraphQLHandler(options: {
@@ -43,6 +36,18 @@ export function createGraphQLHandler(options: {
   logger: Logger;
 }): YogaServerInstance<ServerContext, GraphQLContext> {
   const { services, settings, authenticate, plugins, logger } = options;
+
+  async function authenticateRequest(request: Request): Promise<Viewer> {
+    const token = bearerToken(request.headers.get('authorization'));
+    if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
+    try {
+      return await authenticate(token);
+    } catch (error) {
+      if (error instanceof InvalidCredentialError) throw unauthenticated(error.message);
+      throw error;
+    }
+  }
+
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     plugins,
@@ -69,31 +74,13 @@ export function createGraphQLHandler(options: {
       error: (...args) => logger.error(args),
     },
     context: async (initial) => {
-      if (initial.viewer) {
-        const { viewer } = initial;
-        return {
-          viewer,
-          services,
-          settings,
-          loaders: createLoaders(services, viewer.organizationId),
-        };
-      }
-      const token = initial.connectionParams
-        ? tokenFromConnectionParams(initial.connectionParams)
-        : bearerToken(initial.request.headers.get('authorization'));
-      if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
-      try {
-        const viewer = await authenticate(token);
-        return {
-          viewer,
-          services,
-          settings,
-          loaders: createLoaders(services, viewer.organizationId),
-        };
-      } catch (error) {
-        if (error instanceof InvalidCredentialError) throw unauthenticated(error.message);
-        throw error;
-      }
+      const viewer = initial.viewer ?? (await authenticateRequest(initial.request));
+      return {
+        viewer,
+        services,
+        settings,
+        loaders: createLoaders(services, viewer.organizationId),
+      };
     },
   });
 }

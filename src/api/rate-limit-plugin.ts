@@ -8,8 +8,8 @@ import type { ServerContext } from './graphql.js';
 
 type OperationContext = GraphQLContext & ServerContext;
 
-/** WebSocket operations carry connection params (see websocket.ts); HTTP ones never do. */
-const overHttp = (context: OperationContext) => context.connectionParams === undefined;
+/** websocket.ts marks its operations; everything else came over HTTP. */
+const overHttp = (context: OperationContext) => context.websocket !== true;
 
 function rateLimited(decision: RateLimitDecision, http: boolean) {
   return createGraphQLError(rateLimitedMessage(decision), {

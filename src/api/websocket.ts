@@ -8,7 +8,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from './context.js';
-import { bearerToken, tokenFromConnectionParams, type ServerContext } from './graphql.js';
+import { bearerToken, type ServerContext } from './graphql.js';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -20,6 +20,14 @@ type ConnectionState = {
   viewer?: Viewer;
   expiryTimer?: NodeJS.Timeout;
 };
+
+/** graphql-ws clients send the token as `Authorization` in connection params. */
+function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): string | undefined {
+  const headers = (params.headers ?? {}) as Record<string, unknown>;
+  return bearerToken(
+    params.Authorization ?? params.authorization ?? headers.Authorization ?? headers.authorization,
+  );
+}
 
 // setTimeout fires at once past 2^31-1 ms (~24.8 days); longer-lived tokens re-arm the timer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -80,7 +88,7 @@ export function attachGraphQLWebSocket(
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
-          connectionParams: ctx.connectionParams ?? {},
+          websocket: true,
           params: payload,
           viewer: ctx.extra.viewer,
         });
