@@ -16,9 +16,11 @@ describe('DuckDB telemetry store', () => {
     };
   });
 
-  describeTelemetryStoreContract('duckdb :memory:', async () => ({
-    store: await createDuckDbTelemetryStore({ path: ':memory:' }),
-  }));
+  describeTelemetryStoreContract(
+    'duckdb :memory:',
+    async () => ({ store: await createDuckDbTelemetryStore({ path: ':memory:' }) }),
+    { persistent: false },
+  );
 
   it('compaction deletes superseded rows and changes no answer', async () => {
     const store = await createDuckDbTelemetryStore({ path: ':memory:', compactAfterRows: 1e12 });
