@@ -270,6 +270,30 @@ export function describeDeviceRepositoryContract(
       expect(await repo.findIdentityByTokenHash(fresh)).toMatchObject({ deviceId: device.id });
     });
 
+    it('a rotation without grace also cuts off tokens still in an earlier grace period', async () => {
+      const org = await newOrganization();
+      const leaked = token();
+      const device = await create(org, {}, leaked);
+      const second = token();
+      await repo.rotateCredential(org, device.id, second, 3_600);
+      expect(await repo.findIdentityByTokenHash(leaked)).toMatchObject({ deviceId: device.id });
+      const third = token();
+      await repo.rotateCredential(org, device.id, third, 0);
+      expect(await repo.findIdentityByTokenHash(leaked)).toBeNull();
+      expect(await repo.findIdentityByTokenHash(second)).toBeNull();
+      expect(await repo.findIdentityByTokenHash(third)).toMatchObject({ deviceId: device.id });
+    });
+
+    it('a longer grace never extends an earlier, shorter one', async () => {
+      const org = await newOrganization();
+      const old = token();
+      const device = await create(org, {}, old);
+      await repo.rotateCredential(org, device.id, token(), 0);
+      // Already revoked: a later rotation with a long grace must not bring it back.
+      await repo.rotateCredential(org, device.id, token(), 3_600);
+      expect(await repo.findIdentityByTokenHash(old)).toBeNull();
+    });
+
     it('concurrent rotations of one device leave exactly one live credential', async () => {
       const org = await newOrganization();
       const device = await create(org);

@@ -144,11 +144,13 @@ export function createPrismaDeviceRepository(
           FOR UPDATE`;
         if (locked.length === 0) return null;
         const device = await tx.device.findUniqueOrThrow({ where: { id } });
-        // Live credentials stay valid for the grace period (revokedAt in the future), so a fleet
-        // can roll the new token out; one already in its grace period keeps its earlier end.
+        // Every still-valid credential ends at min(its own end, now + grace): the grace lets a
+        // fleet roll the new token out, and a rotation with grace 0 (a leaked token) also cuts
+        // off the tokens still in an earlier rotation's grace period. An earlier end is kept.
+        const end = new Date(Date.now() + graceSeconds * 1000);
         await tx.deviceCredential.updateMany({
-          where: { deviceId: id, revokedAt: null },
-          data: { revokedAt: new Date(Date.now() + graceSeconds * 1000) },
+          where: { deviceId: id, OR: [{ revokedAt: null }, { revokedAt: { gt: end } }] },
+          data: { revokedAt: end },
         });
         await tx.deviceCredential.create({ data: { deviceId: id, tokenHash } });
         return toDevice(device);
