@@ -65,4 +65,14 @@ describe('rate limit policy', () => {
     await policy.viewer(userViewer('alice', 'big', 'viewer'));
     expect(takes.map(([key]) => key)).toEqual(['user:small:alice', 'user:big:alice']);
   });
+
+  it("never lets ':' in a claim make two users share a bucket", async () => {
+    const { takes, policy } = recordingPolicy();
+    await policy.viewer(userViewer('b:c', 'a', 'viewer'));
+    await policy.viewer(userViewer('c', 'a:b', 'viewer'));
+    const [first, second] = takes.map(([key]) => key);
+    expect(first).not.toBe(second);
+    expect(first).toBe('user:a:b%3Ac');
+    expect(second).toBe('user:a%3Ab:c');
+  });
 });

@@ -11,7 +11,8 @@ export interface RateLimitPolicy {
 /**
  * Picks each subject's bucket (the organization's override, else the default for its kind) and
  * its key. Device and API key ids are globally unique; a user's `sub` is only unique within its
- * issuer's organization, so user keys carry the organization.
+ * issuer's organization, so user keys carry the organization. Both come from token claims and
+ * may hold ':', so each is percent-encoded: `org a:b` + `sub c` never meets `org a` + `sub b:c`.
  */
 export function createRateLimitPolicy(options: {
   limiter: RateLimiter;
@@ -27,7 +28,7 @@ export function createRateLimitPolicy(options: {
     viewer: (viewer) =>
       viewer.kind === 'user'
         ? limiter.take(
-            `user:${viewer.organizationId}:${viewer.subject}`,
+            `user:${encodeURIComponent(viewer.organizationId)}:${encodeURIComponent(viewer.subject)}`,
             bucketFor('user', viewer.organizationId),
           )
         : limiter.take(`apiKey:${viewer.subject}`, bucketFor('apiKey', viewer.organizationId)),
