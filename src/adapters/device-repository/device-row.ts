@@ -53,7 +53,8 @@ export function toLocationColumns(location: GeoLocation | null) {
   };
 }
 
-function toLabels(value: unknown): Record<string, string> {
+/** A jsonb labels column (an object, or its JSON text) as a flat string → string map. */
+export function toLabels(value: unknown): Record<string, string> {
   if (typeof value === 'string') return toLabels(JSON.parse(value));
   const labels: Record<string, string> = {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return labels;

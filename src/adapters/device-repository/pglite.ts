@@ -6,12 +6,13 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
 import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
-import type { ApiKeyRepository } from '../../ports/api-key-repository.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
 import { createPrismaDeviceRepository } from './prisma-device-repository.js';
+import type { Repositories } from './repositories.js';
 
 export interface PgliteDeviceRepositoryOptions {
   /** Data lives in `${dataDir}/pglite`; omit for an in-memory database (tests). */
@@ -55,7 +56,7 @@ export async function createPgliteDeviceRepository(
  */
 export async function createPgliteRepositories(
   options: PgliteDeviceRepositoryOptions = {},
-): Promise<{ devices: DeviceRepository; apiKeys: ApiKeyRepository }> {
+): Promise<Repositories> {
   const db = await openPglite(options);
   try {
     await applyMigrations(pgliteMigrationConnection(db));
@@ -67,5 +68,6 @@ export async function createPgliteRepositories(
   return {
     devices: createPrismaDeviceRepository({ prisma, onClose: () => db.close() }),
     apiKeys: createPrismaApiKeyRepository({ prisma }),
+    alerts: createPrismaAlertRepository({ prisma }),
   };
 }

@@ -5,12 +5,13 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
 import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
-import type { ApiKeyRepository } from '../../ports/api-key-repository.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
 import { createPrismaDeviceRepository } from './prisma-device-repository.js';
+import type { Repositories } from './repositories.js';
 
 export interface PostgresDeviceRepositoryOptions {
   url: string;
@@ -27,7 +28,7 @@ export async function createPostgresDeviceRepository(
 /** Every Prisma-backed repository on one pool; `devices.close()` ends the shared pool. */
 export async function createPostgresRepositories(
   options: PostgresDeviceRepositoryOptions,
-): Promise<{ devices: DeviceRepository; apiKeys: ApiKeyRepository }> {
+): Promise<Repositories> {
   // Our pool rather than the adapter's, so close() provably ends every connection.
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -40,6 +41,7 @@ export async function createPostgresRepositories(
   return {
     devices: createPrismaDeviceRepository({ prisma, onClose: () => pool.end() }),
     apiKeys: createPrismaApiKeyRepository({ prisma }),
+    alerts: createPrismaAlertRepository({ prisma }),
   };
 }
 

@@ -1,0 +1,54 @@
+import type { AlertCondition, AlertRule, AlertState, AlertStatus } from '../domain/alerts.js';
+import type { MetricValue } from '../domain/telemetry.js';
+
+export interface NewAlertRule {
+  organizationId: string;
+  name: string;
+  metric: string;
+  condition: AlertCondition;
+  threshold: MetricValue;
+  deviceType?: string | null;
+  deviceLabels?: Record<string, string>;
+  enabled?: boolean;
+}
+
+export type AlertRulePatch = Partial<Omit<NewAlertRule, 'organizationId'>>;
+
+export interface AlertStateFilter {
+  status?: AlertStatus;
+  ruleId?: string;
+  deviceId?: string;
+  /** At most this many, newest `since` first. */
+  limit: number;
+}
+
+/**
+ * Alert rules and where each stands per device (Prisma over PGlite embedded, PostgreSQL in
+ * production). Every call is scoped by organization: another organization's rule id behaves
+ * exactly like one that does not exist.
+ */
+export interface AlertRepository {
+  /** Also records the organization if this is the first thing stored for it. */
+  createRule(rule: NewAlertRule): Promise<AlertRule>;
+  /** null if the rule is not in the organization. Disabling a rule clears its alert states. */
+  updateRule(organizationId: string, id: string, patch: AlertRulePatch): Promise<AlertRule | null>;
+  /** Deletes the rule and its alert states; false if it is not in the organization. */
+  deleteRule(organizationId: string, id: string): Promise<boolean>;
+  /** The organization's rules, oldest first. */
+  listRules(organizationId: string, options?: { enabledOnly?: boolean }): Promise<AlertRule[]>;
+  /** The rules among these ids that are in the organization (one round trip; for DataLoader). */
+  findRules(organizationId: string, ids: readonly string[]): Promise<AlertRule[]>;
+  /** States of these (rule, device) pairs; a pair never evaluated has none. */
+  getStates(
+    organizationId: string,
+    pairs: readonly { ruleId: string; deviceId: string }[],
+  ): Promise<AlertState[]>;
+  /**
+   * Stores evaluation results in one round trip. A state replaces the stored one only if it is
+   * newer (evaluatedAt), so replicas and redeliveries cannot move a state back in time; states of
+   * rules or devices not in the organization (or deleted meanwhile) are ignored.
+   */
+  saveStates(organizationId: string, states: readonly AlertState[]): Promise<void>;
+  /** States of the organization's enabled rules. */
+  listStates(organizationId: string, filter: AlertStateFilter): Promise<AlertState[]>;
+}

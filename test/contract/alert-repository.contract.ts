@@ -1,0 +1,264 @@
+/**
+ * One contract for every AlertRepository adapter. Each test works in organizations of its own, so
+ * the adapters under test can share one database per file.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertState } from '../../src/domain/alerts.js';
+import type { AlertRepository, NewAlertRule } from '../../src/ports/alert-repository.js';
+import type { DeviceRepository } from '../../src/ports/device-repository.js';
+import { uniqueSuffix } from '../support/services.js';
+
+export interface AlertRepositoryUnderTest {
+  repository: AlertRepository;
+  /** The same database's devices: states refer to real devices. */
+  devices: DeviceRepository;
+  close(): Promise<void>;
+}
+
+export function describeAlertRepositoryContract(
+  name: string,
+  open: () => Promise<AlertRepositoryUnderTest>,
+) {
+  describe(`AlertRepository contract: ${name}`, () => {
+    let opened: AlertRepositoryUnderTest;
+    let repo: AlertRepository;
+    beforeAll(async () => {
+      opened = await open();
+      repo = opened.repository;
+    });
+    afterAll(async () => {
+      await opened?.close();
+    });
+
+    const organization = () => `org-${uniqueSuffix()}`;
+    const rule = (organizationId: string, overrides: Partial<NewAlertRule> = {}) =>
+      repo.createRule({
+        organizationId,
+        name: 'Too hot',
+        metric: 'temperature',
+        condition: 'GT',
+        threshold: 30,
+        ...overrides,
+      });
+    async function device(organizationId: string) {
+      await opened.devices.ensureOrganization(organizationId, organizationId);
+      const created = await opened.devices.createDevice(
+        { organizationId, externalId: `ext-${uniqueSuffix()}`, name: 'Boiler', type: 'boiler' },
+        `hash-${uniqueSuffix()}`,
+      );
+      return created.id;
+    }
+    const state = (
+      organizationId: string,
+      ruleId: string,
+      deviceId: string,
+      overrides: Partial<AlertState> = {},
+    ): AlertState => ({
+      organizationId,
+      ruleId,
+      deviceId,
+      status: 'FIRING',
+      since: Date.UTC(2026, 0, 1, 12),
+      value: 31.5,
+      evaluatedAt: Date.UTC(2026, 0, 1, 12),
+      ...overrides,
+    });
+
+    it('creates a rule in an organization it has never seen, with every field kept', async () => {
+      const organizationId = organization();
+      const created = await rule(organizationId, {
+        name: 'Door left open',
+        metric: 'door_open',
+        condition: 'EQ',
+        threshold: true,
+        deviceType: 'fridge',
+        deviceLabels: { site: 'north', floor: '2' },
+      });
+      expect(created).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        organizationId,
+        name: 'Door left open',
+        metric: 'door_open',
+        condition: 'EQ',
+        threshold: true,
+        deviceType: 'fridge',
+        deviceLabels: { site: 'north', floor: '2' },
+        enabled: true,
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+      });
+      expect(await repo.listRules(organizationId)).toEqual([created]);
+    });
+
+    it('keeps number, boolean and string thresholds with their types', async () => {
+      const organizationId = organization();
+      await rule(organizationId, { threshold: 21.5 });
+      await rule(organizationId, { condition: 'EQ', threshold: false });
+      await rule(organizationId, { condition: 'NEQ', threshold: 'idle' });
+      const thresholds = (await repo.listRules(organizationId)).map((r) => r.threshold);
+      expect(thresholds).toEqual([21.5, false, 'idle']);
+    });
+
+    it('lists rules oldest first, and only enabled ones when asked', async () => {
+      const organizationId = organization();
+      const first = await rule(organizationId, { name: 'first' });
+      const second = await rule(organizationId, { name: 'second', enabled: false });
+      const third = await rule(organizationId, { name: 'third' });
+      expect((await repo.listRules(organizationId)).map((r) => r.id)).toEqual([
+        first.id,
+        second.id,
+        third.id,
+      ]);
+      expect(
+        (await repo.listRules(organizationId, { enabledOnly: true })).map((r) => r.id),
+      ).toEqual([first.id, third.id]);
+    });
+
+    it('updates only the fields given', async () => {
+      const organizationId = organization();
+      const created = await rule(organizationId, { deviceLabels: { site: 'north' } });
+      const updated = await repo.updateRule(organizationId, created.id, {
+        threshold: 35,
+        deviceType: 'boiler',
+      });
+      expect(updated).toEqual({
+        ...created,
+        threshold: 35,
+        deviceType: 'boiler',
+        updatedAt: expect.any(Date),
+      });
+      expect(updated!.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+      const cleared = await repo.updateRule(organizationId, created.id, {
+        deviceType: null,
+        deviceLabels: {},
+      });
+      expect(cleared).toMatchObject({ deviceType: null, deviceLabels: {}, threshold: 35 });
+    });
+
+    it("treats another organization's rule exactly like a missing one", async () => {
+      const owner = organization();
+      const other = organization();
+      const created = await rule(owner);
+      expect(await repo.updateRule(other, created.id, { name: 'stolen' })).toBeNull();
+      expect(await repo.deleteRule(other, created.id)).toBe(false);
+      expect(await repo.findRules(other, [created.id])).toEqual([]);
+      expect(await repo.listRules(other)).toEqual([]);
+      expect(await repo.updateRule(other, randomUUID(), { name: 'x' })).toBeNull();
+      expect(await repo.updateRule(other, 'not-a-uuid', { name: 'x' })).toBeNull();
+      expect(await repo.deleteRule(other, 'not-a-uuid')).toBe(false);
+      expect(await repo.findRules(owner, [created.id])).toEqual([created]);
+    });
+
+    it('finds rules by id in one call, ignoring unknown and malformed ids', async () => {
+      const organizationId = organization();
+      const a = await rule(organizationId, { name: 'a' });
+      const b = await rule(organizationId, { name: 'b' });
+      const found = await repo.findRules(organizationId, [
+        b.id,
+        randomUUID(),
+        'nope',
+        a.id.toUpperCase(),
+      ]);
+      expect(found.map((r) => r.name).sort()).toEqual(['a', 'b']);
+    });
+
+    it('saves states and reads them back by (rule, device)', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const [d1, d2] = [await device(organizationId), await device(organizationId)];
+      const firing = state(organizationId, r.id, d1);
+      const ok = state(organizationId, r.id, d2, { status: 'OK', value: 'quiet', since: 1_000 });
+      await repo.saveStates(organizationId, [firing, ok]);
+      const read = await repo.getStates(organizationId, [
+        { ruleId: r.id, deviceId: d1 },
+        { ruleId: r.id, deviceId: d2 },
+        { ruleId: r.id, deviceId: randomUUID() },
+      ]);
+      expect(read.sort((a, b) => a.since - b.since)).toEqual([ok, firing]);
+    });
+
+    it('moves a state forward in time only', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const d = await device(organizationId);
+      const newer = state(organizationId, r.id, d, { evaluatedAt: 5_000, since: 5_000 });
+      await repo.saveStates(organizationId, [newer]);
+      await repo.saveStates(organizationId, [
+        state(organizationId, r.id, d, { status: 'OK', evaluatedAt: 4_000, since: 4_000 }),
+      ]);
+      expect(await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d }])).toEqual([
+        newer,
+      ]);
+      const newest = state(organizationId, r.id, d, { status: 'OK', evaluatedAt: 6_000 });
+      await repo.saveStates(organizationId, [newest]);
+      expect(await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d }])).toEqual([
+        newest,
+      ]);
+    });
+
+    it("ignores states for another organization's rule or device, and never shows them", async () => {
+      const owner = organization();
+      const other = organization();
+      const ownRule = await rule(owner);
+      const ownDevice = await device(owner);
+      const foreignRule = await rule(other);
+      const foreignDevice = await device(other);
+      await repo.saveStates(owner, [
+        state(owner, foreignRule.id, ownDevice),
+        state(owner, ownRule.id, foreignDevice),
+      ]);
+      expect(await repo.listStates(owner, { limit: 10 })).toEqual([]);
+      expect(await repo.listStates(other, { limit: 10 })).toEqual([]);
+      await repo.saveStates(owner, [state(owner, ownRule.id, ownDevice)]);
+      expect(await repo.getStates(other, [{ ruleId: ownRule.id, deviceId: ownDevice }])).toEqual(
+        [],
+      );
+      expect(await repo.listStates(other, { limit: 10 })).toEqual([]);
+    });
+
+    it('lists states newest first, filtered by status, rule and device, within the limit', async () => {
+      const organizationId = organization();
+      const hot = await rule(organizationId, { name: 'hot' });
+      const cold = await rule(organizationId, { name: 'cold', condition: 'LT', threshold: 5 });
+      const [d1, d2] = [await device(organizationId), await device(organizationId)];
+      await repo.saveStates(organizationId, [
+        state(organizationId, hot.id, d1, { since: 1_000, evaluatedAt: 1_000 }),
+        state(organizationId, hot.id, d2, { status: 'OK', since: 2_000, evaluatedAt: 2_000 }),
+        state(organizationId, cold.id, d1, { since: 3_000, evaluatedAt: 3_000 }),
+      ]);
+      const key = (s: AlertState) =>
+        `${s.ruleId === hot.id ? 'hot' : 'cold'}:${s.deviceId === d1 ? 1 : 2}`;
+      expect((await repo.listStates(organizationId, { limit: 10 })).map(key)).toEqual([
+        'cold:1',
+        'hot:2',
+        'hot:1',
+      ]);
+      const firing = await repo.listStates(organizationId, { status: 'FIRING', limit: 10 });
+      expect(firing.map(key)).toEqual(['cold:1', 'hot:1']);
+      expect(
+        (await repo.listStates(organizationId, { ruleId: hot.id, limit: 10 })).map(key),
+      ).toEqual(['hot:2', 'hot:1']);
+      expect((await repo.listStates(organizationId, { deviceId: d1, limit: 10 })).map(key)).toEqual(
+        ['cold:1', 'hot:1'],
+      );
+      expect((await repo.listStates(organizationId, { limit: 1 })).map(key)).toEqual(['cold:1']);
+    });
+
+    it('disabling a rule clears its states; deleting removes rule and states', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const d = await device(organizationId);
+      await repo.saveStates(organizationId, [state(organizationId, r.id, d)]);
+      await repo.updateRule(organizationId, r.id, { enabled: false });
+      expect(await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d }])).toEqual([]);
+
+      await repo.updateRule(organizationId, r.id, { enabled: true });
+      await repo.saveStates(organizationId, [state(organizationId, r.id, d)]);
+      expect(await repo.deleteRule(organizationId, r.id)).toBe(true);
+      expect(await repo.deleteRule(organizationId, r.id)).toBe(false);
+      expect(await repo.listRules(organizationId)).toEqual([]);
+      expect(await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d }])).toEqual([]);
+    });
+  });
+}
