@@ -127,6 +127,8 @@ for (const target of targets) {
         );
         expect(tables.map((table) => table.table_name)).toEqual([
           '_prisma_migrations',
+          'alert_rules',
+          'alert_states',
           'api_keys',
           'device_credentials',
           'devices',
