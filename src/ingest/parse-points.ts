@@ -7,6 +7,7 @@
  * validation, not JSON.parse, the bottleneck. The checks are few and flat, so a loop over the
  * keys of the parsed object is both fast and easy to read; bench/ingest-parse.ts measures it.
  */
+import { metricNameProblem } from '../domain/metric-name.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import { parseRfc3339 } from './rfc3339.js';
 
@@ -18,18 +19,16 @@ export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 /** At most this many errors are listed; the response says how many more there were. */
 export const MAX_LISTED_ERRORS = 100;
 
-const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-const RESERVED_METRIC = 'time';
-
 // Devices send the same few metric names in every point: remembering names already found valid
 // skips the regex for nearly every metric. Bounded, so made-up names cannot grow it.
 const knownNames = new Set<string>();
 const MAX_KNOWN_NAMES = 10_000;
 
-function isMetricName(name: string): boolean {
-  if (!METRIC_NAME.test(name) || name === RESERVED_METRIC) return false;
-  if (knownNames.size < MAX_KNOWN_NAMES) knownNames.add(name);
-  return true;
+/** Why `name` is refused (the shared rule, reserved names included), or undefined. */
+function nameProblem(name: string): string | undefined {
+  const problem = metricNameProblem(name);
+  if (problem === undefined && knownNames.size < MAX_KNOWN_NAMES) knownNames.add(name);
+  return problem;
 }
 
 export interface PointError {
@@ -155,16 +154,10 @@ function checkMetrics(raw: unknown, index: number, sink: ErrorSink) {
   let valid = true;
   for (const name in raw) {
     if (++count > MAX_METRICS_PER_POINT) break;
-    if (!knownNames.has(name) && !isMetricName(name)) {
+    const badName = knownNames.has(name) ? undefined : nameProblem(name);
+    if (badName !== undefined) {
       valid = false;
-      report(
-        sink,
-        index,
-        `metrics.${name.slice(0, 64)}`,
-        name === RESERVED_METRIC
-          ? '"time" is a reserved name'
-          : 'a metric name is a letter, then up to 63 letters, digits, "_", "." or "-"',
-      );
+      report(sink, index, `metrics.${name.slice(0, 64)}`, badName);
       continue;
     }
     const problem = valueProblem(raw[name]);

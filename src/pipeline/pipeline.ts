@@ -1,7 +1,7 @@
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import type { Logger } from '../logger.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
-import type { BusConsumer, EventBus } from '../ports/event-bus.js';
+import type { BatchResult, BusConsumer, ConsumerHealth, EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 import { createLastSeenWriter } from './last-seen-writer.js';
@@ -19,7 +19,9 @@ export interface PipelineOptions {
  * Bus → telemetry store → live hub, one batch at a time. The handler resolves only after the
  * batch is durable in the store and published live; only then does the bus acknowledge it
  * (Kafka: commit offsets). A failure rejects, and the bus redelivers: the store's idempotence on
- * (device, ts) makes the retry harmless.
+ * (device, ts) makes the retry harmless. Points the store refuses for good are neither published
+ * live nor cached as latest values (subscribers would see what no query can find); they go back
+ * to the bus as rejected, which sets them aside (Kafka: the dead-letter topic) with the reason.
  */
 export function createPipeline(options: PipelineOptions) {
   const { bus, store, live, devices, logger } = options;
@@ -30,16 +32,24 @@ export function createPipeline(options: PipelineOptions) {
   });
   let consumer: BusConsumer | undefined;
 
-  async function handleBatch(points: TelemetryPoint[]) {
-    await store.write(points);
-    await live.publish(points);
+  async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
+    const { rejected } = await store.write(points);
+    const refused = new Set(rejected.map(({ point }) => point));
+    const stored = refused.size === 0 ? points : points.filter((point) => !refused.has(point));
+    if (stored.length > 0) await live.publish(stored);
+    // The device did report, even if the store refused some of what it said.
     lastSeen.note(points);
+    return { rejected };
   }
 
   return {
     async start() {
       consumer = await bus.consume(handleBatch);
       logger.info('pipeline consuming');
+    },
+    /** For /ready: not ok before start, and while the consumer is stuck or crashed. */
+    health(): ConsumerHealth {
+      return consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
     },
     async stop() {
       await consumer?.stop();

@@ -6,10 +6,28 @@ import type {
   TelemetryPoint,
 } from '../domain/telemetry.js';
 
+/** A point the store refused for good: writing it again can never succeed. */
+export interface RejectedPoint {
+  /** The very object passed to `write` (compared by identity by the callers). */
+  point: TelemetryPoint;
+  /** The store's own words, e.g. InfluxDB's field type conflict message. */
+  reason: string;
+}
+
+export interface WriteResult {
+  /** Empty when every point is stored. Every point not listed here is durable. */
+  rejected: RejectedPoint[];
+}
+
 /** Where telemetry points live: DuckDB embedded, InfluxDB in production. */
 export interface TelemetryStore {
-  /** Durable when the promise resolves. Idempotent on (deviceId, ts); later writes win per metric. */
-  write(points: readonly TelemetryPoint[]): Promise<void>;
+  /**
+   * Durable when the promise resolves, except the points listed as rejected (refused for good,
+   * e.g. a field type conflict); nothing is dropped without being listed. Throws when the store
+   * cannot take the batch now (unreachable, unauthorized, missing database): retry later.
+   * Idempotent on (deviceId, ts); later writes win per metric.
+   */
+  write(points: readonly TelemetryPoint[]): Promise<WriteResult>;
   /** Last value of every metric, for each device (one round trip for the whole list). */
   latest(orgId: string, deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>>;
   /** Non-empty buckets in ascending time. */

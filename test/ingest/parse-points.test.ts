@@ -148,7 +148,7 @@ describe('metrics', () => {
     expect(errorsOf({ ts: NOW })).toEqual([{ index: 0, field: 'metrics', reason: 'is required' }]);
   });
 
-  it('checks names: a letter, then letters, digits, _ . - (64 at most), never "time"', () => {
+  it('checks names: a letter, then letters, digits, _ . - (64 at most), never a reserved one', () => {
     const good = { a: 1, Temp_1: 1, 'env.temp-c': 1, ['x'.repeat(64)]: 1 };
     expect(json(pointWith(good)).ok).toBe(true);
     const bad = { '1abc': 1, _x: 1, 'a b': 1, é: 1, time: 1, ['y'.repeat(65)]: 1 };
@@ -160,6 +160,19 @@ describe('metrics', () => {
       'metrics.time',
       `metrics.${'y'.repeat(64)}`,
     ]);
+  });
+
+  it('refuses the names the stores keep for themselves (time, org_id, device_id), saying so', () => {
+    // org_id and device_id are the tags that scope every InfluxDB query: a field of the same name
+    // could make one organization's point answer another's query.
+    const reserved = { time: 1, org_id: 'other-org', device_id: 'other-device' };
+    expect(errorsOf(pointWith({ ok: 1, ...reserved }))).toEqual([
+      { index: 0, field: 'metrics.time', reason: '"time" is a reserved name' },
+      { index: 0, field: 'metrics.org_id', reason: '"org_id" is a reserved name' },
+      { index: 0, field: 'metrics.device_id', reason: '"device_id" is a reserved name' },
+    ]);
+    // Only the exact names: similar ones are ordinary metrics.
+    expect(json(pointWith({ org_id2: 1, Device_id: 2, timestamp: 3 })).ok).toBe(true);
   });
 
   it('takes finite numbers, booleans and strings of at most 256 characters', () => {

@@ -2,6 +2,11 @@ import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
 import { backoffDelay, sleep } from './backoff.js';
+import {
+  createConsumerHealth,
+  ERROR_LOG_AFTER_ATTEMPTS,
+  type ConsumerHealthOptions,
+} from './consumer-health.js';
 import { BusOverloadedError, BusUnavailableError } from './errors.js';
 import { openFileWal, type FileWal } from './file-wal.js';
 
@@ -17,6 +22,8 @@ export interface InProcessEventBusOptions {
   walPath?: string;
   /** Above this size, the log is compacted to the unconsumed points. */
   walMaxBytes?: number;
+  /** When the consumer reports itself unhealthy (a batch failing for longer than ~30 s). */
+  health?: ConsumerHealthOptions;
 }
 
 /**
@@ -24,7 +31,8 @@ export interface InProcessEventBusOptions {
  * leaves the queue only after the handler resolved, so a failing store delays points but never
  * drops or reorders them. Without `walPath`, queued points die with the process; with it, a
  * resolved publish survives a kill (redelivery of already-stored points is harmless: the store is
- * idempotent on (device, ts)).
+ * idempotent on (device, ts)). Points a handler rejects for good are logged at error level with
+ * their reason (the embedded DuckDB store rejects nothing, so this is only a safety net).
  */
 export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
   const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
@@ -33,6 +41,8 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
   let wake: (() => void) | undefined;
   let consuming: Promise<void> | undefined;
   let stopped = false;
+  const health = createConsumerHealth(options.health);
+  const KEY = 'the in-process queue';
 
   const queued = () => queue.length - head;
   const wal: FileWal | undefined =
@@ -56,11 +66,22 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       const batch = queue.slice(head, head + batchSize);
       for (let attempt = 0; ; attempt++) {
         try {
-          await handler(batch);
+          const result = await handler(batch);
+          for (const { point, reason } of result?.rejected ?? []) {
+            logger?.error(
+              { orgId: point.orgId, deviceId: point.deviceId, ts: point.ts, reason },
+              'point refused for good by the pipeline; dropped',
+            );
+          }
+          health.succeeded(KEY);
           break;
         } catch (error) {
+          health.failed(KEY, error);
           const delay = backoffDelay(attempt);
-          logger?.warn({ err: error, points: batch.length, delay }, 'batch failed; retrying');
+          const fields = { err: error, points: batch.length, attempt, delay };
+          if (attempt + 1 >= ERROR_LOG_AFTER_ATTEMPTS)
+            logger?.error(fields, 'batch failing; retrying');
+          else logger?.warn(fields, 'batch failed; retrying');
           if (stopped && attempt >= 3) return; // shutting down: leave the rest undelivered.
           await sleep(delay);
         }
@@ -91,6 +112,7 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       if (consuming) throw new Error('the in-process bus supports one consumer');
       consuming = loop(handler);
       return {
+        health: () => health.health(),
         async stop() {
           stopped = true;
           wake?.();

@@ -2,8 +2,9 @@ import { Kafka, Partitioners, type Consumer } from 'kafkajs';
 import type { Logger } from '../../logger.js';
 import type { BusConsumer, EventBus } from '../../ports/event-bus.js';
 import { BusUnavailableError } from './errors.js';
+import { createConsumerHealth, type ConsumerHealthOptions } from './consumer-health.js';
 import { chunkBySize, encodePoints, MAX_MESSAGE_BYTES } from './kafka-codec.js';
-import { createBatchProcessor } from './kafka-consumer.js';
+import { createBatchProcessor, watchConsumerCrashes } from './kafka-consumer.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import { createSendQueue } from './kafka-send-queue.js';
 
@@ -20,6 +21,8 @@ export interface KafkaEventBusOptions {
   publishTimeoutMs?: number;
   /** Upper bound of the wait between retries of a failing consumer handler. */
   maxRetryDelayMs?: number;
+  /** When a consumer reports itself unhealthy (a batch failing for longer than ~30 s). */
+  health?: ConsumerHealthOptions;
 }
 
 /** Rejects with BusUnavailableError when `work` takes longer than `ms`. */
@@ -134,6 +137,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         maxWaitTimeInMs: 1_000,
       });
       consumers.add(consumer);
+      const health = createConsumerHealth(options.health);
+      watchConsumerCrashes(consumer, health, logger);
       try {
         await consumer.connect();
         // A new group starts from the earliest offset: points accepted before the pipeline first
@@ -149,6 +154,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             producer,
             deadLetterTopic,
             handler,
+            health,
             ...(logger ? { logger } : {}),
             ...(maxRetryDelayMs !== undefined ? { maxRetryDelayMs } : {}),
           }),
@@ -160,6 +166,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       }
       let stopping: Promise<void> | undefined;
       return {
+        health: () => health.health(),
         stop() {
           // disconnect() stops first, waiting for the in-flight batch (and its commit).
           stopping ??= consumer.disconnect().finally(() => consumers.delete(consumer));

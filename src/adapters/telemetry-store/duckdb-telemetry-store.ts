@@ -132,13 +132,16 @@ export async function createDuckDbTelemetryStore(
   return {
     async write(points) {
       assertOpen();
-      if (points.length === 0) return;
+      // DuckDB takes every valid point (values are typed per row, not per column), so nothing
+      // is ever rejected here; a failure throws and the whole batch is retried.
+      if (points.length === 0) return { rejected: [] };
       await writeQueue(async () => {
         nextSeq += await writeBatch(writer, points, nextSeq);
       });
       if (!compactionQueued && nextSeq - compactedSeq >= compactAfterRows) {
         compactInBackground();
       }
+      return { rejected: [] };
     },
 
     async latest(orgId, deviceIds) {

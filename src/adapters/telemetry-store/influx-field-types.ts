@@ -1,31 +1,40 @@
 import type { TelemetryPoint } from '../../domain/telemetry.js';
-import type { createInfluxHttp } from './influx-http.js';
+import { quoteIdentifier, type createInfluxHttp } from './influx-http.js';
 
 export type InfluxFieldType = 'float' | 'integer' | 'string' | 'boolean';
 
 const REFRESH_MS = 10_000;
+/**
+ * A query naming a metric we do not know reloads the field keys, but at most this often: asking
+ * for a metric that does not exist must not cost a SHOW FIELD KEYS on every query.
+ */
+const MIN_RELOAD_MS = 1_000;
 
 /**
- * The measurement's field keys and types (SHOW FIELD KEYS), cached briefly: queries need them
- * to aggregate only numeric fields and to ask LAST() of every metric. Fields this process wrote
- * are known at once; others appear within REFRESH_MS.
+ * One measurement's field keys and types (SHOW FIELD KEYS), cached briefly: queries need them to
+ * aggregate only numeric fields and to ask LAST() of every metric. Fields this process wrote are
+ * known at once; others appear within REFRESH_MS (or MIN_RELOAD_MS when a query asks for them).
  */
 export function createInfluxFieldTypes(
   http: ReturnType<typeof createInfluxHttp>,
   measurement: string,
+  now: () => number = Date.now,
 ) {
   let known = new Map<string, InfluxFieldType>();
-  let loadedAt = 0;
+  let loadedAt = -Infinity;
   let loading: Promise<void> | undefined;
 
   async function refresh() {
-    const [seriesList] = await http.query(`SHOW FIELD KEYS FROM ${measurement}`, {});
+    const [seriesList] = await http.query(
+      `SHOW FIELD KEYS FROM ${quoteIdentifier(measurement)}`,
+      {},
+    );
     const fresh = new Map<string, InfluxFieldType>();
     for (const series of seriesList ?? []) {
       for (const [key, type] of series.values) fresh.set(String(key), type as InfluxFieldType);
     }
     known = fresh;
-    loadedAt = Date.now();
+    loadedAt = now();
   }
 
   function reload(): Promise<void> {
@@ -37,15 +46,16 @@ export function createInfluxFieldTypes(
 
   return {
     async all(): Promise<Map<string, InfluxFieldType>> {
-      if (Date.now() - loadedAt > REFRESH_MS) await reload();
+      if (now() - loadedAt > REFRESH_MS) await reload();
       return known;
     },
     async forMetrics(metrics: readonly string[]): Promise<Map<string, InfluxFieldType>> {
-      if (Date.now() - loadedAt > REFRESH_MS || metrics.some((metric) => !known.has(metric))) {
-        await reload();
-      }
+      const age = now() - loadedAt;
+      const unknown = metrics.some((metric) => !known.has(metric));
+      if (age > REFRESH_MS || (unknown && age > MIN_RELOAD_MS)) await reload();
       return known;
     },
+    /** Points InfluxDB stored: their new fields are known without a reload. */
     noteWritten(points: readonly TelemetryPoint[]) {
       for (const point of points) {
         for (const [metric, value] of Object.entries(point.metrics)) {
@@ -59,3 +69,5 @@ export function createInfluxFieldTypes(
     },
   };
 }
+
+export type InfluxFieldTypes = ReturnType<typeof createInfluxFieldTypes>;

@@ -1,4 +1,6 @@
 import { Point } from '@influxdata/influxdb-client';
+import { LRUCache } from 'lru-cache';
+import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import type {
   AggregateQuery,
   AggregateValues,
@@ -8,18 +10,26 @@ import type {
   TelemetryPoint,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
-import type { TelemetryStore } from '../../ports/telemetry-store.js';
-import { createInfluxFieldTypes } from './influx-field-types.js';
-import {
-  createInfluxHttp,
-  InfluxError,
-  quoteIdentifier,
-  type InfluxSettings,
-} from './influx-http.js';
+import type { RejectedPoint, TelemetryStore } from '../../ports/telemetry-store.js';
+import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
+import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
+import { writeLines, type PointLine } from './influx-line-writer.js';
 
-const MEASUREMENT = 'telemetry';
-const LINES_PER_WRITE = 5_000;
-const TAG_COLUMNS = new Set(['time', 'org_id', 'device_id']);
+/**
+ * One measurement per organization: InfluxDB fixes a field's type per measurement (and shard),
+ * so one tenant's string `temperature` cannot get another tenant's numbers refused, and SHOW
+ * FIELD KEYS lists only the tenant's own metrics. Point escapes the name in line protocol,
+ * quoteIdentifier in InfluxQL.
+ */
+export const measurementOf = (orgId: string) => `telemetry_${orgId}`;
+
+/**
+ * Tags, always qualified with ::tag in InfluxQL: an unqualified identifier means the field when a
+ * field of that name exists, which would let a point's metric named org_id answer for the tag.
+ */
+const ORG_TAG = `${quoteIdentifier('org_id')}::tag`;
+const DEVICE_TAG = `${quoteIdentifier('device_id')}::tag`;
+const field = (metric: string) => `${quoteIdentifier(metric)}::field`;
 
 /** Millisecond timestamps go into line protocol as they are (the write uses precision=ms). */
 const lineSettings = {
@@ -27,8 +37,15 @@ const lineSettings = {
     value === undefined ? undefined : String(value),
 };
 
+/** A metric named like a tag (or `time`) cannot be a field here; ingest refuses such names too. */
+function reservedMetric(point: TelemetryPoint): string | undefined {
+  return Object.keys(point.metrics).find((metric) => RESERVED_METRIC_NAMES.has(metric));
+}
+
 function toLine(point: TelemetryPoint): string | undefined {
-  const line = new Point(MEASUREMENT).tag('org_id', point.orgId).tag('device_id', point.deviceId);
+  const line = new Point(measurementOf(point.orgId))
+    .tag('org_id', point.orgId)
+    .tag('device_id', point.deviceId);
   for (const [metric, value] of Object.entries(point.metrics)) {
     // Every number is a float field: 1 then 1.5 must not be a field type conflict.
     if (typeof value === 'number') line.floatField(metric, value);
@@ -55,56 +72,70 @@ const AGGREGATE_SQL: Record<string, (field: string) => string> = {
 };
 
 /**
- * The production TelemetryStore: one measurement, tags org_id and device_id, one field per
- * metric. InfluxDB's own rule (same series and time: per-field last write wins) is exactly the
- * idempotence the port asks for. Queries are InfluxQL with bound parameters; identifiers (metric
- * names) are quoted, never pasted raw.
+ * The production TelemetryStore: one measurement per organization, tags org_id and device_id, one
+ * field per metric. InfluxDB's own rule (same series and time: per-field last write wins) is
+ * exactly the idempotence the port asks for. Queries are InfluxQL with bound parameters;
+ * identifiers (measurements, metric names) are quoted and typed (::tag, ::field), never pasted
+ * raw. Points InfluxDB refuses for good are returned as rejected, never dropped in silence.
  */
 export function createInfluxTelemetryStore(
   settings: InfluxSettings & { logger?: Logger },
 ): TelemetryStore {
   const http = createInfluxHttp(settings);
-  const fieldTypes = createInfluxFieldTypes(http, MEASUREMENT);
+  // Bounded: an organization's entry is a few field names, reloaded when it was evicted.
+  const fieldTypesByMeasurement = new LRUCache<string, InfluxFieldTypes>({ max: 10_000 });
+  const fieldTypesOf = (orgId: string) => {
+    const measurement = measurementOf(orgId);
+    let types = fieldTypesByMeasurement.get(measurement);
+    if (!types) {
+      types = createInfluxFieldTypes(http, measurement);
+      fieldTypesByMeasurement.set(measurement, types);
+    }
+    return types;
+  };
 
   return {
     async write(points) {
-      const lines: string[] = [];
+      const rejected: RejectedPoint[] = [];
+      const lines: PointLine[] = [];
       for (const point of points) {
-        const line = toLine(point);
-        if (line) lines.push(line);
-      }
-      for (let start = 0; start < lines.length; start += LINES_PER_WRITE) {
-        try {
-          await http.write(lines.slice(start, start + LINES_PER_WRITE).join('\n'));
-        } catch (error) {
-          // 400 is InfluxDB refusing some points for good (a field type conflict: "partial
-          // write", the valid points are stored). Retrying would stall the pipeline on a batch
-          // that can never fully succeed, so it is logged loudly instead; anything else (5xx,
-          // network) is thrown and retried.
-          if (!(error instanceof InfluxError) || error.status !== 400) throw error;
-          settings.logger?.error({ err: error }, 'InfluxDB refused points of a batch');
+        const reserved = reservedMetric(point);
+        if (reserved !== undefined) {
+          rejected.push({ point, reason: `metric name "${reserved}" is reserved` });
+          continue;
         }
+        const line = toLine(point);
+        if (line) lines.push({ point, line });
       }
-      fieldTypes.noteWritten(points);
+      rejected.push(...(await writeLines(http, lines)));
+      if (rejected.length > 0) {
+        settings.logger?.warn({ rejected: rejected.length }, 'InfluxDB refused points for good');
+      }
+      const refused = new Set(rejected.map(({ point }) => point));
+      for (const point of points) {
+        if (!refused.has(point)) fieldTypesOf(point.orgId).noteWritten([point]);
+      }
+      return { rejected };
     },
 
     async latest(orgId, deviceIds) {
       const result = new Map<string, LatestValue[]>();
       if (deviceIds.length === 0) return result;
-      const fields = [...(await fieldTypes.all()).keys()];
+      const fields = [...(await fieldTypesOf(orgId).all()).keys()];
       if (fields.length === 0) return result;
       const params: Record<string, string> = { org: orgId };
       const deviceClause = deviceIds
         .map((id, index) => {
           params[`d${index}`] = id;
-          return `device_id = $d${index}`;
+          return `${DEVICE_TAG} = $d${index}`;
         })
         .join(' OR ');
+      const from = quoteIdentifier(measurementOf(orgId));
       // One statement per metric, all in one round trip: LAST() of several fields in one
       // statement would report a shared (zero) time instead of each value's own.
       const statements = fields.map(
-        (field) =>
-          `SELECT LAST(${quoteIdentifier(field)}) FROM ${MEASUREMENT} WHERE org_id = $org AND (${deviceClause}) GROUP BY device_id`,
+        (metric) =>
+          `SELECT LAST(${field(metric)}) FROM ${from} WHERE ${ORG_TAG} = $org AND (${deviceClause}) GROUP BY ${DEVICE_TAG}`,
       );
       const results = await http.query(statements.join('; '), params);
       results.forEach((seriesList, index) => {
@@ -121,19 +152,19 @@ export function createInfluxTelemetryStore(
     },
 
     async aggregate(query: AggregateQuery) {
-      const types = await fieldTypes.forMetrics(query.metrics);
+      const types = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
       // Aggregates are over numeric values; a string or boolean metric has none (as in DuckDB).
       const metrics = query.metrics.filter((metric) => {
         const type = types.get(metric);
         return type === 'float' || type === 'integer';
       });
       if (metrics.length === 0) return [];
+      const from = quoteIdentifier(measurementOf(query.orgId));
       const statements = metrics.map((metric) => {
-        const field = quoteIdentifier(metric);
         const selections = query.aggregates
-          .map((name) => `${AGGREGATE_SQL[name]!(field)} AS ${quoteIdentifier(name)}`)
+          .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
           .join(', ');
-        return `SELECT ${selections} FROM ${MEASUREMENT} WHERE org_id = $org AND device_id = $device AND time >= $from AND time < $to GROUP BY time(${query.every}ms) fill(none)`;
+        return `SELECT ${selections} FROM ${from} WHERE ${ORG_TAG} = $org AND ${DEVICE_TAG} = $device AND time >= $from AND time < $to GROUP BY time(${query.every}ms) fill(none)`;
       });
       const results = await http.query(statements.join('; '), {
         org: query.orgId,
@@ -161,20 +192,21 @@ export function createInfluxTelemetryStore(
     },
 
     async raw(query) {
-      const selection = query.metrics.length ? query.metrics.map(quoteIdentifier).join(', ') : '*';
+      // *::field: every field and no tag, so a column is always a metric.
+      const selection = query.metrics.length ? query.metrics.map(field).join(', ') : '*::field';
       const params: Record<string, string> = {
         org: query.orgId,
         device: query.deviceId,
         from: iso(query.from),
         to: iso(query.to),
       };
-      let where = 'org_id = $org AND device_id = $device AND time >= $from AND time < $to';
+      let where = `${ORG_TAG} = $org AND ${DEVICE_TAG} = $device AND time >= $from AND time < $to`;
       if (query.after !== undefined) {
         params.after = iso(query.after);
         where += ' AND time > $after';
       }
       const [seriesList] = await http.query(
-        `SELECT ${selection} FROM ${MEASUREMENT} WHERE ${where} ORDER BY time ASC LIMIT ${Math.floor(query.limit)}`,
+        `SELECT ${selection} FROM ${quoteIdentifier(measurementOf(query.orgId))} WHERE ${where} ORDER BY time ASC LIMIT ${Math.floor(query.limit)}`,
         params,
       );
       const points: TelemetryPoint[] = [];
@@ -183,8 +215,7 @@ export function createInfluxTelemetryStore(
           const metrics: Record<string, MetricValue> = {};
           series.columns.forEach((column, position) => {
             const value = row[position];
-            if (!TAG_COLUMNS.has(column) && value !== null && value !== undefined)
-              metrics[column] = value;
+            if (position > 0 && value !== null && value !== undefined) metrics[column] = value;
           });
           if (Object.keys(metrics).length > 0) {
             points.push({

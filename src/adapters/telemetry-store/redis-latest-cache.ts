@@ -152,9 +152,13 @@ export function withRedisLatestCache(
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
     async write(points) {
-      await store.write(points);
+      const result = await store.write(points);
+      // Only what the store kept: a refused point must not become a device's latest value.
+      const refused = new Set(result.rejected.map(({ point }) => point));
       const updates: Updates = new Map();
-      for (const { orgId, deviceId, ts, metrics } of points) {
+      for (const point of points) {
+        if (refused.has(point)) continue;
+        const { orgId, deviceId, ts, metrics } = point;
         const key = keyOf(orgId, deviceId);
         for (const [metric, value] of Object.entries(metrics))
           addUpdate(updates, key, metric, ts, value);
@@ -167,6 +171,7 @@ export function withRedisLatestCache(
         logger?.warn({ err, devices: updates.size }, 'latest cache: update failed, dropping keys');
         void redis.del(...updates.keys()).catch(() => undefined);
       }
+      return result;
     },
     async latest(orgId, deviceIds) {
       if (deviceIds.length === 0) return new Map();
