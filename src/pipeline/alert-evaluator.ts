@@ -1,0 +1,168 @@
+import { LRUCache } from 'lru-cache';
+import {
+  meetsCondition,
+  ruleMatchesDevice,
+  type AlertEvent,
+  type AlertRule,
+  type AlertState,
+} from '../domain/alerts.js';
+import type { TelemetryPoint } from '../domain/telemetry.js';
+import type { AlertRepository } from '../ports/alert-repository.js';
+import type { DeviceRepository } from '../ports/device-repository.js';
+
+export interface AlertEvaluatorOptions {
+  alerts: AlertRepository;
+  devices: DeviceRepository;
+  /** Where status changes go (the live hub); called before the new states are saved. */
+  publish(events: AlertEvent[]): Promise<void>;
+  /** How long an organization's rules are reused before being read again. */
+  ruleCacheMs?: number;
+  /** How long a device's type and labels are reused before being read again. */
+  deviceCacheMs?: number;
+}
+
+interface DeviceTraits {
+  type: string;
+  labels: Record<string, string>;
+}
+
+const pairKey = (ruleId: string, deviceId: string) => `${ruleId}\u0000${deviceId}`;
+
+/**
+ * Evaluates stored points against their organization's enabled alert rules, one batch at a time:
+ * per organization one (cached) rules read, one read of the affected (rule, device) states and
+ * one write of the changed ones, whatever the number of points. A device's points are taken in
+ * time order; each status change becomes an AlertEvent.
+ *
+ * Events are published before the states are saved: if the pipeline dies in between, the batch
+ * is redelivered and the same events are published again (at least once), rather than lost.
+ * Points at or before a state's evaluatedAt are skipped, so a batch that was fully processed
+ * raises nothing twice, and a late point cannot overrule a newer one.
+ */
+export function createAlertEvaluator(options: AlertEvaluatorOptions) {
+  const { alerts, devices, publish } = options;
+  // Caches rather than a read per batch: rules and device labels change rarely, batches come
+  // many times a second. A change takes effect within the TTL.
+  const rulesByOrganization = new LRUCache<string, AlertRule[]>({
+    max: 10_000,
+    ttl: options.ruleCacheMs ?? 5_000,
+  });
+  const traitsByDevice = new LRUCache<string, DeviceTraits | false>({
+    max: 100_000,
+    ttl: options.deviceCacheMs ?? 30_000,
+  });
+
+  async function enabledRules(organizationId: string) {
+    let rules = rulesByOrganization.get(organizationId);
+    if (!rules) {
+      rules = await alerts.listRules(organizationId, { enabledOnly: true });
+      rulesByOrganization.set(organizationId, rules);
+    }
+    return rules;
+  }
+
+  async function deviceTraits(organizationId: string, ids: string[]) {
+    const cacheKey = (id: string) => `${organizationId}\u0000${id}`;
+    const missing = ids.filter((id) => traitsByDevice.get(cacheKey(id)) === undefined);
+    if (missing.length > 0) {
+      const found = await devices.findDevices(organizationId, missing);
+      missing.forEach((id, index) => {
+        const device = found[index];
+        // A device deleted (or never ours) is remembered as absent, so it costs no read per batch.
+        traitsByDevice.set(
+          cacheKey(id),
+          device ? { type: device.type, labels: device.labels } : false,
+        );
+      });
+    }
+    const traits = new Map<string, DeviceTraits>();
+    for (const id of ids) {
+      const found = traitsByDevice.get(cacheKey(id));
+      if (found) traits.set(id, found);
+    }
+    return traits;
+  }
+
+  async function evaluateOrganization(organizationId: string, points: TelemetryPoint[]) {
+    const rules = await enabledRules(organizationId);
+    if (rules.length === 0) return;
+    const metrics = new Set(rules.map((rule) => rule.metric));
+    const byDevice = new Map<string, TelemetryPoint[]>();
+    for (const point of points) {
+      if (!Object.keys(point.metrics).some((metric) => metrics.has(metric))) continue;
+      const list = byDevice.get(point.deviceId) ?? [];
+      list.push(point);
+      byDevice.set(point.deviceId, list);
+    }
+    if (byDevice.size === 0) return;
+
+    const traits = await deviceTraits(organizationId, [...byDevice.keys()]);
+    const pairs: { rule: AlertRule; deviceId: string }[] = [];
+    for (const [deviceId, device] of traits) {
+      for (const rule of rules) {
+        if (ruleMatchesDevice(rule, device)) pairs.push({ rule, deviceId });
+      }
+    }
+    if (pairs.length === 0) return;
+
+    const stored = await alerts.getStates(
+      organizationId,
+      pairs.map(({ rule, deviceId }) => ({ ruleId: rule.id, deviceId })),
+    );
+    const states = new Map(stored.map((state) => [pairKey(state.ruleId, state.deviceId), state]));
+    const events: AlertEvent[] = [];
+    const changed: AlertState[] = [];
+
+    for (const { rule, deviceId } of pairs) {
+      let state = states.get(pairKey(rule.id, deviceId));
+      let dirty = false;
+      const ordered = byDevice
+        .get(deviceId)!
+        .slice()
+        .sort((a, b) => a.ts - b.ts);
+      for (const point of ordered) {
+        const value = point.metrics[rule.metric];
+        if (value === undefined || (state && point.ts <= state.evaluatedAt)) continue;
+        const status = meetsCondition(rule.condition, rule.threshold, value) ? 'FIRING' : 'OK';
+        dirty = true;
+        if (state && state.status === status) {
+          state = { ...state, evaluatedAt: point.ts };
+          continue;
+        }
+        // A first evaluation that finds nothing wrong is recorded silently: nothing resolved.
+        if (state || status === 'FIRING') {
+          events.push({ organizationId, ruleId: rule.id, deviceId, status, value, ts: point.ts });
+        }
+        state = {
+          organizationId,
+          ruleId: rule.id,
+          deviceId,
+          status,
+          since: point.ts,
+          value,
+          evaluatedAt: point.ts,
+        };
+      }
+      if (dirty && state) changed.push(state);
+    }
+
+    if (events.length > 0) await publish(events);
+    if (changed.length > 0) await alerts.saveStates(organizationId, changed);
+  }
+
+  return {
+    async evaluate(points: readonly TelemetryPoint[]) {
+      const byOrganization = new Map<string, TelemetryPoint[]>();
+      for (const point of points) {
+        const list = byOrganization.get(point.orgId) ?? [];
+        list.push(point);
+        byOrganization.set(point.orgId, list);
+      }
+      for (const [organizationId, list] of byOrganization) {
+        await evaluateOrganization(organizationId, list);
+      }
+    },
+  };
+}
+
+export type AlertEvaluator = ReturnType<typeof createAlertEvaluator>;
