@@ -87,7 +87,7 @@ export function describeTelemetryStoreContract(
         point(device, BASE, { temp: 20, hum: 41 }),
         point(device, BASE + 1_000, { temp: 20.75 }),
       ];
-      await store.write(points);
+      expect(await store.write(points)).toEqual({ rejected: [] });
       expect(await rawAll(device)).toEqual([points[1], points[2], points[0]]);
     });
 
@@ -294,6 +294,68 @@ export function describeTelemetryStoreContract(
         aggregates: ['count', 'sum'],
       });
       expect(buckets).toEqual([{ start: BASE, values: { v: { count: 1, sum: 100 } } }]);
+    });
+
+    it('never lets a metric named like a tag (org_id) show one organization the points of another', async () => {
+      // Written straight through the store, as if ingest's reserved-name rule were bypassed.
+      const device = newDevice();
+      const other = `org-${uniqueSuffix()}`;
+      const own = point(device, BASE, { reading: 20 });
+      const forged = point(
+        device,
+        BASE + 1,
+        { org_id: org, device_id: device, reading: 99 },
+        other,
+      );
+      const written = await store.write([own, forged]);
+
+      // The owner's point stays visible, and only the owner's.
+      expect(await rawAll(device)).toEqual([own]);
+      expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
+        reading: { value: 20, ts: BASE },
+      });
+      const [bucket, ...more] = await store.aggregate({
+        orgId: org,
+        deviceId: device,
+        metrics: ['reading'],
+        from: BASE,
+        to: BASE + MINUTE,
+        every: MINUTE,
+        aggregates: ['count', 'max'],
+      });
+      expect([bucket?.values, more]).toEqual([{ reading: { count: 1, max: 20 } }, []]);
+      // The forged point is refused with a reason, or kept for its own organization only.
+      const { rejected } = written;
+      expect(rejected.map((entry) => entry.point)).toEqual(rejected.length === 0 ? [] : [forged]);
+      for (const { reason } of rejected) expect(reason).toMatch(/org_id|device_id/);
+      expect(await rawAll(device, [], other)).toEqual(rejected.length === 0 ? [forged] : []);
+    });
+
+    it("does not refuse one organization's numbers because another sent a string of the same name", async () => {
+      const device = newDevice();
+      const other = `org-${uniqueSuffix()}`;
+      // The other organization's string comes first, into the same time range (InfluxDB fixes a
+      // field's type per measurement and shard).
+      const text = point(device, BASE, { level: 'high' }, other);
+      const numbers = [
+        point(device, BASE + 1, { level: 1.5 }),
+        point(device, BASE + 2, { level: 2 }),
+      ];
+      const results = [await store.write([text]), await store.write(numbers)];
+
+      expect(await rawAll(device)).toEqual(numbers);
+      expect(await rawAll(device, [], other)).toEqual([text]);
+      const [bucket] = await store.aggregate({
+        orgId: org,
+        deviceId: device,
+        metrics: ['level'],
+        from: BASE,
+        to: BASE + MINUTE,
+        every: MINUTE,
+        aggregates: ['count', 'sum'],
+      });
+      expect(bucket?.values.level).toEqual({ count: 2, sum: 3.5 });
+      expect(results).toEqual([{ rejected: [] }, { rejected: [] }]);
     });
 
     it('returns only the requested metrics and skips points that have none of them', async () => {
