@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AlertEvent } from '../../src/domain/alerts.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { LiveHub } from '../../src/ports/live-hub.js';
 
@@ -14,10 +15,19 @@ const point = (orgId: string, deviceId: string, ts: number): TelemetryPoint => (
   metrics: { temperature: 21.5 + ts, door: ts % 2 === 0, firmware: `v${ts}` },
 });
 
+const alert = (organizationId: string, ts: number): AlertEvent => ({
+  organizationId,
+  ruleId: '0190b5a0-0000-7000-8000-000000000001',
+  deviceId: '0190b5a0-0000-7000-8000-000000000002',
+  status: ts % 2 === 0 ? 'FIRING' : 'OK',
+  value: ts % 3 === 0 ? 'stuck' : 30 + ts,
+  ts,
+});
+
 /** Collects what a listener receives, for assertions that wait for asynchronous delivery. */
-function recorder() {
-  const received: TelemetryPoint[] = [];
-  return { received, listener: (p: TelemetryPoint) => void received.push(p) };
+function recorder<Message = TelemetryPoint>() {
+  const received: Message[] = [];
+  return { received, listener: (message: Message) => void received.push(message) };
 }
 
 const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
@@ -116,6 +126,38 @@ export function describeLiveHubContract(name: string, open: () => Promise<LiveHu
       await hub.publish([point('org-a', 'dev-1', 1), point('org-a', 'dev-1', 2)]);
       await eventually(() => expect(after.received).toHaveLength(2));
       expect(before.received).toHaveLength(2);
+    });
+
+    it("delivers an organization's alerts intact and in order to each of its subscribers", async () => {
+      const recorders = [recorder<AlertEvent>(), recorder<AlertEvent>()];
+      for (const r of recorders) await hub.subscribeAlerts('org-a', r.listener);
+      const sent = [alert('org-a', 2), alert('org-a', 3), alert('org-a', 4)];
+      await hub.publishAlerts(sent);
+      for (const r of recorders) await eventually(() => expect(r.received).toEqual(sent));
+    });
+
+    it("never delivers another organization's alerts, nor telemetry on the alert channel", async () => {
+      const alerts = recorder<AlertEvent>();
+      const points = recorder();
+      await hub.subscribeAlerts('org-a', alerts.listener);
+      await hub.subscribe('org-a', 'dev-1', points.listener);
+      await hub.publishAlerts([alert('org-b', 1)]);
+      await hub.publish([point('org-a', 'dev-1', 7)]);
+      await hub.publishAlerts([alert('org-a', 2)]);
+      await eventually(() => expect(alerts.received.map((a) => a.ts)).toContain(2));
+      expect(alerts.received).toEqual([alert('org-a', 2)]);
+      expect(points.received).toEqual([point('org-a', 'dev-1', 7)]);
+    });
+
+    it('stops delivering alerts after unsubscribe', async () => {
+      const leaving = recorder<AlertEvent>();
+      const staying = recorder<AlertEvent>();
+      const unsubscribe = await hub.subscribeAlerts('org-a', leaving.listener);
+      await hub.subscribeAlerts('org-a', staying.listener);
+      unsubscribe();
+      await hub.publishAlerts([alert('org-a', 1)]);
+      await eventually(() => expect(staying.received).toHaveLength(1));
+      expect(leaving.received).toEqual([]);
     });
   });
 }

@@ -1,35 +1,52 @@
-import type { LiveHub, LiveListener } from '../../ports/live-hub.js';
+import type { LiveHub } from '../../ports/live-hub.js';
 
-/** The embedded live hub: listeners per (organization, device), all in this process. */
+type Listener = (message: never) => void;
+
+/**
+ * The embedded live hub: listeners per channel, all in this process. Channels are a device's
+ * telemetry (organization, device) or an organization's alerts.
+ */
 export function createInProcessLiveHub(): LiveHub {
-  const channels = new Map<string, Set<LiveListener>>();
-  const channel = (orgId: string, deviceId: string) => `${orgId}\u0000${deviceId}`;
+  const channels = new Map<string, Set<Listener>>();
+  const telemetryChannel = (orgId: string, deviceId: string) => `t\u0000${orgId}\u0000${deviceId}`;
+  const alertChannel = (orgId: string) => `a\u0000${orgId}`;
+
+  function deliver<Message>(key: string, message: Message) {
+    const listeners = channels.get(key) as Set<(message: Message) => void> | undefined;
+    if (!listeners) return;
+    for (const listener of listeners) {
+      try {
+        listener(message);
+      } catch {
+        // One broken subscriber must not starve the others.
+      }
+    }
+  }
+
+  function listen(key: string, listener: Listener) {
+    const listeners = channels.get(key) ?? new Set();
+    channels.set(key, listeners);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      // A stale unsubscribe (called again after the channel was recreated) must not drop the
+      // new listeners' set.
+      if (listeners.size === 0 && channels.get(key) === listeners) channels.delete(key);
+    };
+  }
 
   return {
     async publish(points) {
-      for (const point of points) {
-        const listeners = channels.get(channel(point.orgId, point.deviceId));
-        if (!listeners) continue;
-        for (const listener of listeners) {
-          try {
-            listener(point);
-          } catch {
-            // One broken subscriber must not starve the others.
-          }
-        }
-      }
+      for (const point of points) deliver(telemetryChannel(point.orgId, point.deviceId), point);
     },
     async subscribe(orgId, deviceId, listener) {
-      const key = channel(orgId, deviceId);
-      const listeners = channels.get(key) ?? new Set();
-      channels.set(key, listeners);
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-        // A stale unsubscribe (called again after the channel was recreated) must not drop the
-        // new listeners' set.
-        if (listeners.size === 0 && channels.get(key) === listeners) channels.delete(key);
-      };
+      return listen(telemetryChannel(orgId, deviceId), listener);
+    },
+    async publishAlerts(events) {
+      for (const event of events) deliver(alertChannel(event.organizationId), event);
+    },
+    async subscribeAlerts(orgId, listener) {
+      return listen(alertChannel(orgId), listener);
     },
     async ping() {},
     async close() {

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
-import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
-import type { LiveHub, LiveListener } from '../../ports/live-hub.js';
+import type { LiveHub } from '../../ports/live-hub.js';
 
 export interface RedisLiveHubOptions {
   url: string;
@@ -10,8 +9,10 @@ export interface RedisLiveHubOptions {
   logger?: Logger;
 }
 
+type Listener = (message: never) => void;
+
 interface Channel {
-  listeners: Set<LiveListener>;
+  listeners: Set<Listener>;
   /** Settles once Redis confirmed the SUBSCRIBE for this channel. */
   subscribed: Promise<unknown>;
 }
@@ -46,20 +47,21 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
 
   const channelName = (orgId: string, deviceId: string) =>
     `${keyPrefix}telemetry:${orgId}:${deviceId}`;
+  const alertChannelName = (orgId: string) => `${keyPrefix}alerts:${orgId}`;
 
   subscriber.on('message', (name: string, message: string) => {
     const channel = channels.get(name);
     if (!channel) return;
-    let point: TelemetryPoint;
+    let decoded: never;
     try {
-      point = JSON.parse(message) as TelemetryPoint;
+      decoded = JSON.parse(message) as never;
     } catch (err) {
       logger?.warn({ err, channel: name }, 'undecodable live message dropped');
       return;
     }
     for (const listener of channel.listeners) {
       try {
-        listener(point);
+        listener(decoded);
       } catch (err) {
         // One broken subscriber must not starve the others.
         logger?.warn({ err, channel: name }, 'live listener threw');
@@ -67,7 +69,7 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     }
   });
 
-  function release(name: string, channel: Channel, listener: LiveListener) {
+  function release(name: string, channel: Channel, listener: Listener) {
     channel.listeners.delete(listener);
     if (channel.listeners.size > 0 || channels.get(name) !== channel) return;
     channels.delete(name);
@@ -78,40 +80,45 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
       .catch((err: unknown) => logger?.warn({ err, channel: name }, 'unsubscribe failed'));
   }
 
-  return {
-    async publish(points) {
-      if (points.length === 0) return;
-      const pipeline = publisher.pipeline();
-      for (const point of points) {
-        pipeline.publish(channelName(point.orgId, point.deviceId), JSON.stringify(point));
-      }
-      const results = await pipeline.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-    },
+  /** Publishes every message on its channel in one round trip. */
+  async function publishAll(messages: [channel: string, message: unknown][]) {
+    if (messages.length === 0) return;
+    const pipeline = publisher.pipeline();
+    for (const [name, message] of messages) pipeline.publish(name, JSON.stringify(message));
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
 
-    async subscribe(orgId, deviceId, listener) {
-      const name = channelName(orgId, deviceId);
-      let channel = channels.get(name);
-      if (!channel) {
-        channel = { listeners: new Set(), subscribed: subscriber.subscribe(name) };
-        channels.set(name, channel);
-      }
-      channel.listeners.add(listener);
-      const current = channel;
-      try {
-        await current.subscribed;
-      } catch (err) {
-        release(name, current, listener);
-        throw err;
-      }
-      let active = true;
-      return () => {
-        if (!active) return;
-        active = false;
-        release(name, current, listener);
-      };
-    },
+  async function listen(name: string, listener: Listener) {
+    let channel = channels.get(name);
+    if (!channel) {
+      channel = { listeners: new Set(), subscribed: subscriber.subscribe(name) };
+      channels.set(name, channel);
+    }
+    channel.listeners.add(listener);
+    const current = channel;
+    try {
+      await current.subscribed;
+    } catch (err) {
+      release(name, current, listener);
+      throw err;
+    }
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      release(name, current, listener);
+    };
+  }
+
+  return {
+    publish: (points) =>
+      publishAll(points.map((point) => [channelName(point.orgId, point.deviceId), point])),
+    subscribe: (orgId, deviceId, listener) => listen(channelName(orgId, deviceId), listener),
+    publishAlerts: (events) =>
+      publishAll(events.map((event) => [alertChannelName(event.organizationId), event])),
+    subscribeAlerts: (orgId, listener) => listen(alertChannelName(orgId), listener),
 
     async ping() {
       await Promise.all([publisher.ping(), subscriber.ping()]);
