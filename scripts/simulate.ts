@@ -5,20 +5,34 @@
  *   npm run simulate -- --devices 50 --rate 2 [--url http://127.0.0.1:4000] [--token <admin JWT>]
  *                       [--duration <seconds>]
  *
- * Without --token it signs an admin token with the embedded server's secret in DATA_DIR
- * (./data by default), so it works out of the box next to `npm start`.
+ * Without --token it signs an admin token the way `npm start` signs the one it prints: with
+ * JWT_SECRET if set, else the secret the embedded server generated in DATA_DIR (./data by
+ * default), so it works out of the box next to `npm start`. Settings (PORT, DATA_DIR, JWT_*) come
+ * from src/config.ts like the server's. Rate-limited requests (many devices registering at once,
+ * a fast --rate) wait the time the server names and are sent again.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { signUserToken } from '../src/auth/jwt.js';
-import { DEFAULT_ORGANIZATION } from '../src/app/embedded.js';
+import { embeddedJwtSettings, signEmbeddedAdminToken } from '../src/app/embedded-admin.js';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
 
+function loadSettings(): Config {
+  try {
+    return loadConfig(process.env, 'simulate');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+const config = loadSettings();
 const { values: args } = parseArgs({
   options: {
     devices: { type: 'string', default: '10' },
     rate: { type: 'string', default: '1' },
-    url: { type: 'string', default: `http://127.0.0.1:${process.env.PORT ?? '4000'}` },
+    url: { type: 'string', default: `http://127.0.0.1:${config.ports.api}` },
     token: { type: 'string' },
     duration: { type: 'string' },
   },
@@ -28,30 +42,71 @@ const rate = Number(args.rate);
 if (!(deviceCount > 0 && rate > 0))
   throw new Error('--devices and --rate must be positive numbers');
 
+/** Reads the embedded server's generated secret; never creates one the server would not know. */
+async function readEmbeddedSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(
+      `no ${file}: run the simulator with the server's DATA_DIR (or its JWT_SECRET), or pass --token`,
+    );
+  }
+}
+
 async function adminToken(): Promise<string> {
   if (args.token) return args.token;
-  const dataDir = process.env.DATA_DIR ?? './data';
-  const secret = (await readFile(path.join(dataDir, 'jwt-secret'), 'utf8')).trim();
-  return signUserToken(
-    {
-      secret,
-      issuer: process.env.JWT_ISSUER ?? 'iot-analytics',
-      audience: process.env.JWT_AUDIENCE ?? 'iot-analytics-api',
-    },
-    { subject: 'simulator', organizationId: DEFAULT_ORGANIZATION.id, role: 'admin' },
+  if (config.mode === 'production' && !config.auth.jwtSecret) {
+    throw new Error('MODE=production: set JWT_SECRET to sign an admin token, or pass --token');
+  }
+  return signEmbeddedAdminToken(
+    await embeddedJwtSettings(config, readEmbeddedSecret),
+    'simulator',
     '1d',
   );
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface GraphQLError {
+  message: string;
+  extensions?: { code?: string; retryAfterSeconds?: number };
+}
+
+class GraphQLRequestError extends Error {
+  constructor(readonly errors: GraphQLError[]) {
+    super(JSON.stringify(errors));
+  }
+  has(code: string) {
+    return this.errors.some((error) => error.extensions?.code === code);
+  }
+}
+
+let rateLimitNoticeShown = false;
+
+/** One operation; RATE_LIMITED is waited out and retried, any other error thrown. */
 async function graphql<T>(token: string, query: string, variables: object): Promise<T> {
-  const response = await fetch(`${args.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: T; errors?: { message: string }[] };
-  if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data;
+  for (;;) {
+    const response = await fetch(`${args.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const result = (await response.json()) as { data?: T; errors?: GraphQLError[] };
+    const limited = result.errors?.find((error) => error.extensions?.code === 'RATE_LIMITED');
+    if (limited) {
+      const seconds = limited.extensions?.retryAfterSeconds ?? 1;
+      if (!rateLimitNoticeShown) {
+        rateLimitNoticeShown = true;
+        console.log(`rate limited by the server; retrying after ${seconds} s (and so on)`);
+      }
+      await sleep(Math.max(1, seconds) * 1000);
+      continue;
+    }
+    if (result.errors?.length || !result.data) throw new GraphQLRequestError(result.errors ?? []);
+    return result.data;
+  }
 }
 
 const TYPES = ['thermostat', 'air-quality', 'cold-storage'];
@@ -88,7 +143,7 @@ async function enroll(token: string, index: number) {
     );
     return { externalId, token: data.registerDevice.token };
   } catch (error) {
-    if (!String(error).includes('CONFLICT')) throw error;
+    if (!(error instanceof GraphQLRequestError && error.has('CONFLICT'))) throw error;
     const found = await graphql<{ devices: { edges: { node: { id: string } }[] } }>(
       token,
       `
@@ -145,40 +200,65 @@ function createSensor(index: number) {
 }
 
 const token = await adminToken();
-const fleet = [];
+interface SimulatedDevice {
+  externalId: string;
+  token: string;
+  next: () => object;
+}
+const fleet: SimulatedDevice[] = [];
 for (let i = 1; i <= deviceCount; i++) {
   const device = await enroll(token, i);
   fleet.push({ ...device, next: createSensor(i) });
 }
 console.log(`simulating ${fleet.length} devices at ${rate} points/s each against ${args.url}`);
 
+let running = true;
 let sent = 0;
 let failed = 0;
-const timers = fleet.map((device, index) =>
-  setTimeout(
-    () => {
-      const send = async () => {
-        const response = await fetch(`${args.url}/v1/telemetry`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
-          body: JSON.stringify(device.next()),
-        }).catch(() => undefined);
-        if (response?.status === 202) sent++;
-        else failed++;
-      };
-      timers[index] = setInterval(() => void send(), 1000 / rate);
-    },
-    Math.random() * (1000 / rate),
-  ),
-);
-const report = setInterval(() => {
-  console.log(`sent ${sent} points, ${failed} refused or failed`);
-}, 5_000);
+let retried = 0;
+const intervalMs = 1000 / rate;
+
+/** Posts one point; a 429 is waited out (Retry-After) and the same point sent again. */
+async function post(device: SimulatedDevice, point: object) {
+  while (running) {
+    const response = await fetch(`${args.url}/v1/telemetry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
+      body: JSON.stringify(point),
+    }).catch(() => undefined);
+    await response?.arrayBuffer();
+    if (response?.status === 429) {
+      retried++;
+      await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
+      continue;
+    }
+    if (response?.status === 202) sent++;
+    else failed++;
+    return;
+  }
+}
+
+/** Each device on its own schedule, one request at a time, so a retry never overlaps the next. */
+async function run(device: SimulatedDevice) {
+  await sleep(Math.random() * intervalMs);
+  let due = Date.now();
+  while (running) {
+    await post(device, device.next());
+    due += intervalMs;
+    await sleep(Math.max(0, due - Date.now()));
+  }
+}
+fleet.forEach((device) => void run(device));
+
+const summary = () =>
+  `sent ${sent} points, ${failed} refused or failed` +
+  (retried > 0 ? `, ${retried} retried after 429` : '');
+const report = setInterval(() => console.log(summary()), 5_000);
 
 const stop = () => {
-  timers.forEach((timer) => clearInterval(timer));
+  running = false;
   clearInterval(report);
-  console.log(`done: sent ${sent} points, ${failed} refused or failed`);
+  console.log(`done: ${summary()}`);
   process.exit(0);
 };
 process.on('SIGINT', stop);

@@ -103,28 +103,55 @@ const environmentShape = z.object({
   INFLUX_PASSWORD: optionalString,
 });
 
-/** What each production process cannot start without; `migrate` only needs the database. */
-const REQUIRED_IN_PRODUCTION = {
-  process: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'INFLUX_URL', 'INFLUX_DATABASE'],
-  migrate: ['DATABASE_URL'],
-} as const;
+/** The production processes `src/main.ts` runs, and what each cannot start without. */
+export type ProductionRole = 'api' | 'ingest' | 'pipeline';
+/** What a config is loaded for: a production role, `migrate`, or the simulator (needs nothing). */
+export type ConfigPurpose = ProductionRole | 'migrate' | 'simulate';
 
-function environmentSchema(purpose: keyof typeof REQUIRED_IN_PRODUCTION) {
-  return environmentShape.superRefine((env, ctx) => {
-    if (env.MODE !== 'production') return;
-    if (purpose === 'process' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'JWT_SECRET or JWT_JWKS_URL is required when MODE=production',
-      });
-    }
-    for (const key of REQUIRED_IN_PRODUCTION[purpose]) {
-      if (env[key] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MODE=production' });
+const INFLUX = ['INFLUX_URL', 'INFLUX_DATABASE'] as const;
+/** `JWT` stands for "JWT_SECRET or JWT_JWKS_URL". */
+type Requirement = keyof Environment | 'JWT';
+const REQUIRED_IN_PRODUCTION: Record<ConfigPurpose, readonly Requirement[]> = {
+  api: ['DATABASE_URL', 'REDIS_URL', ...INFLUX, 'JWT'],
+  ingest: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'],
+  pipeline: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', ...INFLUX],
+  migrate: ['DATABASE_URL'],
+  simulate: [],
+};
+/** Without a purpose (an unknown role, tests): whatever any production role needs. */
+const REQUIRED_BY_ANY_ROLE = [
+  ...new Set([
+    ...REQUIRED_IN_PRODUCTION.api,
+    ...REQUIRED_IN_PRODUCTION.ingest,
+    ...REQUIRED_IN_PRODUCTION.pipeline,
+  ]),
+];
+
+/**
+ * The production settings that are missing, read from the raw source rather than refined on the
+ * parsed object: zod 4 skips a refinement once any field has failed, so a typo in one setting
+ * would hide every missing one until the next run.
+ */
+function missingInProduction(
+  source: Record<string, string | undefined>,
+  purpose: ConfigPurpose | undefined,
+): string[] {
+  if (source.MODE !== 'production') return [];
+  const given = (key: string) => (source[key] ?? '') !== '';
+  const role = purpose ? ` for the ${purpose} process` : '';
+  const problems: string[] = [];
+  for (const requirement of purpose ? REQUIRED_IN_PRODUCTION[purpose] : REQUIRED_BY_ANY_ROLE) {
+    if (requirement === 'JWT') {
+      if (!given('JWT_SECRET') && !given('JWT_JWKS_URL')) {
+        problems.push(
+          `JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required when MODE=production${role}`,
+        );
       }
+    } else if (!given(requirement)) {
+      problems.push(`${requirement}: is required when MODE=production${role}`);
     }
-  });
+  }
+  return problems;
 }
 
 export type Environment = z.infer<typeof environmentShape>;
@@ -200,18 +227,24 @@ export class ConfigError extends Error {
 
 /**
  * Parses settings from an environment (process.env by default); throws ConfigError listing every
- * problem. `purpose: 'migrate'` checks only what migrating the database needs.
+ * problem, bad values and missing production settings together. With MODE=production, `purpose`
+ * says which process the settings are for, so each checks only what it uses (`migrate`: the
+ * database); without one, everything any production role needs is required.
  */
 export function loadConfig(
   source: Record<string, string | undefined> = process.env,
-  purpose: keyof typeof REQUIRED_IN_PRODUCTION = 'process',
+  purpose?: ConfigPurpose,
 ): Config {
-  const parsed = environmentSchema(purpose).safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
-  }
+  const parsed = environmentShape.safeParse(source);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map(
+          (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        )),
+    ...missingInProduction(source, purpose),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   return {
     mode: env.MODE,

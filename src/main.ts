@@ -10,6 +10,7 @@ import {
   createPipelineProcess,
   type RunningProcess,
 } from './app/processes.js';
+import { DataDirInUseError } from './app/data-dir-lock.js';
 import { migrateDeviceDatabase } from './app/migrate.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -40,12 +41,11 @@ async function startEmbedded(config: Config, logger: Logger): Promise<RunningPro
 }
 
 async function startRole(config: Config, logger: Logger, role: string) {
-  const create = ROLES[role as keyof typeof ROLES];
-  if (!create) {
+  if (!isRole(role)) {
     logger.fatal({ role }, `unknown role; expected one of: ${Object.keys(ROLES).join(', ')}`);
     process.exit(1);
   }
-  const running = await create(config, logger);
+  const running = await ROLES[role](config, logger);
   const { port } = await running.start();
   logger.info({ role, port, host: config.host }, 'ready');
   return running.stop;
@@ -83,11 +83,15 @@ async function migrate(config: Config) {
   );
 }
 
+const isRole = (role: string | undefined): role is keyof typeof ROLES =>
+  role !== undefined && Object.hasOwn(ROLES, role);
+
 async function main() {
   const role = process.argv[2];
   let config: Config;
   try {
-    config = loadConfig(undefined, role === 'migrate' ? 'migrate' : 'process');
+    // Each role is checked for what it uses; an unknown role for everything, then refused below.
+    config = loadConfig(undefined, role === 'migrate' || isRole(role) ? role : undefined);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -109,6 +113,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A refusal the operator can act on is said in one line; anything else keeps its stack.
+  console.error(error instanceof DataDirInUseError ? error.message : error);
   process.exit(1);
 });

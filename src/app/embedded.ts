@@ -9,36 +9,42 @@ import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { limitRequestBody } from '../api/hardening/body-limit.js';
-import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
 import { createApiKeyVerifier } from '../auth/api-keys.js';
 import { createAuthenticator } from '../auth/authenticator.js';
-import { createJwtVerifier, signUserToken, type JwtSettings } from '../auth/jwt.js';
+import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import {
+  DEFAULT_ORGANIZATION,
+  embeddedJwtSettings,
+  signEmbeddedAdminToken,
+} from './embedded-admin.js';
 
-/** The organization embedded mode starts with, so a newcomer has a tenant to work in. */
-export const DEFAULT_ORGANIZATION = {
-  id: '00000000-0000-4000-8000-000000000001',
-  name: 'Default organization',
-};
+export { DEFAULT_ORGANIZATION } from './embedded-admin.js';
 
 /**
  * The whole product in one process (DESIGN.md, embedded default): API, ingest and pipeline on
- * PGlite, DuckDB and in-process bus and pub/sub, with everything kept under DATA_DIR.
+ * PGlite, DuckDB and in-process bus and pub/sub, with everything kept under DATA_DIR, which only
+ * this process may use while it runs (data-dir-lock.ts).
  */
 export async function createEmbeddedApp(config: Config, logger: Logger) {
   await mkdir(config.dataDir, { recursive: true });
-  const jwt: JwtSettings = {
-    secret: config.auth.jwtSecret ?? (await loadOrCreateJwtSecret(config.dataDir)),
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    organizationClaim: config.auth.organizationClaim,
-    roleClaim: config.auth.roleClaim,
-  };
+  const lock = await lockDataDir(config.dataDir);
+  try {
+    return await assembleEmbeddedApp(config, logger, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDirLock) {
+  const jwt = await embeddedJwtSettings(config);
   const { devices, apiKeys } = await createPgliteRepositories({ dataDir: config.dataDir });
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
@@ -76,6 +82,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
     logger: logger.child({ component: 'graphql' }),
+    rateLimits: rateLimits,
   });
   const ingest = createIngestHandler({
     devices,
@@ -96,7 +103,10 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate);
+  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate, {
+    maxPayloadBytes: config.graphql.maxBodyBytes,
+    rateLimits: rateLimits,
+  });
 
   return {
     async start() {
@@ -104,11 +114,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
       const address = await http.listen(config.ports.api, config.host);
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-      const adminToken = await signUserToken(
-        jwt,
-        { subject: 'embedded-admin', organizationId: DEFAULT_ORGANIZATION.id, role: 'admin' },
-        '7d',
-      );
+      const adminToken = await signEmbeddedAdminToken(jwt);
       return { baseUrl, port: address.port, adminToken, jwt };
     },
     async stop() {
@@ -121,6 +127,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
       await telemetry.close();
       await apiKeyVerifier.close();
       await devices.close();
+      await lock.release();
     },
   };
 }

@@ -2,11 +2,14 @@ import { applyMigrations } from '../adapters/device-repository/migrations.js';
 import { openPglite, pgliteMigrationConnection } from '../adapters/device-repository/pglite.js';
 import { migratePostgres } from '../adapters/device-repository/postgres.js';
 import type { Config } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /**
  * Applies pending prisma/migrations to the device database the config names (production:
  * DATABASE_URL; embedded: PGlite under DATA_DIR). Production runs this before a release
  * (`npm run db:migrate`, or the image's `migrate` command); embedded mode also migrates at start.
+ * Embedded, it refuses a DATA_DIR a running server holds (DataDirInUseError): PGlite's files
+ * must never be open in two processes.
  */
 export async function migrateDeviceDatabase(
   config: Config,
@@ -17,13 +20,18 @@ export async function migrateDeviceDatabase(
     if (shown.password) shown.password = '***';
     return { target: shown.toString(), applied: await migratePostgres(config.postgres.url) };
   }
-  const db = await openPglite({ dataDir: config.dataDir });
+  const lock = await lockDataDir(config.dataDir);
   try {
-    return {
-      target: `PGlite in ${config.dataDir}/pglite`,
-      applied: await applyMigrations(pgliteMigrationConnection(db)),
-    };
+    const db = await openPglite({ dataDir: config.dataDir });
+    try {
+      return {
+        target: `PGlite in ${config.dataDir}/pglite`,
+        applied: await applyMigrations(pgliteMigrationConnection(db)),
+      };
+    } finally {
+      await db.close();
+    }
   } finally {
-    await db.close();
+    await lock.release();
   }
 }
