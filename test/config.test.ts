@@ -1,0 +1,165 @@
+/**
+ * Configuration as an operator meets it: defaults that start the embedded product, and every
+ * problem listed at once, bad values and missing production settings together, before the
+ * process exits non-zero.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type ConfigPurpose } from '../src/config.js';
+import { root } from './support/child-process.js';
+
+function problemsOf(source: Record<string, string>, purpose?: ConfigPurpose): string[] {
+  try {
+    loadConfig(source, purpose);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** The setting each problem names (the text before the first colon). */
+const settingsNamed = (problems: string[]) => problems.map((problem) => problem.split(':')[0]);
+
+const PRODUCTION = {
+  MODE: 'production',
+  DATABASE_URL: 'postgresql://iot:iot@db:5432/iot',
+  REDIS_URL: 'redis://redis:6379',
+  KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+  INFLUX_URL: 'http://influxdb:8086',
+  INFLUX_DATABASE: 'telemetry',
+  JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+};
+
+describe('loadConfig', () => {
+  it('starts the embedded product with no settings at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      mode: 'embedded',
+      host: '127.0.0.1',
+      ports: { api: 4000, ingest: 4001, pipeline: 4002 },
+      dataDir: './data',
+      logLevel: 'info',
+      graphql: { introspection: true },
+      ingest: { maxBodyBytes: 1_048_576, maxPoints: 10_000 },
+    });
+    expect(config.auth.jwtSecret).toBeUndefined();
+    expect(config.postgres).toBeUndefined();
+    expect(config.kafka).toBeUndefined();
+  });
+
+  it('reports a bad value and every missing production setting in one go', () => {
+    const problems = problemsOf({ MODE: 'production', LOG_LEVEL: 'verbose', PORT: 'eighty' });
+    expect(settingsNamed(problems).sort()).toEqual(
+      [
+        'LOG_LEVEL',
+        'PORT',
+        'DATABASE_URL',
+        'REDIS_URL',
+        'KAFKA_BROKERS',
+        'INFLUX_URL',
+        'INFLUX_DATABASE',
+        'JWT_SECRET',
+      ].sort(),
+    );
+    expect(problems).toContain('DATABASE_URL: is required when MODE=production');
+    expect(problems).toContain(
+      'JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required when MODE=production',
+    );
+    expect(problems.find((problem) => problem.startsWith('LOG_LEVEL'))).toMatch(/"verbose"|info/);
+  });
+
+  it('reports a required setting with a bad value once, as a bad value', () => {
+    const problems = problemsOf({ ...PRODUCTION, DATABASE_URL: 'not a url', KAFKA_BROKERS: ' , ' });
+    expect(settingsNamed(problems).sort()).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
+    expect(problems.join('\n')).not.toMatch(/required/);
+  });
+
+  it('asks each production role only for what it uses', () => {
+    const missing = (purpose: ConfigPurpose) =>
+      settingsNamed(problemsOf({ MODE: 'production' }, purpose)).sort();
+    expect(missing('ingest')).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL']);
+    expect(missing('pipeline')).toEqual([
+      'DATABASE_URL',
+      'INFLUX_DATABASE',
+      'INFLUX_URL',
+      'KAFKA_BROKERS',
+      'REDIS_URL',
+    ]);
+    expect(missing('api')).toEqual([
+      'DATABASE_URL',
+      'INFLUX_DATABASE',
+      'INFLUX_URL',
+      'JWT_SECRET',
+      'REDIS_URL',
+    ]);
+    expect(missing('migrate')).toEqual(['DATABASE_URL']);
+    expect(problemsOf({ MODE: 'production' }, 'ingest')).toContain(
+      'DATABASE_URL: is required when MODE=production for the ingest process',
+    );
+
+    // An ingest process needs no JWT secret and no InfluxDB.
+    const { JWT_SECRET: _jwt, INFLUX_URL: _url, INFLUX_DATABASE: _db, ...ingestOnly } = PRODUCTION;
+    expect(loadConfig(ingestOnly, 'ingest').kafka?.brokers).toEqual([
+      'kafka-1:9092',
+      'kafka-2:9092',
+    ]);
+    // A JWKS URL stands in for the secret.
+    const { JWT_SECRET: _secret, ...withProvider } = PRODUCTION;
+    const api = loadConfig({ ...withProvider, JWT_JWKS_URL: 'https://id.example.com/jwks' }, 'api');
+    expect(api.auth.algorithms).toEqual(['RS256', 'ES256']);
+  });
+
+  it('parses a complete production environment', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config).toMatchObject({
+      mode: 'production',
+      postgres: { url: PRODUCTION.DATABASE_URL },
+      redis: { url: PRODUCTION.REDIS_URL },
+      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9092'], topic: 'telemetry' },
+      influx: { url: PRODUCTION.INFLUX_URL, database: 'telemetry' },
+      graphql: { introspection: false },
+    });
+  });
+});
+
+describe('src/main.ts with a bad configuration', () => {
+  it('exits non-zero listing each problem, before touching anything', async () => {
+    const result = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', 'api'],
+      {
+        cwd: root,
+        // Only what the test sets: nothing from the developer's shell leaks in.
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          MODE: 'production',
+          LOG_LEVEL: 'verbose',
+          DATABASE_URL: 'not a url',
+        },
+      },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    const listed = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('  - '))
+      .map((line) => line.slice(4).split(':')[0])
+      .sort();
+    expect(result.stderr).toMatch(/^Invalid configuration:/);
+    expect(listed).toEqual(
+      [
+        'DATABASE_URL',
+        'INFLUX_DATABASE',
+        'INFLUX_URL',
+        'JWT_SECRET',
+        'LOG_LEVEL',
+        'REDIS_URL',
+      ].sort(),
+    );
+  });
+});
