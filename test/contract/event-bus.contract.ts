@@ -9,6 +9,12 @@ export interface EventBusFixture {
   cleanup?: () => Promise<void>;
 }
 
+/** Settings a test may ask of a bus it opens. */
+export interface EventBusOpenOptions {
+  /** A consumer whose batch has been failing for longer than this reports itself unhealthy. */
+  unhealthyAfterMs?: number;
+}
+
 export interface EventBusCapabilities {
   /** Offsets survive the consumer: a new consumer of the group resumes after the last commit. */
   redeliversAfterRestart: boolean;
@@ -45,12 +51,20 @@ const byDeviceAndTime = (a: TelemetryPoint, b: TelemetryPoint) =>
 export function describeEventBusContract(
   name: string,
   capabilities: EventBusCapabilities,
-  open: () => Promise<EventBusFixture>,
+  open: (options?: EventBusOpenOptions) => Promise<EventBusFixture>,
 ) {
   describe(`EventBus contract: ${name}`, () => {
     let fixture: EventBusFixture;
     let bus: EventBus;
     const extraBuses: EventBus[] = [];
+    const extraFixtures: EventBusFixture[] = [];
+    /** Another fresh bus (own topic and group), for a test that needs other settings. */
+    const openWith = async (options: EventBusOpenOptions) => {
+      const extra = await open(options);
+      extraFixtures.push(extra);
+      extraBuses.push(extra.bus);
+      return extra.bus;
+    };
     const consumers: BusConsumer[] = [];
     const consume = async (b: EventBus, handler: BatchHandler) => {
       const consumer = await b.consume(handler);
@@ -65,7 +79,7 @@ export function describeEventBusContract(
     afterEach(async () => {
       await Promise.all(consumers.splice(0).map((c) => c.stop()));
       await Promise.all([bus, ...extraBuses.splice(0)].map((b) => b.close()));
-      await fixture.cleanup?.();
+      await Promise.all([fixture, ...extraFixtures.splice(0)].map((f) => f.cleanup?.()));
     });
 
     it('answers ping', async () => {
@@ -115,6 +129,41 @@ export function describeEventBusContract(
       state.failing = false;
       await eventually(() => expect(state.accepted).toHaveLength(3));
       expect(state.accepted.map((p) => p.ts)).toEqual([1, 2, 3]);
+    });
+
+    it('sets aside the points a handler rejects for good, and goes on without them', async () => {
+      const calls: TelemetryPoint[][] = [];
+      const consumer = await consume(bus, async (points) => {
+        calls.push([...points]);
+        const refused = points.filter((p) => p.ts === 2);
+        return { rejected: refused.map((p) => ({ point: p, reason: 'field type conflict' })) };
+      });
+      await bus.publish([point('dev-1', 1), point('dev-1', 2), point('dev-1', 3)]);
+      await bus.publish([point('dev-1', 4)]);
+      await eventually(() => expect(calls.flat().some((p) => p.ts === 4)).toBe(true));
+
+      // Delivered once: a rejected point is not a failed batch, nothing is retried.
+      expect(calls.flat().map((p) => p.ts)).toEqual([1, 2, 3, 4]);
+      expect(consumer.health()).toEqual({ ok: true });
+    });
+
+    it('reports itself unhealthy, with the reason, while a batch keeps failing, and healthy once it succeeds', async () => {
+      const strict = await openWith({ unhealthyAfterMs: 0 });
+      const { state, handler } = recordingHandler();
+      state.failing = true;
+      const consumer = await consume(strict, handler);
+      expect(consumer.health()).toEqual({ ok: true });
+      await strict.publish([point('dev-1', 1)]);
+      await eventually(() =>
+        expect(consumer.health()).toEqual({
+          ok: false,
+          reason: expect.stringContaining('store is down'),
+        }),
+      );
+
+      state.failing = false;
+      await eventually(() => expect(state.accepted).toHaveLength(1));
+      await eventually(() => expect(consumer.health()).toEqual({ ok: true }));
     });
 
     if (capabilities.redeliversAfterRestart) {

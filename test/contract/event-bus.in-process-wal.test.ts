@@ -11,10 +11,10 @@ const tempDir = () => mkdtemp(path.join(os.tmpdir(), 'iot-wal-'));
 describeEventBusContract(
   'in-process with write-ahead log',
   { redeliversAfterRestart: false },
-  async () => {
+  async (options) => {
     const dir = await tempDir();
     return {
-      bus: createInProcessEventBus({ walPath: path.join(dir, 'ingest.wal') }),
+      bus: createInProcessEventBus({ walPath: path.join(dir, 'ingest.wal'), health: options }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   },

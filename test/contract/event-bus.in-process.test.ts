@@ -4,8 +4,8 @@ import { createInProcessEventBus } from '../../src/adapters/event-bus/in-process
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import { describeEventBusContract } from './event-bus.contract.js';
 
-describeEventBusContract('in-process', { redeliversAfterRestart: false }, async () => ({
-  bus: createInProcessEventBus(),
+describeEventBusContract('in-process', { redeliversAfterRestart: false }, async (options) => ({
+  bus: createInProcessEventBus({ health: options }),
 }));
 
 const points = (count: number, from = 0): TelemetryPoint[] =>

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BusUnavailableError } from '../../src/adapters/event-bus/errors.js';
+import { decodeMessage } from '../../src/adapters/event-bus/kafka-codec.js';
 import { DEAD_LETTER_HEADERS } from '../../src/adapters/event-bus/kafka-consumer.js';
 import {
   createKafkaEventBus,
@@ -45,12 +46,86 @@ describe.skipIf(!brokers)('Kafka event bus', () => {
     return options;
   };
 
-  describeEventBusContract('kafka', { redeliversAfterRestart: true }, async () => {
-    const options = fresh();
+  describeEventBusContract('kafka', { redeliversAfterRestart: true }, async (settings) => {
+    const options = { ...fresh(), health: settings };
     return { bus: createKafkaEventBus(options), reopen: async () => createKafkaEventBus(options) };
   });
 
+  /** Every message of the dead-letter topic, as it arrives. */
+  async function readDeadLetters(topic: string, groupId: string) {
+    const dead: { key: string; value: Buffer; headers: Record<string, string> }[] = [];
+    const reader = kafka.consumer({ groupId });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        dead.push({ key: String(message.key), value: message.value!, headers });
+      },
+    });
+    return { dead, reader };
+  }
+
   describe('Kafka specifics', () => {
+    it('dead-letters the points a handler rejects, with the reason and origin, commits, and goes on', async () => {
+      const options = fresh();
+      const bus = createKafkaEventBus(options);
+      let dlq: Awaited<ReturnType<typeof readDeadLetters>> | undefined;
+      try {
+        const seen: TelemetryPoint[] = [];
+        // The store refuses string levels: what a field type conflict looks like to the bus.
+        const consumer = await bus.consume(async (points) => {
+          seen.push(...points);
+          const refused = points.filter((p) => typeof p.metrics.level === 'string');
+          return {
+            rejected: refused.map((point) => ({ point, reason: 'field type conflict: level' })),
+          };
+        });
+        const at = (deviceId: string, ts: number, level: number | string): TelemetryPoint => ({
+          orgId: 'org-a',
+          deviceId,
+          ts,
+          metrics: { level },
+        });
+        const bad = at('dev-1', 2, 'high');
+        await bus.publish([at('dev-1', 1, 1), bad, at('dev-1', 3, 3), at('dev-2', 1, 1)]);
+        await bus.publish([at('dev-1', 4, 4)]);
+        await vi.waitFor(() => expect(seen.some((p) => p.ts === 4)).toBe(true), {
+          timeout: 20_000,
+        });
+
+        dlq = await readDeadLetters(options.deadLetterTopic, `${options.groupId}-dlq-reader`);
+        await vi.waitFor(() => expect(dlq!.dead).toHaveLength(1), { timeout: 20_000 });
+        const [letter] = dlq.dead;
+        // Encoded like any telemetry message: it can be replayed onto the topic as it is.
+        expect(decodeMessage(letter!.value)).toEqual([bad]);
+        expect(letter!.key).toBe('dev-1');
+        expect(letter!.headers[DEAD_LETTER_HEADERS.reason]).toBe('field type conflict: level');
+        expect(letter!.headers[DEAD_LETTER_HEADERS.topic]).toBe(options.topic);
+        expect(letter!.headers[DEAD_LETTER_HEADERS.partition]).toMatch(/^\d+$/);
+        expect(letter!.headers[DEAD_LETTER_HEADERS.offset]).toMatch(/^\d+$/);
+        await consumer.stop();
+
+        // Committed: a new member of the group gets only what comes next.
+        const next: TelemetryPoint[] = [];
+        const restarted = createKafkaEventBus(options);
+        try {
+          const second = await restarted.consume(async (points) => void next.push(...points));
+          await restarted.publish([at('dev-1', 5, 5)]);
+          await vi.waitFor(() => expect(next).toHaveLength(1), { timeout: 20_000 });
+          expect(next).toEqual([at('dev-1', 5, 5)]);
+          await second.stop();
+        } finally {
+          await restarted.close();
+        }
+      } finally {
+        await dlq?.reader.disconnect();
+        await bus.close();
+      }
+    }, 60_000);
+
     it('dead-letters an undecodable message with the reason and keeps delivering', async () => {
       const options = fresh();
       const bus = createKafkaEventBus(options);
