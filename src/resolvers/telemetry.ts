@@ -1,4 +1,5 @@
 import type { GraphQLContext } from '../api/context.js';
+import { metricNameProblem } from '../domain/metric-name.js';
 import type { Aggregate, MetricValue } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, refuseBackwardPaging } from './errors.js';
@@ -26,6 +27,12 @@ function checkRange(from: Date, to: Date): { from: number; to: number } {
 
 function checkMetrics(metrics: readonly string[]): string[] {
   if (metrics.length > MAX_METRICS) throw badUserInput(`at most ${MAX_METRICS} metrics`, 'metrics');
+  // Ingest's rule: a name no device can send is refused here, before it reaches a store's query.
+  for (const metric of metrics) {
+    const problem = metricNameProblem(metric);
+    if (problem)
+      throw badUserInput(`${JSON.stringify(metric.slice(0, 64))}: ${problem}`, 'metrics');
+  }
   return [...new Set(metrics)];
 }
 
