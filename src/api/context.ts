@@ -28,6 +28,12 @@ export interface Loaders {
 /** Built fresh for every request (and every WebSocket operation): loaders never leak across. */
 export interface GraphQLContext {
   viewer: Viewer;
+  /**
+   * Verifies the caller's credential again (an API key may have been revoked since), for
+   * subscription streams that outlive their request. Absent over graphql-ws: the connection
+   * re-checks its own credential (websocket.ts).
+   */
+  reverifyCredential?: () => Promise<Viewer>;
   services: ApiServices;
   settings: ApiSettings;
   loaders: Loaders;

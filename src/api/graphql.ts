@@ -1,6 +1,13 @@
+import type { IncomingMessage } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
+import {
+  authenticateGuarded,
+  createFailedAuthGuard,
+  TooManyFailedAuthenticationsError,
+  type FailedAuthLimits,
+} from '../auth/failed-auth-guard.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { unauthenticated } from '../resolvers/errors.js';
@@ -11,6 +18,8 @@ import {
   type ApiSettings,
   type GraphQLContext,
 } from './context.js';
+import { rateLimitedError } from './rate-limit-plugin.js';
+import { createSubscriptionLifetimePlugin } from './subscription-lifetime.js';
 
 /**
  * What yoga hands the context factory besides the request: a WebSocket operation arrives with
@@ -20,6 +29,8 @@ export interface ServerContext {
   viewer?: Viewer;
   /** True for operations over graphql-ws (no HTTP status or headers to set). */
   websocket?: boolean;
+  /** The Node request yoga was called with over HTTP: where the client's address comes from. */
+  req?: IncomingMessage;
 }
 
 export function bearerToken(header: unknown): string | undefined {
@@ -34,23 +45,36 @@ export function createGraphQLHandler(options: {
   authenticate: CredentialVerifier;
   plugins: Plugin<GraphQLContext>[];
   logger: Logger;
+  /** Failed authentications per client address (429 over the limit); absent, unthrottled. */
+  rateLimits?: FailedAuthLimits;
 }): YogaServerInstance<ServerContext, GraphQLContext> {
-  const { services, settings, authenticate, plugins, logger } = options;
+  const { services, settings, authenticate, plugins, logger, rateLimits } = options;
 
-  async function authenticateRequest(request: Request): Promise<Viewer> {
-    const token = bearerToken(request.headers.get('authorization'));
-    if (!token) throw unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
+  async function authenticateRequest(token: string | undefined, client: string): Promise<Viewer> {
     try {
-      return await authenticate(token);
+      return await authenticateGuarded(
+        authenticate,
+        token,
+        createFailedAuthGuard(rateLimits, client),
+      );
     } catch (error) {
-      if (error instanceof InvalidCredentialError) throw unauthenticated(error.message);
+      if (error instanceof TooManyFailedAuthenticationsError) {
+        throw rateLimitedError(error.decision, true);
+      }
+      if (error instanceof InvalidCredentialError) {
+        throw unauthenticated(
+          token ? error.message : 'send a bearer token: Authorization: Bearer <JWT>',
+        );
+      }
       throw error;
     }
   }
 
   return createYoga<ServerContext, GraphQLContext>({
     schema,
-    plugins,
+    // Subscription streams over SSE end when the caller's credential does (graphql-ws
+    // connections are closed whole by websocket.ts).
+    plugins: [...plugins, createSubscriptionLifetimePlugin()],
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: {
@@ -74,11 +98,18 @@ export function createGraphQLHandler(options: {
       error: (...args) => logger.error(args),
     },
     context: async (initial) => {
-      const viewer = initial.viewer ?? (await authenticateRequest(initial.request));
+      const common = { services, settings };
+      if (initial.viewer) {
+        const viewer = initial.viewer;
+        return { ...common, viewer, loaders: createLoaders(services, viewer.organizationId) };
+      }
+      const token = bearerToken(initial.request.headers.get('authorization'));
+      const client = initial.req?.socket.remoteAddress ?? 'unknown';
+      const viewer = await authenticateRequest(token, client);
       return {
+        ...common,
         viewer,
-        services,
-        settings,
+        reverifyCredential: token === undefined ? undefined : () => authenticate(token),
         loaders: createLoaders(services, viewer.organizationId),
       };
     },

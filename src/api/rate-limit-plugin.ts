@@ -11,7 +11,8 @@ type OperationContext = GraphQLContext & ServerContext;
 /** websocket.ts marks its operations; everything else came over HTTP. */
 const overHttp = (context: OperationContext) => context.websocket !== true;
 
-function rateLimited(decision: RateLimitDecision, http: boolean) {
+/** RATE_LIMITED; over HTTP yoga answers 429 with Retry-After and the RateLimit-* headers. */
+export function rateLimitedError(decision: RateLimitDecision, http: boolean) {
   return createGraphQLError(rateLimitedMessage(decision), {
     extensions: {
       code: 'RATE_LIMITED',
@@ -34,7 +35,7 @@ export function createRateLimitPlugin(policy: RateLimitPolicy): Plugin<GraphQLCo
       const decision = await policy.viewer(context.viewer);
       const http = overHttp(context);
       if (!decision.allowed) {
-        setResultAndStopExecution({ errors: [rateLimited(decision, http)] });
+        setResultAndStopExecution({ errors: [rateLimitedError(decision, http)] });
         return undefined;
       }
       if (!http) return undefined;
@@ -53,7 +54,7 @@ export function createRateLimitPlugin(policy: RateLimitPolicy): Plugin<GraphQLCo
       const context = args.contextValue as OperationContext;
       const decision = await policy.viewer(context.viewer);
       if (!decision.allowed) {
-        setResultAndStopExecution({ errors: [rateLimited(decision, overHttp(context))] });
+        setResultAndStopExecution({ errors: [rateLimitedError(decision, overHttp(context))] });
       }
     },
   };

@@ -2,10 +2,16 @@ import type { Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
+import { watchCredential } from '../auth/credential-watch.js';
+import {
+  authenticateGuarded,
+  createFailedAuthGuard,
+  TooManyFailedAuthenticationsError,
+  type FailedAuthLimits,
+} from '../auth/failed-auth-guard.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from './context.js';
 import { bearerToken, type ServerContext } from './graphql.js';
@@ -18,7 +24,7 @@ interface EnvelopedRoot {
 /** What a connection keeps once `connection_init` has authenticated it. */
 type ConnectionState = {
   viewer?: Viewer;
-  expiryTimer?: NodeJS.Timeout;
+  credentialWatch?: { stop(): void };
 };
 
 /** graphql-ws clients send the token as `Authorization` in connection params. */
@@ -29,35 +35,40 @@ function tokenFromConnectionParams(params: Readonly<Record<string, unknown>>): s
   );
 }
 
-// setTimeout fires at once past 2^31-1 ms (~24.8 days); longer-lived tokens re-arm the timer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** graphql-ws's own code for "too many" at initialisation; clients do not retry on it. */
+const TOO_MANY_FAILED_AUTHENTICATIONS = CloseCode.TooManyInitialisationRequests;
 
-function closeWhenExpired(socket: WebSocket, state: ConnectionState, expiresAt: number) {
-  const remaining = expiresAt - Date.now();
-  if (remaining <= 0) {
-    socket.close(CloseCode.Unauthorized, 'Token expired');
-    return;
-  }
-  state.expiryTimer = setTimeout(
-    () => closeWhenExpired(socket, state, expiresAt),
-    Math.min(remaining, MAX_TIMER_MS),
-  );
-  state.expiryTimer.unref();
+export interface GraphQLWebSocketOptions {
+  /**
+   * The largest message accepted, in bytes: GRAPHQL_MAX_BODY_BYTES, the HTTP body limit, so no
+   * transport parses more than it. ws closes the socket with 1009 on a larger frame, before
+   * graphql-ws sees any of it.
+   */
+  maxPayloadBytes: number;
+  /** Failed authentications per client address; absent, unthrottled. */
+  rateLimits?: FailedAuthLimits;
 }
 
 /**
  * graphql-ws on the same server and path as HTTP. The connection authenticates once, in
- * `connection_init` (refused with 4403 Forbidden when the token is missing or invalid), keeps its
- * Viewer, and is closed with 4401 when that token expires. Every operation goes through
- * `yoga.getEnveloped` with that Viewer, so it gets the same context, validation and plugins as
- * HTTP (graphql-yoga's graphql-ws example) without verifying the token again per subscribe.
+ * `connection_init` (refused with 4403 Forbidden when the token is missing or invalid, 4429 once
+ * its address failed too often), keeps its Viewer, and is closed with 4401 when that token
+ * expires or 4403 once its API key is found revoked (re-checked every few seconds). Every
+ * operation goes through `yoga.getEnveloped` with that Viewer, so it gets the same context,
+ * validation and plugins as HTTP (graphql-yoga's graphql-ws example) without verifying the token
+ * again per subscribe.
  */
 export function attachGraphQLWebSocket(
   server: Server,
   yoga: YogaServerInstance<ServerContext, GraphQLContext>,
   authenticate: CredentialVerifier,
+  options: GraphQLWebSocketOptions,
 ) {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: options.maxPayloadBytes,
+  });
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
@@ -68,22 +79,37 @@ export function attachGraphQLWebSocket(
         const token =
           tokenFromConnectionParams(ctx.connectionParams ?? {}) ??
           bearerToken(ctx.extra.request.headers.authorization);
-        if (!token) return false;
+        const { socket, request } = ctx.extra;
+        const guard = createFailedAuthGuard(
+          options.rateLimits,
+          request.socket.remoteAddress ?? 'unknown',
+        );
+        let viewer: Viewer;
         try {
-          ctx.extra.viewer = await authenticate(token);
+          viewer = await authenticateGuarded(authenticate, token, guard);
         } catch (error) {
+          if (error instanceof TooManyFailedAuthenticationsError) {
+            socket.close(TOO_MANY_FAILED_AUTHENTICATIONS, 'Too many failed authentications');
+            return false;
+          }
           if (error instanceof InvalidCredentialError) return false;
           throw error;
         }
         // The client may have gone while the key set was fetched: no timer for a closed socket.
-        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
-        if (ctx.extra.viewer.expiresAt !== undefined) {
-          closeWhenExpired(ctx.extra.socket, ctx.extra, ctx.extra.viewer.expiresAt);
-        }
+        if (socket.readyState !== socket.OPEN || token === undefined) return false;
+        ctx.extra.viewer = viewer;
+        ctx.extra.credentialWatch = watchCredential({
+          viewer,
+          reverify: () => authenticate(token),
+          onEnd: (end) =>
+            end.kind === 'expired'
+              ? socket.close(CloseCode.Unauthorized, 'Token expired')
+              : socket.close(CloseCode.Forbidden, end.reason),
+        });
         return true;
       },
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.credentialWatch?.stop();
       },
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({

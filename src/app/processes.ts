@@ -64,6 +64,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),
     logger: logger.child({ component: 'graphql' }),
+    rateLimits: rateLimits.policy,
   });
   const http = createServiceServer({
     routes: {},
@@ -75,7 +76,10 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate);
+  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate, {
+    maxPayloadBytes: config.graphql.maxBodyBytes,
+    rateLimits: rateLimits.policy,
+  });
   return {
     start: () => http.listen(config.ports.api, config.host),
     async stop() {

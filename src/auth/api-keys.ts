@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from '../ports/api-key-repository.js';
 import { createLastUsedRecorder } from './api-key-last-used.js';
-import { API_KEY_PREFIX, type CredentialVerifier } from './authenticator.js';
+import { API_KEY_PREFIX, type CredentialVerifier, type VerifyOptions } from './authenticator.js';
 import { InvalidCredentialError, type Permission, type Viewer } from './viewer.js';
 
 /**
@@ -79,10 +79,14 @@ interface CachedLookup {
  */
 export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVerifier {
   const { repository, ttlMs = 5_000, maxEntries = 10_000 } = options;
-  const cache = new LRUCache<string, CachedLookup>({
+  const cache = new LRUCache<string, CachedLookup, VerifyOptions>({
     max: maxEntries,
     ttl: ttlMs,
-    fetchMethod: async (keyHash) => ({ key: await repository.findApiKeyByHash(keyHash) }),
+    fetchMethod: async (keyHash, _stale, { context }) => {
+      // Only here does a verification cost a database query: the place to refuse a flood.
+      await context.beforeLookup?.();
+      return { key: await repository.findApiKeyByHash(keyHash) };
+    },
   });
   const lastUsed = createLastUsedRecorder({
     record: (batch) => repository.recordLastUsed(batch),
@@ -93,9 +97,9 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
   });
 
   return {
-    async verify(credential) {
+    async verify(credential, options = {}) {
       if (!KEY_FORMAT.test(credential)) throw new InvalidCredentialError('API key is not valid');
-      const key = (await cache.fetch(hashApiKey(credential)))?.key;
+      const key = (await cache.fetch(hashApiKey(credential), { context: options }))?.key;
       if (!key) throw new InvalidCredentialError('API key is not valid');
       const now = Date.now();
       if (key.revokedAt !== null && key.revokedAt.getTime() <= now) {

@@ -1,12 +1,25 @@
+import type { FailedAuthLimits } from '../auth/failed-auth-guard.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { RateLimitSettings, RateLimitSubject } from '../config.js';
-import type { RateLimitDecision, RateLimiter } from '../ports/rate-limiter.js';
+import type { RateLimitDecision, RateLimiter, TokenBucket } from '../ports/rate-limiter.js';
 
-/** Whom a request is charged to: ingest charges devices, GraphQL charges users and API keys. */
-export interface RateLimitPolicy {
+/**
+ * Whom a request is charged to: ingest charges devices, GraphQL charges users and API keys, and
+ * failed authentications (ingest and GraphQL, HTTP and WebSocket) are charged to the client's
+ * address.
+ */
+export interface RateLimitPolicy extends FailedAuthLimits {
   device(device: { deviceId: string; organizationId: string }): Promise<RateLimitDecision>;
   viewer(viewer: Viewer): Promise<RateLimitDecision>;
 }
+
+/**
+ * Failed authentications per client address. Fixed rather than configured: a client that is
+ * not a scanner fails a handful of times (an expired token, a rotated key) and retries slowly,
+ * so 10 a second with a burst of 50 never touches a real caller, while a forged-credential flood
+ * costs at most 10 database lookups a second per address.
+ */
+export const FAILED_AUTH_BUCKET: TokenBucket = { perSecond: 10, burst: 50 };
 
 /**
  * Picks each subject's bucket (the organization's override, else the default for its kind) and
@@ -21,6 +34,7 @@ export function createRateLimitPolicy(options: {
   const { limiter, settings } = options;
   const bucketFor = (kind: RateLimitSubject, organizationId: string) =>
     settings.byOrganization[organizationId]?.[kind] ?? settings.defaults[kind];
+  const clientKey = (client: string) => `authFailures:${encodeURIComponent(client)}`;
 
   return {
     device: ({ deviceId, organizationId }) =>
@@ -32,5 +46,13 @@ export function createRateLimitPolicy(options: {
             bucketFor('user', viewer.organizationId),
           )
         : limiter.take(`apiKey:${viewer.subject}`, bucketFor('apiKey', viewer.organizationId)),
+    async authAttempt(client) {
+      // A take of 0 tokens changes nothing (both adapters) and reports what is left: a peek.
+      const peek = await limiter.take(clientKey(client), FAILED_AUTH_BUCKET, 0);
+      if (peek.remaining >= 1) return peek;
+      const retryAfterSeconds = Math.max(1, Math.ceil(1 / FAILED_AUTH_BUCKET.perSecond));
+      return { ...peek, allowed: false, retryAfterSeconds };
+    },
+    authFailure: (client) => limiter.take(clientKey(client), FAILED_AUTH_BUCKET),
   };
 }

@@ -32,8 +32,14 @@ export interface DeviceAuthenticatorOptions {
 }
 
 export interface DeviceAuthenticator {
-  /** The device behind `Authorization: Bearer <token>`; null when missing, unknown or revoked. */
-  authenticate(authorizationHeader: string | undefined): Promise<DeviceIdentity | null>;
+  /**
+   * The device behind `Authorization: Bearer <token>`; null when missing, unknown or revoked.
+   * `beforeLookup` runs only when the lookup reaches the database, and may throw to refuse it.
+   */
+  authenticate(
+    authorizationHeader: string | undefined,
+    options?: { beforeLookup?: () => Promise<void> },
+  ): Promise<DeviceIdentity | null>;
 }
 
 /** lru-cache cannot hold null, and a cached miss is the point: wrap every answer. */
@@ -59,19 +65,20 @@ export function createDeviceAuthenticator(
   options: DeviceAuthenticatorOptions,
 ): DeviceAuthenticator {
   const { devices, ttlMs = 5_000, maxEntries = 10_000 } = options;
-  const cache = new LRUCache<string, CachedLookup>({
+  const cache = new LRUCache<string, CachedLookup, { beforeLookup?: () => Promise<void> }>({
     max: maxEntries,
     ttl: ttlMs,
-    fetchMethod: async (tokenHash) => ({
-      identity: await devices.findIdentityByTokenHash(tokenHash),
-    }),
+    fetchMethod: async (tokenHash, _stale, { context }) => {
+      await context.beforeLookup?.();
+      return { identity: await devices.findIdentityByTokenHash(tokenHash) };
+    },
   });
 
   return {
-    async authenticate(authorizationHeader) {
+    async authenticate(authorizationHeader, options = {}) {
       const token = bearerToken(authorizationHeader);
       if (!token) return null;
-      const cached = await cache.fetch(hashDeviceToken(token));
+      const cached = await cache.fetch(hashDeviceToken(token), { context: options });
       return cached?.identity ?? null;
     },
   };

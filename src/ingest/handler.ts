@@ -1,4 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createFailedAuthGuard,
+  TooManyFailedAuthenticationsError,
+  type FailedAuthLimits,
+} from '../auth/failed-auth-guard.js';
 import { rateLimitHeaders, rateLimitedMessage } from '../http/rate-limit-headers.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { Logger } from '../logger.js';
@@ -22,8 +27,11 @@ export interface IngestHandlerOptions {
   now?: () => number;
   /** Device auth cache; defaults suit production (see createDeviceAuthenticator). */
   auth?: { ttlMs?: number; maxEntries?: number };
-  /** Per-device token buckets; without it ingest is unlimited. */
-  rateLimiter?: Pick<RateLimitPolicy, 'device'>;
+  /**
+   * Per-device token buckets, and (when given) per-address buckets of failed authentications;
+   * without it ingest is unlimited.
+   */
+  rateLimiter?: Pick<RateLimitPolicy, 'device'> & Partial<FailedAuthLimits>;
 }
 
 interface ErrorBody {
@@ -78,16 +86,29 @@ const unavailable = (res: ServerResponse, message: string) =>
 export function createIngestHandler(options: IngestHandlerOptions) {
   const { bus, limits, logger, now = Date.now } = options;
   const authenticator = createDeviceAuthenticator({ devices: options.devices, ...options.auth });
+  const limiter = options.rateLimiter;
+  const failedAuthLimits =
+    limiter?.authAttempt && limiter.authFailure ? (limiter as FailedAuthLimits) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     if (req.method !== 'POST') {
       return send(res, 405, { code: 'METHOD_NOT_ALLOWED', message: 'use POST' }, { allow: 'POST' });
     }
 
+    // Forged tokens each cost a lookup: failures are charged to the client's address, and an
+    // address over its limit gets 429 before any lookup (src/auth/failed-auth-guard.ts).
+    const guard = createFailedAuthGuard(failedAuthLimits, req.socket.remoteAddress ?? 'unknown');
     let device: DeviceIdentity | null;
     try {
-      device = await authenticator.authenticate(req.headers.authorization);
+      device = await authenticator.authenticate(req.headers.authorization, {
+        beforeLookup: () => guard.beforeLookup(),
+      });
+      if (!device) await guard.failed();
     } catch (error) {
+      if (error instanceof TooManyFailedAuthenticationsError) {
+        const message = rateLimitedMessage(error.decision);
+        return send(res, 429, { code: 'RATE_LIMITED', message }, rateLimitHeaders(error.decision));
+      }
       logger.error({ err: error }, 'device lookup failed');
       return unavailable(res, 'device authentication is unavailable; retry shortly');
     }

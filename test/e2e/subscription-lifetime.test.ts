@@ -1,0 +1,205 @@
+/**
+ * A subscription lives no longer than the credential that opened it, whatever the transport:
+ * over SSE (GraphiQL's transport) the stream ends with an UNAUTHENTICATED error at the JWT's
+ * `exp` or the API key's `expiresAt`, or once the key is found revoked; over graphql-ws a revoked
+ * key's connection is closed with 4403 (expiry: 4401, test/e2e/websocket-auth.test.ts).
+ */
+import { once } from 'node:events';
+import { print } from 'graphql';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUserToken } from '../../src/auth/jwt.js';
+import {
+  CreateApiKeyDocument,
+  LiveTelemetryDocument,
+  RegisterDeviceDocument,
+  RevokeApiKeyDocument,
+} from '../generated/graphql.js';
+import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import {
+  createGraphQLClient,
+  eventually,
+  expectData,
+  postTelemetry,
+} from '../support/graphql-client.js';
+
+type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+interface StreamResult {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+const ORGANIZATION = '00000000-0000-4000-8000-000000000001';
+
+let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
+let app: App;
+let admin: ReturnType<typeof createGraphQLClient>;
+let device: { id: string; token: string };
+
+beforeAll(async () => {
+  dataDir = await makeDataDir();
+  app = await startEmbeddedApp(dataDir.dir);
+  admin = createGraphQLClient(app.baseUrl, app.adminToken);
+  const registered = await expectData(
+    admin(RegisterDeviceDocument, {
+      input: { externalId: 'lifetime', name: 'Lifetime sensor', type: 'thermometer' },
+    }),
+  );
+  device = { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await dataDir?.remove();
+});
+
+/** The live telemetry subscription over SSE, as GraphiQL opens it; events gathered as they come. */
+async function subscribeOverSse(token: string) {
+  const response = await fetch(`${app.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      query: print(LiveTelemetryDocument),
+      variables: { deviceIds: [device.id] },
+    }),
+  });
+  expect(response.status).toBe(200);
+  const results: StreamResult[] = [];
+  const ended = (async () => {
+    let text = '';
+    let completed = false;
+    try {
+      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        let boundary;
+        while ((boundary = text.indexOf('\n\n')) >= 0) {
+          const event = text.slice(0, boundary);
+          text = text.slice(boundary + 2);
+          const data = /^data: ?(.*)$/m.exec(event)?.[1];
+          if (/^event: complete$/m.test(event)) completed = true;
+          else if (data) results.push(JSON.parse(data) as StreamResult);
+        }
+      }
+    } catch {
+      // The server went away (the app stops after the last test): the stream did not complete.
+    }
+    return { at: Date.now(), completed };
+  })();
+  return { results, ended };
+}
+
+/** Posts points until the subscriber has seen one: the stream is live. */
+async function expectLive(received: () => number) {
+  await eventually(
+    async () => {
+      await postTelemetry(
+        app.baseUrl,
+        device.token,
+        JSON.stringify({ ts: Date.now(), metrics: { temperature: 20 } }),
+      );
+      return received() > 0 ? true : undefined;
+    },
+    5_000,
+    'a live point',
+  );
+}
+
+const lastError = (results: StreamResult[]) => results.at(-1)?.errors?.[0];
+
+async function createKey(scopes: ('READ_TELEMETRY' | 'READ_DEVICES')[], expiresAt?: string) {
+  const data = await expectData(
+    admin(CreateApiKeyDocument, { input: { name: 'lifetime key', scopes, expiresAt } }),
+  );
+  return data.createApiKey;
+}
+
+describe('subscriptions over SSE', () => {
+  it("end with UNAUTHENTICATED at the user's token expiry", async () => {
+    const expiresAt = (Math.floor(Date.now() / 1000) + 3) * 1000;
+    const token = await signUserToken(
+      app.jwt,
+      { subject: 'sse-user', organizationId: ORGANIZATION, role: 'viewer' },
+      expiresAt / 1000,
+    );
+    const stream = await subscribeOverSse(token);
+    await expectLive(() => stream.results.filter((result) => result.data).length);
+
+    const ended = await stream.ended;
+    expect(ended.completed).toBe(true);
+    expect(ended.at).toBeGreaterThanOrEqual(expiresAt);
+    expect(lastError(stream.results)).toMatchObject({
+      message: 'token expired',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  });
+
+  it("end with UNAUTHENTICATED at an API key's expiresAt", async () => {
+    const expiresAt = Date.now() + 3_000;
+    const created = await createKey(['READ_TELEMETRY'], new Date(expiresAt).toISOString());
+    const stream = await subscribeOverSse(created.key);
+    await expectLive(() => stream.results.filter((result) => result.data).length);
+
+    const ended = await stream.ended;
+    expect(ended.completed).toBe(true);
+    expect(ended.at).toBeGreaterThanOrEqual(expiresAt);
+    expect(lastError(stream.results)).toMatchObject({
+      message: 'API key expired',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  });
+});
+
+describe('a revoked API key', () => {
+  it('ends its SSE streams with UNAUTHENTICATED and closes its WebSockets with 4403', async () => {
+    const created = await createKey(['READ_TELEMETRY']);
+    const stream = await subscribeOverSse(created.key);
+
+    const socket = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/graphql`, [
+      'graphql-transport-ws',
+    ]);
+    const wsMessages: { type: string; id?: string }[] = [];
+    socket.on('message', (data) => wsMessages.push(JSON.parse(String(data)) as never));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    await once(socket, 'open');
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { Authorization: `Bearer ${created.key}` },
+      }),
+    );
+    await eventually(
+      async () =>
+        wsMessages.some((message) => message.type === 'connection_ack') ? true : undefined,
+      5_000,
+      'connection_ack',
+    );
+    socket.send(
+      JSON.stringify({
+        id: 'live',
+        type: 'subscribe',
+        payload: { query: print(LiveTelemetryDocument), variables: { deviceIds: [device.id] } },
+      }),
+    );
+    await expectLive(() =>
+      Math.min(
+        stream.results.filter((result) => result.data).length,
+        wsMessages.filter((message) => message.type === 'next').length,
+      ),
+    );
+
+    await expectData(admin(RevokeApiKeyDocument, { id: created.apiKey.id }));
+    expect(await closed).toEqual({ code: 4403, reason: 'API key revoked' });
+    const ended = await stream.ended;
+    expect(ended.completed).toBe(true);
+    expect(lastError(stream.results)).toMatchObject({
+      message: 'API key revoked',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  });
+});
