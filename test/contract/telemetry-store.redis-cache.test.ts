@@ -180,6 +180,35 @@ describe.skipIf(!redisUrl)('Redis latest-values cache', () => {
       expect(calls).toEqual([]);
     });
 
+    it('never caches a point the store refused as a latest value, and passes the refusal on', async () => {
+      const inner = await createDuckDbTelemetryStore({ path: ':memory:' });
+      // Refuses string temperatures, as InfluxDB does after a field type conflict.
+      const refusing: TelemetryStore = {
+        ...inner,
+        async write(points) {
+          const refused = points.filter((p) => typeof p.metrics.temp === 'string');
+          await inner.write(points.filter((p) => !refused.includes(p)));
+          return { rejected: refused.map((p) => ({ point: p, reason: 'field type conflict' })) };
+        },
+        close: () => inner.close(),
+      };
+      const cached = withRedisLatestCache(refusing, { redis: redisUrl!, keyPrefix });
+      try {
+        await cached.write([point('r', 1_000, { temp: 1 })]);
+        await cached.latest(org, ['r']); // filled: later reads come from Redis
+        const bad = point('r', 2_000, { temp: 'hot' });
+        expect(await cached.write([bad, point('r', 3_000, { hum: 5 })])).toEqual({
+          rejected: [{ point: bad, reason: 'field type conflict' }],
+        });
+        expect(byMetric((await cached.latest(org, ['r'])).get('r'))).toEqual({
+          temp: { value: 1, ts: 1_000 },
+          hum: { value: 5, ts: 3_000 },
+        });
+      } finally {
+        await cached.close();
+      }
+    });
+
     it('drops a hash whose update failed, so its reads go to the store', async () => {
       await store.write([point('broken', 1_000, { temp: 1, hum: 1 })]);
       await store.latest(org, ['broken']);
