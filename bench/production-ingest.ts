@@ -25,7 +25,10 @@ const [ingest, pipeline] = await Promise.all([
 async function storedTotal(): Promise<number> {
   const response = await fetch(`${services!.influx}/query`, {
     method: 'POST',
-    body: new URLSearchParams({ db: stack.database, q: 'SELECT COUNT("seq") FROM telemetry' }),
+    body: new URLSearchParams({
+      db: stack.database,
+      q: `SELECT COUNT("seq") FROM "${stack.measurement}"`,
+    }),
   });
   const body = (await response.json()) as {
     results: { series?: { values: [string, number][] }[] }[];

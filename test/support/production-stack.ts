@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { migratePostgres } from '../../src/adapters/device-repository/postgres.js';
 import { createPostgresDeviceRepository } from '../../src/adapters/device-repository/postgres.js';
+import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { signUserToken } from '../../src/auth/jwt.js';
 import { generateDeviceToken, hashDeviceToken } from '../../src/ingest/device-auth.js';
 import { findService, uniqueSuffix } from './services.js';
@@ -72,9 +73,13 @@ export async function createProductionStack(services: ProductionServices) {
     '1h',
   );
 
+  // The InfluxDB measurement holding the organization's points.
+  const measurement = measurementOf(organizationId);
+
   return {
     env,
     database,
+    measurement,
     organizationId,
     adminToken,
     devices,
@@ -93,7 +98,7 @@ export async function createProductionStack(services: ProductionServices) {
         method: 'POST',
         body: new URLSearchParams({
           db: database,
-          q: `SELECT COUNT("${metric}") FROM telemetry WHERE device_id = $d`,
+          q: `SELECT COUNT("${metric}") FROM "${measurement}" WHERE device_id::tag = $d`,
           params: JSON.stringify({ d: deviceId }),
         }),
       });
@@ -107,7 +112,7 @@ export async function createProductionStack(services: ProductionServices) {
         method: 'POST',
         body: new URLSearchParams({
           db: database,
-          q: `SELECT "${metric}" FROM telemetry WHERE device_id = $d`,
+          q: `SELECT "${metric}" FROM "${measurement}" WHERE device_id::tag = $d`,
           params: JSON.stringify({ d: deviceId }),
         }),
       });
