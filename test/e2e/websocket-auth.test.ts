@@ -163,3 +163,38 @@ describe('token expiry', () => {
     expect(connection.messages.filter((m) => m.type === 'error')).toEqual([]);
   });
 });
+
+describe('message size', () => {
+  // GRAPHQL_MAX_BODY_BYTES's default: the HTTP body limit holds for WebSocket frames too.
+  const LIMIT = 100_000;
+  const subscribeMessage = (id: string, padding: number) =>
+    JSON.stringify({
+      id,
+      type: 'subscribe',
+      payload: { query: '{ __typename }', variables: { padding: 'x'.repeat(padding) } },
+    });
+
+  it('closes a connection that sends a frame over the limit with 1009; others go on', async () => {
+    const oversized = await connect(bearer(app.adminToken));
+    const other = await connect(bearer(app.adminToken));
+    expect(oversized.acknowledged && other.acknowledged).toBe(true);
+
+    oversized.socket.send(subscribeMessage('big', LIMIT + 1_000));
+    expect((await oversized.closed).code).toBe(1009);
+    expect(oversized.messages.filter((m) => m.id === 'big')).toEqual([]);
+
+    // A large frame within the limit, on another connection, is served as usual.
+    other.socket.send(subscribeMessage('fits', LIMIT - 1_000));
+    await eventually(
+      async () => (other.messages.some((m) => m.type === 'complete') ? true : undefined),
+      5_000,
+      'the operation within the limit',
+    );
+    expect(other.messages.filter((m) => m.id === 'fits')).toEqual([
+      { id: 'fits', type: 'next', payload: { data: { __typename: 'Query' } } },
+      { id: 'fits', type: 'complete' },
+    ]);
+    other.socket.close(1000);
+    await other.closed;
+  });
+});
