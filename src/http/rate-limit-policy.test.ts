@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { userViewer, type Viewer } from '../auth/viewer.js';
 import type { RateLimitSettings } from '../config.js';
 import type { RateLimiter, TokenBucket } from '../ports/rate-limiter.js';
-import { createRateLimitPolicy } from './rate-limit-policy.js';
+import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
+import { createRateLimitPolicy, FAILED_AUTH_BUCKET } from './rate-limit-policy.js';
 
 const settings: RateLimitSettings = {
   defaults: {
@@ -74,5 +75,30 @@ describe('rate limit policy', () => {
     expect(first).not.toBe(second);
     expect(first).toBe('user:a:b%3Ac');
     expect(second).toBe('user:a%3Ab:c');
+  });
+
+  it('charges failed authentications to the client address, percent-encoded', async () => {
+    const { takes, policy } = recordingPolicy();
+    await policy.authFailure('::ffff:10.0.0.1');
+    await policy.authAttempt('10.0.0.1');
+    expect(takes).toEqual([
+      ['authFailures:%3A%3Affff%3A10.0.0.1', FAILED_AUTH_BUCKET],
+      ['authFailures:10.0.0.1', FAILED_AUTH_BUCKET],
+    ]);
+  });
+
+  it('authAttempt only looks: it refuses once failures emptied the bucket, and charges nothing', async () => {
+    const policy = createRateLimitPolicy({ limiter: createInProcessRateLimiter(), settings });
+    for (let i = 0; i < 1_000; i++) {
+      expect((await policy.authAttempt('10.0.0.9')).allowed).toBe(true);
+    }
+    let failures = 0;
+    while ((await policy.authFailure('10.0.0.9')).allowed) failures++;
+    expect(failures).toBeGreaterThanOrEqual(FAILED_AUTH_BUCKET.burst);
+    expect(await policy.authAttempt('10.0.0.9')).toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 1,
+    });
+    expect((await policy.authAttempt('10.0.0.10')).allowed).toBe(true);
   });
 });
