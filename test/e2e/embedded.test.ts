@@ -2,7 +2,10 @@
  * The embedded product end to end, on a real server on port 0: what a newcomer does in the
  * README, plus every documented ingest error, live delivery and a restart.
  */
-import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse, print } from 'graphql';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeviceDocument,
@@ -74,6 +77,56 @@ const waitForCount = (id: string, expected: number) =>
     10_000,
     `${expected} points`,
   );
+
+/** One stored point with a single numeric metric, as the refusal tests send them. */
+interface StoredPoint {
+  ts: number;
+  temperature: number;
+}
+
+async function storedPoints(id: string): Promise<StoredPoint[]> {
+  const points: StoredPoint[] = [];
+  let after: string | null | undefined;
+  for (;;) {
+    const data = await expectData(
+      gql(RawTelemetryDocument, { id, ...WIDE_RANGE, first: 1000, after }),
+    );
+    for (const { node } of data.device.rawTelemetry.edges) {
+      const metrics = Object.fromEntries(node.metrics.map((m) => [m.metric, m.value]));
+      expect(Object.keys(metrics)).toEqual(['temperature']);
+      points.push({
+        ts: Date.parse(node.ts as string),
+        temperature: metrics.temperature as number,
+      });
+    }
+    if (!data.device.rawTelemetry.pageInfo.hasNextPage) return points;
+    after = data.device.rawTelemetry.pageInfo.endCursor;
+  }
+}
+
+/**
+ * Waits until the last expected point is stored, then requires exactly the expected points: the
+ * pipeline stores points in the order they were accepted, so anything accepted before the last
+ * one (a leaked write among them) is stored by then.
+ */
+async function expectStoredExactly(id: string, expected: StoredPoint[]) {
+  const last = expected.at(-1)!;
+  await eventually(
+    async () => ((await storedPoints(id)).some((point) => point.ts === last.ts) ? true : undefined),
+    10_000,
+    `the point at ${new Date(last.ts).toISOString()}`,
+  );
+  expect(await storedPoints(id)).toEqual([...expected].sort((a, b) => a.ts - b.ts));
+}
+
+const EnableDeviceDocument = parse(`
+  mutation EnableDevice($id: ID!) {
+    enableDevice(id: $id) {
+      id
+      status
+    }
+  }
+`) as TypedDocumentNode<{ enableDevice: { id: string; status: string } }, { id: string }>;
 
 describe('GraphQL authentication', () => {
   it('answers UNAUTHENTICATED without a token or with a forged one', async () => {
@@ -300,43 +353,175 @@ describe('ingest → store → query', () => {
   });
 });
 
+describe('gaps between buckets', () => {
+  it('fills empty buckets with NULL, PREVIOUS and LINEAR as documented', async () => {
+    const device = await register('dev-fill');
+    const minute = 60_000;
+    const start = Date.UTC(2026, 1, 2, 0, 0, 0);
+    // Buckets 0, 3 and 4 of the minutes from `start` hold points; 1 and 2 are a gap between them,
+    // and the window also has an empty bucket before the first and after the last.
+    const byBucket: Record<number, number[]> = { 0: [10, 14.5], 3: [30, 31, 35], 4: [2] };
+    const lines = Object.entries(byBucket).flatMap(([bucket, values]) =>
+      values.map((value, i) =>
+        JSON.stringify({
+          ts: start + Number(bucket) * minute + i * 1_000,
+          metrics: { temperature: value },
+        }),
+      ),
+    );
+    expect(
+      (await postTelemetry(app.baseUrl, device.token, lines.join('\n'), 'application/x-ndjson'))
+        .status,
+    ).toBe(202);
+    await waitForCount(device.id, lines.length);
+
+    const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+    const max = (values: number[]) => Math.max(...values);
+    const [m0, m3, m4] = [mean(byBucket[0]!), mean(byBucket[3]!), mean(byBucket[4]!)];
+    const [x0, x3, x4] = [max(byBucket[0]!), max(byBucket[3]!), max(byBucket[4]!)];
+    // Windows are [from, to): one bucket before `start`, buckets 0 to 5 after it.
+    const starts = Array.from({ length: 7 }, (_, i) =>
+      new Date(start + (i - 1) * minute).toISOString(),
+    );
+    const expected = {
+      NULL: {
+        mean: [null, m0, null, null, m3, m4, null],
+        max: [null, x0, null, null, x3, x4, null],
+      },
+      // The last known bucket carried forward; nothing before the first.
+      PREVIOUS: {
+        mean: [null, m0, m0, m0, m3, m4, m4],
+        max: [null, x0, x0, x0, x3, x4, x4],
+      },
+      // A straight line between the buckets either side of the gap; the edges stay empty.
+      LINEAR: {
+        mean: [null, m0, m0 + (m3 - m0) / 3, m0 + (2 * (m3 - m0)) / 3, m3, m4, null],
+        max: [null, x0, x0 + (x3 - x0) / 3, x0 + (2 * (x3 - x0)) / 3, x3, x4, null],
+      },
+    };
+
+    for (const [fill, want] of Object.entries(expected)) {
+      const result = await expectData(
+        gql(TelemetryDocument, {
+          id: device.id,
+          metrics: ['temperature'],
+          from: starts[0]!,
+          to: new Date(start + 6 * minute).toISOString(),
+          every: '1m',
+          aggregates: ['MEAN', 'MAX'],
+          fill: fill as 'NULL' | 'PREVIOUS' | 'LINEAR',
+        }),
+      );
+      const buckets = result.device.telemetry;
+      expect(
+        buckets.map((bucket) => bucket.start),
+        fill,
+      ).toEqual(starts);
+      buckets.forEach((bucket, i) => {
+        expect(
+          bucket.metrics.map((m) => m.metric),
+          `${fill} bucket ${i}`,
+        ).toEqual(['temperature']);
+        const got = bucket.metrics[0]!;
+        for (const aggregate of ['mean', 'max'] as const) {
+          const value = want[aggregate][i] ?? null;
+          if (value === null) expect(got[aggregate], `${fill} ${aggregate} ${i}`).toBeNull();
+          else expect(got[aggregate], `${fill} ${aggregate} ${i}`).toBeCloseTo(value, 9);
+        }
+      });
+    }
+  });
+});
+
 describe('bad input is refused and writes nothing', () => {
-  it('answers each documented error and stores none of it', async () => {
+  const base = Date.UTC(2026, 2, 1);
+  const second = 1_000;
+
+  it('answers each documented error with its code and message, and stores none of it', async () => {
     const device = await register('dev-errors');
-    const ts = Date.UTC(2026, 2, 1);
-    const good = JSON.stringify({ ts, metrics: { temperature: 1 } });
+    // Every request below has its own ts and values: a leaked write would be a point of its own,
+    // not merge into the good one at the end.
+    const point = (n: number) =>
+      JSON.stringify({ ts: base + n * second, metrics: { temperature: n } });
 
     const invalid = await postTelemetry(
       app.baseUrl,
       device.token,
       JSON.stringify([
-        { ts, metrics: { temperature: 1 } },
-        { ts, metrics: { temperature: 'x'.repeat(300) } },
-        { metrics: {} },
+        { ts: base + 1 * second, metrics: { temperature: 1 } },
+        { ts: base + 2 * second, metrics: { temperature: 'x'.repeat(300) } },
+        { ts: base + 3 * second, metrics: {} },
       ]),
     );
-    expect(invalid.status).toBe(400);
-    expect(invalid.body.code).toBe('INVALID_POINTS');
-    expect(invalid.body.errors.map((error: { index: number }) => error.index)).toEqual([1, 2]);
+    expect(invalid).toMatchObject({
+      status: 400,
+      body: {
+        code: 'INVALID_POINTS',
+        message: '2 problem(s) in the body; nothing was accepted',
+        errors: [
+          { index: 1, field: 'metrics.temperature', reason: 'must be at most 256 characters' },
+          { index: 2, field: 'metrics', reason: 'must hold 1 to 100 metrics' },
+        ],
+      },
+    });
+    expect(invalid.body.errors).toHaveLength(2);
 
-    expect((await postTelemetry(app.baseUrl, 'dev_unknown-token', good)).status).toBe(401);
-    expect((await postTelemetry(app.baseUrl, undefined, good)).status).toBe(401);
-    expect((await postTelemetry(app.baseUrl, device.token, good, 'text/plain')).status).toBe(415);
-    const huge = JSON.stringify({ ts, metrics: { note: 'x'.repeat(200) } }) + '\n';
+    const unauthorized = {
+      code: 'UNAUTHORIZED',
+      message: 'a valid device token is required: Authorization: Bearer <token>',
+    };
+    expect(await postTelemetry(app.baseUrl, 'dev_unknown-token', point(4))).toMatchObject({
+      status: 401,
+      body: unauthorized,
+    });
+    expect(await postTelemetry(app.baseUrl, undefined, point(5))).toMatchObject({
+      status: 401,
+      body: unauthorized,
+    });
+    expect(await postTelemetry(app.baseUrl, device.token, point(6), 'text/plain')).toMatchObject({
+      status: 415,
+      body: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Content-Type must be application/json or application/x-ndjson',
+      },
+    });
+    const get = await fetch(`${app.baseUrl}/v1/telemetry`, {
+      headers: { authorization: `Bearer ${device.token}` },
+    });
+    expect(get.status).toBe(405);
+    expect(await get.json()).toEqual({ code: 'METHOD_NOT_ALLOWED', message: 'use POST' });
+
+    const lines = (from: number, count: number, metrics: (i: number) => object) =>
+      Array.from({ length: count }, (_, i) =>
+        JSON.stringify({ ts: base + from * second + i, metrics: metrics(i) }),
+      ).join('\n');
     const oversized = await postTelemetry(
       app.baseUrl,
       device.token,
-      huge.repeat(8_000),
+      lines(7, 8_000, (i) => ({ temperature: 7, note: `${i}`.padEnd(200, 'x') })),
       'application/x-ndjson',
     );
-    expect(oversized.status).toBe(413);
-    expect(oversized.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(oversized).toMatchObject({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than 1048576 bytes' },
+    });
+    const tooMany = await postTelemetry(
+      app.baseUrl,
+      device.token,
+      lines(8, 10_001, () => ({ temperature: 8 })),
+      'application/x-ndjson',
+    );
+    expect(tooMany).toMatchObject({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE', message: 'a request holds at most 10000 points' },
+    });
 
     // Points travel in order: once a later good point is stored, the bad ones would have been too.
-    expect((await postTelemetry(app.baseUrl, device.token, good)).status).toBe(202);
-    await waitForCount(device.id, 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await countPoints(device.id)).toBe(1);
+    expect(await postTelemetry(app.baseUrl, device.token, point(9))).toMatchObject({
+      status: 202,
+      body: { accepted: 1 },
+    });
+    await expectStoredExactly(device.id, [{ ts: base + 9 * second, temperature: 9 }]);
 
     // The process is still healthy.
     expect((await fetch(`${app.baseUrl}/ready`)).status).toBe(200);
@@ -344,38 +529,76 @@ describe('bad input is refused and writes nothing', () => {
 
   it('keeps a rotated-out token working during the default grace period', async () => {
     const device = await register('dev-grace');
-    const point = JSON.stringify({ metrics: { temperature: 5 } });
+    const point = (n: number) =>
+      JSON.stringify({ ts: base + n * second, metrics: { temperature: n } });
     const rotated = await expectData(gql(RotateDeviceTokenDocument, { id: device.id }));
-    expect((await postTelemetry(app.baseUrl, device.token, point)).status).toBe(202);
-    expect((await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status).toBe(
-      202,
-    );
+    expect((await postTelemetry(app.baseUrl, device.token, point(1))).status).toBe(202);
+    expect(
+      (await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point(2))).status,
+    ).toBe(202);
+    await expectStoredExactly(device.id, [
+      { ts: base + 1 * second, temperature: 1 },
+      { ts: base + 2 * second, temperature: 2 },
+    ]);
   });
 
-  it('refuses a disabled device (403) and a rotated-out token (401)', async () => {
+  it('refuses a disabled device (403) and a rotated-out token (401), storing only what got 202', async () => {
     const device = await register('dev-lifecycle');
-    const point = JSON.stringify({ metrics: { temperature: 5 } });
+    const accepted: StoredPoint[] = [];
+    let n = 0;
+    /** Posts a point of its own (ts and value); returns the status and notes what was accepted. */
+    const post = async (token: string) => {
+      n++;
+      const ts = base + n * second;
+      const response = await postTelemetry(
+        app.baseUrl,
+        token,
+        JSON.stringify({ ts, metrics: { temperature: n } }),
+      );
+      if (response.status === 202) accepted.push({ ts, temperature: n });
+      return response;
+    };
+
     const rotated = await expectData(
       gql(RotateDeviceTokenDocument, { id: device.id, gracePeriodSeconds: 0 }),
     );
-    await eventually(
-      async () =>
-        (await postTelemetry(app.baseUrl, device.token, point)).status === 401 ? true : undefined,
+    const newToken = rotated.rotateDeviceToken.token;
+    // Ingest caches token lookups for a few seconds: the old token works until the cache expires.
+    const revoked = await eventually(
+      async () => {
+        const response = await post(device.token);
+        return response.status === 401 ? response : undefined;
+      },
       15_000,
       'old token refused',
     );
-    expect((await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status).toBe(
-      202,
-    );
+    expect(revoked.body).toEqual({
+      code: 'UNAUTHORIZED',
+      message: 'a valid device token is required: Authorization: Bearer <token>',
+    });
+    expect((await post(newToken)).status).toBe(202);
+
     await expectData(gql(DisableDeviceDocument, { id: device.id }));
-    await eventually(
-      async () =>
-        (await postTelemetry(app.baseUrl, rotated.rotateDeviceToken.token, point)).status === 403
-          ? true
-          : undefined,
+    const forbidden = await eventually(
+      async () => {
+        const response = await post(newToken);
+        return response.status === 403 ? response : undefined;
+      },
       15_000,
       'disabled device refused',
     );
+    expect(forbidden.body).toEqual({ code: 'FORBIDDEN', message: 'this device is disabled' });
+    expect((await post(device.token)).status).toBe(401);
+
+    // Enabled again, a later point travels behind anything the refused requests could have sent.
+    await expectData(gql(EnableDeviceDocument, { id: device.id }));
+    await eventually(
+      async () => ((await post(newToken)).status === 202 ? true : undefined),
+      15_000,
+      'enabled device accepted',
+    );
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    await expectStoredExactly(device.id, accepted);
   });
 });
 
@@ -509,6 +732,72 @@ describe('live telemetry', () => {
       '00000000-0000-4000-8000-00000000beef',
     ])) as { extensions?: { code?: string } }[];
     expect(unknown[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('unexpected errors', () => {
+  // An identity provider whose key set cannot be fetched is a server fault (README, Security):
+  // a reachable way to make a request fail unexpectedly without touching the code.
+  const lines: string[] = [];
+  let other: Awaited<ReturnType<typeof makeDataDir>>;
+  let broken: App;
+  beforeAll(async () => {
+    const logs = new PassThrough();
+    createInterface({ input: logs }).on('line', (line) => lines.push(line));
+    other = await makeDataDir();
+    broken = await startEmbeddedApp(
+      other.dir,
+      {
+        LOG_LEVEL: 'error',
+        JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+        JWT_ALGORITHMS: 'HS256,RS256',
+      },
+      logs,
+    );
+  });
+  afterAll(async () => {
+    await broken?.stop();
+    await other?.remove();
+  });
+
+  /** A well-formed RS256 token: verifying it needs the provider's key set. */
+  function providerToken() {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${encode({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${encode({ sub: 'someone', org: 'o', exp: 4_000_000_000 })}.c2ln`;
+  }
+
+  it('are masked for the client: no message, no cause, a 500', async () => {
+    const result = await createGraphQLClient(broken.baseUrl, providerToken())(DevicesDocument, {});
+    expect(result.status).toBe(500);
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors).toEqual([
+      { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ]);
+    // Logged on the server, at error level, by the GraphQL component.
+    await eventually(
+      async () =>
+        lines.some((line) => {
+          const entry = JSON.parse(line) as { level?: number; component?: string };
+          return entry.level === 50 && entry.component === 'graphql';
+        })
+          ? true
+          : undefined,
+      5_000,
+      'an error in the log',
+    );
+  });
+
+  // Known bug, outside this test's files: yoga's logger hands pino an array, so the entry reads
+  // {"0":{}} without the error. src/api/graphql.ts's `logging.error` should log `{ err }`; this
+  // test then passes and `.fails` must go.
+  it.fails('are logged with their cause', async () => {
+    await createGraphQLClient(broken.baseUrl, providerToken())(DevicesDocument, {});
+    await eventually(
+      async () =>
+        lines.some((line) => line.includes('key set is unavailable')) ? true : undefined,
+      3_000,
+      'the cause in the log',
+    );
   });
 });
 
