@@ -80,7 +80,7 @@ describe('pipeline', () => {
     expect(pipeline.health()).toEqual({ ok: true });
   });
 
-  it('is not ready while its batches keep failing, and ready again once one succeeds', async () => {
+  it('is not ready while its batches keep failing, logs errors, and is ready again once one succeeds', async () => {
     const inner = await createDuckDbTelemetryStore({ path: ':memory:' });
     let down = true;
     const store: TelemetryStore = {
@@ -91,7 +91,7 @@ describe('pipeline', () => {
       },
       close: () => inner.close(),
     };
-    const { bus, pipeline, published } = await start(store, { unhealthyAfterMs: 0 });
+    const { bus, pipeline, published, lines } = await start(store, { unhealthyAfterMs: 0 });
     await bus.publish([point(1, 1)]);
     await vi.waitFor(() =>
       expect(pipeline.health()).toEqual({
@@ -99,8 +99,18 @@ describe('pipeline', () => {
         reason: expect.stringContaining('InfluxDB answered 503'),
       }),
     );
+    // Retried without limit, but not quietly: after the first few warnings, errors.
+    await vi.waitFor(
+      () =>
+        expect(lines.some((line) => line.level === 50 && /failing/.test(String(line.msg)))).toBe(
+          true,
+        ),
+      { timeout: 20_000 },
+    );
+    expect(lines.find((line) => line.level === 40)).toMatchObject({ attempt: 0 });
     down = false;
-    await vi.waitFor(() => expect(published).toHaveLength(1));
+    // The next attempt comes after the current backoff (a few seconds by now).
+    await vi.waitFor(() => expect(published).toHaveLength(1), { timeout: 20_000 });
     await vi.waitFor(() => expect(pipeline.health()).toEqual({ ok: true }));
   });
 });

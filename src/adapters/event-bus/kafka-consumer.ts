@@ -176,7 +176,10 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
           letters.push(...rejectedLetters(result.rejected, origins, batch.topic, batch.partition));
         }
       });
-      if (!handled) return health?.forget(key); // uncommitted: redelivered later
+      if (!handled) {
+        health?.forget(key); // uncommitted: redelivered to whoever owns the partition next
+        return;
+      }
     }
 
     // A failing dead-letter produce is retried alone: the handler's writes are already durable.
@@ -185,7 +188,10 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
       const sent = await retrying('dead-letter produce', letter.messages.length, () =>
         send(letter, batch.topic, batch.partition),
       );
-      if (!sent) return health?.forget(key);
+      if (!sent) {
+        health?.forget(key);
+        return;
+      }
     }
 
     payload.resolveOffset(batch.lastOffset());
