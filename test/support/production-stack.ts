@@ -107,19 +107,32 @@ export async function createProductionStack(services: ProductionServices) {
       };
       return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
     },
-    async storedValues(deviceId: string, metric = 'seq'): Promise<number[]> {
+    /**
+     * Every stored point of a device with its time (epoch ms) and the load's `seq` and `value`
+     * fields (test/support/load.ts), straight from InfluxDB. InfluxDB keeps one point per series
+     * and time, so a duplicate delivery can never show as a second point: what a test can check
+     * is that each point holds exactly what was sent for its time.
+     */
+    async storedPoints(deviceId: string): Promise<{ ts: number; seq: number; value: number }[]> {
       const response = await fetch(`${services.influx}/query`, {
         method: 'POST',
         body: new URLSearchParams({
           db: database,
-          q: `SELECT "${metric}" FROM "${measurement}" WHERE device_id::tag = $d`,
+          epoch: 'ms',
+          q: `SELECT "seq", "value" FROM "${measurement}" WHERE device_id::tag = $d`,
           params: JSON.stringify({ d: deviceId }),
         }),
       });
+      if (!response.ok) throw new Error(`InfluxDB ${response.status}: ${await response.text()}`);
       const body = (await response.json()) as {
-        results: { series?: { values: [string, number][] }[] }[];
+        results: { error?: string; series?: { values: [number, number, number][] }[] }[];
       };
-      return (body.results[0]?.series?.[0]?.values ?? []).map((row) => row[1]);
+      if (body.results[0]?.error) throw new Error(`InfluxDB: ${body.results[0].error}`);
+      return (body.results[0]?.series?.[0]?.values ?? []).map(([ts, seq, value]) => ({
+        ts,
+        seq,
+        value,
+      }));
     },
     async cleanup() {
       await devices.close();
