@@ -2,6 +2,7 @@
  * API keys end to end on the embedded app: what an admin and a third-party app see.
  */
 import { createHash } from 'node:crypto';
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import type { Role } from '../../src/auth/viewer.js';
@@ -11,11 +12,17 @@ import {
   CreateApiKeyDocument,
   DeviceNamesDocument,
   DevicesDocument,
+  DisableDeviceDocument,
+  LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
+  RotateDeviceTokenDocument,
+  TelemetryDocument,
+  UpdateDeviceDocument,
   type ApiKeyScope,
 } from '../generated/graphql.js';
+import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
@@ -24,13 +31,21 @@ import {
   postTelemetry,
   type GraphQLResponse,
 } from '../support/graphql-client.js';
+import {
+  DeviceLatestDocument,
+  DeviceNameDocument,
+  EnableDeviceDocument,
+} from './extra-operations.js';
 
 type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+type Client = ReturnType<typeof createGraphQLClient>;
+type Result = Awaited<ReturnType<Client>>;
 
 let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
 let app: App;
 let admin: ReturnType<typeof createGraphQLClient>;
 let deviceId: string;
+let deviceToken: string;
 
 const WIDE_RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
 
@@ -44,6 +59,7 @@ beforeAll(async () => {
     }),
   );
   deviceId = registered.registerDevice.device.id;
+  deviceToken = registered.registerDevice.token;
   const point = JSON.stringify({ ts: '2025-06-01T00:00:00Z', metrics: { temperature: 21.5 } });
   expect((await postTelemetry(app.baseUrl, registered.registerDevice.token, point)).status).toBe(
     202,
@@ -207,4 +223,147 @@ describe('API keys', () => {
     );
     expect(theirs.devices.edges).toEqual([]);
   });
+});
+
+/**
+ * Scope matrix: what a key of each scope may do. An operation is allowed exactly when the key
+ * holds every scope it needs; otherwise FORBIDDEN, with nothing of the answer returned.
+ */
+describe('API key scope matrix', () => {
+  type Needs = ApiKeyScope[] | 'never';
+  let target: string;
+  const TELEMETRY_QUERY = {
+    metrics: ['temperature'],
+    from: '2025-01-01T00:00:00Z',
+    to: '2026-01-01T00:00:00Z',
+    every: '1d',
+  };
+
+  beforeAll(async () => {
+    const registered = await expectData(
+      admin(RegisterDeviceDocument, {
+        input: { externalId: 'scope-target', name: 'Scope target', type: 'thermometer' },
+      }),
+    );
+    target = registered.registerDevice.device.id;
+  });
+
+  const operations: Record<string, { needs: Needs; run: (gql: Client) => Promise<Result> }> = {
+    devices: { needs: ['READ_DEVICES'], run: (gql) => gql(DeviceNamesDocument, {}) },
+    device: { needs: ['READ_DEVICES'], run: (gql) => gql(DeviceNameDocument, { id: target }) },
+    latest: {
+      needs: ['READ_DEVICES', 'READ_TELEMETRY'],
+      run: (gql) => gql(DeviceLatestDocument, { id: target }),
+    },
+    telemetry: {
+      needs: ['READ_DEVICES', 'READ_TELEMETRY'],
+      run: (gql) => gql(TelemetryDocument, { id: target, ...TELEMETRY_QUERY }),
+    },
+    rawTelemetry: {
+      needs: ['READ_DEVICES', 'READ_TELEMETRY'],
+      run: (gql) => gql(RawTelemetryDocument, { id: target, ...WIDE_RANGE }),
+    },
+    registerDevice: {
+      needs: ['MANAGE_DEVICES'],
+      run: (gql) =>
+        gql(RegisterDeviceDocument, {
+          input: { externalId: `by-key-${crypto.randomUUID()}`, name: 'k', type: 't' },
+        }),
+    },
+    updateDevice: {
+      needs: ['MANAGE_DEVICES'],
+      run: (gql) => gql(UpdateDeviceDocument, { id: target, input: { name: 'renamed by key' } }),
+    },
+    disableDevice: {
+      needs: ['MANAGE_DEVICES'],
+      run: (gql) => gql(DisableDeviceDocument, { id: target }),
+    },
+    enableDevice: {
+      needs: ['MANAGE_DEVICES'],
+      run: (gql) => gql(EnableDeviceDocument, { id: target }),
+    },
+    rotateDeviceToken: {
+      needs: ['MANAGE_DEVICES'],
+      run: (gql) => gql(RotateDeviceTokenDocument, { id: target }),
+    },
+    apiKeys: { needs: 'never', run: (gql) => gql(ApiKeysDocument, {}) },
+    createApiKey: {
+      needs: 'never',
+      run: (gql) => gql(CreateApiKeyDocument, { input: { name: 'x', scopes: ['READ_DEVICES'] } }),
+    },
+    revokeApiKey: {
+      needs: 'never',
+      run: async (gql) => {
+        const victim = await createKey(['READ_DEVICES']);
+        return gql(RevokeApiKeyDocument, { id: victim.apiKey.id });
+      },
+    },
+  };
+
+  const SCOPE_SETS: ApiKeyScope[][] = [
+    ['READ_DEVICES'],
+    ['READ_TELEMETRY'],
+    ['MANAGE_DEVICES'],
+    ['READ_DEVICES', 'READ_TELEMETRY', 'MANAGE_DEVICES'],
+  ];
+  const allowed = (needs: Needs, scopes: ApiKeyScope[]) =>
+    needs !== 'never' && needs.every((scope) => scopes.includes(scope));
+
+  describe.each(SCOPE_SETS.map((scopes) => [scopes.join('+'), scopes] as const))(
+    'a %s key',
+    (_name, scopes) => {
+      let key: string;
+      beforeAll(async () => {
+        key = (await createKey(scopes)).key;
+      });
+
+      it.each(Object.keys(operations))('%s', async (name) => {
+        const { needs, run } = operations[name]!;
+        const result = await run(createGraphQLClient(app.baseUrl, key));
+        if (allowed(needs, scopes)) {
+          expect(result.errors).toBeUndefined();
+          expect(result.data).toBeTruthy();
+        } else {
+          expect(codeOf(result)).toBe('FORBIDDEN');
+          expect(result.data ?? null).toBeNull();
+        }
+      });
+
+      it(`telemetry subscription is ${scopes.includes('READ_TELEMETRY') ? 'allowed' : 'FORBIDDEN'}`, async () => {
+        const ws = liveClient(app.baseUrl, key);
+        try {
+          const first = new Promise<GraphQLResponse<unknown>>((resolve, reject) => {
+            ws.subscribe(
+              { query: print(LiveTelemetryDocument), variables: { deviceIds: [deviceId] } },
+              { next: (message) => resolve(message as never), error: reject, complete: () => {} },
+            );
+          });
+          if (scopes.includes('READ_TELEMETRY')) {
+            // Allowed: the next point of the device arrives as data.
+            let received: GraphQLResponse<unknown> | undefined;
+            void first.then((message) => (received = message));
+            await eventually(
+              async () => {
+                await postTelemetry(
+                  app.baseUrl,
+                  deviceToken,
+                  JSON.stringify({ metrics: { temperature: 22 } }),
+                );
+                return received;
+              },
+              5_000,
+              'a live point',
+            );
+            expect(received!.errors).toBeUndefined();
+          } else {
+            // Refused when opened: no event has to come first.
+            const refused = await first;
+            expect(codeOf(refused)).toBe('FORBIDDEN');
+          }
+        } finally {
+          await ws.dispose();
+        }
+      });
+    },
+  );
 });

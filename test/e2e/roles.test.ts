@@ -1,14 +1,18 @@
 /**
- * Role matrix: each device mutation by each role gets the documented result — viewers read,
- * operators also manage devices, admins too (API keys have their own tests).
+ * Role matrix: each mutation by each role gets the documented result — viewers read, operators
+ * also manage devices, admins also manage API keys (API keys have their own matrix in
+ * api-keys.test.ts). The table must name every mutation of the schema.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.js';
 import {
+  CreateApiKeyDocument,
   DeviceDocument,
   DevicesDocument,
   DisableDeviceDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
+  RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
@@ -16,18 +20,21 @@ import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import { createGraphQLClient, expectData } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
+import { EnableDeviceDocument } from './extra-operations.js';
 
 type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+type Client = ReturnType<typeof createGraphQLClient>;
 const ORG = 'org-roles';
 
 let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
 let app: App;
+let admin: Client;
 let deviceId: string;
 
 beforeAll(async () => {
   dataDir = await makeDataDir();
   app = await startEmbeddedApp(dataDir.dir);
-  const admin = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, 'admin'));
+  admin = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, 'admin'));
   const data = await expectData(
     admin(RegisterDeviceDocument, {
       input: { externalId: 'role-target', name: 'Target', type: 't' },
@@ -41,55 +48,87 @@ afterAll(async () => {
   await dataDir?.remove();
 });
 
-const mutations = {
-  registerDevice: (gql: ReturnType<typeof createGraphQLClient>, role: Role) =>
-    gql(RegisterDeviceDocument, { input: { externalId: `by-${role}`, name: 'x', type: 't' } }),
-  updateDevice: (gql: ReturnType<typeof createGraphQLClient>) =>
-    gql(UpdateDeviceDocument, { id: deviceId, input: { name: 'renamed' } }),
-  rotateDeviceToken: (gql: ReturnType<typeof createGraphQLClient>) =>
-    gql(RotateDeviceTokenDocument, { id: deviceId }),
-  disableDevice: (gql: ReturnType<typeof createGraphQLClient>) =>
-    gql(DisableDeviceDocument, { id: deviceId }),
-};
+/** A key of the organization for a caller to revoke (each attempt gets its own). */
+async function freshKeyId() {
+  const data = await expectData(
+    admin(CreateApiKeyDocument, { input: { name: 'to revoke', scopes: ['READ_DEVICES'] } }),
+  );
+  return data.createApiKey.apiKey.id;
+}
 
-const expected: Record<Role, 'allowed' | 'FORBIDDEN'> = {
-  viewer: 'FORBIDDEN',
-  operator: 'allowed',
-  admin: 'allowed',
-};
+const DEVICE_MANAGERS: Role[] = ['operator', 'admin'];
+const KEY_MANAGERS: Role[] = ['admin'];
 
-describe.each(Object.entries(expected) as [Role, 'allowed' | 'FORBIDDEN'][])(
-  'role %s',
-  (role, outcome) => {
-    it.each(Object.keys(mutations) as (keyof typeof mutations)[])(
-      `%s is ${outcome}`,
-      async (name) => {
-        const gql = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, role));
-        const result = await mutations[name](gql, role);
-        if (outcome === 'allowed') {
-          expect(result.errors).toBeUndefined();
-          expect(result.data).toBeTruthy();
-        } else {
-          expect(result.data ?? null).toBeNull();
-          expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-        }
-      },
-    );
-
-    it('can read devices and telemetry', async () => {
-      const gql = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, role));
-      await expectData(gql(DevicesDocument, {}));
-      await expectData(gql(DeviceDocument, { id: deviceId }));
-      await expectData(
-        gql(RawTelemetryDocument, {
-          id: deviceId,
-          from: '2000-01-01T00:00:00Z',
-          to: '2100-01-01T00:00:00Z',
-        }),
-      );
-    });
+/** Each mutation, how a caller tries it, and the roles allowed to. */
+const mutations: Record<
+  string,
+  { run: (gql: Client, role: Role) => Promise<unknown>; by: Role[] }
+> = {
+  registerDevice: {
+    run: (gql, role) =>
+      gql(RegisterDeviceDocument, { input: { externalId: `by-${role}`, name: 'x', type: 't' } }),
+    by: DEVICE_MANAGERS,
   },
-);
+  updateDevice: {
+    run: (gql) => gql(UpdateDeviceDocument, { id: deviceId, input: { name: 'renamed' } }),
+    by: DEVICE_MANAGERS,
+  },
+  rotateDeviceToken: {
+    run: (gql) => gql(RotateDeviceTokenDocument, { id: deviceId }),
+    by: DEVICE_MANAGERS,
+  },
+  disableDevice: {
+    run: (gql) => gql(DisableDeviceDocument, { id: deviceId }),
+    by: DEVICE_MANAGERS,
+  },
+  enableDevice: {
+    run: (gql) => gql(EnableDeviceDocument, { id: deviceId }),
+    by: DEVICE_MANAGERS,
+  },
+  createApiKey: {
+    run: (gql, role) =>
+      gql(CreateApiKeyDocument, { input: { name: `by ${role}`, scopes: ['READ_DEVICES'] } }),
+    by: KEY_MANAGERS,
+  },
+  revokeApiKey: {
+    run: async (gql) => gql(RevokeApiKeyDocument, { id: await freshKeyId() }),
+    by: KEY_MANAGERS,
+  },
+};
+
+it('the matrix names every mutation of the schema', () => {
+  expect(Object.keys(mutations).sort()).toEqual(
+    Object.keys(schema.getMutationType()!.getFields()).sort(),
+  );
+});
+
+describe.each(['viewer', 'operator', 'admin'] as Role[])('role %s', (role) => {
+  it.each(Object.keys(mutations))('%s', async (name) => {
+    const { run, by } = mutations[name]!;
+    const gql = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, role));
+    const result = (await run(gql, role)) as Awaited<ReturnType<Client>>;
+    if (by.includes(role)) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toBeTruthy();
+    } else {
+      expect(result.data ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('can read devices and telemetry', async () => {
+    const gql = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, role));
+    await expectData(gql(DevicesDocument, {}));
+    await expectData(gql(DeviceDocument, { id: deviceId }));
+    await expectData(
+      gql(RawTelemetryDocument, {
+        id: deviceId,
+        from: '2000-01-01T00:00:00Z',
+        to: '2100-01-01T00:00:00Z',
+      }),
+    );
+  });
+});
 
 describe('unknown roles', () => {
   it('a token with a role outside viewer/operator/admin is UNAUTHENTICATED', async () => {

@@ -73,7 +73,10 @@ async function subscribeOverSse(token: string) {
     let text = '';
     let completed = false;
     try {
-      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
         text += chunk;
         let boundary;
         while ((boundary = text.indexOf('\n\n')) >= 0) {
