@@ -112,7 +112,7 @@ const INFLUX = ['INFLUX_URL', 'INFLUX_DATABASE'] as const;
 /** `JWT` stands for "JWT_SECRET or JWT_JWKS_URL". */
 type Requirement = keyof Environment | 'JWT';
 const REQUIRED_IN_PRODUCTION: Record<ConfigPurpose, readonly Requirement[]> = {
-  api: ['DATABASE_URL', 'REDIS_URL', ...INFLUX, 'JWT'],
+  api: ['JWT', 'DATABASE_URL', 'REDIS_URL', ...INFLUX],
   ingest: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'],
   pipeline: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', ...INFLUX],
   migrate: ['DATABASE_URL'],
