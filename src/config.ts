@@ -87,6 +87,7 @@ const environmentShape = z.object({
 
   PIPELINE_BATCH_SIZE: positiveInt(5_000),
   LAST_SEEN_FLUSH_MS: positiveInt(1_000),
+  ALERT_RULE_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
 
   DATABASE_URL: optionalString.pipe(z.url().optional()),
   REDIS_URL: optionalString.pipe(z.url().optional()),
@@ -185,7 +186,7 @@ export interface Config {
     introspection: boolean;
   };
   ingest: { maxBodyBytes: number; maxPoints: number };
-  pipeline: { batchSize: number; lastSeenFlushMs: number };
+  pipeline: { batchSize: number; lastSeenFlushMs: number; alertRuleCacheMs: number };
   postgres?: { url: string };
   redis?: { url: string };
   kafka?: {
@@ -286,7 +287,11 @@ export function loadConfig(
         : env.MODE === 'embedded',
     },
     ingest: { maxBodyBytes: env.INGEST_MAX_BODY_BYTES, maxPoints: env.INGEST_MAX_POINTS },
-    pipeline: { batchSize: env.PIPELINE_BATCH_SIZE, lastSeenFlushMs: env.LAST_SEEN_FLUSH_MS },
+    pipeline: {
+      batchSize: env.PIPELINE_BATCH_SIZE,
+      lastSeenFlushMs: env.LAST_SEEN_FLUSH_MS,
+      alertRuleCacheMs: env.ALERT_RULE_CACHE_MS,
+    },
     postgres: env.DATABASE_URL ? { url: env.DATABASE_URL } : undefined,
     redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
     kafka: env.KAFKA_BROKERS

@@ -45,7 +45,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
 
 async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDirLock) {
   const jwt = await embeddedJwtSettings(config);
-  const { devices, apiKeys } = await createPgliteRepositories({ dataDir: config.dataDir });
+  const { devices, apiKeys, alerts } = await createPgliteRepositories({ dataDir: config.dataDir });
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
@@ -68,7 +68,9 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     store: telemetry,
     live,
     devices,
+    alerts,
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
     logger: logger.child({ component: 'pipeline' }),
   });
 

@@ -130,7 +130,8 @@ export async function createPipelineProcess(
   config: Config,
   logger: Logger,
 ): Promise<RunningProcess> {
-  const devices = await adapters.devices(config);
+  // Devices (lastSeenAt, alert rule scopes) and alert rules and states, on one pool.
+  const { devices, alerts } = await adapters.repositories(config);
   const store = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
@@ -139,7 +140,9 @@ export async function createPipelineProcess(
     store,
     live,
     devices,
+    alerts,
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
     logger,
   });
   const http = createServiceServer({

@@ -10,6 +10,7 @@ import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/d
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import { createLogger } from '../../src/logger.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
+import type { AlertRepository } from '../../src/ports/alert-repository.js';
 import type { DeviceRepository } from '../../src/ports/device-repository.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 
@@ -27,6 +28,8 @@ function capturedLogger() {
 }
 
 const devices = { recordLastSeen: async () => undefined } as unknown as DeviceRepository;
+// No alert rules: these tests are about the store and the bus (alerts: alert-evaluator.test.ts).
+const alerts = { listRules: async () => [] } as unknown as AlertRepository;
 
 const point = (ts: number, level: number | string): TelemetryPoint => ({
   orgId: 'org',
@@ -45,7 +48,15 @@ describe('pipeline', () => {
     const { logger, lines } = capturedLogger();
     const bus = createInProcessEventBus({ logger, ...(health ? { health } : {}) });
     const live = createInProcessLiveHub();
-    const pipeline = createPipeline({ bus, store, live, devices, lastSeenFlushMs: 60_000, logger });
+    const pipeline = createPipeline({
+      bus,
+      store,
+      live,
+      devices,
+      alerts,
+      lastSeenFlushMs: 60_000,
+      logger,
+    });
     const published: TelemetryPoint[] = [];
     await live.subscribe('org', 'dev', (p) => published.push(p));
     expect(pipeline.health()).toMatchObject({ ok: false, reason: 'not consuming yet' });
