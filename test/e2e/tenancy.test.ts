@@ -1,22 +1,28 @@
 /**
- * Tenant isolation matrix: two organizations, each with users of every role and devices with
- * telemetry. Every query, mutation and subscription is tried across the boundary; a foreign id
- * must behave exactly like an id that does not exist, and nothing of the other tenant changes.
+ * Tenant isolation matrix: two organizations, each with users of every role, API keys of every
+ * scope, and a device with telemetry. Every query, mutation and subscription is tried across the
+ * boundary by every kind of caller; a foreign id must behave exactly like an id that does not
+ * exist (NOT_FOUND, or FORBIDDEN when the caller may not try at all), and nothing of the other
+ * tenant changes.
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/auth/viewer.js';
 import {
+  CreateApiKeyDocument,
   DeviceDocument,
+  DeviceNamesDocument,
   DevicesDocument,
   DisableDeviceDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
+  RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
   TelemetryDocument,
   UpdateDeviceDocument,
+  type ApiKeyScope,
 } from '../generated/graphql.js';
-import { liveClient } from '../support/live-client.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
@@ -24,40 +30,75 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { liveClient } from '../support/live-client.js';
 import { userToken } from '../support/tokens.js';
-import type { Role } from '../../src/auth/viewer.js';
+import { DeviceLatestDocument, EnableDeviceDocument } from './extra-operations.js';
 
 type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
+type Client = ReturnType<typeof createGraphQLClient>;
+interface Outcome {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
 const ORGS = ['org-north', 'org-south'] as const;
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
+const KEY_SCOPES: ApiKeyScope[][] = [
+  ['READ_DEVICES'],
+  ['READ_TELEMETRY'],
+  ['MANAGE_DEVICES'],
+  ['READ_DEVICES', 'READ_TELEMETRY', 'MANAGE_DEVICES'],
+];
 const RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
 const MISSING = '00000000-0000-4000-8000-0000000000ff';
 
+interface Tenant {
+  /** Every caller of the organization: users by role, API keys by scopes. */
+  callers: Record<string, string>;
+  deviceId: string;
+  deviceToken: string;
+  /** A key of the organization that others try to revoke. */
+  apiKey: { id: string; key: string };
+}
+
 let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
 let app: App;
-const tenants: Record<
-  string,
-  { tokens: Record<Role, string>; deviceId: string; deviceToken: string }
-> = {};
+const tenants: Record<string, Tenant> = {};
 
-const client = (org: string, role: Role) =>
-  createGraphQLClient(app.baseUrl, tenants[org]!.tokens[role]);
+const callerNames = [
+  ...ROLES.map((role) => `user ${role}`),
+  ...KEY_SCOPES.map((scopes) => `key ${scopes.join('+')}`),
+];
+const client = (org: string, caller: string) =>
+  createGraphQLClient(app.baseUrl, tenants[org]!.callers[caller]);
+const admin = (org: string) => client(org, 'user admin');
 
 beforeAll(async () => {
   dataDir = await makeDataDir();
   app = await startEmbeddedApp(dataDir.dir);
   for (const org of ORGS) {
-    const tokens = Object.fromEntries(
-      await Promise.all(ROLES.map(async (role) => [role, await userToken(app.jwt, org, role)])),
-    ) as Record<Role, string>;
+    const callers: Record<string, string> = {};
+    for (const role of ROLES) callers[`user ${role}`] = await userToken(app.jwt, org, role);
+    const adminClient = createGraphQLClient(app.baseUrl, callers['user admin']);
+    const createKey = async (scopes: ApiKeyScope[]) =>
+      (await expectData(adminClient(CreateApiKeyDocument, { input: { name: org, scopes } })))
+        .createApiKey;
+    for (const scopes of KEY_SCOPES)
+      callers[`key ${scopes.join('+')}`] = (await createKey(scopes)).key;
+    const target = await createKey(['READ_DEVICES']);
     const registered = await expectData(
-      createGraphQLClient(app.baseUrl, tokens.admin)(RegisterDeviceDocument, {
+      adminClient(RegisterDeviceDocument, {
         // The same externalId in both organizations: unique per organization only.
         input: { externalId: 'shared-external-id', name: `${org} sensor`, type: 'thermometer' },
       }),
     );
     const { device, token } = registered.registerDevice;
-    tenants[org] = { tokens, deviceId: device.id, deviceToken: token };
+    tenants[org] = {
+      callers,
+      deviceId: device.id,
+      deviceToken: token,
+      apiKey: { id: target.apiKey.id, key: target.key },
+    };
     const response = await postTelemetry(
       app.baseUrl,
       token,
@@ -69,7 +110,7 @@ beforeAll(async () => {
     await eventually(
       async () => {
         const data = await expectData(
-          client(org, 'viewer')(RawTelemetryDocument, { id: tenants[org]!.deviceId, ...RANGE }),
+          admin(org)(RawTelemetryDocument, { id: tenants[org]!.deviceId, ...RANGE }),
         );
         return data.device.rawTelemetry.edges.length === 1 ? true : undefined;
       },
@@ -84,105 +125,132 @@ afterAll(async () => {
   await dataDir?.remove();
 });
 
-/** The error a caller gets for an id, with the id itself blanked so messages compare. */
-function normalised(
-  result: { errors?: { message: string; extensions?: { code?: string } }[] },
-  id: string,
-) {
+/** The errors a caller gets for an id, with the id itself blanked so messages compare. */
+function normalised(result: Outcome, id: string) {
   return (result.errors ?? []).map((error) => ({
     message: error.message.replaceAll(id, '<id>'),
     code: error.extensions?.code,
   }));
 }
 
+/** The first answer of a graphql-ws subscription (its error, when refused). */
+function subscribeOnce(token: string, deviceIds: string[]): Promise<Outcome> {
+  const ws = liveClient(app.baseUrl, token);
+  return new Promise<Outcome>((resolve, reject) => {
+    ws.subscribe(
+      { query: print(LiveTelemetryDocument), variables: { deviceIds } },
+      {
+        next: (message) => resolve(message as Outcome),
+        error: reject,
+        complete: () => resolve({}),
+      },
+    );
+  }).finally(() => ws.dispose());
+}
+
+/** Every operation that names a device, as a function of the device id. */
+const deviceOperations: Record<
+  string,
+  (gql: Client, token: string, id: string) => Promise<Outcome>
+> = {
+  device: (gql, _token, id) => gql(DeviceDocument, { id }),
+  latest: (gql, _token, id) => gql(DeviceLatestDocument, { id }),
+  rawTelemetry: (gql, _token, id) => gql(RawTelemetryDocument, { id, ...RANGE }),
+  telemetry: (gql, _token, id) =>
+    gql(TelemetryDocument, {
+      id,
+      metrics: ['temperature'],
+      from: '2025-01-01T00:00:00Z',
+      to: '2027-01-01T00:00:00Z',
+      every: '1d',
+    }),
+  updateDevice: (gql, _token, id) => gql(UpdateDeviceDocument, { id, input: { name: 'hijacked' } }),
+  disableDevice: (gql, _token, id) => gql(DisableDeviceDocument, { id }),
+  enableDevice: (gql, _token, id) => gql(EnableDeviceDocument, { id }),
+  rotateDeviceToken: (gql, _token, id) =>
+    gql(RotateDeviceTokenDocument, { id, gracePeriodSeconds: 0 }),
+  'telemetry subscription': (_gql, token, id) => subscribeOnce(token, [id]),
+};
+
 describe.each(ORGS.map((org) => [org, ORGS.find((other) => other !== org)!]))(
   '%s looking at %s',
   (org, other) => {
-    const foreignId = () => tenants[other]!.deviceId;
+    const foreignDevice = () => tenants[other]!.deviceId;
 
-    it.each(ROLES)(
-      'as %s, reads of a foreign device behave exactly like a missing one',
-      async (role) => {
-        const gql = client(org, role);
-        const operations = [
-          (id: string) => gql(DeviceDocument, { id }),
-          (id: string) => gql(RawTelemetryDocument, { id, ...RANGE }),
-          (id: string) =>
-            gql(TelemetryDocument, { id, metrics: ['temperature'], ...RANGE, every: '1d' }),
-        ];
-        for (const operation of operations) {
-          const foreign = await operation(foreignId());
-          const missing = await operation(MISSING);
+    describe.each(callerNames)('as %s', (caller) => {
+      it.each(Object.keys(deviceOperations))(
+        '%s on a foreign device behaves exactly like on a missing one',
+        async (name) => {
+          const token = tenants[org]!.callers[caller]!;
+          const run = (id: string) => deviceOperations[name]!(client(org, caller), token, id);
+          const foreign = await run(foreignDevice());
+          const missing = await run(MISSING);
           expect(foreign.data ?? null).toBeNull();
-          expect(normalised(foreign, foreignId())).toEqual(normalised(missing, MISSING));
-          expect(normalised(foreign, foreignId())[0]?.code).toBe('NOT_FOUND');
-        }
-        const listed = await expectData(gql(DevicesDocument, { first: 100 }));
-        expect(listed.devices.edges.map((edge) => edge.node.id)).toEqual([tenants[org]!.deviceId]);
-        const searched = await expectData(gql(DevicesDocument, { filter: { search: 'sensor' } }));
-        expect(searched.devices.edges.map((edge) => edge.node.id)).not.toContain(foreignId());
-      },
-    );
-
-    it('mutations on a foreign device are NOT_FOUND and change nothing', async () => {
-      const gql = client(org, 'admin');
-      const before = await expectData(client(other, 'admin')(DeviceDocument, { id: foreignId() }));
-      const mutations = [
-        (id: string) => gql(UpdateDeviceDocument, { id, input: { name: 'hijacked' } }),
-        (id: string) => gql(DisableDeviceDocument, { id }),
-        (id: string) => gql(RotateDeviceTokenDocument, { id, gracePeriodSeconds: 0 }),
-      ];
-      for (const mutation of mutations) {
-        const foreign = await mutation(foreignId());
-        const missing = await mutation(MISSING);
-        expect(normalised(foreign, foreignId())).toEqual(normalised(missing, MISSING));
-        expect(normalised(foreign, foreignId())[0]?.code).toBe('NOT_FOUND');
-      }
-      const after = await expectData(client(other, 'admin')(DeviceDocument, { id: foreignId() }));
-      expect(after).toEqual(before);
-      // The other tenant's device token still works: it was neither rotated nor disabled.
-      const write = await postTelemetry(
-        app.baseUrl,
-        tenants[other]!.deviceToken,
-        JSON.stringify({ metrics: { temperature: 2 } }),
+          expect(normalised(foreign, foreignDevice())).toEqual(normalised(missing, MISSING));
+          expect(['NOT_FOUND', 'FORBIDDEN']).toContain(foreign.errors?.[0]?.extensions?.code);
+        },
       );
-      expect(write.status).toBe(202);
+
+      it('lists and searches only its own devices', async () => {
+        const gql = client(org, caller);
+        for (const listed of [
+          await gql(DeviceNamesDocument, {}),
+          await gql(DevicesDocument, { filter: { search: 'sensor' } }),
+        ]) {
+          expect(JSON.stringify(listed)).not.toContain(foreignDevice());
+          if (!listed.errors) {
+            const ids = listed.data!.devices.edges.map((edge) => edge.node.id);
+            expect(ids).toEqual([tenants[org]!.deviceId]);
+          } else {
+            expect(listed.errors[0]?.extensions?.code).toBe('FORBIDDEN');
+          }
+        }
+      });
+
+      it("revoking the other organization's key behaves like revoking a missing one", async () => {
+        const gql = client(org, caller);
+        const foreignKey = tenants[other]!.apiKey.id;
+        const foreign = await gql(RevokeApiKeyDocument, { id: foreignKey });
+        const missing = await gql(RevokeApiKeyDocument, { id: MISSING });
+        expect(foreign.data ?? null).toBeNull();
+        expect(normalised(foreign, foreignKey)).toEqual(normalised(missing, MISSING));
+      });
     });
 
-    it('a subscription to a foreign device is refused like a missing one', async () => {
-      const subscribe = (deviceIds: string[]) => {
-        const ws = liveClient(app.baseUrl, tenants[org]!.tokens.viewer);
-        return new Promise<{ message: string; extensions?: { code?: string } }[]>(
-          (resolve, reject) => {
-            ws.subscribe(
-              { query: print(LiveTelemetryDocument), variables: { deviceIds } },
-              {
-                next: (message) => resolve((message.errors ?? []) as never),
-                error: reject,
-                complete: () => resolve([]),
-              },
-            );
-          },
-        ).finally(() => ws.dispose());
-      };
-      const foreign = await subscribe([foreignId()]);
-      const missing = await subscribe([MISSING]);
-      expect(normalised({ errors: foreign }, foreignId())).toEqual(
-        normalised({ errors: missing }, MISSING),
-      );
-      expect(foreign[0]?.extensions?.code).toBe('NOT_FOUND');
-      // Mixing an own and a foreign device is refused as a whole: nothing of either streams.
-      const mixed = await subscribe([tenants[org]!.deviceId, foreignId()]);
-      expect(mixed[0]?.extensions?.code).toBe('NOT_FOUND');
+    it('a subscription mixing an own and a foreign device is refused as a whole', async () => {
+      const mixed = await subscribeOnce(tenants[org]!.callers['user viewer']!, [
+        tenants[org]!.deviceId,
+        foreignDevice(),
+      ]);
+      expect(mixed.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     });
   },
 );
+
+describe('after every attempt across the boundary', () => {
+  it.each(ORGS)("%s's device, token and keys are untouched", async (org) => {
+    const tenant = tenants[org]!;
+    const device = await expectData(admin(org)(DeviceDocument, { id: tenant.deviceId }));
+    expect(device.device.name).toBe(`${org} sensor`);
+    const status = await expectData(admin(org)(DevicesDocument, {}));
+    expect(status.devices.edges.map((edge) => edge.node.status)).toEqual(['ACTIVE']);
+    // Neither rotated nor disabled: the device still writes.
+    const write = await postTelemetry(
+      app.baseUrl,
+      tenant.deviceToken,
+      JSON.stringify({ metrics: { temperature: 2 } }),
+    );
+    expect(write.status).toBe(202);
+    // Not revoked: the key still reads.
+    await expectData(createGraphQLClient(app.baseUrl, tenant.apiKey.key)(DeviceNamesDocument, {}));
+  });
+});
 
 describe('device tokens', () => {
   it('a device token writes only its own device, in its own organization', async () => {
     const [north, south] = ORGS.map((org) => tenants[org]!);
     const before = await expectData(
-      client(ORGS[1], 'viewer')(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
+      admin(ORGS[1])(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
     );
     // There is no way to address another device: the body cannot name one.
     const sneaky = await postTelemetry(
@@ -197,7 +265,7 @@ describe('device tokens', () => {
     expect(sneaky.status).toBe(400);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const after = await expectData(
-      client(ORGS[1], 'viewer')(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
+      admin(ORGS[1])(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
     );
     expect(after.device.rawTelemetry.edges.length).toBe(before.device.rawTelemetry.edges.length);
   });
