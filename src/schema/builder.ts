@@ -24,6 +24,10 @@ export const builder = new SchemaBuilder<{
     authScopes: (context) => ({
       permission: (permission: Permission) => context.viewer.permissions.has(permission),
     }),
+    // A subscription's scopes are checked when it is opened (Pothos checks each event otherwise):
+    // a caller without the permission is refused at once instead of holding a stream that
+    // answers FORBIDDEN to every event, and a fan-out does not re-run the check per subscriber.
+    authorizeOnSubscribe: true,
     unauthorizedError: (_parent, _context, _info, result) =>
       createGraphQLError(
         result.message.startsWith('Not authorized')
