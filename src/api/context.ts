@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
+import type { AlertRule } from '../domain/alerts.js';
 import type { LatestValue } from '../domain/telemetry.js';
+import type { AlertRepository } from '../ports/alert-repository.js';
 import type { ApiKeyRepository } from '../ports/api-key-repository.js';
 import type { Device, DeviceRepository } from '../ports/device-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
@@ -12,6 +14,7 @@ export interface ApiServices {
   telemetry: TelemetryStore;
   live: LiveHub;
   apiKeys: ApiKeyRepository;
+  alerts: AlertRepository;
 }
 
 /** Server policy resolvers apply (from config). */
@@ -23,6 +26,7 @@ export interface ApiSettings {
 export interface Loaders {
   device: DataLoader<string, Device | null>;
   latest: DataLoader<string, LatestValue[]>;
+  alertRule: DataLoader<string, AlertRule | null>;
 }
 
 /** Built fresh for every request (and every WebSocket operation): loaders never leak across. */
@@ -45,6 +49,11 @@ export function createLoaders(services: ApiServices, organizationId: string): Lo
     latest: new DataLoader(async (deviceIds) => {
       const byDevice = await services.telemetry.latest(organizationId, deviceIds);
       return deviceIds.map((id) => byDevice.get(id) ?? []);
+    }),
+    alertRule: new DataLoader(async (ids) => {
+      const rules = await services.alerts.findRules(organizationId, ids);
+      const byId = new Map(rules.map((rule) => [rule.id, rule]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
   };
 }

@@ -79,7 +79,7 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     apiKey: apiKeyVerifier.verify,
   });
   const yoga = createGraphQLHandler({
-    services: { devices, telemetry, live, apiKeys },
+    services: { devices, telemetry, live, apiKeys, alerts },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),

@@ -46,7 +46,7 @@ function createTelemetryStore(config: Config, logger: Logger) {
 
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
-  const { devices, apiKeys } = await adapters.repositories(config);
+  const { devices, apiKeys, alerts } = await adapters.repositories(config);
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const apiKeyVerifier = createApiKeyVerifier({
@@ -59,7 +59,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
   });
   const rateLimits = createRateLimits(config, logger);
   const yoga = createGraphQLHandler({
-    services: { devices, telemetry, live, apiKeys },
+    services: { devices, telemetry, live, apiKeys, alerts },
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),

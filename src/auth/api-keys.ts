@@ -14,6 +14,8 @@ export const SCOPE_PERMISSIONS: Record<ApiKeyScope, Permission> = {
   READ_DEVICES: 'devices:read',
   READ_TELEMETRY: 'telemetry:read',
   MANAGE_DEVICES: 'devices:manage',
+  READ_ALERTS: 'alerts:read',
+  MANAGE_ALERTS: 'alerts:manage',
 };
 
 // `iotk_` + 32 random bytes in base64url (43 characters, no padding).

@@ -10,15 +10,20 @@ export const PERMISSIONS = [
   'devices:read',
   'telemetry:read',
   'devices:manage',
+  'alerts:read',
+  'alerts:manage',
   'keys:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** viewers read; operators also manage devices; admins also manage API keys. */
+const READ: readonly Permission[] = ['devices:read', 'telemetry:read', 'alerts:read'];
+const OPERATE: readonly Permission[] = [...READ, 'devices:manage', 'alerts:manage'];
+
+/** viewers read; operators also manage devices and alert rules; admins also manage API keys. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  viewer: ['devices:read', 'telemetry:read'],
-  operator: ['devices:read', 'telemetry:read', 'devices:manage'],
-  admin: ['devices:read', 'telemetry:read', 'devices:manage', 'keys:manage'],
+  viewer: READ,
+  operator: OPERATE,
+  admin: [...OPERATE, 'keys:manage'],
 };
 
 export interface Viewer {

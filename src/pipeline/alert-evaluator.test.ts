@@ -146,6 +146,40 @@ describe('alert evaluator', () => {
     expect(await repos.alerts.listStates(a.organizationId, { limit: 10 })).toEqual([]);
   });
 
+  it('sees a rule created after its first batch when rules are not cached', async () => {
+    const { evaluator, point, statuses, organizationId } = await setUp();
+    await evaluator.evaluate([point(1, { humidity: 99 })]);
+    await repos.alerts.createRule({
+      organizationId,
+      name: 'Too humid',
+      metric: 'humidity',
+      condition: 'GT',
+      threshold: 90,
+    });
+    await evaluator.evaluate([point(2, { humidity: 99 })]);
+    expect(statuses()).toEqual(['FIRING@2']);
+  });
+
+  it('reads rules once per cache period, not once per batch', async () => {
+    const { point } = await setUp();
+    let reads = 0;
+    const counting = {
+      ...repos.alerts,
+      listRules: (id: string, options?: { enabledOnly?: boolean }) => {
+        reads++;
+        return repos.alerts.listRules(id, options);
+      },
+    };
+    const evaluator = createAlertEvaluator({
+      alerts: counting,
+      devices: repos.devices,
+      publish: async () => undefined,
+      ruleCacheMs: 60_000,
+    });
+    for (let ts = 1; ts <= 5; ts++) await evaluator.evaluate([point(ts, { temperature: ts })]);
+    expect(reads).toBe(1);
+  });
+
   it('evaluates nothing for a disabled rule', async () => {
     const { evaluator, point, statuses, rule, organizationId } = await setUp();
     await repos.alerts.updateRule(organizationId, rule.id, { enabled: false });

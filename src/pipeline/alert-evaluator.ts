@@ -28,6 +28,11 @@ interface DeviceTraits {
 
 const pairKey = (ruleId: string, deviceId: string) => `${ruleId}\u0000${deviceId}`;
 
+/** An LRU whose entries expire after `ttlMs`; none at all for 0 (lru-cache reads 0 as "never"). */
+function expiringCache<Value extends object | boolean>(max: number, ttlMs: number) {
+  return ttlMs > 0 ? new LRUCache<string, Value>({ max, ttl: ttlMs }) : null;
+}
+
 /**
  * Evaluates stored points against their organization's enabled alert rules, one batch at a time:
  * per organization one (cached) rules read, one read of the affected (rule, device) states and
@@ -43,43 +48,41 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
   const { alerts, devices, publish } = options;
   // Caches rather than a read per batch: rules and device labels change rarely, batches come
   // many times a second. A change takes effect within the TTL.
-  const rulesByOrganization = new LRUCache<string, AlertRule[]>({
-    max: 10_000,
-    ttl: options.ruleCacheMs ?? 5_000,
-  });
-  const traitsByDevice = new LRUCache<string, DeviceTraits | false>({
-    max: 100_000,
-    ttl: options.deviceCacheMs ?? 30_000,
-  });
+  const rulesByOrganization = expiringCache<AlertRule[]>(10_000, options.ruleCacheMs ?? 5_000);
+  const traitsByDevice = expiringCache<DeviceTraits | false>(
+    100_000,
+    options.deviceCacheMs ?? 30_000,
+  );
 
   async function enabledRules(organizationId: string) {
-    let rules = rulesByOrganization.get(organizationId);
+    let rules = rulesByOrganization?.get(organizationId);
     if (!rules) {
       rules = await alerts.listRules(organizationId, { enabledOnly: true });
-      rulesByOrganization.set(organizationId, rules);
+      rulesByOrganization?.set(organizationId, rules);
     }
     return rules;
   }
 
   async function deviceTraits(organizationId: string, ids: string[]) {
     const cacheKey = (id: string) => `${organizationId}\u0000${id}`;
-    const missing = ids.filter((id) => traitsByDevice.get(cacheKey(id)) === undefined);
+    // false: a device deleted (or never ours), remembered so it costs no read per batch.
+    const known = new Map<string, DeviceTraits | false>();
+    for (const id of ids) {
+      const cached = traitsByDevice?.get(cacheKey(id));
+      if (cached !== undefined) known.set(id, cached);
+    }
+    const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0) {
       const found = await devices.findDevices(organizationId, missing);
       missing.forEach((id, index) => {
         const device = found[index];
-        // A device deleted (or never ours) is remembered as absent, so it costs no read per batch.
-        traitsByDevice.set(
-          cacheKey(id),
-          device ? { type: device.type, labels: device.labels } : false,
-        );
+        const traits = device ? { type: device.type, labels: device.labels } : false;
+        known.set(id, traits);
+        traitsByDevice?.set(cacheKey(id), traits);
       });
     }
     const traits = new Map<string, DeviceTraits>();
-    for (const id of ids) {
-      const found = traitsByDevice.get(cacheKey(id));
-      if (found) traits.set(id, found);
-    }
+    for (const [id, found] of known) if (found) traits.set(id, found);
     return traits;
   }
 

@@ -3,7 +3,13 @@
  * hash, scoped, optionally expiring, revocable. Every call but the credential lookup is scoped by
  * organization, and an id from another organization behaves exactly like one that does not exist.
  */
-export const API_KEY_SCOPES = ['READ_DEVICES', 'READ_TELEMETRY', 'MANAGE_DEVICES'] as const;
+export const API_KEY_SCOPES = [
+  'READ_DEVICES',
+  'READ_TELEMETRY',
+  'MANAGE_DEVICES',
+  'READ_ALERTS',
+  'MANAGE_ALERTS',
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** A key as stored: never the key itself, and the hash never leaves the repository. */

@@ -16,7 +16,7 @@ export const DeviceStatusEnum = builder.enumType('DeviceStatus', {
   },
 });
 
-const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
+export const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
 });
 

@@ -3,5 +3,6 @@ import './scalars.js';
 import './device.js';
 import './telemetry.js';
 import './api-key.js';
+import './alert.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

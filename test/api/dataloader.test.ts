@@ -46,6 +46,7 @@ beforeAll(async () => {
     },
     live: createInProcessLiveHub(),
     apiKeys: repositories.apiKeys,
+    alerts: repositories.alerts,
   };
   await services.devices.ensureOrganization(ORG, ORG);
   for (let i = 0; i < 100; i++) {

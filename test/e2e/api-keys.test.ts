@@ -8,8 +8,13 @@ import { signUserToken } from '../../src/auth/jwt.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
 import {
+  AlertRulesDocument,
+  AlertStatusesDocument,
+  AlertsDocument,
   ApiKeysDocument,
+  CreateAlertRuleDocument,
   CreateApiKeyDocument,
+  DeleteAlertRuleDocument,
   DeviceNamesDocument,
   DevicesDocument,
   DisableDeviceDocument,
@@ -19,6 +24,7 @@ import {
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
   TelemetryDocument,
+  UpdateAlertRuleDocument,
   UpdateDeviceDocument,
   type ApiKeyScope,
 } from '../generated/graphql.js';
@@ -248,6 +254,16 @@ describe('API key scope matrix', () => {
     target = registered.registerDevice.device.id;
   });
 
+  /** A rule of the organization for a key to change or delete (each attempt gets its own). */
+  async function adminRule() {
+    const data = await expectData(
+      admin(CreateAlertRuleDocument, {
+        input: { name: 'for a key', metric: 'temperature', condition: 'GT', threshold: 30 },
+      }),
+    );
+    return data.createAlertRule.id;
+  }
+
   const operations: Record<string, { needs: Needs; run: (gql: Client) => Promise<Result> }> = {
     devices: { needs: ['READ_DEVICES'], run: (gql) => gql(DeviceNamesDocument, {}) },
     device: { needs: ['READ_DEVICES'], run: (gql) => gql(DeviceNameDocument, { id: target }) },
@@ -286,6 +302,24 @@ describe('API key scope matrix', () => {
       needs: ['MANAGE_DEVICES'],
       run: (gql) => gql(RotateDeviceTokenDocument, { id: target }),
     },
+    alertRules: { needs: ['READ_ALERTS'], run: (gql) => gql(AlertRulesDocument, {}) },
+    alerts: { needs: ['READ_ALERTS'], run: (gql) => gql(AlertStatusesDocument, {}) },
+    createAlertRule: {
+      needs: ['MANAGE_ALERTS'],
+      run: (gql) =>
+        gql(CreateAlertRuleDocument, {
+          input: { name: 'by key', metric: 'temperature', condition: 'GT', threshold: 40 },
+        }),
+    },
+    updateAlertRule: {
+      needs: ['MANAGE_ALERTS'],
+      run: async (gql) =>
+        gql(UpdateAlertRuleDocument, { id: await adminRule(), input: { threshold: 41 } }),
+    },
+    deleteAlertRule: {
+      needs: ['MANAGE_ALERTS'],
+      run: async (gql) => gql(DeleteAlertRuleDocument, { id: await adminRule() }),
+    },
     apiKeys: { needs: 'never', run: (gql) => gql(ApiKeysDocument, {}) },
     createApiKey: {
       needs: 'never',
@@ -300,11 +334,38 @@ describe('API key scope matrix', () => {
     },
   };
 
+  it("shows a READ_ALERTS key an alert's device only with READ_DEVICES", async () => {
+    const rule = await adminRule();
+    const alertsOnly = createGraphQLClient(app.baseUrl, (await createKey(['READ_ALERTS'])).key);
+    // The pipeline may hold the organization's rules from before this one for a few seconds
+    // (ALERT_RULE_CACHE_MS): keep sending until a point meets the new rule.
+    const listed = await eventually(async () => {
+      await postTelemetry(
+        app.baseUrl,
+        deviceToken,
+        JSON.stringify({ metrics: { temperature: 99 } }),
+      );
+      const result = await alertsOnly(AlertsDocument, { ruleId: rule });
+      return result.data?.alerts.length ? result : undefined;
+    });
+    expect(listed.data!.alerts[0]).toMatchObject({ ruleId: rule, status: 'FIRING', device: null });
+    expect(codeOf(listed)).toBe('FORBIDDEN');
+
+    const both = createGraphQLClient(
+      app.baseUrl,
+      (await createKey(['READ_ALERTS', 'READ_DEVICES'])).key,
+    );
+    const full = await expectData(both(AlertsDocument, { ruleId: rule }));
+    expect(full.alerts[0]!.device).toEqual({ id: deviceId, externalId: expect.any(String) });
+  });
+
   const SCOPE_SETS: ApiKeyScope[][] = [
     ['READ_DEVICES'],
     ['READ_TELEMETRY'],
     ['MANAGE_DEVICES'],
-    ['READ_DEVICES', 'READ_TELEMETRY', 'MANAGE_DEVICES'],
+    ['READ_ALERTS'],
+    ['MANAGE_ALERTS'],
+    ['READ_DEVICES', 'READ_TELEMETRY', 'MANAGE_DEVICES', 'READ_ALERTS', 'MANAGE_ALERTS'],
   ];
   const allowed = (needs: Needs, scopes: ApiKeyScope[]) =>
     needs !== 'never' && needs.every((scope) => scopes.includes(scope));

@@ -1,12 +1,14 @@
 /**
  * Role matrix: each mutation by each role gets the documented result — viewers read, operators
- * also manage devices, admins also manage API keys (API keys have their own matrix in
- * api-keys.test.ts). The table must name every mutation of the schema.
+ * also manage devices and alert rules, admins also manage API keys (API keys have their own
+ * matrix in api-keys.test.ts). The table must name every mutation of the schema.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import {
+  CreateAlertRuleDocument,
   CreateApiKeyDocument,
+  DeleteAlertRuleDocument,
   DeviceDocument,
   DevicesDocument,
   DisableDeviceDocument,
@@ -14,6 +16,7 @@ import {
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  UpdateAlertRuleDocument,
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
 import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
@@ -56,7 +59,17 @@ async function freshKeyId() {
   return data.createApiKey.apiKey.id;
 }
 
-const DEVICE_MANAGERS: Role[] = ['operator', 'admin'];
+/** A rule of the organization for a caller to change or delete (each attempt gets its own). */
+async function freshRuleId() {
+  const data = await expectData(
+    admin(CreateAlertRuleDocument, {
+      input: { name: 'to change', metric: 'temperature', condition: 'GT', threshold: 30 },
+    }),
+  );
+  return data.createAlertRule.id;
+}
+
+const OPERATORS: Role[] = ['operator', 'admin'];
 const KEY_MANAGERS: Role[] = ['admin'];
 
 /** Each mutation, how a caller tries it, and the roles allowed to. */
@@ -67,23 +80,23 @@ const mutations: Record<
   registerDevice: {
     run: (gql, role) =>
       gql(RegisterDeviceDocument, { input: { externalId: `by-${role}`, name: 'x', type: 't' } }),
-    by: DEVICE_MANAGERS,
+    by: OPERATORS,
   },
   updateDevice: {
     run: (gql) => gql(UpdateDeviceDocument, { id: deviceId, input: { name: 'renamed' } }),
-    by: DEVICE_MANAGERS,
+    by: OPERATORS,
   },
   rotateDeviceToken: {
     run: (gql) => gql(RotateDeviceTokenDocument, { id: deviceId }),
-    by: DEVICE_MANAGERS,
+    by: OPERATORS,
   },
   disableDevice: {
     run: (gql) => gql(DisableDeviceDocument, { id: deviceId }),
-    by: DEVICE_MANAGERS,
+    by: OPERATORS,
   },
   enableDevice: {
     run: (gql) => gql(EnableDeviceDocument, { id: deviceId }),
-    by: DEVICE_MANAGERS,
+    by: OPERATORS,
   },
   createApiKey: {
     run: (gql, role) =>
@@ -93,6 +106,22 @@ const mutations: Record<
   revokeApiKey: {
     run: async (gql) => gql(RevokeApiKeyDocument, { id: await freshKeyId() }),
     by: KEY_MANAGERS,
+  },
+  createAlertRule: {
+    run: (gql, role) =>
+      gql(CreateAlertRuleDocument, {
+        input: { name: `by ${role}`, metric: 'battery', condition: 'LT', threshold: 10 },
+      }),
+    by: OPERATORS,
+  },
+  updateAlertRule: {
+    run: async (gql) =>
+      gql(UpdateAlertRuleDocument, { id: await freshRuleId(), input: { threshold: 35 } }),
+    by: OPERATORS,
+  },
+  deleteAlertRule: {
+    run: async (gql) => gql(DeleteAlertRuleDocument, { id: await freshRuleId() }),
+    by: OPERATORS,
   },
 };
 
