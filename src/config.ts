@@ -152,7 +152,21 @@ function missingInProduction(
       problems.push(`${requirement}: is required when MODE=production${role}`);
     }
   }
+  if (given('JWT_JWKS_URL') && !isSecureUrl(source.JWT_JWKS_URL!)) {
+    // Keys fetched over plain HTTP can be swapped in transit, and with them every token.
+    problems.push('JWT_JWKS_URL: must be https:// when MODE=production (http only on loopback)');
+  }
   return problems;
+}
+
+function isSecureUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return true;
+    return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return true; // not a URL at all: the schema reports that
+  }
 }
 
 export type Environment = z.infer<typeof environmentShape>;

@@ -111,6 +111,21 @@ describe('loadConfig', () => {
     expect(api.auth.algorithms).toEqual(['RS256', 'ES256']);
   });
 
+  it('refuses a JWKS URL over plain HTTP in production, except on loopback', () => {
+    const { JWT_SECRET: _secret, ...withProvider } = PRODUCTION;
+    expect(
+      problemsOf({ ...withProvider, JWT_JWKS_URL: 'http://id.example.com/jwks' }, 'api'),
+    ).toEqual(['JWT_JWKS_URL: must be https:// when MODE=production (http only on loopback)']);
+    expect(
+      loadConfig({ ...withProvider, JWT_JWKS_URL: 'http://127.0.0.1:9999/jwks' }, 'api').auth
+        .jwksUrl,
+    ).toBe('http://127.0.0.1:9999/jwks');
+    // Embedded mode is for one machine: a local provider over http is fine there.
+    expect(loadConfig({ JWT_JWKS_URL: 'http://id.example.com/jwks' }).auth.jwksUrl).toBe(
+      'http://id.example.com/jwks',
+    );
+  });
+
   it('parses a complete production environment', () => {
     const config = loadConfig(PRODUCTION);
     expect(config).toMatchObject({
