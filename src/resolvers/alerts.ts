@@ -15,7 +15,7 @@ import { labelsToMap, requireText, type LabelInput } from './device-input.js';
 import { badUserInput, notFound } from './errors.js';
 
 const MAX_RULES_PER_ORGANIZATION = 1_000;
-const DEFAULT_ALERTS = 100;
+export const DEFAULT_ALERTS = 100;
 const MAX_ALERTS = 1_000;
 /** A slow dashboard loses its oldest pending alerts rather than growing the server's memory. */
 const PENDING_ALERTS_PER_SUBSCRIBER = 1_024;

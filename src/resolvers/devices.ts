@@ -11,7 +11,7 @@ import {
 import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
 import { badUserInput, conflict, notFound, refuseBackwardPaging } from './errors.js';
 
-const DEFAULT_PAGE_SIZE = 20;
+export const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 export interface DeviceFilterInput {

@@ -7,7 +7,7 @@ import { fillBuckets, type FillMode } from './fill.js';
 
 const MAX_BUCKETS = 10_000;
 const MAX_METRICS = 50;
-const DEFAULT_RAW_PAGE = 100;
+export const DEFAULT_RAW_PAGE = 100;
 const MAX_RAW_PAGE = 1_000;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
