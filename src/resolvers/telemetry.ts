@@ -5,7 +5,7 @@ import type { Device } from '../ports/device-repository.js';
 import { badUserInput, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
 
-const MAX_BUCKETS = 10_000;
+export const MAX_BUCKETS = 10_000;
 const MAX_METRICS = 50;
 export const DEFAULT_RAW_PAGE = 100;
 const MAX_RAW_PAGE = 1_000;
