@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.js';
 import type { Config } from '../../config.js';
+import { createCostLimitPlugin } from './cost-limit.js';
 import { createCsrfPreventionPlugin } from './csrf.js';
 import { createDisableIntrospectionPlugin } from './introspection.js';
 import { createQueryLimitsPlugin } from './query-limits.js';
@@ -8,8 +9,9 @@ import { createValidationCodesPlugin } from './validation-codes.js';
 
 /**
  * GraphQL hardening (issue 4): CSRF refusal first (no parsing at all), then the parse/validate
- * limits. Masked errors stay yoga's default. The body size limit lives in the HTTP layer
- * (body-limit.ts): yoga has no such option.
+ * limits, then the cost limit as the operation is about to run (it needs the variables). Masked
+ * errors stay yoga's default. The body size limit lives in the HTTP layer (body-limit.ts): yoga
+ * has no such option.
  */
 export function createHardeningPlugins(graphql: Config['graphql']): Plugin<GraphQLContext>[] {
   return [
@@ -17,5 +19,6 @@ export function createHardeningPlugins(graphql: Config['graphql']): Plugin<Graph
     createQueryLimitsPlugin(graphql),
     ...(graphql.introspection ? [] : [createDisableIntrospectionPlugin()]),
     createValidationCodesPlugin(),
+    createCostLimitPlugin(graphql.maxCost),
   ];
 }

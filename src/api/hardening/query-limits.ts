@@ -37,8 +37,9 @@ const reportWithCode: GraphQLArmorCallbackConfiguration = {
 };
 
 /**
- * Depth, aliases, tokens, cost and directives, from config.graphql (graphql-armor). These run
- * in envelop's parse/validate phases, before any resolver, context or database work.
+ * Depth, aliases, tokens and directives, from config.graphql (graphql-armor). These run in
+ * envelop's parse/validate phases, before any resolver, context or database work. armor's cost
+ * limit is off: it reads no variables (a `$first` counted as 1), so cost-limit.ts counts it.
  */
 export function createQueryLimitsPlugin(graphql: Config['graphql']): Plugin<GraphQLContext> {
   return EnvelopArmorPlugin({
@@ -47,7 +48,7 @@ export function createQueryLimitsPlugin(graphql: Config['graphql']): Plugin<Grap
     maxDepth: { n: graphql.maxDepth, flattenFragments: true, ...reportWithCode },
     maxAliases: { n: graphql.maxAliases, ...reportWithCode },
     maxDirectives: { n: MAX_DIRECTIVES, ...reportWithCode },
-    costLimit: { maxCost: graphql.maxCost, ...reportWithCode },
+    costLimit: { enabled: false },
     // "Did you mean …?" would hand out the schema piece by piece when introspection is off.
     blockFieldSuggestion: { enabled: !graphql.introspection },
   });
