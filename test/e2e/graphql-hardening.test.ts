@@ -299,6 +299,24 @@ describe('query cost', () => {
   });
 });
 
+describe('query cost of fragments', () => {
+  it('refuses fragments that expand past what can be counted (10,000 fields)', async () => {
+    // Each fragment selects the next twice (once through an inline fragment): 2^16 paths.
+    const fragments = Array.from({ length: 16 }, (_, i) =>
+      i === 15
+        ? `fragment F${i} on Device { id }`
+        : `fragment F${i} on Device { ...F${i + 1} ... on Device { ...F${i + 1} } }`,
+    );
+    const source = `{ device(id: "not-looked-up") { ...F0 } } ${fragments.join(' ')}`;
+    const answer = await query(app, source);
+    expect(codes(answer)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(answer.body.data).toBeUndefined();
+    expect(answer.body.errors?.[0]?.message).toBe(
+      'Query Cost limit of 5000 exceeded: Query exceeds the maximum allowed number of nodes.',
+    );
+  });
+});
+
 /**
  * What the product and its tests send stays under the default limit: the benchmark's page of 50
  * devices, the README's example and every operation of test/operations, with the largest
