@@ -2,14 +2,68 @@ import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { GraphQLContext } from '../context.js';
 import type { ServerContext } from '../graphql.js';
 import { operationCost } from './query-cost.js';
 import { QUERY_TOO_COMPLEX } from './query-limits.js';
+
+/**
+ * What counting found: the cost, why it could not be counted, or variables that do not coerce
+ * (execution refuses those itself, with graphql-js's precise message, before any resolver runs).
+ */
+type Count = { cost: number } | { uncountable: string } | { invalidVariables: true };
+
+/**
+ * Counting walks the whole operation (tens of µs for a device page): a dashboard sends the same
+ * document with the same variables again and again. Documents are the objects yoga's parser
+ * cache hands out; variables longer than this are counted every time rather than kept as keys.
+ */
+const MEMO_KEY_CHARS = 2_048;
+const MEMO_PER_DOCUMENT = 32;
+const memo = new WeakMap<DocumentNode, LRUCache<string, Count>>();
+
+function count(args: ExecutionArgs): Count | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  // No such operation: execution refuses it itself.
+  if (!operation) return undefined;
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], variables);
+  if (coerced.errors) return { invalidVariables: true };
+  try {
+    const cost = operationCost({
+      schema: args.schema,
+      document: args.document,
+      operationName: operation.name?.value,
+      variables,
+    });
+    return { cost };
+  } catch (error) {
+    // Whatever stops the count (fragments expanding past the library's node limit) is refused
+    // rather than run uncounted.
+    return { uncountable: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function memoizedCount(args: ExecutionArgs): Count | undefined {
+  const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+  if (key.length > MEMO_KEY_CHARS) return count(args);
+  let counts = memo.get(args.document);
+  if (!counts) {
+    counts = new LRUCache<string, Count>({ max: MEMO_PER_DOCUMENT });
+    memo.set(args.document, counts);
+  }
+  const known = counts.get(key);
+  if (known) return known;
+  const counted = count(args);
+  if (counted) counts.set(key, counted);
+  return counted;
+}
 
 function tooCostly(message: string, args: ExecutionArgs): GraphQLError {
   const overHttp = (args.contextValue as ServerContext | undefined)?.websocket !== true;
@@ -25,29 +79,13 @@ function tooCostly(message: string, args: ExecutionArgs): GraphQLError {
 
 /** The refusal for an operation over `maxCost`, or undefined to let it run. */
 export function costRefusal(args: ExecutionArgs, maxCost: number): GraphQLError | undefined {
-  const operation = getOperationAST(args.document, args.operationName);
-  // No such operation, or variables that do not coerce: execution refuses them itself, with
-  // graphql-js's precise message, before any resolver runs.
-  if (!operation) return undefined;
-  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], variables);
-  if (coerced.errors) return undefined;
-  let cost: number;
-  try {
-    cost = operationCost({
-      schema: args.schema,
-      document: args.document,
-      operationName: operation.name?.value,
-      variables,
-    });
-  } catch (error) {
-    // Whatever stops the count (fragments expanding past the library's node limit): refused
-    // rather than run uncounted.
-    const reason = error instanceof Error ? error.message : String(error);
-    return tooCostly(`Query Cost limit of ${maxCost} exceeded: ${reason}`, args);
+  const counted = memoizedCount(args);
+  if (!counted || 'invalidVariables' in counted) return undefined;
+  if ('uncountable' in counted) {
+    return tooCostly(`Query Cost limit of ${maxCost} exceeded: ${counted.uncountable}`, args);
   }
-  if (cost <= maxCost) return undefined;
-  return tooCostly(`Query Cost limit of ${maxCost} exceeded, found ${cost}.`, args);
+  if (counted.cost <= maxCost) return undefined;
+  return tooCostly(`Query Cost limit of ${maxCost} exceeded, found ${counted.cost}.`, args);
 }
 
 /**
