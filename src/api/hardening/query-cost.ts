@@ -48,7 +48,7 @@ const FIELD_COSTS: Record<string, (args: Args, childComplexity: number) => numbe
   'Query.devices': (args, child) => 1 + pageSize(args, DEFAULT_PAGE_SIZE) * child,
   'Query.alerts': (args, child) => 1 + pageSize(args, DEFAULT_ALERTS) * child,
   'Subscription.telemetry': (args, child) => 1 + distinctCount(args.deviceIds) * child,
-  // One bucket per metric per bucket width: the cells the store aggregates (and fill returns).
+  // One cell per metric and bucket: what the store aggregates (and `fill` returns).
   'Device.telemetry': (args, child) => distinctCount(args.metrics) * bucketCount(args) + child,
   // Points are plain data below this field: the page is what the store reads.
   'Device.rawTelemetry': (args, child) => pageSize(args, DEFAULT_RAW_PAGE) + child,
