@@ -77,7 +77,7 @@ const environmentShape = z.object({
   GRAPHQL_MAX_DEPTH: positiveInt(10),
   GRAPHQL_MAX_ALIASES: positiveInt(20),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000),
-  GRAPHQL_MAX_COST: positiveInt(5_000),
+  GRAPHQL_MAX_COST: positiveInt(20_000),
   GRAPHQL_MAX_BODY_BYTES: positiveInt(100_000),
   /** Default: on in embedded mode, off in production. */
   GRAPHQL_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
