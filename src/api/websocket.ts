@@ -15,6 +15,8 @@ import {
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from './context.js';
 import { bearerToken, type ServerContext } from './graphql.js';
+import { createLiveFanout } from './live-fanout.js';
+import { liveGroupKey } from './live-fanout-key.js';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -56,7 +58,8 @@ export interface GraphQLWebSocketOptions {
  * expires or 4403 once its API key is found revoked (re-checked every few seconds). Every
  * operation goes through `yoga.getEnveloped` with that Viewer, so it gets the same context,
  * validation and plugins as HTTP (graphql-yoga's graphql-ws example) without verifying the token
- * again per subscribe.
+ * again per subscribe. Subscriptions then join their group of identical subscribers
+ * (src/api/live-fanout.ts): each event is executed and serialized once per group.
  */
 export function attachGraphQLWebSocket(
   server: Server,
@@ -69,6 +72,7 @@ export function attachGraphQLWebSocket(
     path: yoga.graphqlEndpoint,
     maxPayload: options.maxPayloadBytes,
   });
+  const fanout = createLiveFanout();
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
@@ -111,7 +115,7 @@ export function attachGraphQLWebSocket(
       onClose: (ctx) => {
         ctx.extra.credentialWatch?.stop();
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           websocket: true,
@@ -126,19 +130,29 @@ export function attachGraphQLWebSocket(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        let contextValue;
+        let contextValue: GraphQLContext;
         try {
           contextValue = await contextFactory();
         } catch (error) {
           return [error as never];
         }
+        const root: EnvelopedRoot = {
+          execute,
+          // Only subscription operations get here (graphql-ws runs queries with `execute`).
+          subscribe: (args) =>
+            fanout.subscribe(
+              liveGroupKey(document, payload.operationName, payload.variables, contextValue.viewer),
+              { socket: ctx.extra.socket, id },
+              () => subscribe(args) as never,
+            ),
+        };
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute, subscribe },
+          rootValue: root,
         };
       },
     },

@@ -1,0 +1,36 @@
+import { print, type DocumentNode } from 'graphql';
+import type { Viewer } from '../auth/viewer.js';
+
+/** JSON with object keys sorted at every level: `{a, b}` and `{b, a}` are the same variables. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Subscribers with equal keys are shown exactly the same results, so they can share one
+ * execution: the same operation (printed, so whitespace and comments do not matter) with the same
+ * variables, asked by a viewer of the same organization with the same permissions. Who the
+ * viewer is (user or key, which one) is left out on purpose: no subscription field depends on
+ * it. A field that ever does must add it here.
+ */
+export function liveGroupKey(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  viewer: Viewer,
+): string {
+  return JSON.stringify([
+    print(document),
+    operationName ?? null,
+    canonicalJson(variables ?? {}),
+    viewer.organizationId,
+    [...viewer.permissions].sort(),
+  ]);
+}
