@@ -80,7 +80,8 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
     const iterator = source[Symbol.asyncIterator]();
     const members = new Set<Member>();
     let ended = false;
-    const leave = () => {
+    // Newcomers start a new group from then on.
+    const unlist = () => {
       if (groups.get(key) === group) groups.delete(key);
     };
     const group: Group = {
@@ -88,7 +89,7 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
       release() {
         if (ended) return;
         ended = true;
-        leave();
+        unlist();
         void Promise.resolve(iterator.return?.()).catch(() => undefined);
       },
     };
@@ -106,7 +107,7 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
         failure = { error };
       }
       ended = true;
-      leave();
+      unlist();
       for (const member of [...members]) member.end(failure);
     }
     return { group, start: () => void pump() };
