@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { AlertRule } from '../domain/alerts.js';
-import type { LatestValue } from '../domain/telemetry.js';
+import type { Aggregate, Bucket, LatestValue } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { ApiKeyRepository } from '../ports/api-key-repository.js';
 import type { Device, DeviceRepository } from '../ports/device-repository.js';
@@ -23,9 +23,25 @@ export interface ApiSettings {
   deviceTokenGraceSeconds: number;
 }
 
+/** One `Device.telemetry` question, already validated by the resolver. */
+export interface TelemetryQuestion {
+  metrics: readonly string[];
+  from: number;
+  to: number;
+  every: number;
+  aggregates: readonly Aggregate[];
+}
+
+export interface TelemetryLoad {
+  deviceId: string;
+  question: TelemetryQuestion;
+}
+
 export interface Loaders {
   device: DataLoader<string, Device | null>;
-  latest: DataLoader<string, LatestValue[]>;
+  latest: DataLoader<string, readonly LatestValue[]>;
+  /** A device's stored (non-empty) buckets for a question. */
+  telemetry: DataLoader<TelemetryLoad, Bucket[], string>;
   alertRule: DataLoader<string, AlertRule | null>;
 }
 
@@ -43,8 +59,55 @@ export interface GraphQLContext {
   loaders: Loaders;
 }
 
+const questionKey = (question: TelemetryQuestion) =>
+  JSON.stringify([
+    question.metrics,
+    question.from,
+    question.to,
+    question.every,
+    question.aggregates,
+  ]);
+
+/**
+ * Devices asking the same question (a page of devices with the same `telemetry(...)` arguments)
+ * are answered by one store call; different questions in one request each get their own.
+ */
+function createTelemetryLoader(services: ApiServices, organizationId: string) {
+  return new DataLoader<TelemetryLoad, Bucket[], string>(
+    async (loads) => {
+      const groups = new Map<string, { question: TelemetryQuestion; deviceIds: string[] }>();
+      for (const { deviceId, question } of loads) {
+        const key = questionKey(question);
+        const group = groups.get(key) ?? { question, deviceIds: [] };
+        group.deviceIds.push(deviceId);
+        groups.set(key, group);
+      }
+      const answers = new Map<string, Map<string, Bucket[]>>();
+      await Promise.all(
+        [...groups].map(async ([key, { question, deviceIds }]) => {
+          const byDevice = await services.telemetry.aggregateDevices({
+            orgId: organizationId,
+            deviceIds,
+            metrics: [...question.metrics],
+            from: question.from,
+            to: question.to,
+            every: question.every,
+            aggregates: [...question.aggregates],
+          });
+          answers.set(key, byDevice);
+        }),
+      );
+      return loads.map(
+        ({ deviceId, question }) => answers.get(questionKey(question))?.get(deviceId) ?? [],
+      );
+    },
+    { cacheKeyFn: ({ deviceId, question }) => `${questionKey(question)}${deviceId}` },
+  );
+}
+
 export function createLoaders(services: ApiServices, organizationId: string): Loaders {
   return {
+    telemetry: createTelemetryLoader(services, organizationId),
     device: new DataLoader((ids) => services.devices.findDevices(organizationId, ids)),
     latest: new DataLoader(async (deviceIds) => {
       const byDevice = await services.telemetry.latest(organizationId, deviceIds);

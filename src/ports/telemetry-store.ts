@@ -6,6 +6,11 @@ import type {
   TelemetryPoint,
 } from '../domain/telemetry.js';
 
+/** An AggregateQuery over several devices of one organization. */
+export type DevicesAggregateQuery = Omit<AggregateQuery, 'deviceId'> & {
+  deviceIds: readonly string[];
+};
+
 /** A point the store refused for good: writing it again can never succeed. */
 export interface RejectedPoint {
   /** The very object passed to `write` (compared by identity by the callers). */
@@ -28,10 +33,19 @@ export interface TelemetryStore {
    * Idempotent on (deviceId, ts); later writes win per metric.
    */
   write(points: readonly TelemetryPoint[]): Promise<WriteResult>;
-  /** Last value of every metric, for each device (one round trip for the whole list). */
-  latest(orgId: string, deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>>;
+  /**
+   * Last value of every metric, for each device (one round trip for the whole list). A device
+   * with no values may be absent. The lists may be shared (cached): callers must not change them.
+   */
+  latest(orgId: string, deviceIds: readonly string[]): Promise<Map<string, readonly LatestValue[]>>;
   /** Non-empty buckets in ascending time. */
   aggregate(query: AggregateQuery): Promise<Bucket[]>;
+  /**
+   * `aggregate` for several devices of one organization in one round trip (a page of devices
+   * asking the same question): each device's buckets are exactly what `aggregate` answers for it
+   * alone. A device without buckets may be absent from the map.
+   */
+  aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>>;
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */
   raw(query: RawQuery): Promise<TelemetryPoint[]>;
   /** Throws when the store cannot be reached. */

@@ -10,6 +10,13 @@ const MAX_METRICS = 50;
 export const DEFAULT_RAW_PAGE = 100;
 const MAX_RAW_PAGE = 1_000;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/**
+ * The widest bucket, about 100 years: far past any range a dashboard asks for, and small enough
+ * that every store computes with it exactly (InfluxDB holds durations as int64 nanoseconds,
+ * about 292 years; DuckDB's bucket arithmetic is on int64 milliseconds).
+ */
+const MAX_EVERY_WEEKS = 5_200;
+const MAX_EVERY_MS = MAX_EVERY_WEEKS * UNIT_MS.w;
 
 /** "30s", "5m", "1h", "1d": InfluxQL's duration literals, the ones dashboards already use. */
 export function parseEvery(every: string): number {
@@ -17,7 +24,25 @@ export function parseEvery(every: string): number {
   if (!match || Number(match[1]) === 0) {
     throw badUserInput('every must be a duration like 500ms, 30s, 5m, 1h, 1d or 1w', 'every');
   }
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (ms > MAX_EVERY_MS) {
+    throw badUserInput(
+      `every must be at most ${MAX_EVERY_WEEKS}w (about 100 years), got ${every}`,
+      'every',
+    );
+  }
+  return ms;
+}
+
+/**
+ * How many buckets [from, to) touches: buckets are aligned to multiples of `every` since the
+ * epoch, so a range that is not aligned touches one more than (to - from) / every, and that is
+ * how many a fill mode returns.
+ */
+export function bucketCount(from: number, to: number, every: number): number {
+  const first = Math.floor(from / every);
+  const last = Math.floor((to - 1) / every);
+  return last - first + 1;
 }
 
 function checkRange(from: Date, to: Date): { from: number; to: number } {
@@ -52,24 +77,24 @@ export async function aggregateTelemetry(
 ) {
   const { from, to } = checkRange(args.from, args.to);
   const every = parseEvery(args.every);
-  if ((to - from) / every > MAX_BUCKETS) {
-    throw badUserInput(`the range holds more than ${MAX_BUCKETS} buckets; widen every`, 'every');
+  const buckets = bucketCount(from, to, every);
+  if (buckets > MAX_BUCKETS) {
+    throw badUserInput(
+      `the range holds ${buckets} buckets of ${args.every}, more than ${MAX_BUCKETS}; widen every or narrow the range`,
+      'every',
+    );
   }
   const metrics = checkMetrics(args.metrics);
   if (metrics.length === 0) throw badUserInput('name at least one metric', 'metrics');
   const aggregates: Aggregate[] = args.aggregates?.length
     ? [...new Set(args.aggregates)]
     : ['mean'];
-  const buckets = await context.services.telemetry.aggregate({
-    orgId: context.viewer.organizationId,
+  // Batched per request: the page's devices asking the same question cost one store call.
+  const stored = await context.loaders.telemetry.load({
     deviceId: device.id,
-    metrics,
-    from,
-    to,
-    every,
-    aggregates,
+    question: { metrics, from, to, every, aggregates },
   });
-  const filled = fillBuckets(buckets, {
+  const filled = fillBuckets(stored, {
     from,
     to,
     every,

@@ -1,7 +1,7 @@
 /**
- * DataLoader batching: a page of 100 devices with their latest values costs one telemetry-store
- * round trip and one metadata round trip, not 100 of each (real PGlite and DuckDB underneath;
- * the spies only count calls).
+ * DataLoader batching: a page of 100 devices with their latest values, or with the same
+ * `telemetry(...)` question, costs one telemetry-store round trip and one metadata round trip,
+ * not 100 of each (real PGlite and DuckDB underneath; the spies only count calls).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
@@ -20,7 +20,7 @@ const jwt = {
   issuer: 'iot-analytics',
   audience: 'iot-analytics-api',
 };
-const calls = { latest: 0, findDevices: 0 };
+const calls = { latest: 0, findDevices: 0, aggregate: 0, aggregateDevices: [] as number[] };
 let services: ApiServices;
 let yoga: ReturnType<typeof createGraphQLHandler>;
 let token: string;
@@ -42,6 +42,14 @@ beforeAll(async () => {
       latest: (organizationId, deviceIds) => {
         calls.latest++;
         return telemetry.latest(organizationId, deviceIds);
+      },
+      aggregate: (query) => {
+        calls.aggregate++;
+        return telemetry.aggregate(query);
+      },
+      aggregateDevices: (query) => {
+        calls.aggregateDevices.push(query.deviceIds.length);
+        return telemetry.aggregateDevices(query);
       },
     },
     live: createInProcessLiveHub(),
@@ -114,6 +122,49 @@ describe('DataLoader per request', () => {
     expect(Object.keys(result.data!)).toHaveLength(20);
     expect(calls.findDevices).toBe(1);
     expect(calls.latest).toBe(1);
+  });
+
+  it('answers a page of 100 devices asking the same telemetry question in one store call', async () => {
+    calls.aggregate = 0;
+    calls.aggregateDevices = [];
+    const result = await query({
+      query: `{ devices(first: 100) { edges { node { id
+        telemetry(metrics: ["temperature"], from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z", every: "1h", aggregates: [MEAN, COUNT]) {
+          start metrics { metric mean count } } } } } }`,
+    });
+    expect(result.errors).toBeUndefined();
+    const edges = (
+      result.data!.devices as {
+        edges: {
+          node: { id: string; telemetry: { start: string; metrics: { mean: number }[] }[] };
+        }[];
+      }
+    ).edges;
+    expect(edges).toHaveLength(100);
+    // Each device gets its own buckets: device i wrote temperature i.
+    for (const { node } of edges) {
+      expect(node.telemetry).toEqual([
+        {
+          start: '2026-01-01T00:00:00.000Z',
+          metrics: [{ metric: 'temperature', mean: ids.indexOf(node.id), count: 1 }],
+        },
+      ]);
+    }
+    expect(calls.aggregateDevices).toEqual([100]);
+    expect(calls.aggregate).toBe(0);
+  });
+
+  it('makes one store call per distinct telemetry question in a request', async () => {
+    calls.aggregateDevices = [];
+    const result = await query({
+      query: `{ devices(first: 10) { edges { node { id
+        hourly: telemetry(metrics: ["temperature"], from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z", every: "1h") { start }
+        minutes: telemetry(metrics: ["temperature"], from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z", every: "1m") { start }
+        again: telemetry(metrics: ["temperature"], from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z", every: "1h") { start }
+      } } } }`,
+    });
+    expect(result.errors).toBeUndefined();
+    expect(calls.aggregateDevices).toEqual([10, 10]);
   });
 
   it('does not share loaders between requests', async () => {

@@ -36,7 +36,7 @@ function seededRandom(seed: number) {
   };
 }
 
-const byMetric = (values: LatestValue[] | undefined) =>
+const byMetric = (values: readonly LatestValue[] | undefined) =>
   Object.fromEntries((values ?? []).map(({ metric, value, ts }) => [metric, { value, ts }]));
 
 export function describeTelemetryStoreContract(
@@ -234,6 +234,114 @@ export function describeTelemetryStoreContract(
           }
         }
       }
+    });
+
+    it('answers aggregateDevices for a page of devices as aggregate answers each one, in its organization only', async () => {
+      const devices = Array.from({ length: 6 }, newDevice);
+      const silent = newDevice();
+      const other = `org-${uniqueSuffix()}`;
+      const random = seededRandom(42);
+      const every = 10 * MINUTE;
+      // Per device and metric, each ts's last written value: what the buckets must hold.
+      const samples = new Map<string, Map<string, Map<number, number>>>();
+      const points: TelemetryPoint[] = [];
+      devices.forEach((device, d) => {
+        const own = new Map([
+          ['temp', new Map<number, number>()],
+          ['load', new Map<number, number>()],
+        ]);
+        samples.set(device, own);
+        for (let i = 0; i < 40 + d * 7; i += 1) {
+          const ts = BASE + Math.floor(random() * 4 * every);
+          const temp = Math.round(random() * 4_000 - 1_000) / 8;
+          const metrics: Record<string, MetricValue> = { temp, mode: 'on' };
+          own.get('temp')!.set(ts, temp);
+          // The last device never sends `load`: it has buckets for temp only.
+          if (d !== devices.length - 1) {
+            metrics.load = Math.floor(random() * 100);
+            own.get('load')!.set(ts, metrics.load);
+          }
+          points.push(point(device, ts, metrics));
+        }
+      });
+      // Another organization's points for the same device ids, in the same buckets.
+      const foreign = devices.map((device) =>
+        point(device, BASE + 1, { temp: 10_000, load: -1 }, other),
+      );
+      await store.write(points);
+      await store.write(foreign);
+
+      const question = {
+        metrics: ['temp', 'load', 'mode'],
+        from: BASE,
+        to: BASE + 4 * every,
+        every,
+        aggregates: [...AGGREGATES],
+      };
+      const byDevice = await store.aggregateDevices({
+        ...question,
+        orgId: org,
+        deviceIds: [...devices, silent, devices[0]!],
+      });
+
+      expect(byDevice.get(silent) ?? []).toEqual([]);
+      expect([...byDevice.keys()].sort()).toEqual([...devices].sort());
+      for (const device of devices) {
+        const got = byDevice.get(device)!;
+        const alone = await store.aggregate({ ...question, orgId: org, deviceId: device });
+        expect(got.map((b) => b.start)).toEqual(alone.map((b) => b.start));
+        const expected = new Map<number, Record<string, Record<string, number>>>();
+        for (const [metric, values] of samples.get(device)!) {
+          const list = [...values].map(([ts, value]) => ({ ts, value }));
+          for (const { start, ...aggregates } of referenceBuckets(list, every)) {
+            expected.set(start, { ...expected.get(start), [metric]: aggregates });
+          }
+        }
+        expect(got.map((b) => b.start)).toEqual([...expected.keys()].sort((a, b) => a - b));
+        got.forEach((bucket, index) => {
+          const want = expected.get(bucket.start)!;
+          expect(Object.keys(bucket.values).sort()).toEqual(Object.keys(want).sort());
+          expect(Object.keys(alone[index]!.values).sort()).toEqual(Object.keys(want).sort());
+          for (const [metric, values] of Object.entries(want)) {
+            for (const aggregate of AGGREGATES) {
+              const label = `${device} ${metric} ${aggregate} @${bucket.start}`;
+              const [many, one] = [bucket, alone[index]!].map((b) => b.values[metric]![aggregate]);
+              if (aggregate === 'mean' || aggregate === 'sum') {
+                expect(many, label).toBeCloseTo(values[aggregate]!, 6);
+                expect(one, label).toBeCloseTo(values[aggregate]!, 6);
+              } else {
+                expect(many, label).toBe(values[aggregate]);
+                expect(one, label).toBe(values[aggregate]);
+              }
+            }
+          }
+        });
+      }
+
+      // The other organization sees its own single point per device, and nothing of ours.
+      const theirs = await store.aggregateDevices({
+        ...question,
+        orgId: other,
+        deviceIds: devices,
+      });
+      for (const device of devices) {
+        expect(theirs.get(device)).toEqual([
+          {
+            start: BASE,
+            values: {
+              temp: expect.objectContaining({ count: 1, max: 10_000 }),
+              load: expect.objectContaining({ count: 1, max: -1 }),
+            },
+          },
+        ]);
+      }
+      const stranger = `org-${uniqueSuffix()}`;
+      expect(
+        (await store.aggregateDevices({ ...question, orgId: stranger, deviceIds: devices })).size,
+      ).toBe(0);
+      expect((await store.aggregateDevices({ ...question, orgId: org, deviceIds: [] })).size).toBe(
+        0,
+      );
     });
 
     it('includes from and excludes to, in raw and aggregate', async () => {

@@ -22,6 +22,51 @@ describe('DuckDB telemetry store', () => {
     { persistent: false },
   );
 
+  it('keeps latest exact with its in-memory copy smaller than the fleet, under racing writes and reads', async () => {
+    // Room for 3 devices of 8: every read evicts, refills, and writes land on held and unheld ones.
+    const store = await createDuckDbTelemetryStore({ path: ':memory:', latestCacheDevices: 3 });
+    try {
+      const devices = Array.from({ length: 8 }, (_, i) => `dev-${i}`);
+      // The model: per device and metric, the newest ts, the later write winning at equal ts.
+      const model = new Map<string, Map<string, { value: number; ts: number }>>();
+      let random = 7;
+      const next = (n: number) => (random = (random * 48_271) % 2_147_483_647) % n;
+      const pending: Promise<unknown>[] = [];
+      for (let round = 0; round < 40; round++) {
+        const points = Array.from({ length: 5 }, () => ({
+          orgId: 'org',
+          deviceId: devices[next(devices.length)]!,
+          ts: 1_000 + next(20),
+          metrics: { [`m${next(3)}`]: round },
+        }));
+        for (const { deviceId, ts, metrics } of points) {
+          const own = model.get(deviceId) ?? new Map();
+          model.set(deviceId, own);
+          for (const [metric, value] of Object.entries(metrics)) {
+            if (!own.has(metric) || own.get(metric)!.ts <= ts) own.set(metric, { value, ts });
+          }
+        }
+        // Writes queue in call order; reads of random devices race them.
+        pending.push(store.write(points));
+        pending.push(store.latest('org', [devices[next(8)]!, devices[next(8)]!]));
+        if (round % 5 === 0) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+      const latest = await store.latest('org', devices);
+      for (const device of devices) {
+        const expected = Object.fromEntries(model.get(device) ?? []);
+        const got = Object.fromEntries(
+          (latest.get(device) ?? []).map(({ metric, value, ts }) => [metric, { value, ts }]),
+        );
+        expect(got, device).toEqual(expected);
+      }
+      // Another organization's reads of the same device ids see nothing.
+      expect((await store.latest('other', devices)).size).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('compaction deletes superseded rows and changes no answer', async () => {
     const store = await createDuckDbTelemetryStore({ path: ':memory:', compactAfterRows: 1e12 });
     try {

@@ -28,6 +28,7 @@ function countingLatest(store: TelemetryStore) {
       return store.latest(orgId, deviceIds);
     },
     aggregate: (query) => store.aggregate(query),
+    aggregateDevices: (query) => store.aggregateDevices(query),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
     close: () => store.close(),
@@ -35,7 +36,7 @@ function countingLatest(store: TelemetryStore) {
   return { counted, calls };
 }
 
-const byMetric = (values: LatestValue[] | undefined) =>
+const byMetric = (values: readonly LatestValue[] | undefined) =>
   Object.fromEntries((values ?? []).map(({ metric, value, ts }) => [metric, { value, ts }]));
 
 /** Deletes only this prefix's keys: other test files share the Redis server. */

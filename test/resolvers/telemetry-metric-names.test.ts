@@ -4,19 +4,21 @@
  */
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { GraphQLContext } from '../../src/api/context.js';
+import { createLoaders, type ApiServices, type GraphQLContext } from '../../src/api/context.js';
 import type { Device } from '../../src/ports/device-repository.js';
 import { aggregateTelemetry, rawTelemetry } from '../../src/resolvers/telemetry.js';
 
 function contextReachingNoStore() {
   const calls: string[] = [];
   const telemetry = {
-    aggregate: async () => (calls.push('aggregate'), []),
+    aggregateDevices: async () => (calls.push('aggregate'), new Map()),
     raw: async () => (calls.push('raw'), []),
   };
+  const services = { telemetry } as unknown as ApiServices;
   const context = {
-    services: { telemetry },
+    services,
     viewer: { organizationId: 'org' },
+    loaders: createLoaders(services, 'org'),
   } as unknown as GraphQLContext;
   return { context, calls };
 }

@@ -54,27 +54,32 @@ WHERE org_id = $org AND list_contains($devices, device_id)
 `;
 
 /**
- * Rows of one device in [$lo, $to), duplicates collapsed to the last write. arg_max of a struct,
- * not of the column: arg_max skips NULL arguments, which would resurrect an overwritten number
- * when the last write of that metric was a string.
+ * Rows of one device ($device) or of several ($devices) in [$lo, $to), duplicates collapsed to
+ * the last write. arg_max of a struct, not of the column: arg_max skips NULL arguments, which
+ * would resurrect an overwritten number when the last write of that metric was a string.
  */
-function collapsedRows(columns: 'num' | 'value', metricFilter: boolean): string {
+function collapsedRows(
+  columns: 'num' | 'value',
+  metricFilter: boolean,
+  devices: 'one' | 'many',
+): string {
   const value =
     columns === 'num'
       ? `arg_max({'v': num}, seq).v AS num`
       : `arg_max({'num': num, 'bool': bool, 'str': str}, seq) AS v`;
+  const device = devices === 'one' ? 'device_id = $device' : 'list_contains($devices, device_id)';
   return `
-  SELECT ts, metric, ${value}
+  SELECT device_id, ts, metric, ${value}
   FROM telemetry
-  WHERE org_id = $org AND device_id = $device AND ts >= $lo AND ts < $to
+  WHERE org_id = $org AND ${device} AND ts >= $lo AND ts < $to
     ${metricFilter ? 'AND list_contains($metrics, metric)' : ''}
-  GROUP BY ts, metric`;
+  GROUP BY device_id, ts, metric`;
 }
 
 /** Points are paged, not rows: the page holds whole points (every requested metric of each ts). */
 export function rawSql(metricFilter: boolean): string {
   return `
-WITH rows AS (${collapsedRows('value', metricFilter)}),
+WITH rows AS (${collapsedRows('value', metricFilter, 'one')}),
 page AS (SELECT DISTINCT ts FROM rows ORDER BY ts LIMIT $limit)
 SELECT ts, metric, v.num AS num, v.bool AS bool, v.str AS str
 FROM rows SEMI JOIN page USING (ts)
@@ -103,8 +108,9 @@ function percentileSql(p: number): string {
 }
 
 /**
- * Every aggregate's SQL is a fixed fragment chosen by name from the lists above; user input
- * (metrics, times, bucket width) only ever reaches the query as bound parameters.
+ * Buckets of every device in $devices, in (device, bucket, metric) order. Every aggregate's SQL
+ * is a fixed fragment chosen by name from the lists above; user input (devices, metrics, times,
+ * bucket width) only ever reaches the query as bound parameters.
  */
 export function aggregateSql(aggregates: readonly Aggregate[]): string {
   const inner: string[] = [];
@@ -119,13 +125,14 @@ export function aggregateSql(aggregates: readonly Aggregate[]): string {
   }
   if (wantsPercentile) inner.push('list_sort(list(num)) AS sorted', 'count(num) AS n');
   return `
-WITH rows AS (${collapsedRows('num', true)}),
+WITH rows AS (${collapsedRows('num', true, 'many')}),
 buckets AS (
-  SELECT ts - ((ts % $every) + $every) % $every AS bucket, metric, ${inner.join(', ')}
+  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ${inner.join(', ')}
   FROM rows WHERE num IS NOT NULL
-  GROUP BY bucket, metric
+  GROUP BY device_id, bucket, metric
 )
-SELECT bucket, metric, ${outer.join(', ')} FROM buckets ORDER BY bucket, metric`;
+SELECT device_id, bucket, metric, ${outer.join(', ')} FROM buckets
+ORDER BY device_id, bucket, metric`;
 }
 
 /**

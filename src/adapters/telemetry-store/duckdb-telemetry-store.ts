@@ -18,7 +18,8 @@ import type {
   TelemetryPoint,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
-import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import type { DevicesAggregateQuery, TelemetryStore } from '../../ports/telemetry-store.js';
+import { createLatestMirror, type LatestRow } from './duckdb-latest-mirror.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
   LATEST_SQL,
@@ -36,6 +37,8 @@ export interface DuckDbTelemetryStoreOptions {
   readConnections?: number;
   /** Compact after this many rows were appended since the last compaction. */
   compactAfterRows?: number;
+  /** Devices whose latest values are kept in memory (duckdb-latest-mirror.ts). */
+  latestCacheDevices?: number;
   logger?: Logger;
 }
 
@@ -75,6 +78,7 @@ export async function createDuckDbTelemetryStore(
   const writeQueue = pLimit(1);
   const readLimit = pLimit(readers.length);
   const compactAfterRows = options.compactAfterRows ?? 5_000_000;
+  const mirror = createLatestMirror(options.latestCacheDevices ?? 100_000);
 
   const seqRow = await writer.runAndReadAll('SELECT coalesce(max(seq), -1) + 1 FROM telemetry');
   let nextSeq = Number(seqRow.getRowsJS()[0]?.[0] ?? 0);
@@ -103,6 +107,63 @@ export async function createDuckDbTelemetryStore(
       const reader = await connection.runAndReadAll(sql, params, types);
       return reader.getRowObjectsJS();
     });
+  }
+
+  async function readLatest(orgId: string, deviceIds: string[]): Promise<LatestRow[]> {
+    const rows = await query(
+      LATEST_SQL,
+      { org: orgId, devices: listValue(deviceIds) },
+      { org: VARCHAR, devices: STRINGS },
+    );
+    return rows.map((row) => ({
+      orgId,
+      deviceId: String(row.device_id),
+      metric: String(row.metric),
+      ts: Number(row.ts),
+      value: valueOf(row.num, row.bool, row.str),
+    }));
+  }
+
+  async function aggregateDevices(q: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
+    if (!Number.isSafeInteger(q.every) || q.every <= 0) {
+      throw new RangeError(`bucket width must be a positive integer of ms, got ${q.every}`);
+    }
+    const byDevice = new Map<string, Bucket[]>();
+    if (q.deviceIds.length === 0 || q.metrics.length === 0 || q.aggregates.length === 0) {
+      return byDevice;
+    }
+    if (q.from >= q.to) return byDevice;
+    const rows = await query(
+      aggregateSql(q.aggregates),
+      {
+        org: q.orgId,
+        devices: listValue([...new Set(q.deviceIds)]),
+        lo: BigInt(Math.ceil(q.from)),
+        to: BigInt(Math.ceil(q.to)),
+        every: BigInt(q.every),
+        metrics: listValue(q.metrics),
+      },
+      { org: VARCHAR, devices: STRINGS, lo: BIGINT, to: BIGINT, every: BIGINT, metrics: STRINGS },
+    );
+    // Rows come in (device, bucket, metric) order.
+    for (const row of rows) {
+      const deviceId = String(row.device_id);
+      let buckets = byDevice.get(deviceId);
+      if (!buckets) byDevice.set(deviceId, (buckets = []));
+      const start = Number(row.bucket);
+      let bucket = buckets.at(-1);
+      if (bucket?.start !== start) {
+        bucket = { start, values: {} };
+        buckets.push(bucket);
+      }
+      const values: AggregateValues = {};
+      for (const name of q.aggregates as Aggregate[]) {
+        const value = row[name];
+        values[name] = value === null || value === undefined ? null : Number(value);
+      }
+      bucket.values[String(row.metric)] = values;
+    }
+    return byDevice;
   }
 
   function compact(): Promise<number> {
@@ -136,7 +197,10 @@ export async function createDuckDbTelemetryStore(
       // is ever rejected here; a failure throws and the whole batch is retried.
       if (points.length === 0) return { rejected: [] };
       await writeQueue(async () => {
-        nextSeq += await writeBatch(writer, points, nextSeq);
+        const written = await writeBatch(writer, points, nextSeq);
+        nextSeq += written.rows;
+        // Committed: the in-memory copies follow before any other write or fill can run.
+        mirror.noteWritten(written.latest);
       });
       if (!compactionQueued && nextSeq - compactedSeq >= compactAfterRows) {
         compactInBackground();
@@ -145,60 +209,32 @@ export async function createDuckDbTelemetryStore(
     },
 
     async latest(orgId, deviceIds) {
-      const result = new Map<string, LatestValue[]>();
-      if (deviceIds.length === 0) return result;
-      const rows = await query(
-        LATEST_SQL,
-        { org: orgId, devices: listValue([...deviceIds]) },
-        { org: VARCHAR, devices: STRINGS },
+      assertOpen();
+      const result = new Map<string, readonly LatestValue[]>();
+      const missing: string[] = [];
+      for (const deviceId of new Set(deviceIds)) {
+        const values = mirror.get(orgId, deviceId);
+        if (values === undefined) missing.push(deviceId);
+        else if (values.length > 0) result.set(deviceId, values);
+      }
+      if (missing.length === 0) return result;
+      // On the write queue: no batch can commit between reading the table and installing what
+      // was read (duckdb-latest-mirror.ts).
+      const filled = await writeQueue(async () =>
+        mirror.fill(orgId, missing, await readLatest(orgId, missing)),
       );
-      for (const row of rows) {
-        const deviceId = String(row.device_id);
-        const values = result.get(deviceId) ?? [];
-        values.push({
-          metric: String(row.metric),
-          value: valueOf(row.num, row.bool, row.str),
-          ts: Number(row.ts),
-        });
-        result.set(deviceId, values);
+      for (const [deviceId, values] of filled) {
+        if (values.length > 0) result.set(deviceId, values);
       }
       return result;
     },
 
     async aggregate(q) {
-      if (!Number.isSafeInteger(q.every) || q.every <= 0) {
-        throw new RangeError(`bucket width must be a positive integer of ms, got ${q.every}`);
-      }
-      if (q.metrics.length === 0 || q.aggregates.length === 0 || q.from >= q.to) return [];
-      const rows = await query(
-        aggregateSql(q.aggregates),
-        {
-          org: q.orgId,
-          device: q.deviceId,
-          lo: BigInt(Math.ceil(q.from)),
-          to: BigInt(Math.ceil(q.to)),
-          every: BigInt(q.every),
-          metrics: listValue(q.metrics),
-        },
-        { org: VARCHAR, device: VARCHAR, lo: BIGINT, to: BIGINT, every: BIGINT, metrics: STRINGS },
-      );
-      const buckets: Bucket[] = [];
-      for (const row of rows) {
-        const start = Number(row.bucket);
-        let bucket = buckets.at(-1);
-        if (bucket?.start !== start) {
-          bucket = { start, values: {} };
-          buckets.push(bucket);
-        }
-        const values: AggregateValues = {};
-        for (const name of q.aggregates as Aggregate[]) {
-          const value = row[name];
-          values[name] = value === null || value === undefined ? null : Number(value);
-        }
-        bucket.values[String(row.metric)] = values;
-      }
-      return buckets;
+      const { deviceId, ...rest } = q;
+      return (await aggregateDevices({ ...rest, deviceIds: [deviceId] })).get(deviceId) ?? [];
     },
+
+    aggregateDevices,
 
     async raw(q) {
       const limit = Math.floor(q.limit);
@@ -247,6 +283,7 @@ export async function createDuckDbTelemetryStore(
       while (readLimit.activeCount > 0 || readLimit.pendingCount > 0) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+      mirror.clear();
       for (const connection of [writer, ...readers]) connection.closeSync();
       instance.closeSync();
     },

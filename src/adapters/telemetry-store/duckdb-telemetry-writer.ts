@@ -1,14 +1,9 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
+import type { LatestRow } from './duckdb-latest-mirror.js';
 import { MERGE_LATEST_SQL } from './duckdb-telemetry-sql.js';
 
-interface LatestCandidate {
-  orgId: string;
-  deviceId: string;
-  metric: string;
-  ts: number;
-  value: MetricValue;
-}
+type LatestCandidate = LatestRow;
 
 /**
  * Numbers go in with appendDouble even for BIGINT columns (DuckDB casts): building a BigInt per
@@ -76,15 +71,17 @@ function assertTimestamp(point: TelemetryPoint) {
  * Appends the batch's rows and merges its newest value per (org, device, metric) into
  * telemetry_latest, in one transaction, so a failed batch leaves nothing behind and a resolved
  * one is committed (durable in DuckDB's WAL). The caller owns the connection exclusively: other
- * statements on it would join this transaction. Returns the number of rows appended.
+ * statements on it would join this transaction. Returns the number of rows appended and the
+ * batch's newest value per (org, device, metric), as merged into telemetry_latest.
  */
 export async function writeBatch(
   connection: DuckDBConnection,
   points: readonly TelemetryPoint[],
   firstSeq: number,
-): Promise<number> {
+): Promise<{ rows: number; latest: LatestRow[] }> {
   points.forEach(assertTimestamp);
   let seq = firstSeq;
+  const latest = newestPerMetric(points);
   await connection.run('BEGIN TRANSACTION');
   try {
     const rows = await connection.createAppender('telemetry');
@@ -106,7 +103,7 @@ export async function writeBatch(
     }
     const staging = await connection.createAppender('latest_staging', 'main', 'temp');
     try {
-      for (const candidate of newestPerMetric(points)) {
+      for (const candidate of latest) {
         staging.appendVarchar(candidate.orgId);
         staging.appendVarchar(candidate.deviceId);
         staging.appendVarchar(candidate.metric);
@@ -124,5 +121,5 @@ export async function writeBatch(
     await connection.run('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return seq - firstSeq;
+  return { rows: seq - firstSeq, latest };
 }

@@ -10,7 +10,11 @@ import type {
   TelemetryPoint,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
-import type { RejectedPoint, TelemetryStore } from '../../ports/telemetry-store.js';
+import type {
+  DevicesAggregateQuery,
+  RejectedPoint,
+  TelemetryStore,
+} from '../../ports/telemetry-store.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
 import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
@@ -94,6 +98,69 @@ export function createInfluxTelemetryStore(
     return types;
   };
 
+  /**
+   * One statement per metric (as for latest), each grouped by time and by the device tag, all in
+   * one round trip: a series per (metric, device).
+   */
+  async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
+    const result = new Map<string, Bucket[]>();
+    const deviceIds = [...new Set(query.deviceIds)];
+    if (deviceIds.length === 0 || query.aggregates.length === 0) return result;
+    const types = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
+    // Aggregates are over numeric values; a string or boolean metric has none (as in DuckDB).
+    const metrics = query.metrics.filter((metric) => {
+      const type = types.get(metric);
+      return type === 'float' || type === 'integer';
+    });
+    if (metrics.length === 0) return result;
+    const params: Record<string, string> = {
+      org: query.orgId,
+      from: iso(query.from),
+      to: iso(query.to),
+    };
+    const deviceClause = deviceIds
+      .map((id, index) => {
+        params[`d${index}`] = id;
+        return `${DEVICE_TAG} = $d${index}`;
+      })
+      .join(' OR ');
+    const from = quoteIdentifier(measurementOf(query.orgId));
+    const statements = metrics.map((metric) => {
+      const selections = query.aggregates
+        .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
+        .join(', ');
+      return `SELECT ${selections} FROM ${from} WHERE ${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to GROUP BY time(${query.every}ms), ${DEVICE_TAG} fill(none)`;
+    });
+    const results = await http.query(statements.join('; '), params);
+    const byDevice = new Map<string, Map<number, Bucket>>();
+    results.forEach((seriesList, index) => {
+      for (const series of seriesList) {
+        const deviceId = series.tags?.device_id;
+        if (deviceId === undefined) continue;
+        let buckets = byDevice.get(deviceId);
+        if (!buckets) byDevice.set(deviceId, (buckets = new Map()));
+        for (const row of series.values) {
+          const start = Number(row[0]);
+          const values: AggregateValues = {};
+          series.columns.forEach((column, position) => {
+            if (position > 0)
+              values[column as keyof AggregateValues] = row[position] as number | null;
+          });
+          const bucket = buckets.get(start) ?? { start, values: {} };
+          bucket.values[metrics[index]!] = values;
+          buckets.set(start, bucket);
+        }
+      }
+    });
+    for (const [deviceId, buckets] of byDevice) {
+      result.set(
+        deviceId,
+        [...buckets.values()].sort((a, b) => a.start - b.start),
+      );
+    }
+    return result;
+  }
+
   return {
     async write(points) {
       const rejected: RejectedPoint[] = [];
@@ -152,44 +219,11 @@ export function createInfluxTelemetryStore(
     },
 
     async aggregate(query: AggregateQuery) {
-      const types = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
-      // Aggregates are over numeric values; a string or boolean metric has none (as in DuckDB).
-      const metrics = query.metrics.filter((metric) => {
-        const type = types.get(metric);
-        return type === 'float' || type === 'integer';
-      });
-      if (metrics.length === 0) return [];
-      const from = quoteIdentifier(measurementOf(query.orgId));
-      const statements = metrics.map((metric) => {
-        const selections = query.aggregates
-          .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
-          .join(', ');
-        return `SELECT ${selections} FROM ${from} WHERE ${ORG_TAG} = $org AND ${DEVICE_TAG} = $device AND time >= $from AND time < $to GROUP BY time(${query.every}ms) fill(none)`;
-      });
-      const results = await http.query(statements.join('; '), {
-        org: query.orgId,
-        device: query.deviceId,
-        from: iso(query.from),
-        to: iso(query.to),
-      });
-      const buckets = new Map<number, Bucket>();
-      results.forEach((seriesList, index) => {
-        for (const series of seriesList) {
-          for (const row of series.values) {
-            const start = Number(row[0]);
-            const values: AggregateValues = {};
-            series.columns.forEach((column, position) => {
-              if (position > 0)
-                values[column as keyof AggregateValues] = row[position] as number | null;
-            });
-            const bucket = buckets.get(start) ?? { start, values: {} };
-            bucket.values[metrics[index]!] = values;
-            buckets.set(start, bucket);
-          }
-        }
-      });
-      return [...buckets.values()].sort((a, b) => a.start - b.start);
+      const { deviceId, ...rest } = query;
+      return (await aggregateDevices({ ...rest, deviceIds: [deviceId] })).get(deviceId) ?? [];
     },
+
+    aggregateDevices,
 
     async raw(query) {
       // *::field: every field and no tag, so a column is always a metric.

@@ -149,6 +149,7 @@ export function withRedisLatestCache(
 
   return {
     aggregate: (query) => store.aggregate(query),
+    aggregateDevices: (query) => store.aggregateDevices(query),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
     async write(points) {
@@ -187,7 +188,7 @@ export function withRedisLatestCache(
         logger?.warn({ err }, 'latest cache unreachable: reading latest values from the store');
         return store.latest(orgId, deviceIds);
       }
-      const result = new Map<string, LatestValue[]>();
+      const result = new Map<string, readonly LatestValue[]>();
       const missing: string[] = [];
       deviceIds.forEach((deviceId, index) => {
         const hash = hashes[index];
