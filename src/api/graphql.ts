@@ -8,6 +8,7 @@ import {
   TooManyFailedAuthenticationsError,
   type FailedAuthLimits,
 } from '../auth/failed-auth-guard.js';
+import { cacheVerifiedTokens } from '../auth/verified-token-cache.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { unauthenticated } from '../resolvers/errors.js';
@@ -18,6 +19,7 @@ import {
   type ApiSettings,
   type GraphQLContext,
 } from './context.js';
+import { createQueryJitPlugin } from './query-jit.js';
 import { rateLimitedError } from './rate-limit-plugin.js';
 import { createSubscriptionLifetimePlugin } from './subscription-lifetime.js';
 
@@ -49,11 +51,13 @@ export function createGraphQLHandler(options: {
   rateLimits?: FailedAuthLimits;
 }): YogaServerInstance<ServerContext, GraphQLContext> {
   const { services, settings, authenticate, plugins, logger, rateLimits } = options;
+  // A client's JWT is signature-checked once, not on every request (verified-token-cache.ts).
+  const authenticateCached = cacheVerifiedTokens(authenticate);
 
   async function authenticateRequest(token: string | undefined, client: string): Promise<Viewer> {
     try {
       return await authenticateGuarded(
-        authenticate,
+        authenticateCached,
         token,
         createFailedAuthGuard(rateLimits, client),
       );
@@ -74,8 +78,11 @@ export function createGraphQLHandler(options: {
     schema,
     // Subscription streams over SSE end when the caller's credential does (graphql-ws
     // connections are closed whole by websocket.ts).
-    plugins: [...plugins, createSubscriptionLifetimePlugin()],
+    plugins: [...plugins, createSubscriptionLifetimePlugin(), createQueryJitPlugin()],
     graphqlEndpoint: '/graphql',
+    // The HTTP layer caps and reads the body before yoga sees it (hardening/body-limit.ts, at
+    // GRAPHQL_MAX_BODY_BYTES): yoga's own 25 MB cap would only stream it through again.
+    maxRequestBodySize: false,
     landingPage: false,
     graphiql: {
       title: 'IoT Analytics API',
