@@ -2,16 +2,20 @@
  * GraphQL query throughput for a page of 50 devices with their latest values (DESIGN.md:
  * target ≥ 0.8× Mercurius with graphql-jit), measured as a ratio in one run:
  *
- *   (a) our embedded app, `node --import tsx src/main.ts` in a child process (PGlite + DuckDB);
+ *   (a) our app, in a child process: `--target embedded` (default) is `node --import tsx
+ *       src/main.ts` (PGlite + DuckDB); `--target production` is the `api` role on PostgreSQL,
+ *       InfluxDB and the Redis latest-values cache (the machine's services, a fresh database
+ *       of its own; telemetry written straight into InfluxDB); `--target all` runs both;
  *   (b) the baseline: Mercurius + graphql-jit serving the same shape from memory, also a child;
  *   also `{ __typename }` on our app: the floor of HTTP + auth + yoga + plugins alone.
  *
- * Both servers stay up; rounds alternate between them and only one is loaded at a time, by
+ * The servers stay up; rounds alternate between them and only one is loaded at a time, by
  * autocannon (10 connections) in this process.
  *
- *   npx tsx bench/graphql-page.ts [--duration 5] [--rounds 3] [--profile]
+ *   npx tsx bench/graphql-page.ts [--target embedded|production|all] [--duration 5] [--rounds 3]
+ *     [--profile]
  *
- * --profile runs the app under `node --cpu-prof` and prints its self time by package.
+ * --profile runs our servers under `node --cpu-prof` and prints their self time by package.
  */
 import autocannon from 'autocannon';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -22,14 +26,20 @@ import { streamPoints } from '../test/support/load.js';
 import { startChild, type RunningChild } from '../test/support/child-process.js';
 import { startEmbeddedProcess } from '../test/support/processes.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
+import { startProductionApi } from './support/production-api.js';
 
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
+    target: { type: 'string', default: 'embedded' },
   },
 });
+if (!['embedded', 'production', 'all'].includes(flags.target)) {
+  throw new Error(`--target is embedded, production or all, not ${flags.target}`);
+}
+const TARGETS = flags.target === 'all' ? ['embedded', 'production'] : [flags.target];
 const DURATION = Number(flags.duration);
 const ROUNDS = Number(flags.rounds);
 const WARMUP = 2;
@@ -43,6 +53,12 @@ const TYPENAME_QUERY = '{ __typename }';
 interface Target {
   url: string;
   headers: Record<string, string>;
+}
+
+/** One of our deployments under test, seeded and checked, with how to take it down. */
+interface OurTarget extends Target {
+  name: string;
+  stop(): Promise<unknown>;
 }
 
 interface Measured {
@@ -95,17 +111,16 @@ async function load(target: Target, query: string): Promise<Measured> {
   };
 }
 
+/** Rate limiting stays on (its cost is part of every request) but never refuses the load. */
+const UNLIMITED = {
+  RATE_LIMIT_USER_PER_SECOND: '1000000',
+  RATE_LIMIT_USER_BURST: '1000000',
+  RATE_LIMIT_DEVICE_PER_SECOND: '1000000',
+  RATE_LIMIT_DEVICE_BURST: '1000000',
+};
+
 function startApp(dataDir: string, profileDir?: string) {
-  return startEmbeddedProcess(
-    {
-      DATA_DIR: dataDir,
-      RATE_LIMIT_USER_PER_SECOND: '1000000',
-      RATE_LIMIT_USER_BURST: '1000000',
-      RATE_LIMIT_DEVICE_PER_SECOND: '1000000',
-      RATE_LIMIT_DEVICE_BURST: '1000000',
-    },
-    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-  );
+  return startEmbeddedProcess({ DATA_DIR: dataDir, ...UNLIMITED }, profileArgs(profileDir));
 }
 
 async function seedApp(target: Target, baseUrl: string) {
@@ -147,19 +162,54 @@ function report(label: string, runs: Measured[]) {
   return measured;
 }
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-graphql-page-'));
-const profileDir = flags.profile ? path.join(dataDir, 'profile') : undefined;
-const servers: RunningChild[] = [];
-try {
+const profileArgs = (dir: string | undefined) =>
+  dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+
+async function startEmbeddedTarget(dataDir: string, profileDir?: string): Promise<OurTarget> {
   const app = await startApp(path.join(dataDir, 'data'), profileDir);
-  servers.push(app);
-  const ours = {
+  const target = {
     url: `${app.baseUrl}/graphql`,
     headers: { authorization: `Bearer ${app.adminToken}` },
   };
-  await seedApp(ours, app.baseUrl);
+  try {
+    await seedApp(target, app.baseUrl);
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
+  return { name: 'embedded', ...target, stop: () => app.stop() };
+}
 
-  const baselineServer = await startChild({
+async function startProductionTarget(profileDir?: string): Promise<OurTarget> {
+  const api = await startProductionApi({
+    devices: PAGE,
+    pointsPerDevice: POINTS_PER_DEVICE,
+    env: UNLIMITED,
+    nodeArgs: profileArgs(profileDir),
+  });
+  for (let attempt = 0; !(await checkPage(api)); attempt++) {
+    if (attempt > 100) throw new Error('latest values never showed up (production)');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { name: 'production', ...api };
+}
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-graphql-page-'));
+const profileDir = flags.profile ? path.join(dataDir, 'profile') : undefined;
+const servers: { stop(): Promise<unknown> }[] = [];
+try {
+  const ours: OurTarget[] = [];
+  for (const name of TARGETS) {
+    const ownProfile = profileDir && path.join(profileDir, name);
+    const target =
+      name === 'embedded'
+        ? await startEmbeddedTarget(dataDir, ownProfile)
+        : await startProductionTarget(ownProfile);
+    servers.push(target);
+    ours.push(target);
+  }
+
+  const baselineServer: RunningChild = await startChild({
     name: 'Mercurius baseline',
     args: ['--import', 'tsx', 'bench/support/mercurius-baseline-server.ts', String(PAGE)],
     env: {},
@@ -174,31 +224,48 @@ try {
   if (!(await checkPage(baseline))) throw new Error('baseline page is not the expected shape');
 
   // Rounds alternate between the servers (only one loaded at a time), so a neighbour's load on
-  // this machine weighs on both sides of the ratio alike; medians are reported.
-  const runs = { page: [] as Measured[], typename: [] as Measured[], baseline: [] as Measured[] };
+  // this machine weighs on every side of the ratio alike; medians are reported.
+  const runs = new Map(
+    ours.map((target) => [target.name, { page: [] as Measured[], typename: [] as Measured[] }]),
+  );
+  const baselineRuns: Measured[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    runs.page.push(await load(ours, PAGE_QUERY));
-    // Profiling looks at the page query alone.
-    if (!profileDir) runs.typename.push(await load(ours, TYPENAME_QUERY));
-    runs.baseline.push(await load(baseline, PAGE_QUERY));
+    for (const target of ours) {
+      const own = runs.get(target.name)!;
+      own.page.push(await load(target, PAGE_QUERY));
+      // Profiling looks at the page query alone.
+      if (!profileDir) own.typename.push(await load(target, TYPENAME_QUERY));
+    }
+    baselineRuns.push(await load(baseline, PAGE_QUERY));
   }
-  const page = report('ours (embedded): devices(first: 50) + latest', runs.page);
-  if (!profileDir) report('ours (embedded): { __typename }', runs.typename);
-  const mercurius = report('baseline: Mercurius + graphql-jit, in memory', runs.baseline);
-  const ratios = runs.page.map((run, i) => run.rate / runs.baseline[i]!.rate);
+  const pages = ours.map((target) => {
+    const own = runs.get(target.name)!;
+    const page = report(`ours (${target.name}): devices(first: 50) + latest`, own.page);
+    if (!profileDir) report(`ours (${target.name}): { __typename }`, own.typename);
+    return { name: target.name, page, runs: own.page };
+  });
+  const mercurius = report('baseline: Mercurius + graphql-jit, in memory', baselineRuns);
+  console.log('');
+  for (const { name, page, runs: pageRuns } of pages) {
+    const ratios = pageRuns.map((run, i) => run.rate / baselineRuns[i]!.rate);
+    console.log(
+      `ratio ours (${name}) / Mercurius+JIT: ${(page.rate / mercurius.rate).toFixed(3)} (target ≥ 0.80; ` +
+        `per round: ${ratios.map((ratio) => ratio.toFixed(3)).join(', ')})`,
+    );
+  }
   console.log(
-    `\nratio ours / Mercurius+JIT: ${(page.rate / mercurius.rate).toFixed(3)} (target ≥ 0.80; ` +
-      `per round: ${ratios.map((ratio) => ratio.toFixed(3)).join(', ')})` +
-      `\n(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ` +
+    `(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ` +
       `${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s after ${WARMUP} s warm-up each)`,
   );
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 
-  if (profileDir) {
-    const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the app wrote no CPU profile');
-    console.log(`\nCPU profile of the app (${path.join(profileDir, file)}):`);
-    console.log(await summariseProfile(path.join(profileDir, file), 40));
+  for (const name of profileDir ? TARGETS : []) {
+    const dir = path.join(profileDir!, name);
+    // The main thread's profile is the first one written (workers write theirs after).
+    const [file] = (await readdir(dir)).filter((entry) => entry.endsWith('.cpuprofile')).sort();
+    if (!file) throw new Error(`the ${name} server wrote no CPU profile`);
+    console.log(`\nCPU profile of ours (${name}) (${path.join(dir, file)}):`);
+    console.log(await summariseProfile(path.join(dir, file), 40));
   }
 } finally {
   await Promise.all(servers.map((server) => server.stop()));

@@ -123,6 +123,25 @@ describe.skipIf(!redisUrl)('Redis latest-values cache', () => {
       expect(JSON.parse(entry!)).toEqual({ v: 'm-dev-0', ts: 2_000 });
     });
 
+    it('answers any metric name and every digit of a number from Redis exactly', async () => {
+      const metrics = {
+        'quote"back\\slash/é ✓': 0.12345678901234568,
+        big: 9_007_199_254_740_991,
+        tiny: -1.5e-300,
+        text: 'a "b" \\ c',
+      };
+      await store.write([point('exact', 1_000, metrics)]);
+      await store.latest(org, ['exact']); // fills the cache
+      calls.length = 0;
+      const latest = await store.latest(org, ['exact']);
+      expect(calls).toEqual([]);
+      expect(byMetric(latest.get('exact'))).toEqual(
+        Object.fromEntries(
+          Object.entries(metrics).map(([metric, value]) => [metric, { value, ts: 1_000 }]),
+        ),
+      );
+    });
+
     it('never moves a metric back for late or redelivered points', async () => {
       await store.write([point('d', 3_000, { temp: 3, hum: 30 })]);
       await store.latest(org, ['d']);

@@ -1,0 +1,80 @@
+/**
+ * The production query path for bench/graphql-page.ts: an `api` process (src/main.ts api) on the
+ * machine's PostgreSQL, InfluxDB and Redis, with a database, an InfluxDB database and an
+ * organization of its own (test/support/production-stack.ts). Devices are registered in the
+ * repository and their telemetry written straight into InfluxDB: the query path is what is
+ * measured, so ingest, Kafka and the pipeline are left out; the api's Redis latest-values cache
+ * fills itself from InfluxDB on the first page read.
+ */
+import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
+import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import {
+  createProductionStack,
+  findProductionServices,
+} from '../../test/support/production-stack.js';
+import { startChild } from '../../test/support/child-process.js';
+
+/** test/support/processes.ts startRole, with node options of our own (e.g. --cpu-prof). */
+async function startApiRole(env: Record<string, string>, nodeArgs: string[]) {
+  const running = await startChild({
+    name: 'api',
+    args: [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'api'],
+    env: { MODE: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    ready(line, found) {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'ready' && entry.port) found.port = String(entry.port);
+      } catch {
+        // Not a JSON log line.
+      }
+      return found.port !== undefined;
+    },
+  });
+  return { ...running, baseUrl: `http://127.0.0.1:${running.found.port}` };
+}
+
+export async function startProductionApi(options: {
+  devices: number;
+  pointsPerDevice: number;
+  env: Record<string, string>;
+  /** Node options for the api process, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  nodeArgs?: string[];
+}) {
+  const services = await findProductionServices();
+  if (!services) {
+    throw new Error(
+      'production target: PostgreSQL, Redis, Kafka and InfluxDB must be reachable (npm run services:up)',
+    );
+  }
+  const stack = await createProductionStack(services);
+  try {
+    const baseTs = Date.UTC(2026, 0, 1);
+    const points: TelemetryPoint[] = [];
+    for (let i = 0; i < options.devices; i++) {
+      const device = await stack.registerDevice(`bench-${i}`);
+      for (let seq = 0; seq < options.pointsPerDevice; seq++) {
+        points.push({
+          orgId: stack.organizationId,
+          deviceId: device.id,
+          ts: baseTs + seq,
+          metrics: { seq, value: seq % 97 },
+        });
+      }
+    }
+    const influx = createInfluxTelemetryStore({ url: services.influx, database: stack.database });
+    const { rejected } = await influx.write(points);
+    if (rejected.length > 0) throw new Error(`InfluxDB refused ${rejected.length} points`);
+    const api = await startApiRole({ ...stack.env, ...options.env }, options.nodeArgs ?? []);
+    return {
+      url: `${api.baseUrl}/graphql`,
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+      async stop() {
+        await api.stop();
+        await stack.cleanup();
+      },
+    };
+  } catch (error) {
+    await stack.cleanup();
+    throw error;
+  }
+}
