@@ -99,10 +99,10 @@ export function createGraphQLHandler(options: {
     // GraphiQL's assets served from this process, not a CDN: it works on closed networks.
     renderGraphiQL,
     logging: {
-      debug: (...args) => logger.debug(args),
-      info: (...args) => logger.info(args),
-      warn: (...args) => logger.warn(args),
-      error: (...args) => logger.error(args),
+      debug: toPino((fields, message) => logger.debug(fields, message)),
+      info: toPino((fields, message) => logger.info(fields, message)),
+      warn: toPino((fields, message) => logger.warn(fields, message)),
+      error: toPino((fields, message) => logger.error(fields, message)),
     },
     context: async (initial) => {
       const common = { services, settings };
@@ -121,4 +121,17 @@ export function createGraphQLHandler(options: {
       };
     },
   });
+}
+
+/**
+ * Yoga logs `(message?, ...values)`, pino wants `(fields, message)`: an error goes under `err`
+ * (pino's serializer keeps its message and stack), strings make the message, the rest `details`.
+ */
+function toPino(log: (fields: object, message?: string) => void) {
+  return (...args: unknown[]) => {
+    const message = args.filter((arg) => typeof arg === 'string').join(' ');
+    const err = args.find((arg) => arg instanceof Error);
+    const details = args.filter((arg) => typeof arg !== 'string' && !(arg instanceof Error));
+    log({ ...(err ? { err } : {}), ...(details.length ? { details } : {}) }, message || undefined);
+  };
 }
