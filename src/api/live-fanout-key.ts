@@ -1,17 +1,6 @@
 import { print, type DocumentNode } from 'graphql';
+import { stringify as canonicalJson } from 'safe-stable-stringify';
 import type { Viewer } from '../auth/viewer.js';
-
-/** JSON with object keys sorted at every level: `{a, b}` and `{b, a}` are the same variables. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /**
  * Subscribers with equal keys are shown exactly the same results, so they can share one
@@ -29,6 +18,7 @@ export function liveGroupKey(
   return JSON.stringify([
     print(document),
     operationName ?? null,
+    // Keys sorted at every level: `{a, b}` and `{b, a}` are the same variables.
     canonicalJson(variables ?? {}),
     viewer.organizationId,
     [...viewer.permissions].sort(),
