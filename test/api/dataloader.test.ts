@@ -8,21 +8,12 @@ import { createPgliteRepositories } from '../../src/adapters/device-repository/p
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
-import { createGraphQLHandler } from '../../src/api/graphql.js';
-import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { createJwtVerifier } from '../../src/auth/jwt.js';
-import { createLogger } from '../../src/logger.js';
-import { userToken } from '../support/tokens.js';
+import { createInProcessApi } from '../support/in-process-api.js';
 
 const ORG = 'org-dataloader';
-const jwt = {
-  secret: 'dataloader-test-secret-0123456789abcdef',
-  issuer: 'iot-analytics',
-  audience: 'iot-analytics-api',
-};
 const calls = { latest: 0, findDevices: 0, aggregate: 0, aggregateDevices: [] as number[] };
 let services: ApiServices;
-let yoga: ReturnType<typeof createGraphQLHandler>;
+let api: ReturnType<typeof createInProcessApi>;
 let token: string;
 const ids: string[] = [];
 
@@ -72,14 +63,8 @@ beforeAll(async () => {
       metrics: { temperature: i },
     })),
   );
-  yoga = createGraphQLHandler({
-    services,
-    settings: { deviceTokenGraceSeconds: 0 },
-    authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
-    plugins: [],
-    logger: createLogger('silent', 'test'),
-  });
-  token = await userToken(jwt, ORG, 'viewer');
+  api = createInProcessApi(services);
+  token = await api.token(ORG, 'viewer');
 }, 120_000);
 
 afterAll(async () => {
@@ -88,12 +73,8 @@ afterAll(async () => {
 });
 
 async function query(body: object) {
-  const response = await yoga.fetch('http://localhost/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+  const answer = await api.post(token, body);
+  return JSON.parse(answer.text) as { data?: Record<string, unknown>; errors?: unknown[] };
 }
 
 describe('DataLoader per request', () => {

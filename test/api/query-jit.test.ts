@@ -11,22 +11,13 @@ import { createPgliteRepositories } from '../../src/adapters/device-repository/p
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
-import { createGraphQLHandler } from '../../src/api/graphql.js';
 import { createQueryJitPlugin } from '../../src/api/query-jit.js';
-import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { createJwtVerifier } from '../../src/auth/jwt.js';
-import { createLogger } from '../../src/logger.js';
 import { schema } from '../../src/schema/index.js';
-import { userToken } from '../support/tokens.js';
+import { createInProcessApi } from '../support/in-process-api.js';
 
 const ORG = 'org-query-jit';
-const jwt = {
-  secret: 'query-jit-test-secret-0123456789abcdef',
-  issuer: 'iot-analytics',
-  audience: 'iot-analytics-api',
-};
 let services: ApiServices;
-let yoga: ReturnType<typeof createGraphQLHandler>;
+let api: ReturnType<typeof createInProcessApi>;
 let viewerToken: string;
 let ids: string[] = [];
 /** Device ids whose latest values fail with an internal error (masked to clients). */
@@ -71,14 +62,8 @@ beforeAll(async () => {
       metrics: { temperature: i + 0.5, on: i % 2 === 0, mode: `m${i}` },
     })),
   );
-  yoga = createGraphQLHandler({
-    services,
-    settings: { deviceTokenGraceSeconds: 0 },
-    authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
-    plugins: [],
-    logger: createLogger('silent', 'test'),
-  });
-  viewerToken = await userToken(jwt, ORG, 'viewer');
+  api = createInProcessApi(services);
+  viewerToken = await api.token(ORG, 'viewer');
 }, 120_000);
 
 afterAll(async () => {
@@ -87,12 +72,7 @@ afterAll(async () => {
 });
 
 async function post(body: object) {
-  const response = await yoga.fetch('http://localhost/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewerToken}` },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
+  return api.post(viewerToken, body);
 }
 
 /** The same request three times: graphql-js first, then the compiled query. */

@@ -8,21 +8,12 @@ import { createPgliteRepositories } from '../../src/adapters/device-repository/p
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
-import { createGraphQLHandler } from '../../src/api/graphql.js';
-import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { createJwtVerifier } from '../../src/auth/jwt.js';
-import { createLogger } from '../../src/logger.js';
-import { userToken } from '../support/tokens.js';
+import { createInProcessApi } from '../support/in-process-api.js';
 
 const ORG = 'org-telemetry-arguments';
-const jwt = {
-  secret: 'telemetry-arguments-secret-0123456789abcdef',
-  issuer: 'iot-analytics',
-  audience: 'iot-analytics-api',
-};
 const storeCalls: string[] = [];
 let services: ApiServices;
-let yoga: ReturnType<typeof createGraphQLHandler>;
+let api: ReturnType<typeof createInProcessApi>;
 let token: string;
 let deviceId: string;
 
@@ -52,14 +43,8 @@ beforeAll(async () => {
   await telemetry.write([
     { orgId: ORG, deviceId, ts: Date.UTC(2026, 0, 1, 0, 0, 1), metrics: { temperature: 20 } },
   ]);
-  yoga = createGraphQLHandler({
-    services,
-    settings: { deviceTokenGraceSeconds: 0 },
-    authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
-    plugins: [],
-    logger: createLogger('silent', 'test'),
-  });
-  token = await userToken(jwt, ORG, 'viewer');
+  api = createInProcessApi(services);
+  token = await api.token(ORG, 'viewer');
 }, 120_000);
 
 afterAll(async () => {
@@ -74,16 +59,12 @@ interface Answer {
 
 async function telemetry(args: { from: string; to: string; every: string; fill?: string }) {
   storeCalls.length = 0;
-  const response = await yoga.fetch('http://localhost/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      query: `query ($id: ID!, $from: DateTime!, $to: DateTime!, $every: String!, $fill: Fill) {
-        device(id: $id) { telemetry(metrics: ["temperature"], from: $from, to: $to, every: $every, fill: $fill) { start } } }`,
-      variables: { id: deviceId, fill: 'NONE', ...args },
-    }),
+  const answer = await api.post(token, {
+    query: `query ($id: ID!, $from: DateTime!, $to: DateTime!, $every: String!, $fill: Fill) {
+      device(id: $id) { telemetry(metrics: ["temperature"], from: $from, to: $to, every: $every, fill: $fill) { start } } }`,
+    variables: { id: deviceId, fill: 'NONE', ...args },
   });
-  return (await response.json()) as Answer;
+  return JSON.parse(answer.text) as Answer;
 }
 
 const day = { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' };
