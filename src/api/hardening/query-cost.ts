@@ -2,7 +2,12 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { DEFAULT_ALERTS } from '../../resolvers/alerts.js';
 import { DEFAULT_PAGE_SIZE } from '../../resolvers/devices.js';
-import { DEFAULT_RAW_PAGE, MAX_BUCKETS, parseEvery } from '../../resolvers/telemetry.js';
+import {
+  bucketCount,
+  DEFAULT_RAW_PAGE,
+  MAX_BUCKETS,
+  parseEvery,
+} from '../../resolvers/telemetry.js';
 
 /** `latest` is one batched read of the latest-values store for the whole page, not one per device. */
 const LATEST_COST = 2;
@@ -23,8 +28,8 @@ function distinctCount(list: unknown): number {
   return Array.isArray(list) ? new Set(list).size : 1;
 }
 
-/** Buckets start at multiples of `every` since the epoch and cover [from, to): those overlapping. */
-function bucketCount(args: Args): number {
+/** The buckets the resolver would compute (at least one: it refuses an empty range itself). */
+function telemetryBuckets(args: Args): number {
   const { from, to } = args;
   // Unknown range (cannot happen once DateTime coerced): the most the resolver would run.
   if (!(from instanceof Date) || !(to instanceof Date)) return MAX_BUCKETS;
@@ -36,7 +41,7 @@ function bucketCount(args: Args): number {
     // The resolver refuses this `every` (BAD_USER_INPUT) before reading anything.
     return 1;
   }
-  return Math.max(1, Math.ceil(to.getTime() / width) - Math.floor(from.getTime() / width));
+  return Math.max(1, bucketCount(from.getTime(), to.getTime(), width));
 }
 
 /**
@@ -49,7 +54,7 @@ const FIELD_COSTS: Record<string, (args: Args, childComplexity: number) => numbe
   'Query.alerts': (args, child) => 1 + pageSize(args, DEFAULT_ALERTS) * child,
   'Subscription.telemetry': (args, child) => 1 + distinctCount(args.deviceIds) * child,
   // One cell per metric and bucket: what the store aggregates (and `fill` returns).
-  'Device.telemetry': (args, child) => distinctCount(args.metrics) * bucketCount(args) + child,
+  'Device.telemetry': (args, child) => distinctCount(args.metrics) * telemetryBuckets(args) + child,
   // Points are plain data below this field: the page is what the store reads.
   'Device.rawTelemetry': (args, child) => pageSize(args, DEFAULT_RAW_PAGE) + child,
   'Device.latest': (_args, child) => LATEST_COST + child,
