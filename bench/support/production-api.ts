@@ -12,26 +12,7 @@ import {
   createProductionStack,
   findProductionServices,
 } from '../../test/support/production-stack.js';
-import { startChild } from '../../test/support/child-process.js';
-
-/** test/support/processes.ts startRole, with node options of our own (e.g. --cpu-prof). */
-async function startApiRole(env: Record<string, string>, nodeArgs: string[]) {
-  const running = await startChild({
-    name: 'api',
-    args: [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'api'],
-    env: { MODE: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    ready(line, found) {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'ready' && entry.port) found.port = String(entry.port);
-      } catch {
-        // Not a JSON log line.
-      }
-      return found.port !== undefined;
-    },
-  });
-  return { ...running, baseUrl: `http://127.0.0.1:${running.found.port}` };
-}
+import { startRole } from '../../test/support/processes.js';
 
 export async function startProductionApi(options: {
   devices: number;
@@ -64,7 +45,7 @@ export async function startProductionApi(options: {
     const influx = createInfluxTelemetryStore({ url: services.influx, database: stack.database });
     const { rejected } = await influx.write(points);
     if (rejected.length > 0) throw new Error(`InfluxDB refused ${rejected.length} points`);
-    const api = await startApiRole({ ...stack.env, ...options.env }, options.nodeArgs ?? []);
+    const api = await startRole('api', { ...stack.env, ...options.env }, 60_000, options.nodeArgs);
     return {
       url: `${api.baseUrl}/graphql`,
       headers: { authorization: `Bearer ${stack.adminToken}` },

@@ -17,10 +17,11 @@ export async function startRole(
   role: Role,
   env: Record<string, string>,
   timeoutMs = 30_000,
+  nodeArgs: string[] = [],
 ): Promise<RunningRole> {
   const running = await startChild({
     name: role,
-    args: ['--import', 'tsx', 'src/main.ts', role],
+    args: [...nodeArgs, '--import', 'tsx', 'src/main.ts', role],
     env: {
       MODE: 'production',
       HOST: '127.0.0.1',
