@@ -159,6 +159,23 @@ describe.skipIf(!redisUrl)('Redis latest-values cache', () => {
       expect(calls).toEqual([]);
     });
 
+    it("caches a batch's newest value per metric, the later point winning at an equal ts", async () => {
+      await store.write([point('b', 1_000, { temp: 1 })]);
+      await store.latest(org, ['b']);
+      calls.length = 0;
+      await store.write([
+        point('b', 3_000, { temp: 3, hum: 30 }),
+        point('b', 2_000, { temp: 2, hum: 20 }),
+        point('b', 3_000, { temp: 4 }),
+      ]);
+
+      expect(byMetric((await store.latest(org, ['b'])).get('b'))).toEqual({
+        temp: { value: 4, ts: 3_000 },
+        hum: { value: 30, ts: 3_000 },
+      });
+      expect(calls).toEqual([]);
+    });
+
     it('reads a cold cache from the store once, then answers from Redis', async () => {
       await store.write([point('a', 1_000, { temp: 1, hum: 2 }), point('b', 1_000, { temp: 5 })]);
       await flushPrefix(admin, keyPrefix);

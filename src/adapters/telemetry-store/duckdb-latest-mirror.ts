@@ -1,14 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { LatestValue } from '../../domain/telemetry.js';
-
-/** One device's newest value per metric, as telemetry_latest holds it. */
-export interface LatestRow {
-  orgId: string;
-  deviceId: string;
-  metric: string;
-  ts: number;
-  value: LatestValue['value'];
-}
+import type { LatestRow } from './latest-rows.js';
 
 interface Entry {
   byMetric: Map<string, LatestValue>;

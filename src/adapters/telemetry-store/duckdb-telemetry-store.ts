@@ -19,7 +19,7 @@ import type {
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { DevicesAggregateQuery, TelemetryStore } from '../../ports/telemetry-store.js';
-import { createLatestMirror, type LatestRow } from './duckdb-latest-mirror.js';
+import { createLatestMirror } from './duckdb-latest-mirror.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
   LATEST_SQL,
@@ -29,6 +29,7 @@ import {
   rawSql,
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
+import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {
   /** Database file, e.g. `${dataDir}/telemetry.duckdb`; ':memory:' for a throwaway store. */

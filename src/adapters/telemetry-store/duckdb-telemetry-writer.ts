@@ -1,9 +1,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
-import type { LatestRow } from './duckdb-latest-mirror.js';
 import { MERGE_LATEST_SQL } from './duckdb-telemetry-sql.js';
-
-type LatestCandidate = LatestRow;
+import { newestPerMetric, type LatestRow } from './latest-rows.js';
 
 /**
  * Numbers go in with appendDouble even for BIGINT columns (DuckDB casts): building a BigInt per
@@ -24,41 +22,6 @@ function appendValue(appender: DuckDBAppender, value: MetricValue) {
     appender.appendNull();
     appender.appendVarchar(value);
   }
-}
-
-/**
- * The batch's newest value of each (org, device, metric); at an equal ts the later point wins.
- * Nested maps rather than a joined string key: no separator can collide, and no key is built
- * per row (this runs for every row of every batch).
- */
-function newestPerMetric(points: readonly TelemetryPoint[]): LatestCandidate[] {
-  const byOrg = new Map<string, Map<string, Map<string, LatestCandidate>>>();
-  const newest: LatestCandidate[] = [];
-  for (const point of points) {
-    let byDevice = byOrg.get(point.orgId);
-    if (!byDevice) byOrg.set(point.orgId, (byDevice = new Map()));
-    let byMetric = byDevice.get(point.deviceId);
-    if (!byMetric) byDevice.set(point.deviceId, (byMetric = new Map()));
-    for (const metric in point.metrics) {
-      const value = point.metrics[metric]!;
-      const known = byMetric.get(metric);
-      if (!known) {
-        const candidate = {
-          orgId: point.orgId,
-          deviceId: point.deviceId,
-          metric,
-          ts: point.ts,
-          value,
-        };
-        byMetric.set(metric, candidate);
-        newest.push(candidate);
-      } else if (point.ts >= known.ts) {
-        known.ts = point.ts;
-        known.value = value;
-      }
-    }
-  }
-  return newest;
 }
 
 function assertTimestamp(point: TelemetryPoint) {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { LatestValue, MetricValue } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import { newestPerMetric } from './latest-rows.js';
 
 export interface RedisLatestCacheOptions {
   /** A client the caller owns, or a URL for a connection of the cache's own (closed with it). */
@@ -92,15 +93,10 @@ interface LatestCacheCommands {
   latestRead(numberOfKeys: number, ...keys: string[]): Promise<string>;
 }
 
-/** Per device key, per metric: the newest entry (the later one of a batch at equal ts). */
+/** Per device key, per metric: the entry to merge. */
 type Updates = Map<string, Map<string, { ts: number; entry: string }>>;
 
-function addUpdate(updates: Updates, key: string, metric: string, ts: number, v: MetricValue) {
-  const metrics = updates.get(key) ?? new Map<string, { ts: number; entry: string }>();
-  updates.set(key, metrics);
-  const current = metrics.get(metric);
-  if (!current || current.ts <= ts) metrics.set(metric, { ts, entry: JSON.stringify({ v, ts }) });
-}
+const entryOf = (v: MetricValue, ts: number) => ({ ts, entry: JSON.stringify({ v, ts }) });
 
 function mergeArguments(updates: Updates, ttlMs: number, mode: 'write' | 'fill') {
   const keys = [...updates.keys()];
@@ -163,9 +159,10 @@ export function withRedisLatestCache(
       const key = keyOf(orgId, deviceId);
       // A device with no data yet is cached too (an empty, complete hash): pages of silent
       // devices should not reach the store on every read.
-      updates.set(key, new Map());
+      const metrics = new Map<string, { ts: number; entry: string }>();
       for (const { metric, value, ts } of found.get(deviceId) ?? [])
-        addUpdate(updates, key, metric, ts, value);
+        metrics.set(metric, entryOf(value, ts));
+      updates.set(key, metrics);
     }
     await merge(updates, 'fill').catch((err: unknown) =>
       logger?.warn({ err, devices: deviceIds.length }, 'latest cache: could not fill from store'),
@@ -182,13 +179,14 @@ export function withRedisLatestCache(
       const result = await store.write(points);
       // Only what the store kept: a refused point must not become a device's latest value.
       const refused = new Set(result.rejected.map(({ point }) => point));
+      const stored = refused.size === 0 ? points : points.filter((point) => !refused.has(point));
+      // The batch's newest value per metric (the later one at equal ts), encoded once each.
       const updates: Updates = new Map();
-      for (const point of points) {
-        if (refused.has(point)) continue;
-        const { orgId, deviceId, ts, metrics } = point;
+      for (const { orgId, deviceId, metric, ts, value } of newestPerMetric(stored)) {
         const key = keyOf(orgId, deviceId);
-        for (const [metric, value] of Object.entries(metrics))
-          addUpdate(updates, key, metric, ts, value);
+        let metrics = updates.get(key);
+        if (!metrics) updates.set(key, (metrics = new Map()));
+        metrics.set(metric, entryOf(value, ts));
       }
       try {
         await merge(updates, 'write');
