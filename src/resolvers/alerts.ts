@@ -12,7 +12,7 @@ import { metricNameProblem } from '../domain/metric-name.js';
 import type { MetricValue } from '../domain/telemetry.js';
 import type { AlertRulePatch } from '../ports/alert-repository.js';
 import { labelsToMap, requireText, type LabelInput } from './device-input.js';
-import { badUserInput, notFound } from './errors.js';
+import { badUserInput, notFound, pageSize } from './errors.js';
 
 const MAX_RULES_PER_ORGANIZATION = 1_000;
 export const DEFAULT_ALERTS = 100;
@@ -138,10 +138,7 @@ export async function listAlerts(
     first?: number | null;
   },
 ) {
-  const limit = args.first ?? DEFAULT_ALERTS;
-  if (limit < 1 || limit > MAX_ALERTS) {
-    throw badUserInput(`first must be between 1 and ${MAX_ALERTS}`, 'first');
-  }
+  const limit = pageSize(args.first, DEFAULT_ALERTS, MAX_ALERTS);
   if (args.ruleId) await requireRule(context, args.ruleId);
   if (args.deviceId && !(await context.loaders.device.load(args.deviceId))) {
     throw notFound(`device ${args.deviceId}`);

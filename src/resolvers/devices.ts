@@ -9,7 +9,7 @@ import {
   type GeoLocation,
 } from '../ports/device-repository.js';
 import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
-import { badUserInput, conflict, notFound, refuseBackwardPaging } from './errors.js';
+import { badUserInput, conflict, notFound, pageSize, refuseBackwardPaging } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
@@ -55,10 +55,7 @@ export async function listDevices(
   },
 ) {
   refuseBackwardPaging(args);
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (first < 1 || first > MAX_PAGE_SIZE) {
-    throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');
-  }
+  const first = pageSize(args.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const filter: DeviceFilter = {};
   if (args.filter?.type) filter.type = args.filter.type;
   if (args.filter?.status) filter.status = args.filter.status;

@@ -33,3 +33,10 @@ export function refuseBackwardPaging(args: { last?: number | null; before?: stri
     );
   }
 }
+
+/** A page's size: `first` as asked, else the field's default; BAD_USER_INPUT outside 1..max. */
+export function pageSize(first: number | null | undefined, defaultSize: number, max: number) {
+  const size = first ?? defaultSize;
+  if (size < 1 || size > max) throw badUserInput(`first must be between 1 and ${max}`, 'first');
+  return size;
+}

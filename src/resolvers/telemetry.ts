@@ -2,7 +2,7 @@ import type { GraphQLContext } from '../api/context.js';
 import { metricNameProblem } from '../domain/metric-name.js';
 import type { Aggregate, MetricValue } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
-import { badUserInput, refuseBackwardPaging } from './errors.js';
+import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
 
 export const MAX_BUCKETS = 10_000;
@@ -135,10 +135,7 @@ export async function rawTelemetry(
 ) {
   refuseBackwardPaging(args);
   const { from, to } = checkRange(args.from, args.to);
-  const first = args.first ?? DEFAULT_RAW_PAGE;
-  if (first < 1 || first > MAX_RAW_PAGE) {
-    throw badUserInput(`first must be between 1 and ${MAX_RAW_PAGE}`, 'first');
-  }
+  const first = pageSize(args.first, DEFAULT_RAW_PAGE, MAX_RAW_PAGE);
   const points = await context.services.telemetry.raw({
     orgId: context.viewer.organizationId,
     deviceId: device.id,
