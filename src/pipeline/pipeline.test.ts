@@ -1,8 +1,14 @@
 /**
- * The pipeline on stand-ins for its ports: what it costs per batch, and when the bus may
- * acknowledge one. The adapters behind the ports have their own contract suites.
+ * The pipeline, in two settings. On stand-ins for its ports: what it costs per batch, and when the
+ * bus may acknowledge one. On the in-process bus and DuckDB: points the store refuses for good
+ * are handed back to the bus (never published live, never lost in silence), and its health
+ * follows the consumer's. The adapters behind the ports have their own contract suites.
  */
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
+import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
+import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import { createLogger } from '../logger.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
@@ -71,14 +77,14 @@ function setUp() {
   return { pipeline, deliver, store, live, devices };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: NOW });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+describe('pipeline on stand-ins for its ports', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
-describe('pipeline', () => {
   it('writes one store batch per bus batch, not one per point', async () => {
     const { pipeline, deliver, store, live } = setUp();
     await pipeline.start();
@@ -150,5 +156,117 @@ describe('pipeline', () => {
     await pipeline.stop();
     expect(devices.recordLastSeen).toHaveBeenCalledTimes(2);
     expect([...devices.recordLastSeen.mock.calls[1]![0]]).toEqual([['device-0', NOW - 10]]);
+  });
+});
+
+/** JSON log lines, as an operator would read them. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger('debug', 'test', sink), lines };
+}
+
+const lastSeenOnly = { recordLastSeen: async () => undefined } as unknown as DeviceRepository;
+// No alert rules: these tests are about the store and the bus (alerts: alert-evaluator.test.ts).
+const noAlertRules = { listRules: async () => [] } as unknown as AlertRepository;
+
+const point = (ts: number, level: number | string): TelemetryPoint => ({
+  orgId: 'org',
+  deviceId: 'dev',
+  ts,
+  metrics: { level },
+});
+
+describe('pipeline on the in-process bus and DuckDB', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function start(store: TelemetryStore, health?: { unhealthyAfterMs: number }) {
+    const { logger, lines } = capturedLogger();
+    const bus = createInProcessEventBus({ logger, ...(health ? { health } : {}) });
+    const live = createInProcessLiveHub();
+    const pipeline = createPipeline({
+      bus,
+      store,
+      live,
+      devices: lastSeenOnly,
+      alerts: noAlertRules,
+      lastSeenFlushMs: 60_000,
+      logger,
+    });
+    const published: TelemetryPoint[] = [];
+    await live.subscribe('org', 'dev', (p) => published.push(p));
+    expect(pipeline.health()).toMatchObject({ ok: false, reason: 'not consuming yet' });
+    await pipeline.start();
+    cleanups.push(async () => {
+      await pipeline.stop();
+      await bus.close();
+      await store.close();
+    });
+    return { bus, pipeline, published, lines };
+  }
+
+  it('publishes live only what the store kept, and reports the refused points with their reason', async () => {
+    const inner = await createDuckDbTelemetryStore({ path: ':memory:' });
+    // A store that refuses string levels, as InfluxDB does after a field type conflict.
+    const store: TelemetryStore = {
+      ...inner,
+      async write(points) {
+        const refused = points.filter((p) => typeof p.metrics.level === 'string');
+        await inner.write(points.filter((p) => !refused.includes(p)));
+        return { rejected: refused.map((p) => ({ point: p, reason: 'field type conflict' })) };
+      },
+      close: () => inner.close(),
+    };
+    const { bus, pipeline, published, lines } = await start(store);
+    await bus.publish([point(1, 1), point(2, 'high'), point(3, 3)]);
+    await bus.publish([point(4, 4)]);
+
+    await vi.waitFor(() => expect(published.map((p) => p.ts)).toEqual([1, 3, 4]));
+    const refusal = lines.find((line) => line.reason === 'field type conflict');
+    expect(refusal).toMatchObject({ level: 50, deviceId: 'dev', ts: 2 });
+    expect(pipeline.health()).toEqual({ ok: true });
+  });
+
+  it('is not ready while its batches keep failing, logs errors, and is ready again once one succeeds', async () => {
+    const inner = await createDuckDbTelemetryStore({ path: ':memory:' });
+    let down = true;
+    const store: TelemetryStore = {
+      ...inner,
+      async write(points) {
+        if (down) throw new Error('InfluxDB answered 503');
+        return inner.write(points);
+      },
+      close: () => inner.close(),
+    };
+    const { bus, pipeline, published, lines } = await start(store, { unhealthyAfterMs: 0 });
+    await bus.publish([point(1, 1)]);
+    await vi.waitFor(() =>
+      expect(pipeline.health()).toEqual({
+        ok: false,
+        reason: expect.stringContaining('InfluxDB answered 503'),
+      }),
+    );
+    // Retried without limit, but not quietly: after the first few warnings, errors.
+    await vi.waitFor(
+      () =>
+        expect(lines.some((line) => line.level === 50 && /failing/.test(String(line.msg)))).toBe(
+          true,
+        ),
+      { timeout: 20_000 },
+    );
+    expect(lines.find((line) => line.level === 40)).toMatchObject({ attempt: 0 });
+    down = false;
+    // The next attempt comes after the current backoff (a few seconds by now).
+    await vi.waitFor(() => expect(published).toHaveLength(1), { timeout: 20_000 });
+    await vi.waitFor(() => expect(pipeline.health()).toEqual({ ok: true }));
   });
 });
