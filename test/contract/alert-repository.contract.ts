@@ -4,31 +4,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Repositories } from '../../src/adapters/device-repository/repositories.js';
 import type { AlertState } from '../../src/domain/alerts.js';
 import type { AlertRepository, NewAlertRule } from '../../src/ports/alert-repository.js';
-import type { DeviceRepository } from '../../src/ports/device-repository.js';
 import { uniqueSuffix } from '../support/services.js';
 
-export interface AlertRepositoryUnderTest {
-  repository: AlertRepository;
-  /** The same database's devices: states refer to real devices. */
-  devices: DeviceRepository;
-  close(): Promise<void>;
-}
-
-export function describeAlertRepositoryContract(
-  name: string,
-  open: () => Promise<AlertRepositoryUnderTest>,
-) {
+/** `open` gives every repository of one database: states refer to the same database's devices. */
+export function describeAlertRepositoryContract(name: string, open: () => Promise<Repositories>) {
   describe(`AlertRepository contract: ${name}`, () => {
-    let opened: AlertRepositoryUnderTest;
+    let opened: Repositories;
     let repo: AlertRepository;
     beforeAll(async () => {
       opened = await open();
-      repo = opened.repository;
+      repo = opened.alerts;
     });
     afterAll(async () => {
-      await opened?.close();
+      await opened?.devices.close();
     });
 
     const organization = () => `org-${uniqueSuffix()}`;

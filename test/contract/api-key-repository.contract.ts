@@ -4,27 +4,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Repositories } from '../../src/adapters/device-repository/repositories.js';
 import type { ApiKeyRepository, NewApiKey } from '../../src/ports/api-key-repository.js';
 import { uniqueSuffix } from '../support/services.js';
 
-export interface ApiKeyRepositoryUnderTest {
-  repository: ApiKeyRepository;
-  close(): Promise<void>;
-}
-
-export function describeApiKeyRepositoryContract(
-  name: string,
-  open: () => Promise<ApiKeyRepositoryUnderTest>,
-) {
+/** `open` gives every repository of one database; the contract tests `apiKeys`. */
+export function describeApiKeyRepositoryContract(name: string, open: () => Promise<Repositories>) {
   describe(`ApiKeyRepository contract: ${name}`, () => {
-    let opened: ApiKeyRepositoryUnderTest;
+    let opened: Repositories;
     let repo: ApiKeyRepository;
     beforeAll(async () => {
       opened = await open();
-      repo = opened.repository;
+      repo = opened.apiKeys;
     });
     afterAll(async () => {
-      await opened?.close();
+      await opened?.devices.close();
     });
 
     const organization = () => `org-${uniqueSuffix()}`;

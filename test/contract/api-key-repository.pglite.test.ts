@@ -1,7 +1,4 @@
 import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
 import { describeApiKeyRepositoryContract } from './api-key-repository.contract.js';
 
-describeApiKeyRepositoryContract('PGlite (in memory)', async () => {
-  const { devices, apiKeys } = await createPgliteRepositories();
-  return { repository: apiKeys, close: () => devices.close() };
-});
+describeApiKeyRepositoryContract('PGlite (in memory)', () => createPgliteRepositories());

@@ -1,6 +1,8 @@
 /** A fresh PostgreSQL database per test file, created from the `postgres` database and dropped after. */
 import pg from 'pg';
-import { uniqueSuffix } from '../support/services.js';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { migratePostgres } from '../../src/adapters/device-repository/postgres.js';
+import { findService, uniqueSuffix } from '../support/services.js';
 
 export interface TestDatabase {
   url: string;
@@ -39,4 +41,28 @@ export async function createTestDatabase(
     url: target.toString(),
     drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
+}
+
+/**
+ * Declares `suites` inside a describe block owning a fresh, migrated database, dropped after;
+ * skipped when no PostgreSQL answers (findService). `url()` is the database's address, known
+ * from the block's beforeAll on (in hooks and tests, not while declaring).
+ */
+export async function describeOnMigratedPostgres(
+  name: string,
+  suites: (url: () => string) => void,
+  options: { timeZone?: string } = {},
+) {
+  const serviceUrl = await findService('postgres');
+  describe.skipIf(!serviceUrl)(name, () => {
+    let database: TestDatabase | undefined;
+    beforeAll(async () => {
+      database = await createTestDatabase(serviceUrl!, options);
+      await migratePostgres(database.url);
+    });
+    afterAll(async () => {
+      await database?.drop();
+    });
+    suites(() => database!.url);
+  });
 }
