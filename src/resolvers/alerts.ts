@@ -1,4 +1,3 @@
-import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import type { GraphQLContext } from '../api/context.js';
 import {
   ORDERING_CONDITIONS,
@@ -13,12 +12,11 @@ import type { MetricValue } from '../domain/telemetry.js';
 import type { AlertRulePatch } from '../ports/alert-repository.js';
 import { labelsToMap, requireText, type LabelInput } from './device-input.js';
 import { badUserInput, notFound, pageSize } from './errors.js';
+import { liveStream } from './live.js';
 
 const MAX_RULES_PER_ORGANIZATION = 1_000;
 export const DEFAULT_ALERTS = 100;
 const MAX_ALERTS = 1_000;
-/** A slow dashboard loses its oldest pending alerts rather than growing the server's memory. */
-const PENDING_ALERTS_PER_SUBSCRIBER = 1_024;
 
 export interface AlertRuleInput {
   name?: string | null;
@@ -155,14 +153,9 @@ export async function listAlerts(
 /** Every alert status change of the caller's organization, as the pipeline raises it. */
 export function subscribeAlerts(context: GraphQLContext): AsyncIterable<AlertView> {
   const { organizationId } = context.viewer;
-  return new Repeater<AlertView>(async (push, stop) => {
-    const unsubscribe = await context.services.live.subscribeAlerts(
-      organizationId,
-      (event) => void push(toView(event)),
-    );
-    await stop;
-    unsubscribe();
-  }, new SlidingBuffer(PENDING_ALERTS_PER_SUBSCRIBER));
+  return liveStream<AlertView>((push) =>
+    context.services.live.subscribeAlerts(organizationId, (event) => push(toView(event))),
+  );
 }
 
 /** The rule and device of an alert; null when either was deleted after the alert was raised. */

@@ -4,8 +4,22 @@ import type { TelemetryPoint } from '../domain/telemetry.js';
 import { badUserInput, notFound } from './errors.js';
 
 const MAX_DEVICES_PER_SUBSCRIPTION = 100;
-/** A slow dashboard loses its oldest pending points rather than growing the server's memory. */
-const PENDING_POINTS_PER_SUBSCRIBER = 1_024;
+/** A slow dashboard loses its oldest pending events rather than growing the server's memory. */
+const PENDING_EVENTS_PER_SUBSCRIBER = 1_024;
+
+/**
+ * A subscription's stream of the live hub events `listen` pushes: it listens from the first read
+ * until the stream ends, then calls what `listen` returned to stop.
+ */
+export function liveStream<T>(
+  listen: (push: (event: T) => void) => Promise<() => void>,
+): AsyncIterable<T> {
+  return new Repeater<T>(async (push, stop) => {
+    const unlisten = await listen((event) => void push(event));
+    await stop;
+    unlisten();
+  }, new SlidingBuffer(PENDING_EVENTS_PER_SUBSCRIBER));
+}
 
 /**
  * Checks every device before the stream starts (an unknown or foreign id fails the subscription
@@ -27,13 +41,12 @@ export async function subscribeTelemetry(
     if (!device || device instanceof Error) throw notFound(`device ${ids[index]}`);
   });
   const { organizationId } = context.viewer;
-  return new Repeater<TelemetryPoint>(async (push, stop) => {
+  return liveStream<TelemetryPoint>(async (push) => {
     const unsubscribes = await Promise.all(
-      ids.map((id) =>
-        context.services.live.subscribe(organizationId, id, (point) => void push(point)),
-      ),
+      ids.map((id) => context.services.live.subscribe(organizationId, id, push)),
     );
-    await stop;
-    for (const unsubscribe of unsubscribes) unsubscribe();
-  }, new SlidingBuffer(PENDING_POINTS_PER_SUBSCRIBER));
+    return () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
+  });
 }
