@@ -6,13 +6,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
-import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaDeviceRepository } from './prisma-device-repository.js';
-import type { Repositories } from './repositories.js';
+import { createPrismaRepositories, type Repositories } from './repositories.js';
 
 export interface PgliteDeviceRepositoryOptions {
   /** Data lives in `${dataDir}/pglite`; omit for an in-memory database (tests). */
@@ -65,9 +62,5 @@ export async function createPgliteRepositories(
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
-  return {
-    devices: createPrismaDeviceRepository({ prisma, onClose: () => db.close() }),
-    apiKeys: createPrismaApiKeyRepository({ prisma }),
-    alerts: createPrismaAlertRepository({ prisma }),
-  };
+  return createPrismaRepositories(prisma, () => db.close());
 }

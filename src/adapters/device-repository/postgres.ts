@@ -5,13 +5,10 @@
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
-import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaDeviceRepository } from './prisma-device-repository.js';
-import type { Repositories } from './repositories.js';
+import { createPrismaRepositories, type Repositories } from './repositories.js';
 
 export interface PostgresDeviceRepositoryOptions {
   url: string;
@@ -38,11 +35,7 @@ export async function createPostgresRepositories(
     options: '-c TimeZone=UTC',
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return {
-    devices: createPrismaDeviceRepository({ prisma, onClose: () => pool.end() }),
-    apiKeys: createPrismaApiKeyRepository({ prisma }),
-    alerts: createPrismaAlertRepository({ prisma }),
-  };
+  return createPrismaRepositories(prisma, () => pool.end());
 }
 
 /** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */
