@@ -107,6 +107,8 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
       }
     }
     if (pairs.length === 0) return;
+    // A device's points in time order, once for all the rules that apply to it.
+    for (const list of byDevice.values()) list.sort((a, b) => a.ts - b.ts);
 
     const stored = await alerts.getStates(
       organizationId,
@@ -119,11 +121,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     for (const { rule, deviceId } of pairs) {
       let state = states.get(pairKey(rule.id, deviceId));
       let dirty = false;
-      const ordered = byDevice
-        .get(deviceId)!
-        .slice()
-        .sort((a, b) => a.ts - b.ts);
-      for (const point of ordered) {
+      for (const point of byDevice.get(deviceId)!) {
         const value = point.metrics[rule.metric];
         if (value === undefined || (state && point.ts <= state.evaluatedAt)) continue;
         const status = meetsCondition(rule.condition, rule.threshold, value) ? 'FIRING' : 'OK';
