@@ -17,9 +17,10 @@ export interface AlertEvaluatorOptions {
   publish(events: AlertEvent[]): Promise<void>;
   /** How long an organization's rules are reused before being read again. */
   ruleCacheMs?: number;
-  /** How long a device's type and labels are reused before being read again. */
-  deviceCacheMs?: number;
 }
+
+/** How long a device's type and labels are reused before being read again. */
+const DEVICE_CACHE_MS = 30_000;
 
 interface DeviceTraits {
   type: string;
@@ -49,10 +50,10 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
   // Caches rather than a read per batch: rules and device labels change rarely, batches come
   // many times a second. A change takes effect within the TTL.
   const rulesByOrganization = expiringCache<AlertRule[]>(10_000, options.ruleCacheMs ?? 5_000);
-  const traitsByDevice = expiringCache<DeviceTraits | false>(
-    100_000,
-    options.deviceCacheMs ?? 30_000,
-  );
+  const traitsByDevice = new LRUCache<string, DeviceTraits | false>({
+    max: 100_000,
+    ttl: DEVICE_CACHE_MS,
+  });
 
   async function enabledRules(organizationId: string) {
     let rules = rulesByOrganization?.get(organizationId);
@@ -68,7 +69,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     // false: a device deleted (or never ours), remembered so it costs no read per batch.
     const known = new Map<string, DeviceTraits | false>();
     for (const id of ids) {
-      const cached = traitsByDevice?.get(cacheKey(id));
+      const cached = traitsByDevice.get(cacheKey(id));
       if (cached !== undefined) known.set(id, cached);
     }
     const missing = ids.filter((id) => !known.has(id));
@@ -78,7 +79,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
         const device = found[index];
         const traits = device ? { type: device.type, labels: device.labels } : false;
         known.set(id, traits);
-        traitsByDevice?.set(cacheKey(id), traits);
+        traitsByDevice.set(cacheKey(id), traits);
       });
     }
     const traits = new Map<string, DeviceTraits>();
