@@ -75,7 +75,9 @@ function rejectedLetters(
     const origin = origins.get(point);
     const byReason = byOrigin.get(origin) ?? new Map<string, TelemetryPoint[]>();
     byOrigin.set(origin, byReason);
-    byReason.set(reason, [...(byReason.get(reason) ?? []), point]);
+    const points = byReason.get(reason);
+    if (points) points.push(point);
+    else byReason.set(reason, [point]);
   }
   const letters: DeadLetter[] = [];
   for (const [origin, byReason] of byOrigin) {
