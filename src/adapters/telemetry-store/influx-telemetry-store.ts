@@ -41,6 +41,16 @@ const lineSettings = {
     value === undefined ? undefined : String(value),
 };
 
+/** `device_id::tag = $d0 OR device_id::tag = $d1 ...`, each id bound in `params`. */
+function deviceFilter(deviceIds: readonly string[], params: Record<string, string>): string {
+  return deviceIds
+    .map((id, index) => {
+      params[`d${index}`] = id;
+      return `${DEVICE_TAG} = $d${index}`;
+    })
+    .join(' OR ');
+}
+
 /** A metric named like a tag (or `time`) cannot be a field here; ingest refuses such names too. */
 function reservedMetric(point: TelemetryPoint): string | undefined {
   return Object.keys(point.metrics).find((metric) => RESERVED_METRIC_NAMES.has(metric));
@@ -118,12 +128,7 @@ export function createInfluxTelemetryStore(
       from: iso(query.from),
       to: iso(query.to),
     };
-    const deviceClause = deviceIds
-      .map((id, index) => {
-        params[`d${index}`] = id;
-        return `${DEVICE_TAG} = $d${index}`;
-      })
-      .join(' OR ');
+    const deviceClause = deviceFilter(deviceIds, params);
     const from = quoteIdentifier(measurementOf(query.orgId));
     const statements = metrics.map((metric) => {
       const selections = query.aggregates
@@ -191,12 +196,7 @@ export function createInfluxTelemetryStore(
       const fields = [...(await fieldTypesOf(orgId).all()).keys()];
       if (fields.length === 0) return result;
       const params: Record<string, string> = { org: orgId };
-      const deviceClause = deviceIds
-        .map((id, index) => {
-          params[`d${index}`] = id;
-          return `${DEVICE_TAG} = $d${index}`;
-        })
-        .join(' OR ');
+      const deviceClause = deviceFilter(deviceIds, params);
       const from = quoteIdentifier(measurementOf(orgId));
       // One statement per metric, all in one round trip: LAST() of several fields in one
       // statement would report a shared (zero) time instead of each value's own.
