@@ -5,13 +5,6 @@ import { createPgliteRepositories } from '../adapters/device-repository/pglite.j
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
-import { createGraphQLHandler } from '../api/graphql.js';
-import { createGraphQLPlugins } from '../api/graphql-plugins.js';
-import { attachGraphQLWebSocket } from '../api/websocket.js';
-import { limitRequestBody } from '../api/hardening/body-limit.js';
-import { createApiKeyVerifier } from '../auth/api-keys.js';
-import { createAuthenticator } from '../auth/authenticator.js';
-import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
@@ -19,6 +12,7 @@ import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { createGraphQLApi } from './graphql-api.js';
 import {
   DEFAULT_ORGANIZATION,
   embeddedJwtSettings,
@@ -57,10 +51,6 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     walPath: path.join(config.dataDir, 'ingest.wal'),
   });
   const live = createInProcessLiveHub();
-  const apiKeyVerifier = createApiKeyVerifier({
-    repository: apiKeys,
-    logger: logger.child({ component: 'api-keys' }),
-  });
   const rateLimiter = createInProcessRateLimiter();
   const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
   const pipeline = createPipeline({
@@ -74,17 +64,12 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     logger: logger.child({ component: 'pipeline' }),
   });
 
-  const authenticate = createAuthenticator({
-    jwt: createJwtVerifier({ ...config.auth, ...jwt }),
-    apiKey: apiKeyVerifier.verify,
-  });
-  const yoga = createGraphQLHandler({
+  const api = createGraphQLApi({
+    config,
+    logger,
     services: { devices, telemetry, live, apiKeys, alerts },
-    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate,
-    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
-    logger: logger.child({ component: 'graphql' }),
-    rateLimits: rateLimits,
+    jwtSecret: jwt.secret,
+    rateLimits,
   });
   const ingest = createIngestHandler({
     devices,
@@ -98,17 +83,14 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
       '/v1/telemetry': ingest,
       '/': (_req, res) => res.writeHead(302, { location: '/graphql' }).end(),
     },
-    fallback: limitRequestBody(yoga, config.graphql.maxBodyBytes),
+    fallback: api.handler,
     readiness: [
       { name: 'devices', check: () => devices.ping() },
       { name: 'telemetry', check: () => telemetry.ping() },
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate, {
-    maxPayloadBytes: config.graphql.maxBodyBytes,
-    rateLimits: rateLimits,
-  });
+  const websocket = api.attachWebSocket(http.server);
 
   return {
     async start() {
@@ -127,7 +109,7 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
       await live.close();
       await rateLimiter.close();
       await telemetry.close();
-      await apiKeyVerifier.close();
+      await api.close();
       await devices.close();
       await lock.release();
     },

@@ -1,18 +1,12 @@
 import { createRedisRateLimiter } from '../adapters/rate-limiter/redis-rate-limiter.js';
 import { withRedisLatestCache } from '../adapters/telemetry-store/redis-latest-cache.js';
-import { createGraphQLHandler } from '../api/graphql.js';
-import { createGraphQLPlugins } from '../api/graphql-plugins.js';
-import { attachGraphQLWebSocket } from '../api/websocket.js';
-import { limitRequestBody } from '../api/hardening/body-limit.js';
-import { createApiKeyVerifier } from '../auth/api-keys.js';
-import { createAuthenticator } from '../auth/authenticator.js';
-import { createJwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { createGraphQLApi } from './graphql-api.js';
 import { productionAdapters as adapters } from './production-adapters.js';
 
 export interface RunningProcess {
@@ -49,26 +43,17 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
   const { devices, apiKeys, alerts } = await adapters.repositories(config);
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
-  const apiKeyVerifier = createApiKeyVerifier({
-    repository: apiKeys,
-    logger: logger.child({ component: 'api-keys' }),
-  });
-  const authenticate = createAuthenticator({
-    jwt: createJwtVerifier({ ...config.auth, secret: config.auth.jwtSecret }),
-    apiKey: apiKeyVerifier.verify,
-  });
   const rateLimits = createRateLimits(config, logger);
-  const yoga = createGraphQLHandler({
+  const api = createGraphQLApi({
+    config,
+    logger,
     services: { devices, telemetry, live, apiKeys, alerts },
-    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
-    authenticate,
-    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits: rateLimits.policy }),
-    logger: logger.child({ component: 'graphql' }),
+    jwtSecret: config.auth.jwtSecret,
     rateLimits: rateLimits.policy,
   });
   const http = createServiceServer({
     routes: {},
-    fallback: limitRequestBody(yoga, config.graphql.maxBodyBytes),
+    fallback: api.handler,
     readiness: [
       { name: 'postgres', check: () => devices.ping() },
       { name: 'influxdb', check: () => telemetry.ping() },
@@ -76,10 +61,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     ],
     logger,
   });
-  const websocket = attachGraphQLWebSocket(http.server, yoga, authenticate, {
-    maxPayloadBytes: config.graphql.maxBodyBytes,
-    rateLimits: rateLimits.policy,
-  });
+  const websocket = api.attachWebSocket(http.server);
   return {
     start: () => http.listen(config.ports.api, config.host),
     async stop() {
@@ -87,7 +69,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
       await http.close(config.shutdownTimeoutMs);
       await rateLimits.limiter.close();
       // Pending last-used times go out before the pool closes.
-      await apiKeyVerifier.close();
+      await api.close();
       await Promise.all([live.close(), telemetry.close(), devices.close()]);
     },
   };

@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import type { ApiServices } from '../api/context.js';
+import { createGraphQLHandler } from '../api/graphql.js';
+import { createGraphQLPlugins } from '../api/graphql-plugins.js';
+import { limitRequestBody } from '../api/hardening/body-limit.js';
+import { attachGraphQLWebSocket } from '../api/websocket.js';
+import { createApiKeyVerifier } from '../auth/api-keys.js';
+import { createAuthenticator } from '../auth/authenticator.js';
+import { createJwtVerifier } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * GraphQL over HTTP and WebSocket on the given services, wired alike for the embedded app and
+ * the `api` role: JWT and API-key authentication, yoga with its plugins and rate limits, the
+ * request body cap, and graphql-ws on the same server.
+ */
+export function createGraphQLApi(options: {
+  config: Config;
+  logger: Logger;
+  services: ApiServices;
+  /** What user tokens are signed with: JWT_SECRET, or embedded mode's generated secret. */
+  jwtSecret: string | undefined;
+  rateLimits: RateLimitPolicy;
+}) {
+  const { config, logger, services, rateLimits } = options;
+  const apiKeyVerifier = createApiKeyVerifier({
+    repository: services.apiKeys,
+    logger: logger.child({ component: 'api-keys' }),
+  });
+  const authenticate = createAuthenticator({
+    jwt: createJwtVerifier({ ...config.auth, secret: options.jwtSecret }),
+    apiKey: apiKeyVerifier.verify,
+  });
+  const yoga = createGraphQLHandler({
+    services,
+    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
+    authenticate,
+    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
+    logger: logger.child({ component: 'graphql' }),
+    rateLimits,
+  });
+  return {
+    /** The HTTP handler, bodies capped at GRAPHQL_MAX_BODY_BYTES. */
+    handler: limitRequestBody(yoga, config.graphql.maxBodyBytes),
+    /** graphql-ws on the server's upgrades; close it before the server. */
+    attachWebSocket: (server: Server) =>
+      attachGraphQLWebSocket(server, yoga, authenticate, {
+        maxPayloadBytes: config.graphql.maxBodyBytes,
+        rateLimits,
+      }),
+    /** Writes out pending API-key last-used times: before the repositories close. */
+    close: () => apiKeyVerifier.close(),
+  };
+}
