@@ -68,6 +68,13 @@ const questionKey = (question: TelemetryQuestion) =>
     question.aggregates,
   ]);
 
+/** The devices of one batch asking one question, and the store's answer for them. */
+interface TelemetryGroup {
+  question: TelemetryQuestion;
+  deviceIds: string[];
+  byDevice?: Map<string, Bucket[]>;
+}
+
 /**
  * Devices asking the same question (a page of devices with the same `telemetry(...)` arguments)
  * are answered by one store call; different questions in one request each get their own.
@@ -75,31 +82,29 @@ const questionKey = (question: TelemetryQuestion) =>
 function createTelemetryLoader(services: ApiServices, organizationId: string) {
   return new DataLoader<TelemetryLoad, Bucket[], string>(
     async (loads) => {
-      const groups = new Map<string, { question: TelemetryQuestion; deviceIds: string[] }>();
-      for (const { deviceId, question } of loads) {
+      const groups = new Map<string, TelemetryGroup>();
+      const groupOf = loads.map(({ deviceId, question }) => {
         const key = questionKey(question);
-        const group = groups.get(key) ?? { question, deviceIds: [] };
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { question, deviceIds: [] }));
         group.deviceIds.push(deviceId);
-        groups.set(key, group);
-      }
-      const answers = new Map<string, Map<string, Bucket[]>>();
+        return group;
+      });
       await Promise.all(
-        [...groups].map(async ([key, { question, deviceIds }]) => {
-          const byDevice = await services.telemetry.aggregateDevices({
+        [...groups.values()].map(async (group) => {
+          const { question } = group;
+          group.byDevice = await services.telemetry.aggregateDevices({
             orgId: organizationId,
-            deviceIds,
+            deviceIds: group.deviceIds,
             metrics: [...question.metrics],
             from: question.from,
             to: question.to,
             every: question.every,
             aggregates: [...question.aggregates],
           });
-          answers.set(key, byDevice);
         }),
       );
-      return loads.map(
-        ({ deviceId, question }) => answers.get(questionKey(question))?.get(deviceId) ?? [],
-      );
+      return loads.map(({ deviceId }, i) => groupOf[i]!.byDevice?.get(deviceId) ?? []);
     },
     { cacheKeyFn: ({ deviceId, question }) => `${questionKey(question)}${deviceId}` },
   );
