@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
 import { createPgliteRepositories } from '../adapters/device-repository/pglite.js';
@@ -27,7 +26,7 @@ export { DEFAULT_ORGANIZATION } from './embedded-admin.js';
  * this process may use while it runs (data-dir-lock.ts).
  */
 export async function createEmbeddedApp(config: Config, logger: Logger) {
-  await mkdir(config.dataDir, { recursive: true });
+  // Creates DATA_DIR if need be.
   const lock = await lockDataDir(config.dataDir);
   try {
     return await assembleEmbeddedApp(config, logger, lock);
