@@ -45,8 +45,8 @@ function serializePayload(result: ExecutionResult): string {
   return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest);
 }
 
-function closeQuietly(source: AsyncIterable<ExecutionResult>) {
-  const iterator = source[Symbol.asyncIterator]();
+/** Ends an iteration without waiting; a failure to close has no one left to report to. */
+function closeQuietly(iterator: AsyncIterator<ExecutionResult>) {
   void Promise.resolve(iterator.return?.()).catch(() => undefined);
 }
 
@@ -90,7 +90,7 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
         if (ended) return;
         ended = true;
         unlist();
-        void Promise.resolve(iterator.return?.()).catch(() => undefined);
+        closeQuietly(iterator);
       },
     };
     groups.set(key, group);
@@ -168,7 +168,7 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
       if (!isAsyncIterable(result)) return result;
       const existing = groups.get(key);
       if (existing) {
-        closeQuietly(result);
+        closeQuietly(result[Symbol.asyncIterator]());
         return join(existing, member);
       }
       const created = createGroup(key, result);
