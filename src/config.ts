@@ -104,29 +104,24 @@ const environmentShape = z.object({
   INFLUX_PASSWORD: optionalString,
 });
 
-/** The production processes `src/main.ts` runs, and what each cannot start without. */
-export type ProductionRole = 'api' | 'ingest' | 'pipeline';
-/** What a config is loaded for: a production role, `migrate`, or the simulator (needs nothing). */
-export type ConfigPurpose = ProductionRole | 'migrate' | 'simulate';
-
 const INFLUX = ['INFLUX_URL', 'INFLUX_DATABASE'] as const;
 /** `JWT` stands for "JWT_SECRET or JWT_JWKS_URL". */
 type Requirement = keyof Environment | 'JWT';
-const REQUIRED_IN_PRODUCTION: Record<ConfigPurpose, readonly Requirement[]> = {
+/** The production processes `src/main.ts` runs, and what each cannot start without. */
+const REQUIRED_BY_ROLE = {
   api: ['JWT', 'DATABASE_URL', 'REDIS_URL', ...INFLUX],
   ingest: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'],
   pipeline: ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', ...INFLUX],
+} satisfies Record<string, readonly Requirement[]>;
+/** What a config is loaded for: a production role, `migrate`, or the simulator (needs nothing). */
+export type ConfigPurpose = keyof typeof REQUIRED_BY_ROLE | 'migrate' | 'simulate';
+const REQUIRED_IN_PRODUCTION: Record<ConfigPurpose, readonly Requirement[]> = {
+  ...REQUIRED_BY_ROLE,
   migrate: ['DATABASE_URL'],
   simulate: [],
 };
 /** Without a purpose (an unknown role, tests): whatever any production role needs. */
-const REQUIRED_BY_ANY_ROLE = [
-  ...new Set([
-    ...REQUIRED_IN_PRODUCTION.api,
-    ...REQUIRED_IN_PRODUCTION.ingest,
-    ...REQUIRED_IN_PRODUCTION.pipeline,
-  ]),
-];
+const REQUIRED_BY_ANY_ROLE = [...new Set(Object.values(REQUIRED_BY_ROLE).flat())];
 
 /**
  * The production settings that are missing, read from the raw source rather than refined on the
