@@ -3,7 +3,7 @@
  * ingest, status changes seen in the alerts query and live over graphql-ws; roles and tenancy.
  */
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/auth/viewer.js';
 import {
   AlertRulesDocument,
@@ -16,7 +16,6 @@ import {
   type CreateAlertRuleInput,
   type LiveAlertsSubscription,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -25,28 +24,17 @@ import {
 } from '../support/graphql-client.js';
 import { liveClient } from '../support/live-client.js';
 import { userToken } from '../support/tokens.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 type LiveAlert = LiveAlertsSubscription['alerts'];
 
 const ORG = 'org-alerts';
 const OTHER_ORG = 'org-alerts-other';
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+// Rules are read again at every batch here, so a test's new rule applies at once.
+const app = useEmbeddedApp({ ALERT_RULE_CACHE_MS: '0' });
 const as = async (role: Role, organizationId = ORG) =>
   createGraphQLClient(app.baseUrl, await userToken(app.jwt, organizationId, role));
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  // Rules are read again at every batch here, so a test's new rule applies at once.
-  app = await startEmbeddedApp(dataDir.dir, { ALERT_RULE_CACHE_MS: '0' });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
-});
 
 async function registerDevice(
   externalId: string,

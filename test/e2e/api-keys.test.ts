@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
@@ -29,7 +29,6 @@ import {
   type ApiKeyScope,
 } from '../generated/graphql.js';
 import { liveClient } from '../support/live-client.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -37,18 +36,17 @@ import {
   postTelemetry,
   type GraphQLResponse,
 } from '../support/graphql-client.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
   DeviceLatestDocument,
   DeviceNameDocument,
   EnableDeviceDocument,
 } from './extra-operations.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 type Client = ReturnType<typeof createGraphQLClient>;
 type Result = Awaited<ReturnType<Client>>;
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp();
 let admin: ReturnType<typeof createGraphQLClient>;
 let deviceId: string;
 let deviceToken: string;
@@ -56,8 +54,6 @@ let deviceToken: string;
 const WIDE_RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
 
 beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
   admin = createGraphQLClient(app.baseUrl, app.adminToken);
   const registered = await expectData(
     admin(RegisterDeviceDocument, {
@@ -70,11 +66,6 @@ beforeAll(async () => {
   expect((await postTelemetry(app.baseUrl, registered.registerDevice.token, point)).status).toBe(
     202,
   );
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 async function userClient(role: Role, organizationId = DEFAULT_ORGANIZATION.id) {

@@ -6,7 +6,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, print } from 'graphql';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DeviceDocument,
   DevicesDocument,
@@ -20,7 +20,6 @@ import {
   type LiveTelemetrySubscription,
 } from '../generated/graphql.js';
 import { liveClient } from '../support/live-client.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -28,22 +27,13 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 import { referenceBuckets, type Sample } from '../support/reference-aggregates.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
-
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp();
 let gql: ReturnType<typeof createGraphQLClient>;
 
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
+beforeAll(() => {
   gql = createGraphQLClient(app.baseUrl, app.adminToken);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 async function register(externalId: string, extra: Record<string, unknown> = {}) {
@@ -739,26 +729,16 @@ describe('unexpected errors', () => {
   // An identity provider whose key set cannot be fetched is a server fault (README, Security):
   // a reachable way to make a request fail unexpectedly without touching the code.
   const lines: string[] = [];
-  let other: Awaited<ReturnType<typeof makeDataDir>>;
-  let broken: App;
-  beforeAll(async () => {
-    const logs = new PassThrough();
-    createInterface({ input: logs }).on('line', (line) => lines.push(line));
-    other = await makeDataDir();
-    broken = await startEmbeddedApp(
-      other.dir,
-      {
-        LOG_LEVEL: 'error',
-        JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
-        JWT_ALGORITHMS: 'HS256,RS256',
-      },
-      logs,
-    );
-  });
-  afterAll(async () => {
-    await broken?.stop();
-    await other?.remove();
-  });
+  const logs = new PassThrough();
+  createInterface({ input: logs }).on('line', (line) => lines.push(line));
+  const broken = useEmbeddedApp(
+    {
+      LOG_LEVEL: 'error',
+      JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+      JWT_ALGORITHMS: 'HS256,RS256',
+    },
+    logs,
+  );
 
   /** A well-formed RS256 token: verifying it needs the provider's key set. */
   function providerToken() {
@@ -808,9 +788,7 @@ describe('restart', () => {
       JSON.stringify({ ts, metrics: { temperature: 7 } }),
     );
     await waitForCount(device.id, 1);
-    await app.stop();
-
-    app = await startEmbeddedApp(dataDir.dir);
+    await app.restart();
     gql = createGraphQLClient(app.baseUrl, app.adminToken);
     expect(await countPoints(device.id)).toBe(1);
     const again = await postTelemetry(

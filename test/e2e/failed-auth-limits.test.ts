@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/auth/api-keys.js';
 import { generateDeviceToken } from '../../src/ingest/device-auth.js';
 import {
@@ -16,10 +16,9 @@ import {
   DeviceNamesDocument,
   RegisterDeviceDocument,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 interface Answer {
   status: number;
   retryAfter: string | undefined;
@@ -29,18 +28,7 @@ interface Answer {
 /** More than the burst of failures (50) plus what refills while the flood is sent. */
 const FLOOD = 150;
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
-});
+const app = useEmbeddedApp();
 
 /** A POST from a chosen local address (fetch cannot choose one). */
 function post(path: string, from: string, token: string, body: string): Promise<Answer> {

@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { getIntrospectionQuery, Kind, parse, print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AlertRulesDocument,
   AlertsDocument,
@@ -38,9 +38,8 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 import { liveClient } from '../support/live-client.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp, type EmbeddedApp } from '../support/use-embedded-app.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 interface GraphQLError {
   message: string;
   extensions?: { code?: string };
@@ -64,28 +63,17 @@ const NORMAL_QUERY = '{ devices(first: 5) { edges { node { id name } } } }';
  */
 const QUICK_MS = 2_000;
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir, {
-    GRAPHQL_MAX_DEPTH: String(MAX_DEPTH),
-    // Rate limiting is not under test here: the normal clients must never be throttled.
-    RATE_LIMIT_USER_PER_SECOND: '1000000',
-    RATE_LIMIT_USER_BURST: '1000000',
-    // A new alert rule applies to the next batch, for the alerts subscription below.
-    ALERT_RULE_CACHE_MS: '0',
-  });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
+const app = useEmbeddedApp({
+  GRAPHQL_MAX_DEPTH: String(MAX_DEPTH),
+  // Rate limiting is not under test here: the normal clients must never be throttled.
+  RATE_LIMIT_USER_PER_SECOND: '1000000',
+  RATE_LIMIT_USER_BURST: '1000000',
+  // A new alert rule applies to the next batch, for the alerts subscription below.
+  ALERT_RULE_CACHE_MS: '0',
 });
 
 async function post(
-  target: App,
+  target: EmbeddedApp,
   body: BodyInit,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
@@ -104,7 +92,7 @@ async function post(
   return { status: response.status, ms: performance.now() - started, body: parsed };
 }
 
-const query = (target: App, source: string, variables?: Record<string, unknown>) =>
+const query = (target: EmbeddedApp, source: string, variables?: Record<string, unknown>) =>
   post(target, JSON.stringify({ query: source, variables }));
 
 function codes(answer: Answer): (string | undefined)[] {
@@ -113,7 +101,7 @@ function codes(answer: Answer): (string | undefined)[] {
 
 /** Over graphql-ws: the errors an operation is refused with, or null when it was answered. */
 async function wsErrors(
-  target: App,
+  target: EmbeddedApp,
   source: string,
   variables?: Record<string, unknown>,
 ): Promise<GraphQLError[] | null> {
@@ -633,18 +621,7 @@ describe('introspection', () => {
   });
 
   describe('with GRAPHQL_INTROSPECTION=false', () => {
-    let closed: App;
-    let closedDir: Awaited<ReturnType<typeof makeDataDir>>;
-
-    beforeAll(async () => {
-      closedDir = await makeDataDir();
-      closed = await startEmbeddedApp(closedDir.dir, { GRAPHQL_INTROSPECTION: 'false' });
-    });
-
-    afterAll(async () => {
-      await closed?.stop();
-      await closedDir?.remove();
-    });
+    const closed = useEmbeddedApp({ GRAPHQL_INTROSPECTION: 'false' });
 
     it('refuses __schema and __type over HTTP and WebSocket, and hides field suggestions', async () => {
       for (const source of [getIntrospectionQuery(), '{ __type(name: "Device") { name } }']) {

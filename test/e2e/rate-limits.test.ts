@@ -5,7 +5,7 @@
  * refill is shown in an organization of its own with a bucket of 1 refilled every 2 s.
  */
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import type { Role } from '../../src/auth/viewer.js';
 import {
@@ -14,10 +14,8 @@ import {
   RegisterDeviceDocument,
 } from '../generated/graphql.js';
 import { liveClient } from '../support/live-client.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
-
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 
 const SMALL = 'org-small';
 const BIG = 'org-big';
@@ -34,8 +32,7 @@ const LIMITS = {
   }),
 };
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp(LIMITS);
 const devices: Record<string, { id: string; token: string }[]> = {};
 let userCounter = 0;
 
@@ -56,8 +53,6 @@ const post = (token: string, ts = Date.UTC(2026, 0, 1)) =>
 const token = (org: string, index = 0) => devices[org]![index]!.token;
 
 beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir, LIMITS);
   for (const [org, count] of [
     [SMALL, 2],
     [BIG, 1],
@@ -73,11 +68,6 @@ beforeAll(async () => {
       devices[org]!.push({ id: data.registerDevice.device.id, token: data.registerDevice.token });
     }
   }
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 describe('ingest rate limits per device', () => {

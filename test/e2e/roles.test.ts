@@ -3,7 +3,7 @@
  * also manage devices and alert rules, admins also manage API keys (API keys have their own
  * matrix in api-keys.test.ts). The table must name every mutation of the schema.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import {
   CreateAlertRuleDocument,
@@ -19,24 +19,20 @@ import {
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { EnableDeviceDocument } from './extra-operations.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 type Client = ReturnType<typeof createGraphQLClient>;
 const ORG = 'org-roles';
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp();
 let admin: Client;
 let deviceId: string;
 
 beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
   admin = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, 'admin'));
   const data = await expectData(
     admin(RegisterDeviceDocument, {
@@ -44,11 +40,6 @@ beforeAll(async () => {
     }),
   );
   deviceId = data.registerDevice.device.id;
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 /** A key of the organization for a caller to revoke (each attempt gets its own). */

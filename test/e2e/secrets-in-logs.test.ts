@@ -6,14 +6,14 @@
 import { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateApiKeyDocument,
   DevicesDocument,
   RegisterDeviceDocument,
   RotateDeviceTokenDocument,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
 
 const logLines: string[] = [];
@@ -24,18 +24,7 @@ const sink = new Writable({
   },
 });
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: Awaited<ReturnType<typeof startEmbeddedApp>>;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir, { LOG_LEVEL: 'trace' }, sink);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
-});
+const app = useEmbeddedApp({ LOG_LEVEL: 'trace' }, sink);
 
 describe('secrets in logs and errors', () => {
   it('logs and error messages contain no token, key or secret', async () => {
@@ -74,7 +63,7 @@ describe('secrets in logs and errors', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(logLines.length).toBeGreaterThan(0);
     const logs = logLines.join('');
-    const secretFile = (await readFile(path.join(dataDir.dir, 'jwt-secret'), 'utf8')).trim();
+    const secretFile = (await readFile(path.join(app.dataDir, 'jwt-secret'), 'utf8')).trim();
     for (const secret of [...secrets, secretFile]) {
       expect(logs.includes(secret), `a secret (${secret.slice(0, 8)}…) is in the logs`).toBe(false);
       for (const error of errors) expect(error.includes(secret)).toBe(false);

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import {
   CreateApiKeyDocument,
@@ -15,7 +15,7 @@ import {
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -23,7 +23,6 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 interface StreamResult {
   data?: unknown;
   errors?: { message: string; extensions?: { code?: string } }[];
@@ -31,14 +30,11 @@ interface StreamResult {
 
 const ORGANIZATION = '00000000-0000-4000-8000-000000000001';
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp();
 let admin: ReturnType<typeof createGraphQLClient>;
 let device: { id: string; token: string };
 
 beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
   admin = createGraphQLClient(app.baseUrl, app.adminToken);
   const registered = await expectData(
     admin(RegisterDeviceDocument, {
@@ -46,11 +42,6 @@ beforeAll(async () => {
     }),
   );
   device = { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 /** The live telemetry subscription over SSE, as GraphiQL opens it; events gathered as they come. */

@@ -6,7 +6,7 @@
  * tenant changes.
  */
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/auth/viewer.js';
 import {
   CreateApiKeyDocument,
@@ -23,7 +23,7 @@ import {
   UpdateDeviceDocument,
   type ApiKeyScope,
 } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -34,7 +34,6 @@ import { liveClient } from '../support/live-client.js';
 import { userToken } from '../support/tokens.js';
 import { DeviceLatestDocument, EnableDeviceDocument } from './extra-operations.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 type Client = ReturnType<typeof createGraphQLClient>;
 interface Outcome {
   data?: unknown;
@@ -61,8 +60,7 @@ interface Tenant {
   apiKey: { id: string; key: string };
 }
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
+const app = useEmbeddedApp();
 const tenants: Record<string, Tenant> = {};
 
 const callerNames = [
@@ -74,8 +72,6 @@ const client = (org: string, caller: string) =>
 const admin = (org: string) => client(org, 'user admin');
 
 beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
   for (const org of ORGS) {
     const callers: Record<string, string> = {};
     for (const role of ROLES) callers[`user ${role}`] = await userToken(app.jwt, org, role);
@@ -118,11 +114,6 @@ beforeAll(async () => {
       `${org} telemetry stored`,
     );
   }
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
 });
 
 /** The errors a caller gets for an id, with the id itself blanked so messages compare. */

@@ -6,10 +6,10 @@ import { once } from 'node:events';
 import { print } from 'graphql';
 import { UnsecuredJWT } from 'jose';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signUserToken } from '../../src/auth/jwt.js';
 import { LiveTelemetryDocument, RegisterDeviceDocument } from '../generated/graphql.js';
-import { makeDataDir, startEmbeddedApp } from '../support/embedded-app.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
   createGraphQLClient,
   eventually,
@@ -17,7 +17,6 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 
-type App = Awaited<ReturnType<typeof startEmbeddedApp>>;
 interface Message {
   type: string;
   id?: string;
@@ -26,18 +25,7 @@ interface Message {
 
 const ORGANIZATION = '00000000-0000-4000-8000-000000000001';
 
-let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
-let app: App;
-
-beforeAll(async () => {
-  dataDir = await makeDataDir();
-  app = await startEmbeddedApp(dataDir.dir);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await dataDir?.remove();
-});
+const app = useEmbeddedApp();
 
 /** A graphql-transport-ws connection spoken by hand, so every close code is visible. */
 async function connect(initPayload: Record<string, unknown>, headers: Record<string, string> = {}) {
