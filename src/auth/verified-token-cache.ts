@@ -20,11 +20,11 @@ interface Verified {
 
 /**
  * Remembers the Viewer of each user JWT that verified, so a client sending the same token on
- * every request pays jose's signature check (~200 µs of CPU with WebCrypto) once a minute instead
- * of every time. Everything the check decides is fixed by the token's bytes except time: the
- * signature, issuer, audience and claims cannot change, `nbf` was already reached, and `exp` ends
- * the entry. Failures are never remembered, and API keys pass straight through (their verifier
- * has its own cache and revocation checks).
+ * every request pays jose's signature check (WebCrypto) once a minute instead of every time.
+ * Everything the check decides is fixed by the token's bytes except time: the signature, issuer,
+ * audience and claims cannot change, `nbf` was already reached, and `exp` ends the entry.
+ * Failures are never remembered, and API keys pass straight through (their verifier has its own
+ * cache and revocation checks).
  */
 export function cacheVerifiedTokens(
   verify: CredentialVerifier,

@@ -20,7 +20,7 @@ import { QUERY_TOO_COMPLEX } from './query-limits.js';
 type Count = { cost: number } | { uncountable: string } | { invalidVariables: true };
 
 /**
- * Counting walks the whole operation (tens of µs for a device page): a dashboard sends the same
+ * Counting walks the whole operation, every field and argument: a dashboard sends the same
  * document with the same variables again and again. Documents are the objects yoga's parser
  * cache hands out; variables longer than this are counted every time rather than kept as keys.
  */
