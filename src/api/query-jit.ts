@@ -25,13 +25,16 @@ export function createQueryJitPlugin(): Plugin<GraphQLContext> {
   const executions = new WeakMap<DocumentNode, number>();
   const compiled = new WeakMap<DocumentNode, Map<string, Compiled>>();
 
+  /** The compiled query, or undefined for what stays on graphql-js (decided once per operation). */
   function compiledFor(schema: GraphQLSchema, document: DocumentNode, operationName: string) {
     let byOperation = compiled.get(document);
     if (!byOperation) compiled.set(document, (byOperation = new Map()));
     let entry = byOperation.get(operationName);
     if (entry?.schema !== schema) {
-      const result = compileQuery(schema, document, operationName || undefined);
-      entry = { schema, query: isCompiledQuery(result) ? result : undefined };
+      const name = operationName || undefined;
+      const isQuery = getOperationAST(document, name)?.operation === 'query';
+      const result = isQuery ? compileQuery(schema, document, name) : undefined;
+      entry = { schema, query: result && isCompiledQuery(result) ? result : undefined };
       byOperation.set(operationName, entry);
     }
     return entry.query;
@@ -42,9 +45,7 @@ export function createQueryJitPlugin(): Plugin<GraphQLContext> {
       const seen = (executions.get(args.document) ?? 0) + 1;
       if (seen <= 2) executions.set(args.document, seen);
       if (seen < 2) return;
-      const operationName = args.operationName ?? '';
-      if (getOperationAST(args.document, operationName || undefined)?.operation !== 'query') return;
-      const query = compiledFor(args.schema, args.document, operationName);
+      const query = compiledFor(args.schema, args.document, args.operationName ?? '');
       if (!query) return;
       setExecuteFn(async (execution) => {
         const result = await query.query(
