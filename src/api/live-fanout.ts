@@ -176,11 +176,9 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
       created.start();
       return stream;
     },
-    /** How many groups are live (one source each), for tests and metrics. */
+    /** How many groups are live (one source each), for tests. */
     get groupCount() {
       return groups.size;
     },
   };
 }
-
-export type LiveFanout = ReturnType<typeof createLiveFanout>;

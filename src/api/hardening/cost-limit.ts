@@ -78,7 +78,7 @@ function tooCostly(message: string, args: ExecutionArgs): GraphQLError {
 }
 
 /** The refusal for an operation over `maxCost`, or undefined to let it run. */
-export function costRefusal(args: ExecutionArgs, maxCost: number): GraphQLError | undefined {
+function costRefusal(args: ExecutionArgs, maxCost: number): GraphQLError | undefined {
   const counted = memoizedCount(args);
   if (!counted || 'invalidVariables' in counted) return undefined;
   if ('uncountable' in counted) {
