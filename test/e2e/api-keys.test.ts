@@ -15,9 +15,12 @@ import {
   CreateAlertRuleDocument,
   CreateApiKeyDocument,
   DeleteAlertRuleDocument,
+  DeviceLatestDocument,
+  DeviceNameDocument,
   DeviceNamesDocument,
   DevicesDocument,
   DisableDeviceDocument,
+  EnableDeviceDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
@@ -37,11 +40,6 @@ import {
   type GraphQLResponse,
 } from '../support/graphql-client.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
-import {
-  DeviceLatestDocument,
-  DeviceNameDocument,
-  EnableDeviceDocument,
-} from './extra-operations.js';
 
 type Client = ReturnType<typeof createGraphQLClient>;
 type Result = Awaited<ReturnType<Client>>;

@@ -2,8 +2,7 @@
  * The embedded product end to end, on a real server on port 0: what a newcomer does in the
  * README, plus every documented ingest error, live delivery and a restart.
  */
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { parse, print } from 'graphql';
+import { print } from 'graphql';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import {
   DeviceDocument,
   DevicesDocument,
   DisableDeviceDocument,
+  EnableDeviceDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
@@ -108,15 +108,6 @@ async function expectStoredExactly(id: string, expected: StoredPoint[]) {
   );
   expect(await storedPoints(id)).toEqual([...expected].sort((a, b) => a.ts - b.ts));
 }
-
-const EnableDeviceDocument = parse(`
-  mutation EnableDevice($id: ID!) {
-    enableDevice(id: $id) {
-      id
-      status
-    }
-  }
-`) as TypedDocumentNode<{ enableDevice: { id: string; status: string } }, { id: string }>;
 
 describe('GraphQL authentication', () => {
   it('answers UNAUTHENTICATED without a token or with a forged one', async () => {

@@ -18,9 +18,12 @@ import {
   CreateApiKeyDocument,
   DeleteAlertRuleDocument,
   DeviceDocument,
+  DeviceLatestDocument,
+  DeviceNameDocument,
   DeviceNamesDocument,
   DevicesDocument,
   DisableDeviceDocument,
+  EnableDeviceDocument,
   LiveAlertsDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
@@ -415,6 +418,8 @@ describe('query cost of the operations in use', () => {
     await run(DevicesDocument, {});
     await run(DeviceNamesDocument, {});
     await run(DeviceDocument, { id: device.id });
+    await run(DeviceLatestDocument, { id: device.id });
+    await run(DeviceNameDocument, { id: device.id });
     await run(TelemetryDocument, {
       id: device.id,
       metrics: ['temperature'],
@@ -445,6 +450,7 @@ describe('query cost of the operations in use', () => {
     await run(UpdateDeviceDocument, { id: spare.id, input: { name: 'Renamed' } });
     await run(RotateDeviceTokenDocument, { id: spare.id, gracePeriodSeconds: 0 });
     await run(DisableDeviceDocument, { id: spare.id });
+    await run(EnableDeviceDocument, { id: spare.id });
 
     const point = await firstEvent(
       LiveTelemetryDocument,

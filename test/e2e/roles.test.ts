@@ -12,6 +12,7 @@ import {
   DeviceDocument,
   DevicesDocument,
   DisableDeviceDocument,
+  EnableDeviceDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
@@ -23,7 +24,6 @@ import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
-import { EnableDeviceDocument } from './extra-operations.js';
 
 type Client = ReturnType<typeof createGraphQLClient>;
 const ORG = 'org-roles';

@@ -11,9 +11,11 @@ import type { Role } from '../../src/auth/viewer.js';
 import {
   CreateApiKeyDocument,
   DeviceDocument,
+  DeviceLatestDocument,
   DeviceNamesDocument,
   DevicesDocument,
   DisableDeviceDocument,
+  EnableDeviceDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
@@ -32,7 +34,6 @@ import {
 } from '../support/graphql-client.js';
 import { liveClient } from '../support/live-client.js';
 import { userToken } from '../support/tokens.js';
-import { DeviceLatestDocument, EnableDeviceDocument } from './extra-operations.js';
 
 type Client = ReturnType<typeof createGraphQLClient>;
 interface Outcome {
