@@ -6,7 +6,7 @@
  * locations, refused variables (400), fragments and directives.
  */
 import { execute as graphqlExecute, parse, type DocumentNode } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
@@ -14,6 +14,23 @@ import type { ApiServices } from '../../src/api/context.js';
 import { createQueryJitPlugin } from '../../src/api/query-jit.js';
 import { schema } from '../../src/schema/index.js';
 import { createInProcessApi } from '../support/in-process-api.js';
+
+/** Executions of compiled queries: proof that the handler's requests did run on graphql-jit. */
+const jit = vi.hoisted(() => ({ runs: 0 }));
+vi.mock('graphql-jit', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('graphql-jit')>();
+  return {
+    ...actual,
+    compileQuery: (...args: Parameters<typeof actual.compileQuery>) => {
+      const compiled = actual.compileQuery(...args);
+      if ('query' in compiled) {
+        const { query } = compiled;
+        compiled.query = (...run: Parameters<typeof query>) => (jit.runs++, query(...run));
+      }
+      return compiled;
+    },
+  };
+});
 
 const ORG = 'org-query-jit';
 let services: ApiServices;
@@ -77,7 +94,10 @@ async function post(body: object) {
 
 /** The same request three times: graphql-js first, then the compiled query. */
 async function sameEveryTime(body: object) {
+  const runsBefore = jit.runs;
   const answers = [await post(body), await post(body), await post(body)];
+  // The second and third went through graphql-jit (else the comparisons prove nothing).
+  expect(jit.runs - runsBefore).toBe(2);
   expect(answers[1]).toEqual(answers[0]);
   expect(answers[2]).toEqual(answers[0]);
   // Answers of several shapes, each checked field by field below.
