@@ -241,24 +241,38 @@ describe('after every attempt across the boundary', () => {
 describe('device tokens', () => {
   it('a device token writes only its own device, in its own organization', async () => {
     const [north, south] = ORGS.map((org) => tenants[org]!);
-    const before = await expectData(
-      admin(ORGS[1])(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
-    );
+    const sneakyTs = Date.UTC(2026, 0, 2);
     // There is no way to address another device: the body cannot name one.
     const sneaky = await postTelemetry(
       app.baseUrl,
       north!.deviceToken,
-      JSON.stringify({
-        ts: Date.UTC(2026, 0, 2),
-        deviceId: south!.deviceId,
-        metrics: { temperature: 99 },
-      }),
+      JSON.stringify({ ts: sneakyTs, deviceId: south!.deviceId, metrics: { temperature: 99 } }),
     );
     expect(sneaky.status).toBe(400);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const after = await expectData(
-      admin(ORGS[1])(RawTelemetryDocument, { id: south!.deviceId, ...RANGE }),
+    // Points are stored in the order they are accepted: once a later point of the south device
+    // is stored, the sneaky one would be too.
+    const laterTs = Date.UTC(2026, 0, 3);
+    const later = await postTelemetry(
+      app.baseUrl,
+      south!.deviceToken,
+      JSON.stringify({ ts: laterTs, metrics: { temperature: 3 } }),
     );
-    expect(after.device.rawTelemetry.edges.length).toBe(before.device.rawTelemetry.edges.length);
+    expect(later.status).toBe(202);
+    const stored = await eventually(
+      async () => {
+        const data = await expectData(
+          admin(ORGS[1])(RawTelemetryDocument, { id: south!.deviceId, ...RANGE, first: 1000 }),
+        );
+        const points = data.device.rawTelemetry.edges.map((edge) => edge.node);
+        return points.some((point) => Date.parse(point.ts) === laterTs) ? points : undefined;
+      },
+      10_000,
+      'the later point of the south device',
+    );
+    const leaked = stored.filter(
+      (point) =>
+        Date.parse(point.ts) === sneakyTs || point.metrics.some((metric) => metric.value === 99),
+    );
+    expect(leaked).toEqual([]);
   });
 });
