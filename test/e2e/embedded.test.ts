@@ -759,6 +759,8 @@ describe('unexpected errors', () => {
   });
 
   it('are logged with their cause', async () => {
+    // This request's own log line, not the previous test's.
+    lines.length = 0;
     await createGraphQLClient(broken.baseUrl, providerToken())(DevicesDocument, {});
     await eventually(
       async () =>
