@@ -109,5 +109,7 @@ describe('one process per DATA_DIR', () => {
     const migrate = await runMain(['migrate'], env);
     expect(migrate.output).toContain('up to date');
     expect(migrate.code).toBe(0);
-  });
+    // Three process starts (server, server again, migrate) outlast the default 30 s while the
+    // rest of the e2e suite runs beside them.
+  }, 90_000);
 });
