@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { print } from 'graphql';
 import WebSocket from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
 import { signUserToken } from '../../src/auth/jwt.js';
 import {
   CreateApiKeyDocument,
@@ -27,8 +28,6 @@ interface StreamResult {
   data?: unknown;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
-
-const ORGANIZATION = '00000000-0000-4000-8000-000000000001';
 
 const app = useEmbeddedApp();
 let admin: ReturnType<typeof createGraphQLClient>;
@@ -116,7 +115,7 @@ describe('subscriptions over SSE', () => {
     const expiresAt = (Math.floor(Date.now() / 1000) + 3) * 1000;
     const token = await signUserToken(
       app.jwt,
-      { subject: 'sse-user', organizationId: ORGANIZATION, role: 'viewer' },
+      { subject: 'sse-user', organizationId: DEFAULT_ORGANIZATION.id, role: 'viewer' },
       expiresAt / 1000,
     );
     const stream = await subscribeOverSse(token);
