@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { AGGREGATES, type TelemetryPoint } from '../src/domain/telemetry.js';
+import { aggregateOne } from '../test/support/aggregate-one.js';
 
 const POINTS = Number(process.argv[2] ?? 100_000);
 const DEVICES = 100;
@@ -116,8 +117,8 @@ try {
     every: 60_000,
     aggregates: [...AGGREGATES],
   };
-  const aggregateMs = await timeMedian(21, () => store.aggregate(aggregateQuery));
-  const buckets = await store.aggregate(aggregateQuery);
+  const aggregateMs = await timeMedian(21, () => aggregateOne(store, aggregateQuery));
+  const buckets = await aggregateOne(store, aggregateQuery);
   await store.close();
 
   const rate = (ms: number) => Math.round(rows / (ms / 1000));

@@ -38,12 +38,11 @@ export interface TelemetryStore {
    * with no values may be absent. The lists may be shared (cached): callers must not change them.
    */
   latest(orgId: string, deviceIds: readonly string[]): Promise<Map<string, readonly LatestValue[]>>;
-  /** Non-empty buckets in ascending time. */
-  aggregate(query: AggregateQuery): Promise<Bucket[]>;
   /**
-   * `aggregate` for several devices of one organization in one round trip (a page of devices
-   * asking the same question): each device's buckets are exactly what `aggregate` answers for it
-   * alone. A device without buckets may be absent from the map.
+   * Each device's non-empty buckets in ascending time, for one or several devices of one
+   * organization in one round trip (a page of devices asking the same question): a device's
+   * buckets do not depend on which other devices were asked with it. A device without buckets
+   * may be absent from the map.
    */
   aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>>;
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */

@@ -11,7 +11,7 @@ import type { ApiServices } from '../../src/api/context.js';
 import { createInProcessApi } from '../support/in-process-api.js';
 
 const ORG = 'org-dataloader';
-const calls = { latest: 0, findDevices: 0, aggregate: 0, aggregateDevices: [] as number[] };
+const calls = { latest: 0, findDevices: 0, aggregateDevices: [] as number[] };
 let services: ApiServices;
 let api: ReturnType<typeof createInProcessApi>;
 let token: string;
@@ -33,10 +33,6 @@ beforeAll(async () => {
       latest: (organizationId, deviceIds) => {
         calls.latest++;
         return telemetry.latest(organizationId, deviceIds);
-      },
-      aggregate: (query) => {
-        calls.aggregate++;
-        return telemetry.aggregate(query);
       },
       aggregateDevices: (query) => {
         calls.aggregateDevices.push(query.deviceIds.length);
@@ -106,7 +102,6 @@ describe('DataLoader per request', () => {
   });
 
   it('answers a page of 100 devices asking the same telemetry question in one store call', async () => {
-    calls.aggregate = 0;
     calls.aggregateDevices = [];
     const result = await query({
       query: `{ devices(first: 100) { edges { node { id
@@ -132,7 +127,6 @@ describe('DataLoader per request', () => {
       ]);
     }
     expect(calls.aggregateDevices).toEqual([100]);
-    expect(calls.aggregate).toBe(0);
   });
 
   it('makes one store call per distinct telemetry question in a request', async () => {

@@ -24,7 +24,6 @@ beforeAll(async () => {
     devices: repositories.devices,
     telemetry: {
       ...telemetry,
-      aggregate: (query) => (storeCalls.push('aggregate'), telemetry.aggregate(query)),
       aggregateDevices: (query) => (
         storeCalls.push('aggregateDevices'),
         telemetry.aggregateDevices(query)

@@ -13,6 +13,7 @@ import {
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import { referenceBuckets, type Sample } from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
+import { aggregateOne } from '../support/aggregate-one.js';
 
 export interface TelemetryStoreFixture {
   store: TelemetryStore;
@@ -108,7 +109,7 @@ export function describeTelemetryStoreContract(
         b: { value: 3, ts: BASE },
         c: { value: 'y', ts: BASE + 1 },
       });
-      const [bucket] = await store.aggregate({
+      const [bucket] = await aggregateOne(store, {
         orgId: org,
         deviceId: device,
         metrics: ['a'],
@@ -195,7 +196,7 @@ export function describeTelemetryStoreContract(
       await store.write(points);
       await store.write(resent);
 
-      const buckets = await store.aggregate({
+      const buckets = await aggregateOne(store, {
         orgId: org,
         deviceId: device,
         metrics: ['temp', 'load', 'status'],
@@ -288,7 +289,7 @@ export function describeTelemetryStoreContract(
       expect([...byDevice.keys()].sort()).toEqual([...devices].sort());
       for (const device of devices) {
         const got = byDevice.get(device)!;
-        const alone = await store.aggregate({ ...question, orgId: org, deviceId: device });
+        const alone = await aggregateOne(store, { ...question, orgId: org, deviceId: device });
         expect(got.map((b) => b.start)).toEqual(alone.map((b) => b.start));
         const expected = new Map<number, Record<string, Record<string, number>>>();
         for (const [metric, values] of samples.get(device)!) {
@@ -361,7 +362,7 @@ export function describeTelemetryStoreContract(
       });
       expect(raw.map((p) => p.ts)).toEqual([from, from + 1, to - 1]);
 
-      const buckets = await store.aggregate({
+      const buckets = await aggregateOne(store, {
         orgId: org,
         deviceId: device,
         metrics: ['v'],
@@ -392,7 +393,7 @@ export function describeTelemetryStoreContract(
       const stranger = `org-${uniqueSuffix()}`;
       expect((await store.latest(stranger, [device])).get(device) ?? []).toEqual([]);
       expect(await rawAll(device, [], stranger)).toEqual([]);
-      const buckets = await store.aggregate({
+      const buckets = await aggregateOne(store, {
         orgId: other,
         deviceId: device,
         metrics: ['v'],
@@ -422,7 +423,7 @@ export function describeTelemetryStoreContract(
       expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
         reading: { value: 20, ts: BASE },
       });
-      const [bucket, ...more] = await store.aggregate({
+      const [bucket, ...more] = await aggregateOne(store, {
         orgId: org,
         deviceId: device,
         metrics: ['reading'],
@@ -453,7 +454,7 @@ export function describeTelemetryStoreContract(
 
       expect(await rawAll(device)).toEqual(numbers);
       expect(await rawAll(device, [], other)).toEqual([text]);
-      const [bucket] = await store.aggregate({
+      const [bucket] = await aggregateOne(store, {
         orgId: org,
         deviceId: device,
         metrics: ['level'],

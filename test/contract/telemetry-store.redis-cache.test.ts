@@ -27,7 +27,6 @@ function countingLatest(store: TelemetryStore) {
       calls.push([...deviceIds]);
       return store.latest(orgId, deviceIds);
     },
-    aggregate: (query) => store.aggregate(query),
     aggregateDevices: (query) => store.aggregateDevices(query),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),

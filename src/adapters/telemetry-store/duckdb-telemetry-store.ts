@@ -230,11 +230,6 @@ export async function createDuckDbTelemetryStore(
       return result;
     },
 
-    async aggregate(q) {
-      const { deviceId, ...rest } = q;
-      return (await aggregateDevices({ ...rest, deviceIds: [deviceId] })).get(deviceId) ?? [];
-    },
-
     aggregateDevices,
 
     async raw(q) {

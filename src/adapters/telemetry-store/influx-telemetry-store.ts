@@ -2,7 +2,6 @@ import { Point } from '@influxdata/influxdb-client';
 import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import type {
-  AggregateQuery,
   AggregateValues,
   Bucket,
   LatestValue,
@@ -216,11 +215,6 @@ export function createInfluxTelemetryStore(
         }
       });
       return result;
-    },
-
-    async aggregate(query: AggregateQuery) {
-      const { deviceId, ...rest } = query;
-      return (await aggregateDevices({ ...rest, deviceIds: [deviceId] })).get(deviceId) ?? [];
     },
 
     aggregateDevices,

@@ -171,7 +171,6 @@ export function withRedisLatestCache(
   }
 
   return {
-    aggregate: (query) => store.aggregate(query),
     aggregateDevices: (query) => store.aggregateDevices(query),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
