@@ -9,6 +9,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { getIntrospectionQuery, Kind, parse, print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { operationCost } from '../../src/api/hardening/query-cost.js';
+import { schema } from '../../src/schema/index.js';
 import {
   AlertRulesDocument,
   AlertsDocument,
@@ -288,6 +290,30 @@ describe('query cost', () => {
     const ids = Array.from({ length: 5_000 }, (_, i) => `device-${i}`);
     const live = await wsErrors(app, print(LiveTelemetryDocument), { deviceIds: ids });
     expect(refusedCost(live)).toBeGreaterThan(5_000);
+  });
+});
+
+/** The README's figures (GraphQL limits, Cost), counted the way the limit counts them. */
+describe("query cost of the README's examples", () => {
+  const cost = (source: string, variables?: Record<string, unknown>) =>
+    operationCost({ schema, document: parse(source), variables });
+  const device = (selection: string) => `{ device(id: "x") { ${selection} } }`;
+
+  it('are what the README says', () => {
+    // bench/graphql-page.ts's PAGE_QUERY.
+    expect(
+      cost('{ devices(first: 50) { edges { node { id name latest { metric value ts } } } } }'),
+    ).toBe(451);
+    const yearOfDays = `telemetry(metrics: ["temperature"], from: "2025-01-01T00:00:00Z",
+      to: "2026-01-01T00:00:00Z", every: "1d") { start metrics { metric mean } }`;
+    expect(cost(device(yearOfDays))).toBe(370);
+    const rawPage = `rawTelemetry(${WIDE_RANGE}, first: 1000) { edges { node { ts metrics { metric value } } } }`;
+    expect(cost(device(rawPage))).toBe(1_007);
+    const dayOfMinutes = `query ($metrics: [String!]!) { device(id: "x") { telemetry(metrics: $metrics,
+      from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z", every: "1m") { start metrics { metric mean } } } }`;
+    const metrics = (n: number) => ({ metrics: METRICS_50.slice(0, n) });
+    expect(cost(dayOfMinutes, metrics(13))).toBeLessThanOrEqual(20_000);
+    expect(cost(dayOfMinutes, metrics(14))).toBeGreaterThan(20_000);
   });
 });
 
