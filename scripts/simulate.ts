@@ -11,10 +11,10 @@
  * from src/config.ts like the server's. Rate-limited requests (many devices registering at once,
  * a fast --rate) wait the time the server names and are sent again.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embeddedJwtSettings, signEmbeddedAdminToken } from '../src/app/embedded-admin.js';
+import { readJwtSecret } from '../src/auth/embedded-secret.js';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 
 function loadSettings(): Config {
@@ -44,15 +44,11 @@ if (!(deviceCount > 0 && rate > 0))
 
 /** Reads the embedded server's generated secret; never creates one the server would not know. */
 async function readEmbeddedSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'jwt-secret');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new Error(
-      `no ${file}: run the simulator with the server's DATA_DIR (or its JWT_SECRET), or pass --token`,
-    );
-  }
+  const secret = await readJwtSecret(dataDir);
+  if (secret !== undefined) return secret;
+  throw new Error(
+    `no ${path.join(dataDir, 'jwt-secret')}: run the simulator with the server's DATA_DIR (or its JWT_SECRET), or pass --token`,
+  );
 }
 
 async function adminToken(): Promise<string> {
