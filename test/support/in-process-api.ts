@@ -26,7 +26,6 @@ export function createInProcessApi(services: ApiServices) {
     logger: createLogger('silent', 'test'),
   });
   return {
-    yoga,
     token: (organizationId: string, role: Role) => userToken(jwt, organizationId, role),
     /** POSTs a GraphQL request as the bearer of `token`; the answer's status and raw text. */
     async post(token: string, body: object) {
