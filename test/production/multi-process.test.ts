@@ -150,11 +150,18 @@ describe.skipIf(!services)('production processes', () => {
   });
 
   it('refuses to start production without its required settings, listing each', async () => {
-    await expect(
-      startRole('api', { JWT_SECRET: '', DATABASE_URL: '', KAFKA_BROKERS: '' }, 15_000),
-    ).rejects.toThrow(
-      // The api process does not use Kafka, so KAFKA_BROKERS is not asked for.
+    const refused = await startRole(
+      'api',
+      { JWT_SECRET: '', DATABASE_URL: '', KAFKA_BROKERS: '' },
+      15_000,
+    ).then(
+      () => 'started',
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(
       /JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required[\s\S]*DATABASE_URL: is required[\s\S]*REDIS_URL: is required/,
     );
+    // The api process does not use Kafka, so KAFKA_BROKERS is not asked for.
+    expect(refused).not.toContain('KAFKA_BROKERS');
   });
 });
