@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import {
+  createYoga,
+  maskError,
+  type MaskError,
+  type Plugin,
+  type YogaServerInstance,
+} from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
 import {
   authenticateGuarded,
@@ -11,7 +18,8 @@ import {
 import { cacheVerifiedTokens } from '../auth/verified-token-cache.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
-import { unauthenticated } from '../resolvers/errors.js';
+import { InputRefusedError } from '../ports/input-refused.js';
+import { badUserInput, unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
 import {
   createLoaders,
@@ -83,6 +91,7 @@ export function createGraphQLHandler(options: {
     // The HTTP layer caps and reads the body before yoga sees it (hardening/body-limit.ts, at
     // GRAPHQL_MAX_BODY_BYTES): yoga's own 25 MB cap would only stream it through again.
     maxRequestBodySize: false,
+    maskedErrors: { maskError: maskUnlessInputRefused },
     landingPage: false,
     graphiql: {
       title: 'IoT Analytics API',
@@ -122,6 +131,19 @@ export function createGraphQLHandler(options: {
     },
   });
 }
+
+/**
+ * yoga's masking, except for a value a repository refused for good (InputRefusedError: a second
+ * line behind the text rule, src/api/hardening/text-rule.ts), which is the caller's input, not an
+ * internal failure: BAD_USER_INPUT, without the database's own words.
+ */
+const maskUnlessInputRefused: MaskError = (error, message, isDev) => {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof InputRefusedError) {
+    return badUserInput('a value in the input cannot be stored; check it for unusual characters');
+  }
+  return maskError(error, message, isDev);
+};
 
 /**
  * Yoga logs `(message?, ...values)`, pino wants `(fields, message)`: an error goes under `err`

@@ -48,6 +48,8 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     batchSize: config.pipeline.batchSize,
     // A 202 promises the points survive a kill, so they are fsynced before ingest answers.
     walPath: path.join(config.dataDir, 'ingest.wal'),
+    // Poison input set aside with its reason (README "Dead letters").
+    deadLetterPath: path.join(config.dataDir, 'dead-letter.ndjson'),
   });
   const live = createInProcessLiveHub();
   const rateLimiter = createInProcessRateLimiter();
@@ -86,6 +88,8 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     readiness: [
       { name: 'devices', check: () => devices.ping() },
       { name: 'telemetry', check: () => telemetry.ping() },
+      // A batch failing for long (or a crashed consumer) makes the process not ready.
+      { name: 'pipeline', check: () => pipeline.checkHealthy() },
     ],
     logger,
   });

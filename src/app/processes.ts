@@ -132,13 +132,7 @@ export async function createPipelineProcess(
     readiness: [
       // Batches are retried without limit (nothing is skipped): a consumer that has not moved
       // for ~30 s, or crashed, is what tells an operator the pipeline is stuck.
-      {
-        name: 'consumer',
-        check: async () => {
-          const health = pipeline.health();
-          if (!health.ok) throw new Error(health.reason);
-        },
-      },
+      { name: 'consumer', check: () => pipeline.checkHealthy() },
       { name: 'kafka', check: () => bus.ping() },
       { name: 'influxdb', check: () => store.ping() },
       { name: 'redis', check: () => live.ping() },

@@ -8,6 +8,7 @@
  * keys of the parsed object is both fast and easy to read; bench/ingest-parse.ts measures it.
  */
 import { metricNameProblem } from '../domain/metric-name.js';
+import { textProblem } from '../domain/text-rule.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import { parseRfc3339 } from './rfc3339.js';
 
@@ -136,9 +137,10 @@ function valueProblem(value: unknown): string | undefined {
       return undefined;
     case 'string':
       // Length in UTF-16 units first (cheap); count code points only when it could matter.
-      return value.length <= MAX_STRING_LENGTH || [...value].length <= MAX_STRING_LENGTH
-        ? undefined
-        : `must be at most ${MAX_STRING_LENGTH} characters`;
+      if (value.length > MAX_STRING_LENGTH && [...value].length > MAX_STRING_LENGTH) {
+        return `must be at most ${MAX_STRING_LENGTH} characters`;
+      }
+      return textProblem(value);
     default:
       return 'must be a number, a boolean or a string';
   }

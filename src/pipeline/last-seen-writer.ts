@@ -1,6 +1,7 @@
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import type { Logger } from '../logger.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
+import { isolateRefusedInput } from './isolate-refused-input.js';
 
 /**
  * Write-behind of devices' lastSeenAt: points only raise an in-memory high-water mark per device,
@@ -32,7 +33,14 @@ export function createLastSeenWriter(options: {
     const batch = pending;
     pending = new Map();
     try {
-      await devices.recordLastSeen(batch);
+      // A mark the database refuses for good (InputRefusedError) is dropped alone, so it cannot
+      // keep every other device's lastSeenAt from being written on every flush after it.
+      const refused = await isolateRefusedInput([...batch], (entries) =>
+        devices.recordLastSeen(new Map(entries)),
+      );
+      for (const { item, error } of refused) {
+        logger.error({ err: error, deviceId: item[0] }, 'lastSeenAt refused for good; dropped');
+      }
     } catch (error) {
       logger.warn({ err: error, devices: batch.size }, 'lastSeenAt flush failed; will retry');
       for (const [deviceId, seen] of batch) {

@@ -9,10 +9,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
+import type { AlertState } from '../domain/alerts.js';
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import { createLogger } from '../logger.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
+import { InputRefusedError } from '../ports/input-refused.js';
 import type { BatchHandler, BatchResult, EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { TelemetryStore, WriteResult } from '../ports/telemetry-store.js';
@@ -74,7 +76,7 @@ function setUp() {
     if (!handler) throw new Error('the pipeline is not consuming');
     return handler(batch) as Promise<BatchResult | void>;
   };
-  return { pipeline, deliver, store, live, devices };
+  return { pipeline, deliver, store, live, devices, options };
 }
 
 describe('pipeline on stand-ins for its ports', () => {
@@ -270,3 +272,130 @@ describe('pipeline on the in-process bus and DuckDB', () => {
     await vi.waitFor(() => expect(pipeline.health()).toEqual({ ok: true }));
   });
 });
+
+describe('pipeline with poison input (a refusal that recurs on every retry)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const orgPoint = (orgId: string, deviceId: string, ts: number, mode: string): TelemetryPoint => ({
+    orgId,
+    deviceId,
+    ts,
+    metrics: { mode },
+  });
+
+  it('sets aside only the points an alert state write refuses, and evaluates every other organization', async () => {
+    const { pipeline, deliver, store, live, alerts } = setUpWithRules();
+    await pipeline.start();
+    const poison = orgPoint('org-a', 'dev-a', NOW - 3, 'a\u0000b');
+    const batch = [
+      orgPoint('org-a', 'dev-a2', NOW - 4, 'manual'),
+      poison,
+      orgPoint('org-b', 'dev-b', NOW - 2, 'manual'),
+      orgPoint('org-b', 'dev-b', NOW - 1, 'eco'),
+    ];
+    const result = await deliver(batch);
+
+    expect(result?.rejected).toEqual([
+      { point: poison, reason: expect.stringMatching(/^alert evaluation: .*NUL/) },
+    ]);
+    // Every point was stored and published once: the refusal came after both.
+    expect(store.write).toHaveBeenCalledTimes(1);
+    expect(live.publish).toHaveBeenCalledTimes(1);
+    // Both organizations' other devices had their states saved.
+    const saved = alerts.saved.map((state) => `${state.organizationId}/${state.deviceId}`);
+    expect(saved).toEqual(expect.arrayContaining(['org-a/dev-a2', 'org-b/dev-b']));
+    expect(saved).not.toContain('org-a/dev-a');
+    await pipeline.stop();
+  });
+
+  it('sets aside the points a store refuses by throwing InputRefusedError, and publishes the rest', async () => {
+    const { pipeline, deliver, store, live } = setUpWithRules();
+    await pipeline.start();
+    store.write.mockImplementation(async (part: readonly TelemetryPoint[]) => {
+      if (part.some((p) => p.metrics.mode === 'too odd')) {
+        throw new InputRefusedError('the store cannot keep "too odd"');
+      }
+      return { rejected: [] };
+    });
+    const odd = orgPoint('org-a', 'dev-a', NOW - 5, 'too odd');
+    const batch = [1, 2, 3, 4, 5, 6, 7].map((i) =>
+      orgPoint('org-b', `dev-${i}`, NOW - 10 - i, 'ok'),
+    );
+    batch.splice(3, 0, odd);
+    const result = await deliver(batch);
+
+    expect(result?.rejected).toEqual([
+      { point: odd, reason: 'store: the store cannot keep "too odd"' },
+    ]);
+    const published = live.publish.mock.calls.flatMap(([part]) => part);
+    expect(published).toHaveLength(7);
+    expect(published).not.toContain(odd);
+    await pipeline.stop();
+  });
+
+  it('retries a batch after an outage without publishing its points live a second time', async () => {
+    const { pipeline, deliver, live, alerts } = setUpWithRules();
+    await pipeline.start();
+    alerts.failNextSave(new Error('connection terminated'));
+    const batch = [orgPoint('org-a', 'dev-a', NOW - 1, 'eco')];
+    await expect(deliver(batch)).rejects.toThrow('connection terminated');
+    await expect(deliver(batch)).resolves.toEqual({ rejected: [] });
+
+    expect(live.publish).toHaveBeenCalledTimes(1);
+    expect(alerts.saved.map((state) => state.deviceId)).toEqual(['dev-a']);
+    await pipeline.stop();
+  });
+});
+
+/**
+ * setUp() with one rule per organization (mode NEQ "auto") on every device, and a state write
+ * that, like PostgreSQL, refuses a NUL in a value for good.
+ */
+function setUpWithRules() {
+  const fixture = setUp();
+  const saved: AlertState[] = [];
+  let failure: Error | undefined;
+  const alerts = fixture.options.alerts as unknown as Record<string, ReturnType<typeof vi.fn>>;
+  alerts.listRules!.mockImplementation(async (organizationId: string) => [
+    {
+      id: `rule-${organizationId}`,
+      organizationId,
+      name: 'mode',
+      metric: 'mode',
+      condition: 'NEQ',
+      threshold: 'auto',
+      deviceType: null,
+      deviceLabels: {},
+      enabled: true,
+    },
+  ]);
+  const devices = fixture.options.devices as unknown as Record<string, ReturnType<typeof vi.fn>>;
+  devices.findDevices!.mockImplementation(async (_org: string, ids: readonly string[]) =>
+    ids.map(() => ({ type: 'sensor', labels: {} })),
+  );
+  alerts.saveStates!.mockImplementation(async (_org: string, states: AlertState[]) => {
+    if (failure) {
+      const error = failure;
+      failure = undefined;
+      throw error;
+    }
+    if (states.some((state) => String(state.value).includes('\u0000'))) {
+      throw new InputRefusedError('unsupported Unicode escape sequence: NUL in a value');
+    }
+    saved.push(...states);
+  });
+  return {
+    ...fixture,
+    alerts: {
+      saved,
+      failNextSave(error: Error) {
+        failure = error;
+      },
+    },
+  };
+}

@@ -4,8 +4,9 @@ import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { BatchResult, BusConsumer, ConsumerHealth, EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
-import type { TelemetryStore } from '../ports/telemetry-store.js';
+import type { RejectedPoint, TelemetryStore } from '../ports/telemetry-store.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
+import { isolateRefusedInput } from './isolate-refused-input.js';
 import { createLastSeenWriter } from './last-seen-writer.js';
 
 export interface PipelineOptions {
@@ -20,14 +21,40 @@ export interface PipelineOptions {
   logger: Logger;
 }
 
+/** What is done of one batch, kept across the bus's retries of that same batch. */
+interface BatchProgress {
+  /** Points the store has durably (undefined until the store write succeeded). */
+  stored?: TelemetryPoint[];
+  published: boolean;
+  /** Organizations whose alert rules have seen the stored points. */
+  evaluated: Set<string>;
+  /** Why each point was set aside, by stage. */
+  refused: Map<TelemetryPoint, string[]>;
+}
+
+function byOrganization(points: readonly TelemetryPoint[]) {
+  const groups = new Map<string, TelemetryPoint[]>();
+  for (const point of points) {
+    const group = groups.get(point.orgId);
+    if (group) group.push(point);
+    else groups.set(point.orgId, [point]);
+  }
+  return groups;
+}
+
 /**
- * Bus → telemetry store → live hub → alert rules, one batch at a time. The handler resolves only
- * after the batch is durable in the store, published live and evaluated against the alert rules
- * (states saved); only then does the bus acknowledge it
- * (Kafka: commit offsets). A failure rejects, and the bus redelivers: the store's idempotence on
- * (device, ts) makes the retry harmless. Points the store refuses for good are neither published
- * live nor cached as latest values (subscribers would see what no query can find); they go back
- * to the bus as rejected, which sets them aside (Kafka: the dead-letter topic) with the reason.
+ * Bus → telemetry store → live hub → alert rules, one batch at a time; the bus acknowledges a
+ * batch (Kafka: commits offsets) only once the handler resolved, so every point is done or
+ * dead-lettered before it is passed.
+ *
+ * Poison input (docs/architecture.md): each stage runs on its own, and a failure of the input
+ * itself (the store refuses a point, a repository throws InputRefusedError) is narrowed down to
+ * the points concerned (isolate-refused-input.ts), which are handed back as rejected with the
+ * stage and reason: the bus sets them aside (Kafka: the dead-letter topic; embedded: a file) and
+ * every other point, device and organization goes on. Any other failure rejects the handler and
+ * the bus retries the batch; stages already done for it are not run again (no live event twice).
+ * Points the store refused are neither published live nor evaluated (subscribers would see what
+ * no query can find); lastSeenAt is write-behind and isolates its own refusals.
  */
 export function createPipeline(options: PipelineOptions) {
   const { bus, store, live, devices, logger } = options;
@@ -42,18 +69,65 @@ export function createPipeline(options: PipelineOptions) {
     publish: (events) => live.publishAlerts(events),
     ruleCacheMs: options.alertRuleCacheMs,
   });
+  // Keyed by the batch array, which both buses hand again, unchanged, when they retry it.
+  const progressOf = new WeakMap<readonly TelemetryPoint[], BatchProgress>();
   let consumer: BusConsumer | undefined;
 
-  async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
-    const { rejected } = await store.write(points);
-    const refused = new Set(rejected.map(({ point }) => point));
-    const stored = refused.size === 0 ? points : points.filter((point) => !refused.has(point));
-    if (stored.length > 0) {
-      await live.publish(stored);
-      await alertEvaluator.evaluate(stored);
+  async function stage(
+    progress: BatchProgress,
+    name: string,
+    points: readonly TelemetryPoint[],
+    run: (points: readonly TelemetryPoint[]) => Promise<unknown>,
+  ) {
+    for (const { item, error } of await isolateRefusedInput(points, run)) {
+      refuse(progress, item, `${name}: ${error.message}`);
     }
-    // The device did report, even if the store refused some of what it said.
-    lastSeen.note(points);
+  }
+
+  function refuse(progress: BatchProgress, point: TelemetryPoint, reason: string) {
+    const reasons = progress.refused.get(point);
+    if (reasons) reasons.push(reason);
+    else progress.refused.set(point, [reason]);
+  }
+
+  async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
+    let progress = progressOf.get(points);
+    if (!progress) {
+      progress = { published: false, evaluated: new Set(), refused: new Map() };
+      progressOf.set(points, progress);
+      // The device did report, even if a stage refuses some of what it said.
+      lastSeen.note(points);
+    }
+
+    if (!progress.stored) {
+      const storeRefused = new Set<TelemetryPoint>();
+      await stage(progress, 'store', points, async (part) => {
+        for (const { point, reason } of (await store.write(part)).rejected) {
+          storeRefused.add(point);
+          refuse(progress, point, reason); // the store's own words, as they always were
+        }
+      });
+      progress.stored = points.filter(
+        (point) => !storeRefused.has(point) && !progress.refused.has(point),
+      );
+    }
+    const stored = progress.stored;
+
+    if (!progress.published) {
+      await stage(progress, 'live publish', stored, (part) => live.publish(part));
+      progress.published = true;
+    }
+
+    for (const [organizationId, group] of byOrganization(stored)) {
+      if (progress.evaluated.has(organizationId)) continue;
+      await stage(progress, 'alert evaluation', group, (part) => alertEvaluator.evaluate(part));
+      progress.evaluated.add(organizationId);
+    }
+
+    const rejected: RejectedPoint[] = [];
+    for (const [point, reasons] of progress.refused) {
+      rejected.push({ point, reason: reasons.join('; ') });
+    }
     return { rejected };
   }
 
@@ -65,6 +139,11 @@ export function createPipeline(options: PipelineOptions) {
     /** For /ready: not ok before start, and while the consumer is stuck or crashed. */
     health(): ConsumerHealth {
       return consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
+    },
+    /** The same, as a /ready check: throws the reason. */
+    async checkHealthy() {
+      const health = consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
+      if (!health.ok) throw new Error(health.reason);
     },
     async stop() {
       await consumer?.stop();

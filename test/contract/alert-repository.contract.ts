@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repositories } from '../../src/adapters/device-repository/repositories.js';
 import type { AlertState } from '../../src/domain/alerts.js';
 import type { AlertRepository, NewAlertRule } from '../../src/ports/alert-repository.js';
+import { InputRefusedError } from '../../src/ports/input-refused.js';
 import { uniqueSuffix } from '../support/services.js';
 
 /** `open` gives every repository of one database: states refer to the same database's devices. */
@@ -167,6 +168,19 @@ export function describeAlertRepositoryContract(name: string, open: () => Promis
         { ruleId: r.id, deviceId: randomUUID() },
       ]);
       expect(read.sort((a, b) => a.since - b.since)).toEqual([ok, firing]);
+    });
+
+    it('refuses a value the database cannot keep as bad input (InputRefusedError), not as an outage', async () => {
+      const organizationId = organization();
+      const deviceId = await device(organizationId);
+      const { id } = await rule(organizationId, { condition: 'NEQ', threshold: 'auto' });
+      // PostgreSQL refuses a NUL in JSON (22P05): retrying can never succeed.
+      await expect(
+        repo.saveStates(organizationId, [
+          state(organizationId, id, deviceId, { value: 'a\u0000b' }),
+        ]),
+      ).rejects.toBeInstanceOf(InputRefusedError);
+      expect(await repo.getStates(organizationId, [{ ruleId: id, deviceId }])).toEqual([]);
     });
 
     it('moves a state forward in time only', async () => {

@@ -9,6 +9,7 @@ import {
   type DeviceRepository,
   type NewDevice,
 } from '../../src/ports/device-repository.js';
+import { InputRefusedError } from '../../src/ports/input-refused.js';
 import { uniqueSuffix } from '../support/services.js';
 
 export function describeDeviceRepositoryContract(
@@ -104,6 +105,20 @@ export function describeDeviceRepositoryContract(
       expect(await repo.findIdentityByTokenHash(tokenHash)).toBeNull();
       await expect(create(other, { externalId: 'dup' })).resolves.toMatchObject({
         externalId: 'dup',
+      });
+    });
+
+    it('refuses text the database cannot keep as bad input (InputRefusedError), and stays usable', async () => {
+      const org = await newOrganization();
+      // PostgreSQL refuses NUL in text (22021) and in JSON (22P05).
+      await expect(create(org, { externalId: 'a\u0000b' })).rejects.toBeInstanceOf(
+        InputRefusedError,
+      );
+      await expect(create(org, { labels: { site: 'a\u0000b' } })).rejects.toBeInstanceOf(
+        InputRefusedError,
+      );
+      await expect(create(org, { externalId: 'after' })).resolves.toMatchObject({
+        externalId: 'after',
       });
     });
 

@@ -4,6 +4,7 @@ import type { ApiKeyRepository } from '../../ports/api-key-repository.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
 import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
+import { refusingBadInput } from './input-refused.js';
 import { createPrismaDeviceRepository } from './prisma-device-repository.js';
 
 /** Every Prisma-backed repository of one database; `devices.close()` closes the shared client. */
@@ -21,9 +22,10 @@ export function createPrismaRepositories(
   prisma: PrismaClient,
   onClose: () => Promise<void>,
 ): Repositories {
+  // One bad value must fail as bad input, not as an outage (src/ports/input-refused.ts).
   return {
-    devices: createPrismaDeviceRepository({ prisma, onClose }),
-    apiKeys: createPrismaApiKeyRepository({ prisma }),
-    alerts: createPrismaAlertRepository({ prisma }),
+    devices: refusingBadInput(createPrismaDeviceRepository({ prisma, onClose })),
+    apiKeys: refusingBadInput(createPrismaApiKeyRepository({ prisma })),
+    alerts: refusingBadInput(createPrismaAlertRepository({ prisma })),
   };
 }

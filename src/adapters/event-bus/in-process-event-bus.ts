@@ -8,6 +8,7 @@ import {
   type ConsumerHealthOptions,
 } from './consumer-health.js';
 import { BusOverloadedError, BusUnavailableError } from './errors.js';
+import { openFileDeadLetters } from './file-dead-letters.js';
 import { openFileWal, type FileWal } from './file-wal.js';
 
 export interface InProcessEventBusOptions {
@@ -22,6 +23,11 @@ export interface InProcessEventBusOptions {
   walPath?: string;
   /** Above this size, the log is compacted to the unconsumed points. */
   walMaxBytes?: number;
+  /**
+   * Where points the handler rejects for good are appended (NDJSON, with the reason) before their
+   * batch is acknowledged; without it they are only logged.
+   */
+  deadLetterPath?: string;
   /** When the consumer reports itself unhealthy (a batch failing for longer than ~30 s). */
   health?: ConsumerHealthOptions;
 }
@@ -31,8 +37,9 @@ export interface InProcessEventBusOptions {
  * leaves the queue only after the handler resolved, so a failing store delays points but never
  * drops or reorders them. Without `walPath`, queued points die with the process; with it, a
  * resolved publish survives a kill (redelivery of already-stored points is harmless: the store is
- * idempotent on (device, ts)). Points a handler rejects for good are logged at error level with
- * their reason (the embedded DuckDB store rejects nothing, so this is only a safety net).
+ * idempotent on (device, ts)). Points a handler rejects for good (poison input: see
+ * src/pipeline/pipeline.ts) are logged at error level with their reason and appended to the
+ * dead-letter file before their batch leaves the queue.
  */
 export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
   const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
@@ -55,6 +62,8 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
           onError: (err, action) => logger?.warn({ err }, `write-ahead log ${action} failed`),
         });
   for (const batch of wal?.replayed ?? []) for (const point of batch) queue.push(point);
+  const deadLetters =
+    options.deadLetterPath === undefined ? undefined : openFileDeadLetters(options.deadLetterPath);
 
   async function loop(handler: BatchHandler) {
     while (!stopped || queued() > 0) {
@@ -66,11 +75,19 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       const batch = queue.slice(head, head + batchSize);
       for (let attempt = 0; ; attempt++) {
         try {
-          const result = await handler(batch);
-          for (const { point, reason } of result?.rejected ?? []) {
+          const rejected = (await handler(batch))?.rejected ?? [];
+          // A failed append retries the batch: the handler does not redo stages it finished.
+          await deadLetters?.append(rejected);
+          for (const { point, reason } of rejected) {
             logger?.error(
-              { orgId: point.orgId, deviceId: point.deviceId, ts: point.ts, reason },
-              'point refused for good by the pipeline; dropped',
+              {
+                orgId: point.orgId,
+                deviceId: point.deviceId,
+                ts: point.ts,
+                reason,
+                deadLettered: deadLetters?.total,
+              },
+              deadLetters ? 'point dead-lettered' : 'point refused for good; dropped',
             );
           }
           health.succeeded(KEY);

@@ -5,11 +5,13 @@ import { createCostLimitPlugin } from './cost-limit.js';
 import { createCsrfPreventionPlugin } from './csrf.js';
 import { createDisableIntrospectionPlugin } from './introspection.js';
 import { createQueryLimitsPlugin } from './query-limits.js';
+import { createTextRulePlugin } from './text-rule.js';
 import { createValidationCodesPlugin } from './validation-codes.js';
 
 /**
  * GraphQL hardening (issue 4): CSRF refusal first (no parsing at all), then the parse/validate
- * limits, then the cost limit as the operation is about to run (it needs the variables). Masked
+ * limits and the text rule (no NUL or lone surrogate in any string input), then the cost limit
+ * as the operation is about to run (it needs the variables). Masked
  * errors stay yoga's default. The body size limit lives in the HTTP layer (body-limit.ts): yoga
  * has no such option.
  */
@@ -18,6 +20,7 @@ export function createHardeningPlugins(graphql: Config['graphql']): Plugin<Graph
     createCsrfPreventionPlugin(),
     createQueryLimitsPlugin(graphql),
     ...(graphql.introspection ? [] : [createDisableIntrospectionPlugin()]),
+    createTextRulePlugin(),
     createValidationCodesPlugin(),
     createCostLimitPlugin(graphql.maxCost),
   ];

@@ -1,0 +1,133 @@
+/**
+ * The text rule on every GraphQL string input (issue 7, reproductions 2 and 3): a NUL or an
+ * unpaired surrogate, as a variable or written inline, is BAD_USER_INPUT naming the variable or
+ * argument (it used to reach PostgreSQL and come back as a masked INTERNAL_SERVER_ERROR), and a
+ * MetricValue variable of the wrong shape names the variable too.
+ */
+import { describe, expect, it } from 'vitest';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
+
+const app = useEmbeddedApp();
+
+interface Answer {
+  status: number;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function graphql(query: string, variables?: Record<string, unknown>): Promise<Answer> {
+  const response = await fetch(`${app.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<Answer, 'status'>) };
+}
+
+const ID = '00000000-0000-4000-8000-000000000001';
+const BAD = { nul: 'a\u0000b', 'lone surrogate': 'a\ud800b' };
+
+/** One string input of each root field that takes one: [field, document, variables]. */
+const CASES: [string, string, (text: string) => Record<string, unknown>][] = [
+  [
+    'registerDevice externalId',
+    'mutation ($input: RegisterDeviceInput!) { registerDevice(input: $input) { token } }',
+    (text) => ({ input: { externalId: text, name: 'n', type: 't' } }),
+  ],
+  [
+    'registerDevice label value',
+    'mutation ($input: RegisterDeviceInput!) { registerDevice(input: $input) { token } }',
+    (text) => ({
+      input: { externalId: 'x', name: 'n', type: 't', labels: [{ key: 'k', value: text }] },
+    }),
+  ],
+  [
+    'updateDevice name',
+    'mutation ($id: ID!, $input: UpdateDeviceInput!) { updateDevice(id: $id, input: $input) { id } }',
+    (text) => ({ id: ID, input: { name: text } }),
+  ],
+  [
+    'devices search',
+    'query ($filter: DeviceFilter) { devices(filter: $filter) { edges { node { id } } } }',
+    (text) => ({ filter: { search: text } }),
+  ],
+  [
+    'devices type',
+    'query ($filter: DeviceFilter) { devices(filter: $filter) { edges { node { id } } } }',
+    (text) => ({ filter: { type: text } }),
+  ],
+  [
+    'createAlertRule string threshold',
+    'mutation ($input: CreateAlertRuleInput!) { createAlertRule(input: $input) { id } }',
+    (text) => ({ input: { name: 'n', metric: 'mode', condition: 'NEQ', threshold: text } }),
+  ],
+  [
+    'updateAlertRule deviceType',
+    'mutation ($id: ID!, $input: UpdateAlertRuleInput!) { updateAlertRule(id: $id, input: $input) { id } }',
+    (text) => ({ id: ID, input: { deviceType: text } }),
+  ],
+  [
+    'createApiKey name',
+    'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+    (text) => ({ input: { name: text, scopes: ['READ_DEVICES'] } }),
+  ],
+  ['device id', 'query ($id: ID!) { device(id: $id) { id } }', (text) => ({ id: text })],
+];
+
+describe('a NUL or an unpaired surrogate in a string input', () => {
+  for (const [what, document, variables] of CASES) {
+    for (const [kind, text] of Object.entries(BAD)) {
+      it(`${what}, ${kind}, as a variable: BAD_USER_INPUT naming the variable`, async () => {
+        const answer = await graphql(document, variables(text));
+        expect(answer.status).toBeLessThan(500);
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(answer.errors![0]!.message).toMatch(
+          /^Variable "\$\w+"( at "[\w.[\]]+")? must not contain/,
+        );
+      });
+    }
+  }
+
+  it('written inline: BAD_USER_INPUT naming the argument and the field inside it', async () => {
+    const answer = await graphql(
+      'mutation { registerDevice(input: {externalId: "x", name: "n", type: "t", labels: [{key: "k", value: "a\\u0000b"}]}) { token } }',
+    );
+    expect(answer.errors).toEqual([
+      expect.objectContaining({
+        message: 'Argument "input" at "labels[0].value" must not contain NUL (U+0000)',
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+      }),
+    ]);
+  });
+
+  it('leaves ordinary odd text alone: tabs, newlines, emoji and right-to-left text are kept', async () => {
+    const text = 'tab\tnew\nline \u{1F525} \u202Eabc';
+    const answer = await graphql(
+      'mutation ($input: RegisterDeviceInput!) { registerDevice(input: $input) { device { name } } }',
+      { input: { externalId: 'odd', name: text, type: 't' } },
+    );
+    expect(answer.errors).toBeUndefined();
+    expect(answer).toMatchObject({ data: { registerDevice: { device: { name: text } } } });
+  });
+});
+
+describe('a MetricValue variable of the wrong shape', () => {
+  for (const [kind, value] of [
+    ['a list', [1]],
+    ['an object', { a: 1 }],
+  ] as const) {
+    it(`given ${kind}: BAD_USER_INPUT naming the variable, never a masked error`, async () => {
+      const answer = await graphql(
+        'mutation ($t: MetricValue!) { createAlertRule(input: {name: "n", metric: "m", condition: EQ, threshold: $t}) { id } }',
+        { t: value },
+      );
+      expect(answer.status).toBeLessThan(500);
+      expect(answer.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/^Variable "\$t" got invalid value .*MetricValue must be/),
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
+    });
+  }
+});
