@@ -4,6 +4,7 @@ import {
   TooManyFailedAuthenticationsError,
   type FailedAuthLimits,
 } from '../auth/failed-auth-guard.js';
+import { answerAndDrain } from '../http/drain-request.js';
 import { rateLimitHeaders, rateLimitedMessage } from '../http/rate-limit-headers.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { Logger } from '../logger.js';
@@ -71,9 +72,14 @@ function isGzip(contentEncoding: string | undefined): boolean | undefined {
   return undefined;
 }
 
-const tooLarge = (res: ServerResponse, message: string) =>
-  // The rest of the body is not read: close the connection rather than reuse it.
-  send(res, 413, { code: 'PAYLOAD_TOO_LARGE', message }, { connection: 'close' });
+const tooLarge = (req: IncomingMessage, res: ServerResponse, message: string) =>
+  answerAndDrain(
+    req,
+    res,
+    413,
+    { 'content-type': 'application/json' },
+    JSON.stringify({ code: 'PAYLOAD_TOO_LARGE', message } satisfies ErrorBody),
+  );
 
 const unavailable = (res: ServerResponse, message: string) =>
   send(res, 503, { code: 'UNAVAILABLE', message }, { 'retry-after': '1' });
@@ -141,12 +147,12 @@ export function createIngestHandler(options: IngestHandlerOptions) {
     }
     const tooLargeMessage = `the body is larger than ${limits.maxBodyBytes} bytes`;
     const declared = Number(req.headers['content-length']);
-    if (declared > limits.maxBodyBytes) return tooLarge(res, tooLargeMessage);
+    if (declared > limits.maxBodyBytes) return tooLarge(req, res, tooLargeMessage);
 
     const receivedAt = now();
     const read = await readBody(req, limits.maxBodyBytes, gzip);
     if (!read.ok) {
-      if (read.reason === 'too-large') return tooLarge(res, tooLargeMessage);
+      if (read.reason === 'too-large') return tooLarge(req, res, tooLargeMessage);
       if (read.reason === 'bad-gzip') {
         return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid gzip' });
       }
@@ -161,7 +167,7 @@ export function createIngestHandler(options: IngestHandlerOptions) {
     });
     if (!parsed.ok) {
       if (parsed.kind === 'too-many-points') {
-        return tooLarge(res, `a request holds at most ${limits.maxPoints} points`);
+        return tooLarge(req, res, `a request holds at most ${limits.maxPoints} points`);
       }
       const listed = parsed.errors.length;
       const more = parsed.totalErrors - listed;

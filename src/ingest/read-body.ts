@@ -8,7 +8,8 @@ export type BodyResult =
 /**
  * Reads a request body of at most `maxBytes` (after gzip decoding, when the client compressed it:
  * the limit protects memory, and a small gzip bomb must not get around it). Reading stops as soon
- * as the limit is passed; the caller answers 413 without waiting for the rest.
+ * as the limit is passed, the rest left paused on `req` for the caller's 413 to drain
+ * (src/http/drain-request.ts), so none of it is decoded or kept.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, gzip: boolean) {
   return new Promise<BodyResult>((resolve) => {
@@ -32,7 +33,12 @@ export function readBody(req: IncomingMessage, maxBytes: number, gzip: boolean) 
 
     function onData(chunk: Buffer) {
       size += chunk.length;
-      if (size > maxBytes) return finish({ ok: false, reason: 'too-large' });
+      if (size > maxBytes) {
+        // Without a pause the request would go on flowing with nobody counting the bytes before
+        // the drain takes over.
+        req.pause();
+        return finish({ ok: false, reason: 'too-large' });
+      }
       chunks.push(chunk);
     }
 

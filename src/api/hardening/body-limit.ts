@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerAndDrain } from '../../http/drain-request.js';
 import type { RequestHandler } from '../../http/service-server.js';
 import { readBody } from '../../ingest/read-body.js';
 
 export const PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE';
 
-function tooLarge(res: ServerResponse, maxBytes: number) {
+function tooLarge(req: IncomingMessage, res: ServerResponse, maxBytes: number) {
   const payload = JSON.stringify({
     errors: [
       {
@@ -13,20 +14,15 @@ function tooLarge(res: ServerResponse, maxBytes: number) {
       },
     ],
   });
-  // The rest of the body is never read: close the connection rather than reuse it.
-  res.writeHead(413, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    connection: 'close',
-  });
-  res.end(payload);
+  answerAndDrain(req, res, 413, { 'content-type': 'application/json' }, payload);
 }
 
 /**
  * Caps GraphQL request bodies at `maxBytes` (413 with a GraphQL-shaped JSON error). Written by
  * hand because yoga (and @whatwg-node/server under it) has no body size option: it would read
  * any body into memory. A declared Content-Length over the limit is refused before reading;
- * otherwise (chunked, or a lying length) the body is read up to the limit and handed to yoga as
+ * otherwise (chunked, or a lying length) the body is read up to the limit (a refusal then drains
+ * the rest, src/http/drain-request.ts, so the client reads it) and handed to yoga as
  * an already-read body, which @whatwg-node/server takes from `req.body` (the way it accepts a
  * body parsed by express and similar frameworks). GET/HEAD carry no body (Node caps the URL
  * through its header size limit).
@@ -35,13 +31,13 @@ export function limitRequestBody(handler: RequestHandler, maxBytes: number): Req
   return (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' || req.method === 'HEAD') return handler(req, res);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(res, maxBytes);
+    if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(req, res, maxBytes);
     void readBody(req, maxBytes, false).then((read) => {
       if (read.ok) {
         Object.assign(req, { body: read.body });
         return handler(req, res);
       }
-      if (read.reason === 'too-large') return tooLarge(res, maxBytes);
+      if (read.reason === 'too-large') return tooLarge(req, res, maxBytes);
       res.destroy();
     });
   };
