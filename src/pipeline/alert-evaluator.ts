@@ -9,6 +9,8 @@ import {
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
+import type { InputRefusedError } from '../ports/input-refused.js';
+import { isolateRefusedInput, type RefusedItem } from './isolate-refused-input.js';
 
 export interface AlertEvaluatorOptions {
   alerts: AlertRepository;
@@ -87,9 +89,12 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     return traits;
   }
 
-  async function evaluateOrganization(organizationId: string, points: TelemetryPoint[]) {
+  async function evaluateOrganization(
+    organizationId: string,
+    points: TelemetryPoint[],
+  ): Promise<RefusedItem<TelemetryPoint>[]> {
     const rules = await enabledRules(organizationId);
-    if (rules.length === 0) return;
+    if (rules.length === 0) return [];
     const metrics = new Set(rules.map((rule) => rule.metric));
     const byDevice = new Map<string, TelemetryPoint[]>();
     for (const point of points) {
@@ -98,7 +103,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
       list.push(point);
       byDevice.set(point.deviceId, list);
     }
-    if (byDevice.size === 0) return;
+    if (byDevice.size === 0) return [];
 
     const traits = await deviceTraits(organizationId, [...byDevice.keys()]);
     const pairs: { rule: AlertRule; deviceId: string }[] = [];
@@ -107,7 +112,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
         if (ruleMatchesDevice(rule, device)) pairs.push({ rule, deviceId });
       }
     }
-    if (pairs.length === 0) return;
+    if (pairs.length === 0) return [];
     // A device's points in time order, once for all the rules that apply to it.
     for (const list of byDevice.values()) list.sort((a, b) => a.ts - b.ts);
 
@@ -149,20 +154,39 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     }
 
     if (events.length > 0) await publish(events);
-    if (changed.length > 0) await alerts.saveStates(organizationId, changed);
+    // A state the repository refuses for good (InputRefusedError) is narrowed down here rather
+    // than by rerunning the whole evaluation, which would publish the batch's events again.
+    const refusedStates = await isolateRefusedInput(changed, (states) =>
+      alerts.saveStates(organizationId, states),
+    );
+    const metricOf = new Map(rules.map((rule) => [rule.id, rule.metric]));
+    const refused = new Map<TelemetryPoint, InputRefusedError>();
+    for (const { item: state, error } of refusedStates) {
+      const metric = metricOf.get(state.ruleId)!;
+      for (const point of byDevice.get(state.deviceId)!) {
+        if (point.metrics[metric] !== undefined && !refused.has(point)) refused.set(point, error);
+      }
+    }
+    return [...refused].map(([item, error]) => ({ item, error }));
   }
 
   return {
-    async evaluate(points: readonly TelemetryPoint[]) {
+    /**
+     * Resolves with the points whose alert states the repository refused for good (their
+     * events may have been published); every other state is saved. Throws when it may pass.
+     */
+    async evaluate(points: readonly TelemetryPoint[]): Promise<RefusedItem<TelemetryPoint>[]> {
       const byOrganization = new Map<string, TelemetryPoint[]>();
       for (const point of points) {
         const list = byOrganization.get(point.orgId) ?? [];
         list.push(point);
         byOrganization.set(point.orgId, list);
       }
+      const refused: RefusedItem<TelemetryPoint>[] = [];
       for (const [organizationId, list] of byOrganization) {
-        await evaluateOrganization(organizationId, list);
+        refused.push(...(await evaluateOrganization(organizationId, list)));
       }
+      return refused;
     },
   };
 }

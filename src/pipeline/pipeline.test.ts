@@ -291,7 +291,7 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
   it('sets aside only the points an alert state write refuses, and evaluates every other organization', async () => {
     const { pipeline, deliver, store, live, alerts } = setUpWithRules();
     await pipeline.start();
-    const poison = orgPoint('org-a', 'dev-a', NOW - 3, 'a\u0000b');
+    const poison = orgPoint('org-a', 'dev-a', NOW - 3, REFUSED_BY_DATABASE);
     const batch = [
       orgPoint('org-a', 'dev-a2', NOW - 4, 'manual'),
       poison,
@@ -301,15 +301,38 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
     const result = await deliver(batch);
 
     expect(result?.rejected).toEqual([
-      { point: poison, reason: expect.stringMatching(/^alert evaluation: .*NUL/) },
+      { point: poison, reason: 'alert evaluation: the database refuses this value' },
     ]);
     // Every point was stored and published once: the refusal came after both.
     expect(store.write).toHaveBeenCalledTimes(1);
     expect(live.publish).toHaveBeenCalledTimes(1);
+    // Each organization's status changes were published once, not once per narrowing rerun.
+    expect(live.publishAlerts).toHaveBeenCalledTimes(2);
     // Both organizations' other devices had their states saved.
     const saved = alerts.saved.map((state) => `${state.organizationId}/${state.deviceId}`);
     expect(saved).toEqual(expect.arrayContaining(['org-a/dev-a2', 'org-b/dev-b']));
     expect(saved).not.toContain('org-a/dev-a');
+    await pipeline.stop();
+  });
+
+  it('sets aside a point that breaks the text rule before any stage: never stored, published or evaluated', async () => {
+    const { pipeline, deliver, store, live, alerts } = setUpWithRules();
+    await pipeline.start();
+    const nul = orgPoint('org-a', 'dev-a', NOW - 2, 'a\u0000b');
+    const lone = orgPoint('org-a', 'dev-c', NOW - 2, 'a\ud800');
+    const good = orgPoint('org-b', 'dev-b', NOW - 1, 'eco');
+    const result = await deliver([nul, good, lone]);
+
+    expect(result?.rejected).toEqual([
+      { point: nul, reason: 'admission: metrics.mode must not contain NUL (U+0000)' },
+      {
+        point: lone,
+        reason: expect.stringMatching(/^admission: metrics.mode must not contain an unpaired/),
+      },
+    ]);
+    expect(store.write.mock.calls.flatMap(([part]) => part)).toEqual([good]);
+    expect(live.publish.mock.calls.flatMap(([part]) => part)).toEqual([good]);
+    expect(alerts.saved.map((state) => state.deviceId)).toEqual(['dev-b']);
     await pipeline.stop();
   });
 
@@ -352,9 +375,12 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
   });
 });
 
+/** A value the stand-in state write refuses for good, as PostgreSQL refuses what it cannot keep. */
+const REFUSED_BY_DATABASE = 'refused by the database';
+
 /**
  * setUp() with one rule per organization (mode NEQ "auto") on every device, and a state write
- * that, like PostgreSQL, refuses a NUL in a value for good.
+ * that refuses REFUSED_BY_DATABASE for good.
  */
 function setUpWithRules() {
   const fixture = setUp();
@@ -384,8 +410,8 @@ function setUpWithRules() {
       failure = undefined;
       throw error;
     }
-    if (states.some((state) => String(state.value).includes('\u0000'))) {
-      throw new InputRefusedError('unsupported Unicode escape sequence: NUL in a value');
+    if (states.some((state) => state.value === REFUSED_BY_DATABASE)) {
+      throw new InputRefusedError('the database refuses this value');
     }
     saved.push(...states);
   });

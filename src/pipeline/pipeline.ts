@@ -5,6 +5,7 @@ import type { DeviceRepository } from '../ports/device-repository.js';
 import type { BatchResult, BusConsumer, ConsumerHealth, EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { RejectedPoint, TelemetryStore } from '../ports/telemetry-store.js';
+import { admissionProblem } from './admission.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
 import { isolateRefusedInput } from './isolate-refused-input.js';
 import { createLastSeenWriter } from './last-seen-writer.js';
@@ -86,8 +87,8 @@ export function createPipeline(options: PipelineOptions) {
 
   function refuse(progress: BatchProgress, point: TelemetryPoint, reason: string) {
     const reasons = progress.refused.get(point);
-    if (reasons) reasons.push(reason);
-    else progress.refused.set(point, [reason]);
+    if (!reasons) progress.refused.set(point, [reason]);
+    else if (!reasons.includes(reason)) reasons.push(reason);
   }
 
   async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
@@ -100,14 +101,20 @@ export function createPipeline(options: PipelineOptions) {
     }
 
     if (!progress.stored) {
+      const admitted: TelemetryPoint[] = [];
+      for (const point of points) {
+        const problem = admissionProblem(point);
+        if (problem === undefined) admitted.push(point);
+        else refuse(progress, point, `admission: ${problem}`);
+      }
       const storeRefused = new Set<TelemetryPoint>();
-      await stage(progress, 'store', points, async (part) => {
+      await stage(progress, 'store', admitted, async (part) => {
         for (const { point, reason } of (await store.write(part)).rejected) {
           storeRefused.add(point);
           refuse(progress, point, reason); // the store's own words, as they always were
         }
       });
-      progress.stored = points.filter(
+      progress.stored = admitted.filter(
         (point) => !storeRefused.has(point) && !progress.refused.has(point),
       );
     }
@@ -120,7 +127,11 @@ export function createPipeline(options: PipelineOptions) {
 
     for (const [organizationId, group] of byOrganization(stored)) {
       if (progress.evaluated.has(organizationId)) continue;
-      await stage(progress, 'alert evaluation', group, (part) => alertEvaluator.evaluate(part));
+      await stage(progress, 'alert evaluation', group, async (part) => {
+        for (const { item, error } of await alertEvaluator.evaluate(part)) {
+          refuse(progress, item, `alert evaluation: ${error.message}`);
+        }
+      });
       progress.evaluated.add(organizationId);
     }
 

@@ -5,7 +5,9 @@
  * stored, /ready still 200, and the same after a restart). Now ingest refuses it with 400, and
  * a poison point that reaches the bus anyway (here: written into the write-ahead log, as an
  * older version could have left it) is dead-lettered with its reason while everything else
- * flows.
+ * flows. A refusal by the database itself, for a reason the pipeline cannot know in advance,
+ * is test/contract/alert-repository.contract.ts (InputRefusedError) and
+ * src/pipeline/pipeline.test.ts (narrowed down to the points concerned).
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -150,10 +152,13 @@ describe('a string value with a NUL', () => {
     expect(letters).toEqual([
       {
         deadLetteredAt: expect.any(String),
-        reason: expect.stringMatching(/^alert evaluation: .*22P05/),
+        reason: 'admission: metrics.mode must not contain NUL (U+0000)',
         point: poison,
       },
     ]);
+
+    // Refused before any stage: not stored (and so never evaluated or published).
+    expect(await storedTimes(ATTACKER_ORG, attacker.id)).not.toContain(base);
 
     // Still healthy, and a fresh point of the victim is stored at once.
     const ready = await readiness();

@@ -7,23 +7,42 @@ import { InputRefusedError } from '../../ports/input-refused.js';
  */
 const INPUT_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
 
-/** The SQLSTATE behind a Prisma driver-adapter error (PGlite and pg alike), or a pg error's. */
-function sqlState(error: unknown): string | undefined {
+/** A driver adapter's description of a database error (PGlite and pg alike). */
+interface AdapterCause {
+  originalCode?: unknown;
+  originalMessage?: unknown;
+  detail?: unknown;
+}
+
+/**
+ * What PostgreSQL said, from a Prisma error (under `meta.driverAdapterError.cause`) or a pg
+ * error itself.
+ */
+function databaseRefusal(error: unknown) {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { meta, code } = error as { meta?: unknown; code?: unknown };
-  const cause = (meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } })
-    ?.driverAdapterError?.cause;
-  if (typeof cause?.originalCode === 'string') return cause.originalCode;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const { meta, code, message, detail } = error as {
+    meta?: { driverAdapterError?: { cause?: AdapterCause } };
+  } & Record<string, unknown>;
+  const cause = meta?.driverAdapterError?.cause;
+  const said = cause
+    ? { code: cause.originalCode, message: cause.originalMessage, detail: cause.detail }
+    : { code, message, detail };
+  if (typeof said.code !== 'string' || !/^[0-9A-Z]{5}$/.test(said.code)) return undefined;
+  return {
+    code: said.code,
+    message: typeof said.message === 'string' ? said.message : 'refused',
+    detail: typeof said.detail === 'string' ? said.detail : undefined,
+  };
 }
 
 function translate(error: unknown): unknown {
-  const state = sqlState(error);
-  if (state === undefined || !INPUT_SQLSTATE_CLASSES.has(state.slice(0, 2))) return error;
-  const message = (error as Error).message.split('\n').at(-1) ?? '';
-  return new InputRefusedError(`the database refused the input (SQLSTATE ${state}): ${message}`, {
-    cause: error,
-  });
+  const refusal = databaseRefusal(error);
+  if (!refusal || !INPUT_SQLSTATE_CLASSES.has(refusal.code.slice(0, 2))) return error;
+  const detail = refusal.detail ? ` (${refusal.detail})` : '';
+  return new InputRefusedError(
+    `the database refused the input: ${refusal.message}${detail} [SQLSTATE ${refusal.code}]`,
+    { cause: error },
+  );
 }
 
 /**
