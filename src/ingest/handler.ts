@@ -156,6 +156,9 @@ export function createIngestHandler(options: IngestHandlerOptions) {
       if (read.reason === 'bad-gzip') {
         return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid gzip' });
       }
+      if (read.reason === 'bad-utf8') {
+        return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid UTF-8' });
+      }
       return; // the client went away: nobody to answer, nothing published.
     }
 

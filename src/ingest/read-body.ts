@@ -3,7 +3,20 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export type BodyResult =
-  { ok: true; body: string } | { ok: false; reason: 'too-large' | 'bad-gzip' | 'aborted' };
+  | { ok: true; body: string }
+  | { ok: false; reason: 'too-large' | 'bad-gzip' | 'bad-utf8' | 'aborted' };
+
+// fatal: invalid UTF-8 is refused, not silently turned into U+FFFD (the text rule,
+// src/domain/text-rule.ts: nothing is stored other than as sent).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decode(bytes: Buffer): BodyResult {
+  try {
+    return { ok: true, body: utf8.decode(bytes) };
+  } catch {
+    return { ok: false, reason: 'bad-utf8' };
+  }
+}
 
 /**
  * Reads a request body of at most `maxBytes` (after gzip decoding, when the client compressed it:
@@ -43,7 +56,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, gzip: boolean) 
     }
 
     source.on('data', onData);
-    source.once('end', () => finish({ ok: true, body: Buffer.concat(chunks, size).toString() }));
+    source.once('end', () => finish(decode(Buffer.concat(chunks, size))));
     req.once('error', () => finish({ ok: false, reason: 'aborted' }));
     req.once('close', () => {
       if (!req.complete) finish({ ok: false, reason: 'aborted' });

@@ -131,3 +131,24 @@ describe('a MetricValue variable of the wrong shape', () => {
     });
   }
 });
+
+describe('a GraphQL body that is not valid UTF-8', () => {
+  it('is 400 BAD_REQUEST, not decoded into U+FFFD and stored', async () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        query:
+          'mutation { registerDevice(input: {externalId: "cafE", name: "n", type: "t"}) { token } }',
+      }),
+    );
+    body[body.indexOf('E')] = 0xe9; // "é" in Latin-1: not UTF-8
+    const response = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'POST body is not valid UTF-8.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
+});

@@ -115,6 +115,22 @@ describe('accepted requests', () => {
 describe('refused requests publish nothing', () => {
   const good = JSON.stringify(point(NOW));
 
+  it('400 for a body that is not valid UTF-8, rather than storing U+FFFD in its place', async () => {
+    const text = Buffer.from('{"metrics": {"mode": "caf\u00e9"}}');
+    // "é" as a lone Latin-1 byte: not UTF-8.
+    const latin1 = Buffer.from(text.toString().replace('\u00e9', 'E'));
+    latin1[latin1.indexOf('E')] = 0xe9;
+    const response = await post(server.url, latin1, { token: ACTIVE });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      code: 'INVALID_POINTS',
+      message: 'the body is not valid UTF-8',
+    });
+    expect(publish).not.toHaveBeenCalled();
+    // The same text in UTF-8 is taken.
+    expect((await post(server.url, text, { token: ACTIVE })).status).toBe(202);
+  });
+
   it('405 for other methods, with Allow: POST', async () => {
     const response = await post(server.url, undefined, { token: ACTIVE, method: 'GET' });
     expect(response.status).toBe(405);

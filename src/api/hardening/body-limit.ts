@@ -17,6 +17,18 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, maxBytes: number) {
   answerAndDrain(req, res, 413, { 'content-type': 'application/json' }, payload);
 }
 
+/** yoga's answer to a body that is not JSON, for one that is not even UTF-8. */
+function notUtf8(res: ServerResponse) {
+  const payload = JSON.stringify({
+    errors: [{ message: 'POST body is not valid UTF-8.', extensions: { code: 'BAD_REQUEST' } }],
+  });
+  res.writeHead(400, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
 /**
  * Caps GraphQL request bodies at `maxBytes` (413 with a GraphQL-shaped JSON error). Written by
  * hand because yoga (and @whatwg-node/server under it) has no body size option: it would read
@@ -38,6 +50,7 @@ export function limitRequestBody(handler: RequestHandler, maxBytes: number): Req
         return handler(req, res);
       }
       if (read.reason === 'too-large') return tooLarge(req, res, maxBytes);
+      if (read.reason === 'bad-utf8') return notUtf8(res);
       res.destroy();
     });
   };
