@@ -96,8 +96,6 @@ export function createPipeline(options: PipelineOptions) {
     if (!progress) {
       progress = { published: false, evaluated: new Set(), refused: new Map() };
       progressOf.set(points, progress);
-      // The device did report, even if a stage refuses some of what it said.
-      lastSeen.note(points);
     }
 
     if (!progress.stored) {
@@ -107,16 +105,15 @@ export function createPipeline(options: PipelineOptions) {
         if (problem === undefined) admitted.push(point);
         else refuse(progress, point, `admission: ${problem}`);
       }
-      const storeRefused = new Set<TelemetryPoint>();
+      // The device did report, even if the store refuses some of what it said.
+      lastSeen.note(admitted);
       await stage(progress, 'store', admitted, async (part) => {
         for (const { point, reason } of (await store.write(part)).rejected) {
-          storeRefused.add(point);
-          refuse(progress, point, reason); // the store's own words, as they always were
+          // The store's own words (InfluxDB's message), as the README promises operators.
+          refuse(progress, point, reason);
         }
       });
-      progress.stored = admitted.filter(
-        (point) => !storeRefused.has(point) && !progress.refused.has(point),
-      );
+      progress.stored = admitted.filter((point) => !progress.refused.has(point));
     }
     const stored = progress.stored;
 
