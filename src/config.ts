@@ -81,6 +81,10 @@ const environmentShape = z.object({
   GRAPHQL_MAX_BODY_BYTES: positiveInt(100_000),
   /** Default: on in embedded mode, off in production. */
   GRAPHQL_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  /** A dashboard is one socket, a panel one subscription (of up to 100 devices). */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
+  /** Per user or API key, across its sockets and SSE streams, in one api process. */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: positiveInt(500),
 
   INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
   INGEST_MAX_POINTS: positiveInt(10_000),
@@ -193,6 +197,10 @@ export interface Config {
     maxCost: number;
     maxBodyBytes: number;
     introspection: boolean;
+    /** Active subscriptions one graphql-ws connection may hold. */
+    maxSubscriptionsPerConnection: number;
+    /** Active subscriptions one user or API key may hold in this api process. */
+    maxSubscriptionsPerUser: number;
   };
   ingest: { maxBodyBytes: number; maxPoints: number };
   pipeline: { batchSize: number; lastSeenFlushMs: number; alertRuleCacheMs: number };
@@ -294,6 +302,8 @@ export function loadConfig(
       introspection: env.GRAPHQL_INTROSPECTION
         ? env.GRAPHQL_INTROSPECTION === 'true'
         : env.MODE === 'embedded',
+      maxSubscriptionsPerConnection: env.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerUser: env.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER,
     },
     ingest: { maxBodyBytes: env.INGEST_MAX_BODY_BYTES, maxPoints: env.INGEST_MAX_POINTS },
     pipeline: {
