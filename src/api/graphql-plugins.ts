@@ -4,20 +4,29 @@ import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { GraphQLContext } from './context.js';
 import { createRateLimitPlugin } from './rate-limit-plugin.js';
 import { createHardeningPlugins } from './hardening/plugins.js';
+import { createSubscriptionCapPlugin } from './subscription-cap-plugin.js';
+import type { ViewerSubscriptions } from './subscription-caps.js';
 
 export interface GraphQLPluginOptions {
   graphql: Config['graphql'];
   /** Charges each operation to its viewer; absent, GraphQL is unlimited. */
   rateLimits?: RateLimitPolicy;
+  /**
+   * Counts subscriptions over HTTP (SSE) against their viewer's cap; the same count graphql-ws
+   * connections take from (websocket.ts). Absent, uncapped.
+   */
+  subscriptions?: ViewerSubscriptions;
 }
 
 /**
  * The envelop/yoga plugins every GraphQL operation (HTTP and WebSocket) goes through:
- * hardening limits, rate limiting. Order matters: cheap refusals first.
+ * hardening limits, rate limiting, the subscription cap. Order matters: cheap refusals first,
+ * and the cap's slot is taken only by a subscribe nothing else refused.
  */
 export function createGraphQLPlugins(options: GraphQLPluginOptions): Plugin<GraphQLContext>[] {
   return [
     ...createHardeningPlugins(options.graphql),
     ...(options.rateLimits ? [createRateLimitPlugin(options.rateLimits)] : []),
+    ...(options.subscriptions ? [createSubscriptionCapPlugin(options.subscriptions)] : []),
   ];
 }

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
 import { watchCredential } from '../auth/credential-watch.js';
 import {
@@ -13,10 +13,16 @@ import {
   type FailedAuthLimits,
 } from '../auth/failed-auth-guard.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
+import {
+  createConnectionSubscriptions,
+  type ConnectionSubscriptions,
+  type SubscriptionCaps,
+} from './connection-subscriptions.js';
 import type { GraphQLContext } from './context.js';
 import { bearerToken, type ServerContext } from './graphql.js';
 import { createLiveFanout } from './live-fanout.js';
 import { liveGroupKey } from './live-fanout-key.js';
+import { releasedAtEnd } from './subscription-caps.js';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -27,6 +33,8 @@ interface EnvelopedRoot {
 type ConnectionState = {
   viewer?: Viewer;
   credentialWatch?: { stop(): void };
+  /** The subscriptions it holds, counted against its caps; absent when uncapped. */
+  subscriptions?: ConnectionSubscriptions;
 };
 
 /** graphql-ws clients send the token as `Authorization` in connection params. */
@@ -49,6 +57,8 @@ export interface GraphQLWebSocketOptions {
   maxPayloadBytes: number;
   /** Failed authentications per client address; absent, unthrottled. */
   rateLimits?: FailedAuthLimits;
+  /** Active subscriptions per connection and per viewer; absent, uncapped. */
+  subscriptionCaps?: SubscriptionCaps;
 }
 
 /**
@@ -59,7 +69,10 @@ export interface GraphQLWebSocketOptions {
  * operation goes through `yoga.getEnveloped` with that Viewer, so it gets the same context,
  * validation and plugins as HTTP (graphql-yoga's graphql-ws example) without verifying the token
  * again per subscribe. Subscriptions then join their group of identical subscribers
- * (src/api/live-fanout.ts): each event is executed and serialized once per group.
+ * (src/api/live-fanout.ts): each event is executed and serialized once per group. A subscribe
+ * over the connection's or the viewer's cap is refused with TOO_MANY_SUBSCRIPTIONS (an `error`
+ * message for its id; the connection and its other subscriptions go on), and a subscription's
+ * slots are given back when it completes or fails, or when the connection closes.
  */
 export function attachGraphQLWebSocket(
   server: Server,
@@ -102,6 +115,9 @@ export function attachGraphQLWebSocket(
         // The client may have gone while the key set was fetched: no timer for a closed socket.
         if (socket.readyState !== socket.OPEN || token === undefined) return false;
         ctx.extra.viewer = viewer;
+        if (options.subscriptionCaps) {
+          ctx.extra.subscriptions = createConnectionSubscriptions(options.subscriptionCaps, viewer);
+        }
         ctx.extra.credentialWatch = watchCredential({
           viewer,
           reverify: () => authenticate(token),
@@ -114,6 +130,13 @@ export function attachGraphQLWebSocket(
       },
       onClose: (ctx) => {
         ctx.extra.credentialWatch?.stop();
+        // Also what a subscribe that threw (graphql-ws then closes the socket with 4500) held.
+        ctx.extra.subscriptions?.releaseAll();
+      },
+      // Called once a subscribe that was admitted ends: completed by either side, failed, or
+      // answered by a single result (a refusal such as NOT_FOUND or RATE_LIMITED).
+      onComplete: (ctx, _id, payload) => {
+        ctx.extra.subscriptions?.release(payload);
       },
       onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -130,21 +153,37 @@ export function attachGraphQLWebSocket(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        // Counted before anything is built for it; queries and mutations are not counted.
+        const { subscriptions } = ctx.extra;
+        const counted =
+          subscriptions !== undefined &&
+          getOperationAST(document, payload.operationName)?.operation === 'subscription';
+        if (counted) {
+          const refused = subscriptions.admit(payload);
+          if (refused) return [refused];
+        }
         let contextValue: GraphQLContext;
         try {
           contextValue = await contextFactory();
         } catch (error) {
+          // graphql-ws calls no onComplete for errors returned here.
+          if (counted) subscriptions.release(payload);
           return [error as never];
         }
         const root: EnvelopedRoot = {
           execute,
           // Only subscription operations get here (graphql-ws runs queries with `execute`).
-          subscribe: (args) =>
-            fanout.subscribe(
+          subscribe: async (args) => {
+            const result = await fanout.subscribe(
               liveGroupKey(document, payload.operationName, payload.variables, contextValue.viewer),
               { socket: ctx.extra.socket, id },
               () => subscribe(args) as never,
-            ),
+            );
+            // Its slots go back as the stream ends (a refusal's: in onComplete).
+            return counted && isAsyncIterable(result)
+              ? releasedAtEnd(result, () => subscriptions.release(payload))
+              : result;
+          },
         };
         return {
           schema,

@@ -3,6 +3,7 @@ import type { ApiServices } from '../api/context.js';
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { limitRequestBody } from '../api/hardening/body-limit.js';
+import { createViewerSubscriptions } from '../api/subscription-caps.js';
 import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { createApiKeyVerifier } from '../auth/api-keys.js';
 import { createAuthenticator } from '../auth/authenticator.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../logger.js';
 /**
  * GraphQL over HTTP and WebSocket on the given services, wired alike for the embedded app and
  * the `api` role: JWT and API-key authentication, yoga with its plugins and rate limits, the
- * request body cap, and graphql-ws on the same server.
+ * request body cap, graphql-ws on the same server, and the subscription caps both share.
  */
 export function createGraphQLApi(options: {
   config: Config;
@@ -33,11 +34,13 @@ export function createGraphQLApi(options: {
     jwt: createJwtVerifier({ ...config.auth, secret: options.jwtSecret }),
     apiKey: apiKeyVerifier.verify,
   });
+  // One count per process for both transports: a user's sockets and SSE streams share a cap.
+  const subscriptions = createViewerSubscriptions(config.graphql.maxSubscriptionsPerUser);
   const yoga = createGraphQLHandler({
     services,
     settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
     authenticate,
-    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits }),
+    plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits, subscriptions }),
     logger: logger.child({ component: 'graphql' }),
     rateLimits,
   });
@@ -49,6 +52,10 @@ export function createGraphQLApi(options: {
       attachGraphQLWebSocket(server, yoga, authenticate, {
         maxPayloadBytes: config.graphql.maxBodyBytes,
         rateLimits,
+        subscriptionCaps: {
+          maxPerConnection: config.graphql.maxSubscriptionsPerConnection,
+          viewers: subscriptions,
+        },
       }),
     /** Writes out pending API-key last-used times: before the repositories close. */
     close: () => apiKeyVerifier.close(),
