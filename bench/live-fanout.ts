@@ -221,9 +221,10 @@ try {
     'api',
     {
       ...stack.env,
-      // One user opens every subscription: its rate limit is not what is measured.
+      // One user opens every subscription: its rate limit and cap are not what is measured.
       RATE_LIMIT_USER_PER_SECOND: '1000000',
       RATE_LIMIT_USER_BURST: '1000000',
+      GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: String(CLIENTS),
     },
     undefined,
     // On the command line: Node 20 refuses --cpu-prof in NODE_OPTIONS.
