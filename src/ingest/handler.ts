@@ -81,6 +81,14 @@ const tooLarge = (req: IncomingMessage, res: ServerResponse, message: string) =>
     JSON.stringify({ code: 'PAYLOAD_TOO_LARGE', message } satisfies ErrorBody),
   );
 
+/** A fault of the whole body, listed like a point's (index -1, as parse-points.ts does). */
+const badBody = (res: ServerResponse, reason: string) =>
+  send(res, 400, {
+    code: 'INVALID_POINTS',
+    message: `the body ${reason}; nothing was accepted`,
+    errors: [{ index: -1, field: 'body', reason }],
+  });
+
 const unavailable = (res: ServerResponse, message: string) =>
   send(res, 503, { code: 'UNAVAILABLE', message }, { 'retry-after': '1' });
 
@@ -153,12 +161,8 @@ export function createIngestHandler(options: IngestHandlerOptions) {
     const read = await readBody(req, limits.maxBodyBytes, gzip);
     if (!read.ok) {
       if (read.reason === 'too-large') return tooLarge(req, res, tooLargeMessage);
-      if (read.reason === 'bad-gzip') {
-        return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid gzip' });
-      }
-      if (read.reason === 'bad-utf8') {
-        return send(res, 400, { code: 'INVALID_POINTS', message: 'the body is not valid UTF-8' });
-      }
+      if (read.reason === 'bad-gzip') return badBody(res, 'is not valid gzip');
+      if (read.reason === 'bad-utf8') return badBody(res, 'is not valid UTF-8');
       return; // the client went away: nobody to answer, nothing published.
     }
 
