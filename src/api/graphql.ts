@@ -134,13 +134,15 @@ export function createGraphQLHandler(options: {
 
 /**
  * yoga's masking, except for a value a repository refused for good (InputRefusedError: a second
- * line behind the text rule, src/api/hardening/text-rule.ts), which is the caller's input, not an
+ * line behind the input rules, src/api/hardening/input-rules.ts), which is the caller's input, not an
  * internal failure: BAD_USER_INPUT, without the database's own words.
  */
 const maskUnlessInputRefused: MaskError = (error, message, isDev) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof InputRefusedError) {
-    return badUserInput('a value in the input cannot be stored; check it for unusual characters');
+    return badUserInput(
+      'a value in the input cannot be stored (a number out of range, or text the database cannot keep)',
+    );
   }
   return maskError(error, message, isDev);
 };

@@ -3,6 +3,7 @@ import { badUserInput } from './errors.js';
 
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$/;
 const MAX_LABELS = 50;
+const MAX_ALTITUDE_METRES = 1_000_000;
 
 export interface LabelInput {
   key: string;
@@ -47,5 +48,10 @@ export function checkLocation(location: GeoLocation | null | undefined): GeoLoca
   if (longitude < -180 || longitude > 180) {
     throw badUserInput('longitude must be within ±180', 'location');
   }
-  return { latitude, longitude, altitude: location.altitude ?? null };
+  const altitude = location.altitude ?? null;
+  // Metres; from the deepest trench to low Earth orbit. Also keeps Infinity out of the column.
+  if (altitude !== null && !(Math.abs(altitude) <= MAX_ALTITUDE_METRES)) {
+    throw badUserInput('altitude must be within ±1,000,000 metres', 'location');
+  }
+  return { latitude, longitude, altitude };
 }

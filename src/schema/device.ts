@@ -36,9 +36,9 @@ const Location = builder
 
 const LocationInput = builder.inputType('LocationInput', {
   fields: (t) => ({
-    latitude: t.float({ required: true }),
-    longitude: t.float({ required: true }),
-    altitude: t.float(),
+    latitude: t.float({ required: true, description: 'Degrees, within ±90.' }),
+    longitude: t.float({ required: true, description: 'Degrees, within ±180.' }),
+    altitude: t.float({ description: 'Metres, within ±1,000,000.' }),
   }),
 });
 

@@ -92,6 +92,21 @@ export function describeAlertRepositoryContract(name: string, open: () => Promis
       expect(thresholds).toEqual([21.5, false, 'idle']);
     });
 
+    it('keeps number thresholds exactly, to the last bit of a double, on create and update', async () => {
+      const organizationId = organization();
+      const exact = [1.0000000000000002, 0.1 + 0.2, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324];
+      const created = [];
+      for (const threshold of exact) created.push(await rule(organizationId, { threshold }));
+      expect(created.map((r) => r.threshold)).toEqual(exact);
+      expect((await repo.listRules(organizationId)).map((r) => r.threshold)).toEqual(exact);
+      const updated = await repo.updateRule(organizationId, created[0]!.id, {
+        threshold: 1.2345678901234567e300,
+      });
+      expect(updated?.threshold).toBe(1.2345678901234567e300);
+      const [found] = await repo.findRules(organizationId, [created[0]!.id]);
+      expect(found?.threshold).toBe(1.2345678901234567e300);
+    });
+
     it('lists rules oldest first, and only enabled ones when asked', async () => {
       const organizationId = organization();
       const first = await rule(organizationId, { name: 'first' });

@@ -104,8 +104,11 @@ export type LabelInput = {
 };
 
 export type LocationInput = {
+  /** Metres, within ±1,000,000. */
   altitude?: number | null | undefined;
+  /** Degrees, within ±90. */
   latitude: number;
+  /** Degrees, within ±180. */
   longitude: number;
 };
 

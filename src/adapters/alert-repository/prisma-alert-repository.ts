@@ -56,29 +56,46 @@ const STATE_COLUMNS = Prisma.sql`
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/**
+ * Prisma writes a Json column's numbers with fewer digits than a double needs (1.0000000000000002
+ * is stored as 1, and the largest double rounds past it, to null), so a threshold is written
+ * again as JSON text, which jsonb keeps exactly: an EQ rule on 0.1 + 0.2 must compare with the
+ * value the device sends. Reading it back through Prisma is exact.
+ */
+async function writeThresholdExactly(tx: Transaction, id: string, threshold: MetricValue) {
+  await tx.$executeRaw`
+    UPDATE alert_rules SET threshold = ${JSON.stringify(threshold)}::jsonb WHERE id = ${id}::uuid`;
+}
+
 export function createPrismaAlertRepository(options: { prisma: PrismaClient }): AlertRepository {
   const { prisma } = options;
 
   return {
     async createRule(rule) {
-      const row = await prisma.alertRule.create({
-        data: {
-          name: rule.name,
-          metric: rule.metric,
-          condition: rule.condition,
-          threshold: rule.threshold,
-          deviceType: rule.deviceType ?? null,
-          deviceLabels: rule.deviceLabels ?? {},
-          enabled: rule.enabled ?? true,
-          // Organizations come from the identity provider's token claims, so a rule may be the
-          // first row the organization has here.
-          organization: {
-            connectOrCreate: {
-              where: { id: rule.organizationId },
-              create: { id: rule.organizationId, name: rule.organizationId },
+      const row = await prisma.$transaction(async (tx) => {
+        const created = await tx.alertRule.create({
+          data: {
+            name: rule.name,
+            metric: rule.metric,
+            condition: rule.condition,
+            threshold: rule.threshold,
+            deviceType: rule.deviceType ?? null,
+            deviceLabels: rule.deviceLabels ?? {},
+            enabled: rule.enabled ?? true,
+            // Organizations come from the identity provider's token claims, so a rule may be the
+            // first row the organization has here.
+            organization: {
+              connectOrCreate: {
+                where: { id: rule.organizationId },
+                create: { id: rule.organizationId, name: rule.organizationId },
+              },
             },
           },
-        },
+        });
+        await writeThresholdExactly(tx, created.id, rule.threshold);
+        return { ...created, threshold: rule.threshold };
       });
       return toRule(row);
     },
@@ -99,6 +116,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
           },
         });
         if (count === 0) return null;
+        if (patch.threshold !== undefined) await writeThresholdExactly(tx, id, patch.threshold);
         // A disabled rule raises nothing, so nothing of it may look firing.
         if (patch.enabled === false) await tx.alertState.deleteMany({ where: { ruleId: id } });
         return toRule(await tx.alertRule.findFirstOrThrow({ where: { id, organizationId } }));

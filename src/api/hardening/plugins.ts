@@ -5,12 +5,12 @@ import { createCostLimitPlugin } from './cost-limit.js';
 import { createCsrfPreventionPlugin } from './csrf.js';
 import { createDisableIntrospectionPlugin } from './introspection.js';
 import { createQueryLimitsPlugin } from './query-limits.js';
-import { createTextRulePlugin } from './text-rule.js';
+import { createInputRulesPlugin } from './input-rules.js';
 import { createValidationCodesPlugin } from './validation-codes.js';
 
 /**
  * GraphQL hardening (issue 4): CSRF refusal first (no parsing at all), then the parse/validate
- * limits and the text rule (no NUL or lone surrogate in any string input), then the cost limit
+ * limits and the input rules (no NUL or lone surrogate in any string, no infinite number), then the cost limit
  * as the operation is about to run (it needs the variables). Masked
  * errors stay yoga's default. The body size limit lives in the HTTP layer (body-limit.ts): yoga
  * has no such option.
@@ -20,7 +20,7 @@ export function createHardeningPlugins(graphql: Config['graphql']): Plugin<Graph
     createCsrfPreventionPlugin(),
     createQueryLimitsPlugin(graphql),
     ...(graphql.introspection ? [] : [createDisableIntrospectionPlugin()]),
-    createTextRulePlugin(),
+    createInputRulesPlugin(),
     createValidationCodesPlugin(),
     createCostLimitPlugin(graphql.maxCost),
   ];

@@ -1,10 +1,11 @@
 /**
- * The text rule on every GraphQL string input (issue 7, reproductions 2 and 3): a NUL or an
+ * The input rules on every GraphQL argument (issue 7, reproductions 2 and 3): a NUL or an
  * unpaired surrogate, as a variable or written inline, is BAD_USER_INPUT naming the variable or
  * argument (it used to reach PostgreSQL and come back as a masked INTERNAL_SERVER_ERROR), and a
  * MetricValue variable of the wrong shape names the variable too.
  */
 import { describe, expect, it } from 'vitest';
+import { liveClient } from '../support/live-client.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
@@ -150,5 +151,75 @@ describe('a GraphQL body that is not valid UTF-8', () => {
     expect(await response.json()).toEqual({
       errors: [{ message: 'POST body is not valid UTF-8.', extensions: { code: 'BAD_REQUEST' } }],
     });
+  });
+});
+
+describe('numbers no store can keep, and graphql-js errors that carried no code', () => {
+  it('a Float literal too large for a double: BAD_USER_INPUT naming the argument, nothing stored', async () => {
+    const answer = await graphql(
+      'mutation { registerDevice(input: {externalId: "far", name: "n", type: "t", location: {latitude: 1, longitude: 1, altitude: 1e400}}) { token } }',
+    );
+    expect(answer.errors).toEqual([
+      expect.objectContaining({
+        message:
+          'Argument "input" at "location.altitude" must be a finite number (at most about 1.8e308)',
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+      }),
+    ]);
+  });
+
+  it('an altitude beyond low Earth orbit: BAD_USER_INPUT', async () => {
+    const answer = await graphql(
+      'mutation ($input: RegisterDeviceInput!) { registerDevice(input: $input) { token } }',
+      {
+        input: {
+          externalId: 'high',
+          name: 'n',
+          type: 't',
+          location: { latitude: 1, longitude: 1, altitude: Number.MAX_VALUE },
+        },
+      },
+    );
+    expect(answer.errors).toEqual([
+      expect.objectContaining({
+        message: 'altitude must be within ±1,000,000 metres',
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+      }),
+    ]);
+  });
+
+  it('a variable graphql-js cannot coerce: BAD_USER_INPUT naming it', async () => {
+    const answer = await graphql('query ($first: Int) { alerts(first: $first) { ruleId } }', {
+      first: 2 ** 31,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^Variable "\$first" got invalid value 2147483648/),
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
+  });
+
+  it('a syntax error over graphql-ws: GRAPHQL_PARSE_FAILED, as over HTTP', async () => {
+    const client = liveClient(app.baseUrl, app.adminToken);
+    try {
+      const errors = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: 'subscription { telemetry(deviceIds: ["a"]) { ts ' },
+          { next: () => undefined, error: resolve, complete: () => resolve(undefined) },
+        );
+      });
+      expect(errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/^Syntax Error/),
+          extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        }),
+      ]);
+      const overHttp = await graphql('subscription { telemetry(deviceIds: ["a"]) { ts ');
+      expect(overHttp.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    } finally {
+      await client.dispose();
+    }
   });
 });
