@@ -17,6 +17,7 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 import { openConnection, type Connection, type WsError } from '../support/graphql-ws-connection.js';
+import { subscribeOverSse as openSse } from '../support/sse-subscription.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const PER_CONNECTION = 4;
@@ -108,51 +109,14 @@ async function expectRefused(connection: Connection, id: string, cap: 'connectio
   ]);
 }
 
-interface StreamResult {
-  data?: unknown;
-  errors?: WsError[];
-}
-
-/** The live telemetry subscription over SSE (GraphiQL's transport), events gathered as they come. */
+/** The live telemetry subscription over SSE (GraphiQL's transport). */
 async function subscribeOverSse(token: string) {
-  const abort = new AbortController();
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({ query: LIVE, variables: { deviceIds: [device.id] } }),
-    signal: abort.signal,
+  const stream = await openSse(app.baseUrl, token, {
+    query: LIVE,
+    variables: { deviceIds: [device.id] },
   });
-  expect(response.status).toBe(200);
-  const results: StreamResult[] = [];
-  const ended = (async () => {
-    let text = '';
-    try {
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value: chunk, done } = await reader.read();
-        if (done) return;
-        text += chunk;
-        let boundary;
-        while ((boundary = text.indexOf('\n\n')) >= 0) {
-          const data = /^data: ?(.+)$/m.exec(text.slice(0, boundary))?.[1];
-          text = text.slice(boundary + 2);
-          if (data) results.push(JSON.parse(data) as StreamResult);
-        }
-      }
-    } catch {
-      // Aborted by the test.
-    }
-  })();
-  return {
-    results,
-    ended,
-    received: () => results.filter((result) => result.data).length,
-    close: () => abort.abort(),
-  };
+  expect(stream.status).toBe(200);
+  return stream;
 }
 
 describe('per connection', () => {

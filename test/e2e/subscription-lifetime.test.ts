@@ -16,6 +16,7 @@ import {
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
 } from '../generated/graphql.js';
+import { subscribeOverSse as openSse, type StreamResult } from '../support/sse-subscription.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
   createGraphQLClient,
@@ -23,11 +24,6 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
-
-interface StreamResult {
-  data?: unknown;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
 
 const app = useEmbeddedApp();
 let admin: ReturnType<typeof createGraphQLClient>;
@@ -43,46 +39,14 @@ beforeAll(async () => {
   device = { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
 });
 
-/** The live telemetry subscription over SSE, as GraphiQL opens it; events gathered as they come. */
+/** The live telemetry subscription over SSE, as GraphiQL opens it. */
 async function subscribeOverSse(token: string) {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      query: print(LiveTelemetryDocument),
-      variables: { deviceIds: [device.id] },
-    }),
+  const stream = await openSse(app.baseUrl, token, {
+    query: print(LiveTelemetryDocument),
+    variables: { deviceIds: [device.id] },
   });
-  expect(response.status).toBe(200);
-  const results: StreamResult[] = [];
-  const ended = (async () => {
-    let text = '';
-    let completed = false;
-    try {
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value: chunk, done } = await reader.read();
-        if (done) break;
-        text += chunk;
-        let boundary;
-        while ((boundary = text.indexOf('\n\n')) >= 0) {
-          const event = text.slice(0, boundary);
-          text = text.slice(boundary + 2);
-          const data = /^data: ?(.*)$/m.exec(event)?.[1];
-          if (/^event: complete$/m.test(event)) completed = true;
-          else if (data) results.push(JSON.parse(data) as StreamResult);
-        }
-      }
-    } catch {
-      // The server went away (the app stops after the last test): the stream did not complete.
-    }
-    return { at: Date.now(), completed };
-  })();
-  return { results, ended };
+  expect(stream.status).toBe(200);
+  return stream;
 }
 
 /** Posts points until the subscriber has seen one: the stream is live. */
