@@ -13,6 +13,17 @@ export interface TelemetryPoint {
   metrics: Record<string, MetricValue>;
 }
 
+/** Points by organization, each organization's in their order. */
+export function groupByOrganization(points: readonly TelemetryPoint[]) {
+  const groups = new Map<string, TelemetryPoint[]>();
+  for (const point of points) {
+    const group = groups.get(point.orgId);
+    if (group) group.push(point);
+    else groups.set(point.orgId, [point]);
+  }
+  return groups;
+}
+
 /** The last value of one metric of one device. */
 export interface LatestValue {
   metric: string;

@@ -20,18 +20,6 @@ export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 /** At most this many errors are listed; the response says how many more there were. */
 export const MAX_LISTED_ERRORS = 100;
 
-// Devices send the same few metric names in every point: remembering names already found valid
-// skips the regex for nearly every metric. Bounded, so made-up names cannot grow it.
-const knownNames = new Set<string>();
-const MAX_KNOWN_NAMES = 10_000;
-
-/** Why `name` is refused (the shared rule, reserved names included), or undefined. */
-function nameProblem(name: string): string | undefined {
-  const problem = metricNameProblem(name);
-  if (problem === undefined && knownNames.size < MAX_KNOWN_NAMES) knownNames.add(name);
-  return problem;
-}
-
 export interface PointError {
   /** 0-based point index (JSON) or line index (NDJSON); -1 when the whole body is at fault. */
   index: number;
@@ -156,7 +144,7 @@ function checkMetrics(raw: unknown, index: number, sink: ErrorSink) {
   let valid = true;
   for (const name in raw) {
     if (++count > MAX_METRICS_PER_POINT) break;
-    const badName = knownNames.has(name) ? undefined : nameProblem(name);
+    const badName = metricNameProblem(name);
     if (badName !== undefined) {
       valid = false;
       report(sink, index, `metrics.${name.slice(0, 64)}`, badName);

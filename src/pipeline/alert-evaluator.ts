@@ -6,7 +6,7 @@ import {
   type AlertRule,
   type AlertState,
 } from '../domain/alerts.js';
-import type { TelemetryPoint } from '../domain/telemetry.js';
+import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { InputRefusedError } from '../ports/input-refused.js';
@@ -176,14 +176,8 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
      * events may have been published); every other state is saved. Throws when it may pass.
      */
     async evaluate(points: readonly TelemetryPoint[]): Promise<RefusedItem<TelemetryPoint>[]> {
-      const byOrganization = new Map<string, TelemetryPoint[]>();
-      for (const point of points) {
-        const list = byOrganization.get(point.orgId) ?? [];
-        list.push(point);
-        byOrganization.set(point.orgId, list);
-      }
       const refused: RefusedItem<TelemetryPoint>[] = [];
-      for (const [organizationId, list] of byOrganization) {
+      for (const [organizationId, list] of groupByOrganization(points)) {
         refused.push(...(await evaluateOrganization(organizationId, list)));
       }
       return refused;

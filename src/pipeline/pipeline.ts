@@ -1,4 +1,4 @@
-import type { TelemetryPoint } from '../domain/telemetry.js';
+import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
 import type { Logger } from '../logger.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
@@ -31,16 +31,6 @@ interface BatchProgress {
   evaluated: Set<string>;
   /** Why each point was set aside, by stage. */
   refused: Map<TelemetryPoint, string[]>;
-}
-
-function byOrganization(points: readonly TelemetryPoint[]) {
-  const groups = new Map<string, TelemetryPoint[]>();
-  for (const point of points) {
-    const group = groups.get(point.orgId);
-    if (group) group.push(point);
-    else groups.set(point.orgId, [point]);
-  }
-  return groups;
 }
 
 /**
@@ -91,6 +81,10 @@ export function createPipeline(options: PipelineOptions) {
     else if (!reasons.includes(reason)) reasons.push(reason);
   }
 
+  function health(): ConsumerHealth {
+    return consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
+  }
+
   async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
     let progress = progressOf.get(points);
     if (!progress) {
@@ -122,7 +116,7 @@ export function createPipeline(options: PipelineOptions) {
       progress.published = true;
     }
 
-    for (const [organizationId, group] of byOrganization(stored)) {
+    for (const [organizationId, group] of groupByOrganization(stored)) {
       if (progress.evaluated.has(organizationId)) continue;
       await stage(progress, 'alert evaluation', group, async (part) => {
         for (const { item, error } of await alertEvaluator.evaluate(part)) {
@@ -145,13 +139,11 @@ export function createPipeline(options: PipelineOptions) {
       logger.info('pipeline consuming');
     },
     /** For /ready: not ok before start, and while the consumer is stuck or crashed. */
-    health(): ConsumerHealth {
-      return consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
-    },
+    health,
     /** The same, as a /ready check: throws the reason. */
     async checkHealthy() {
-      const health = consumer?.health() ?? { ok: false, reason: 'not consuming yet' };
-      if (!health.ok) throw new Error(health.reason);
+      const current = health();
+      if (!current.ok) throw new Error(current.reason);
     },
     async stop() {
       await consumer?.stop();

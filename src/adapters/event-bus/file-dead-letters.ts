@@ -1,4 +1,4 @@
-import { appendFile, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { RejectedPoint } from '../../ports/telemetry-store.js';
 
 /**
@@ -20,9 +20,9 @@ export function openFileDeadLetters(path: string) {
       const lines = rejected
         .map(({ point, reason }) => JSON.stringify({ deadLetteredAt: at, reason, point }))
         .join('\n');
-      await appendFile(path, `${lines}\n`);
-      const handle = await open(path, 'r');
+      const handle = await open(path, 'a');
       try {
+        await handle.appendFile(`${lines}\n`);
         await handle.datasync();
       } finally {
         await handle.close();
@@ -31,5 +31,3 @@ export function openFileDeadLetters(path: string) {
     },
   };
 }
-
-export type FileDeadLetters = ReturnType<typeof openFileDeadLetters>;

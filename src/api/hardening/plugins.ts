@@ -10,10 +10,10 @@ import { createValidationCodesPlugin } from './validation-codes.js';
 
 /**
  * GraphQL hardening (issue 4): CSRF refusal first (no parsing at all), then the parse/validate
- * limits and the input rules (no NUL or lone surrogate in any string, no infinite number), then the cost limit
- * as the operation is about to run (it needs the variables). Masked
- * errors stay yoga's default. The body size limit lives in the HTTP layer (body-limit.ts): yoga
- * has no such option.
+ * limits and the input rules (no NUL or lone surrogate in any string, no infinite number), then
+ * the cost limit as the operation is about to run (it needs the variables). Masked errors stay
+ * yoga's default. The body size limit lives in the HTTP layer (body-limit.ts): yoga has no such
+ * option.
  */
 export function createHardeningPlugins(graphql: Config['graphql']): Plugin<GraphQLContext>[] {
   return [

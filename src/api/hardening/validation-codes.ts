@@ -6,13 +6,13 @@ export const GRAPHQL_PARSE_FAILED = 'GRAPHQL_PARSE_FAILED';
 export const GRAPHQL_VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED';
 export const BAD_USER_INPUT = 'BAD_USER_INPUT';
 
-function withCode(error: GraphQLError, code: string, originalError = error.originalError) {
+function withCode(error: GraphQLError, code: string) {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
-    originalError,
+    originalError: error.originalError,
     extensions: { ...error.extensions, code },
   });
 }
@@ -20,8 +20,8 @@ function withCode(error: GraphQLError, code: string, originalError = error.origi
 /**
  * An operation refused before it ran — graphql-js coercing its variables (`Variable "$first" got
  * invalid value …`) — is answered by errors without a path and without a code. They are the
- * caller's input: BAD_USER_INPUT. A scalar's own TypeError is dropped as their originalError,
- * or yoga would mask the whole answer as an internal error; its message is already in theirs.
+ * caller's input: BAD_USER_INPUT. (A scalar that throws a plain TypeError is masked by yoga
+ * before this runs: our scalars throw GraphQL errors, src/schema/scalars.ts.)
  */
 function codeRequestErrors(result: ExecutionResult): ExecutionResult | undefined {
   const errors = result.errors;
@@ -31,9 +31,7 @@ function codeRequestErrors(result: ExecutionResult): ExecutionResult | undefined
   return {
     ...result,
     errors: errors.map((error) =>
-      error.path === undefined && !error.extensions?.code
-        ? withCode(error, BAD_USER_INPUT, undefined)
-        : error,
+      error.path === undefined && !error.extensions?.code ? withCode(error, BAD_USER_INPUT) : error,
     ),
   };
 }
