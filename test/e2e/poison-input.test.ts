@@ -58,6 +58,18 @@ async function storedTimes(organizationId: string, id: string) {
 const isStored = (organizationId: string, id: string, ts: number) => async () =>
   (await storedTimes(organizationId, id)).includes(ts) ? true : undefined;
 
+/** A new point of the victim's device is accepted, then stored within seconds. */
+async function expectVictimPointStored(mode: string) {
+  const ts = Date.now() - 500;
+  const accepted = await postTelemetry(
+    app.baseUrl,
+    victim.token,
+    JSON.stringify({ ts, metrics: { mode } }),
+  );
+  expect(accepted.status).toBe(202);
+  await eventually(isStored(VICTIM_ORG, victim.id, ts), 5_000, "the victim's fresh point");
+}
+
 async function readiness() {
   const response = await fetch(`${app.baseUrl}/ready`);
   return { status: response.status, body: await response.text() };
@@ -102,14 +114,7 @@ describe('a string value with a NUL', () => {
     expect(lone.status).toBe(400);
     expect(lone.body.errors[0]).toMatchObject({ field: 'metrics.mode' });
 
-    const ts = Date.now() - 1_000;
-    const accepted = await postTelemetry(
-      app.baseUrl,
-      victim.token,
-      JSON.stringify({ ts, metrics: { mode: 'manual' } }),
-    );
-    expect(accepted.status).toBe(202);
-    await eventually(isStored(VICTIM_ORG, victim.id, ts), 5_000, "the victim's point");
+    await expectVictimPointStored('manual');
     expect((await readiness()).status).toBe(200);
   });
 
@@ -163,14 +168,7 @@ describe('a string value with a NUL', () => {
     // Still healthy, and a fresh point of the victim is stored at once.
     const ready = await readiness();
     expect(ready.status, ready.body).toBe(200);
-    const ts = Date.now() - 500;
-    const fresh = await postTelemetry(
-      app.baseUrl,
-      victim.token,
-      JSON.stringify({ ts, metrics: { mode: 'auto' } }),
-    );
-    expect(fresh.status).toBe(202);
-    await eventually(isStored(VICTIM_ORG, victim.id, ts), 5_000, "the victim's fresh point");
+    await expectVictimPointStored('auto');
 
     // Dead-lettered once: a restart does not replay it again.
     await app.stop();

@@ -151,7 +151,8 @@ it('gives back what closed connections held: the caps count down to zero, the he
 
   console.log(
     `heap: cold ${(cold / MB).toFixed(1)} MB, baseline ${(baseline / MB).toFixed(1)} MB, ` +
-      `${PER_USER} subscriptions ${(peak / MB).toFixed(1)} MB, ` +
+      `${PER_USER} subscriptions ${(peak / MB).toFixed(1)} MB ` +
+      `(${(held / PER_USER / 1024).toFixed(0)} KB each), ` +
       `${releasedInMs} ms after closing ${(afterClose / MB).toFixed(1)} MB ` +
       `(rss ${(baselineRss / MB).toFixed(0)}, ${(peakRss / MB).toFixed(0)}, ` +
       `${(afterCloseRss / MB).toFixed(0)} MB)`,

@@ -4,6 +4,7 @@
  * admitted. Any HTTP answer of 500 or more is a Violation too.
  */
 import { liveClient } from '../support/live-client.js';
+import { takeSseEvents } from '../support/sse-subscription.js';
 import type { EmbeddedApp } from '../support/use-embedded-app.js';
 import { Violation } from './fuzz-support.js';
 import { visible } from './string-escapes.js';
@@ -64,6 +65,11 @@ async function overHttp(
 ): Promise<void> {
   const accept = 'application/graphql-response+json, application/json';
   const response = await postOperation(app, query, variables, accept);
+  await judgeJsonAnswer(response, where, hint);
+}
+
+/** An answer that is not a stream: below 500, JSON, and its errors judged by checkErrors. */
+async function judgeJsonAnswer(response: Response, where: string, hint: string): Promise<void> {
   const text = await response.text();
   const seen = `${response.status} ${visible(text, 1_000)}`;
   if (response.status >= 500) throw new Violation(`${where}: HTTP ${response.status}`, seen);
@@ -82,18 +88,12 @@ async function overSse(
   const abort = new AbortController();
   const response = await postOperation(app, query, variables, 'text/event-stream', abort.signal);
   try {
-    if (response.status >= 500) {
-      throw new Violation(
-        `${where}: HTTP ${response.status}`,
-        visible(await response.text(), 1_000),
-      );
-    }
-    if (!response.headers.get('content-type')?.includes('text/event-stream')) {
+    if (
+      response.status >= 500 ||
+      !response.headers.get('content-type')?.includes('text/event-stream')
+    ) {
       // Refused before the stream opened: one JSON answer.
-      const text = await response.text();
-      const notJson = `${where}: HTTP ${response.status} with a body that is not JSON`;
-      checkErrors(errorsOf(text, notJson, text), where, hint);
-      return;
+      return await judgeJsonAnswer(response, where, hint);
     }
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -111,20 +111,12 @@ async function overSse(
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), left)),
       ]);
       if (!chunk || chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trim())
-          .join('\n');
+      const taken = takeSseEvents(buffer + decoder.decode(chunk.value, { stream: true }));
+      buffer = taken.rest;
+      for (const { data } of taken.events) {
         if (!data) continue;
-        const parsed = JSON.parse(data) as { errors?: unknown };
         events++;
-        checkErrors(parsed.errors, where, hint);
+        checkErrors((JSON.parse(data) as { errors?: unknown }).errors, where, hint);
       }
     }
     if (events === 0) recordOutcome(where, 'admitted');

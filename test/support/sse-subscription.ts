@@ -5,6 +5,27 @@ export interface StreamResult {
 }
 
 /**
+ * The complete events at the start of `text` (each ends with a blank line), with their name and
+ * data lines joined, and what is left for the next chunk.
+ */
+export function takeSseEvents(text: string) {
+  const events: { name?: string; data?: string }[] = [];
+  let rest = text;
+  let boundary;
+  while ((boundary = rest.indexOf('\n\n')) >= 0) {
+    const lines = rest.slice(0, boundary).split('\n');
+    rest = rest.slice(boundary + 2);
+    const field = (name: string) =>
+      lines
+        .filter((line) => line.startsWith(`${name}:`))
+        .map((line) => line.slice(name.length + 1).trim());
+    const data = field('data');
+    events.push({ name: field('event')[0], ...(data.length > 0 ? { data: data.join('\n') } : {}) });
+  }
+  return { events, rest };
+}
+
+/**
  * A subscription over SSE (GraphiQL's transport) on `${baseUrl}/graphql`, as GraphiQL opens it:
  * results gathered as they come, `ended` resolving when the stream ends (with whether the server
  * sent `event: complete`, and when), `close` aborting it from the client's side.
@@ -34,14 +55,11 @@ export async function subscribeOverSse(
       for (;;) {
         const { value: chunk, done } = await reader.read();
         if (done) break;
-        text += chunk;
-        let boundary;
-        while ((boundary = text.indexOf('\n\n')) >= 0) {
-          const event = text.slice(0, boundary);
-          text = text.slice(boundary + 2);
-          const data = /^data: ?(.*)$/m.exec(event)?.[1];
-          if (/^event: complete$/m.test(event)) completed = true;
-          else if (data) results.push(JSON.parse(data) as StreamResult);
+        const taken = takeSseEvents(text + chunk);
+        text = taken.rest;
+        for (const event of taken.events) {
+          if (event.name === 'complete') completed = true;
+          else if (event.data) results.push(JSON.parse(event.data) as StreamResult);
         }
       }
     } catch {
