@@ -11,12 +11,9 @@ import { metricNameProblem } from '../domain/metric-name.js';
 import type { MetricValue } from '../domain/telemetry.js';
 import type { AlertRulePatch } from '../ports/alert-repository.js';
 import { labelsToMap, requireText, type LabelInput } from './device-input.js';
+import { DEFAULT_ALERTS, MAX_ALERTS, MAX_RULES_PER_ORGANIZATION } from '../domain/query-limits.js';
 import { badUserInput, notFound, pageSize } from './errors.js';
 import { liveStream } from './live.js';
-
-const MAX_RULES_PER_ORGANIZATION = 1_000;
-export const DEFAULT_ALERTS = 100;
-const MAX_ALERTS = 1_000;
 
 export interface AlertRuleInput {
   name?: string | null;

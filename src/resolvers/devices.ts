@@ -9,10 +9,8 @@ import {
   type GeoLocation,
 } from '../ports/device-repository.js';
 import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/query-limits.js';
 import { badUserInput, conflict, notFound, pageSize, refuseBackwardPaging } from './errors.js';
-
-export const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
 
 export interface DeviceFilterInput {
   type?: string | null;

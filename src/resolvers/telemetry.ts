@@ -1,48 +1,23 @@
 import type { GraphQLContext } from '../api/context.js';
 import { metricNameProblem } from '../domain/metric-name.js';
+import {
+  bucketCount,
+  DEFAULT_RAW_PAGE,
+  MAX_BUCKETS,
+  MAX_METRICS,
+  MAX_RAW_PAGE,
+  parseEvery,
+} from '../domain/query-limits.js';
 import type { Aggregate, MetricValue } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
 
-export const MAX_BUCKETS = 10_000;
-const MAX_METRICS = 50;
-export const DEFAULT_RAW_PAGE = 100;
-const MAX_RAW_PAGE = 1_000;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-/**
- * The widest bucket, about 100 years: far past any range a dashboard asks for, and small enough
- * that every store computes with it exactly (InfluxDB holds durations as int64 nanoseconds,
- * about 292 years; DuckDB's bucket arithmetic is on int64 milliseconds).
- */
-const MAX_EVERY_WEEKS = 5_200;
-const MAX_EVERY_MS = MAX_EVERY_WEEKS * UNIT_MS.w;
-
-/** "30s", "5m", "1h", "1d": InfluxQL's duration literals, the ones dashboards already use. */
-export function parseEvery(every: string): number {
-  const match = /^(\d{1,9})(ms|s|m|h|d|w)$/.exec(every);
-  if (!match || Number(match[1]) === 0) {
-    throw badUserInput('every must be a duration like 500ms, 30s, 5m, 1h, 1d or 1w', 'every');
-  }
-  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  if (ms > MAX_EVERY_MS) {
-    throw badUserInput(
-      `every must be at most ${MAX_EVERY_WEEKS}w (about 100 years), got ${every}`,
-      'every',
-    );
-  }
-  return ms;
-}
-
-/**
- * How many buckets [from, to) touches: buckets are aligned to multiples of `every` since the
- * epoch, so a range that is not aligned touches one more than (to - from) / every, and that is
- * how many a fill mode returns.
- */
-export function bucketCount(from: number, to: number, every: number): number {
-  const first = Math.floor(from / every);
-  const last = Math.floor((to - 1) / every);
-  return last - first + 1;
+/** `every` in milliseconds, or BAD_USER_INPUT saying what a valid one looks like. */
+function everyMs(every: string): number {
+  const parsed = parseEvery(every);
+  if ('problem' in parsed) throw badUserInput(parsed.problem, 'every');
+  return parsed.ms;
 }
 
 function checkRange(from: Date, to: Date): { from: number; to: number } {
@@ -76,7 +51,7 @@ export async function aggregateTelemetry(
   args: TelemetryArgs,
 ) {
   const { from, to } = checkRange(args.from, args.to);
-  const every = parseEvery(args.every);
+  const every = everyMs(args.every);
   const buckets = bucketCount(from, to, every);
   if (buckets > MAX_BUCKETS) {
     throw badUserInput(

@@ -1,13 +1,13 @@
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { DEFAULT_ALERTS } from '../../resolvers/alerts.js';
-import { DEFAULT_PAGE_SIZE } from '../../resolvers/devices.js';
 import {
   bucketCount,
+  DEFAULT_ALERTS,
+  DEFAULT_PAGE_SIZE,
   DEFAULT_RAW_PAGE,
   MAX_BUCKETS,
   parseEvery,
-} from '../../resolvers/telemetry.js';
+} from '../../domain/query-limits.js';
 
 /** `latest` is one batched read of the latest-values store for the whole page, not one per device. */
 const LATEST_COST = 2;
@@ -34,14 +34,10 @@ function telemetryBuckets(args: Args): number {
   // Unknown range (cannot happen once DateTime coerced): the most the resolver would run.
   if (!(from instanceof Date) || !(to instanceof Date)) return MAX_BUCKETS;
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return MAX_BUCKETS;
-  let width: number;
-  try {
-    width = parseEvery(String(args.every));
-  } catch {
-    // The resolver refuses this `every` (BAD_USER_INPUT) before reading anything.
-    return 1;
-  }
-  return Math.max(1, bucketCount(from.getTime(), to.getTime(), width));
+  const width = parseEvery(String(args.every));
+  // The resolver refuses this `every` (BAD_USER_INPUT) before reading anything.
+  if ('problem' in width) return 1;
+  return Math.max(1, bucketCount(from.getTime(), to.getTime(), width.ms));
 }
 
 /**
