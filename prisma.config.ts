@@ -1,7 +1,7 @@
 /**
  * Prisma 7 reads its CLI settings here (the schema no longer holds a datasource url). The url is
  * only for `prisma migrate deploy/status` where the schema engine exists; the app connects
- * through driver adapters and applies migrations with src/adapters/device-repository/migrations.ts.
+ * through driver adapters and applies migrations with src/adapters/prisma/migrations.ts.
  */
 import { defineConfig } from 'prisma/config';
 

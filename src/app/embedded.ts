@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
-import { createPgliteRepositories } from '../adapters/device-repository/pglite.js';
+import { createPgliteDatabase } from '../adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
@@ -38,7 +38,8 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
 
 async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDirLock) {
   const jwt = await embeddedJwtSettings(config);
-  const { devices, apiKeys, alerts } = await createPgliteRepositories({ dataDir: config.dataDir });
+  const database = await createPgliteDatabase({ dataDir: config.dataDir });
+  const { devices, apiKeys, alerts } = database;
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
@@ -86,7 +87,7 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
     },
     fallback: api.handler,
     readiness: [
-      { name: 'devices', check: () => devices.ping() },
+      { name: 'devices', check: () => database.ping() },
       { name: 'telemetry', check: () => telemetry.ping() },
       // A batch failing for long (or a crashed consumer) makes the process not ready.
       { name: 'pipeline', check: () => pipeline.checkHealthy() },
@@ -113,7 +114,7 @@ async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDir
       await rateLimiter.close();
       await telemetry.close();
       await api.close();
-      await devices.close();
+      await database.close();
       await lock.release();
     },
   };

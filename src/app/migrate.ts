@@ -1,6 +1,6 @@
-import { applyMigrations } from '../adapters/device-repository/migrations.js';
-import { openPglite, pgliteMigrationConnection } from '../adapters/device-repository/pglite.js';
-import { migratePostgres } from '../adapters/device-repository/postgres.js';
+import { applyMigrations } from '../adapters/prisma/migrations.js';
+import { openPglite, pgliteMigrationConnection } from '../adapters/prisma/pglite.js';
+import { migratePostgres } from '../adapters/prisma/postgres.js';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
 

@@ -40,7 +40,8 @@ function createTelemetryStore(config: Config, logger: Logger) {
 
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
 export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
-  const { devices, apiKeys, alerts } = await adapters.repositories(config);
+  const database = await adapters.database(config);
+  const { devices, apiKeys, alerts } = database;
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const rateLimits = createRateLimits(config, logger);
@@ -55,7 +56,7 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
     routes: {},
     fallback: api.handler,
     readiness: [
-      { name: 'postgres', check: () => devices.ping() },
+      { name: 'postgres', check: () => database.ping() },
       { name: 'influxdb', check: () => telemetry.ping() },
       { name: 'redis', check: () => live.ping() },
     ],
@@ -70,20 +71,20 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
       await rateLimits.limiter.close();
       // Pending last-used times go out before the pool closes.
       await api.close();
-      await Promise.all([live.close(), telemetry.close(), devices.close()]);
+      await Promise.all([live.close(), telemetry.close(), database.close()]);
     },
   };
 }
 
 /** `ingest`: device auth, validation, and a 202 only once Kafka has acknowledged the points. */
 export async function createIngestProcess(config: Config, logger: Logger): Promise<RunningProcess> {
-  const devices = await adapters.devices(config);
+  const database = await adapters.database(config);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const rateLimits = createRateLimits(config, logger);
   const http = createServiceServer({
     routes: {
       '/v1/telemetry': createIngestHandler({
-        devices,
+        devices: database.devices,
         bus,
         limits: config.ingest,
         rateLimiter: rateLimits.policy,
@@ -91,7 +92,7 @@ export async function createIngestProcess(config: Config, logger: Logger): Promi
       }),
     },
     readiness: [
-      { name: 'postgres', check: () => devices.ping() },
+      { name: 'postgres', check: () => database.ping() },
       { name: 'kafka', check: () => bus.ping() },
     ],
     logger,
@@ -102,7 +103,7 @@ export async function createIngestProcess(config: Config, logger: Logger): Promi
       await http.close(config.shutdownTimeoutMs);
       await rateLimits.limiter.close();
       await bus.close();
-      await devices.close();
+      await database.close();
     },
   };
 }
@@ -113,7 +114,7 @@ export async function createPipelineProcess(
   logger: Logger,
 ): Promise<RunningProcess> {
   // Devices (lastSeenAt, alert rule scopes) and alert rules and states, on one pool.
-  const { devices, alerts } = await adapters.repositories(config);
+  const database = await adapters.database(config);
   const store = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
@@ -121,8 +122,8 @@ export async function createPipelineProcess(
     bus,
     store,
     live,
-    devices,
-    alerts,
+    devices: database.devices,
+    alerts: database.alerts,
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
     alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
     logger,
@@ -136,7 +137,7 @@ export async function createPipelineProcess(
       { name: 'kafka', check: () => bus.ping() },
       { name: 'influxdb', check: () => store.ping() },
       { name: 'redis', check: () => live.ping() },
-      { name: 'postgres', check: () => devices.ping() },
+      { name: 'postgres', check: () => database.ping() },
     ],
     logger,
   });
@@ -149,7 +150,7 @@ export async function createPipelineProcess(
       await http.close(config.shutdownTimeoutMs);
       await pipeline.stop();
       await bus.close();
-      await Promise.all([live.close(), store.close(), devices.close()]);
+      await Promise.all([live.close(), store.close(), database.close()]);
     },
   };
 }

@@ -1,8 +1,5 @@
 import { createKafkaEventBus } from '../adapters/event-bus/kafka-event-bus.js';
-import {
-  createPostgresDeviceRepository,
-  createPostgresRepositories,
-} from '../adapters/device-repository/postgres.js';
+import { createPostgresDatabase } from '../adapters/prisma/postgres.js';
 import { createRedisLiveHub } from '../adapters/live-hub/redis-live-hub.js';
 import { createInfluxTelemetryStore } from '../adapters/telemetry-store/influx-telemetry-store.js';
 import type { Config } from '../config.js';
@@ -18,11 +15,9 @@ function required<T>(value: T | undefined, name: string): T {
 }
 
 export const productionAdapters = {
-  devices: (config: Config) =>
-    createPostgresDeviceRepository({ url: required(config.postgres, 'DATABASE_URL').url }),
-  /** Devices and API keys on one pool (the api process needs both). */
-  repositories: (config: Config) =>
-    createPostgresRepositories({ url: required(config.postgres, 'DATABASE_URL').url }),
+  /** Devices, API keys and alerts on one pool per process. */
+  database: (config: Config) =>
+    createPostgresDatabase({ url: required(config.postgres, 'DATABASE_URL').url }),
   telemetry: (config: Config, logger: Logger) =>
     createInfluxTelemetryStore({ ...required(config.influx, 'INFLUX_URL'), logger }),
   bus: (config: Config, logger: Logger) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgliteRepositories } from '../adapters/device-repository/pglite.js';
-import type { Repositories } from '../adapters/device-repository/repositories.js';
+import { createPgliteDatabase } from '../adapters/prisma/pglite.js';
+import type { MetadataDatabase } from '../ports/database.js';
 import type { AlertEvent } from '../domain/alerts.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import type { NewAlertRule } from '../ports/alert-repository.js';
@@ -9,13 +9,13 @@ import { createAlertEvaluator } from './alert-evaluator.js';
 // The evaluator on the real (in-memory PGlite) repositories: its reads and writes are the
 // repositories' own, so what is stored is what a later batch or the API sees.
 describe('alert evaluator', () => {
-  let repos: Repositories;
+  let repos: MetadataDatabase;
   let organizations = 0;
   beforeAll(async () => {
-    repos = await createPgliteRepositories();
+    repos = await createPgliteDatabase();
   });
   afterAll(async () => {
-    await repos.devices.close();
+    await repos.close();
   });
 
   async function setUp(rule: Partial<NewAlertRule> = {}, device = { type: 'boiler', labels: {} }) {

@@ -106,6 +106,4 @@ export interface DeviceRepository {
   findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null>;
   /** Write-behind of last-seen times: each device's lastSeenAt only ever moves forward. */
   recordLastSeen(lastSeen: ReadonlyMap<string, number>): Promise<void>;
-  ping(): Promise<void>;
-  close(): Promise<void>;
 }

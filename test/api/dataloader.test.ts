@@ -4,7 +4,8 @@
  * not 100 of each (real PGlite and DuckDB underneath; the spies only count calls).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
@@ -17,15 +18,19 @@ let api: ReturnType<typeof createInProcessApi>;
 let token: string;
 const ids: string[] = [];
 
+/** Closed once, after the services that use it. */
+let repositories: MetadataDatabase | undefined;
+
 beforeAll(async () => {
-  const repositories = await createPgliteRepositories();
+  const database = await createPgliteDatabase();
+  repositories = database;
   const telemetry = await createDuckDbTelemetryStore({ path: ':memory:' });
   services = {
     devices: {
-      ...repositories.devices,
+      ...database.devices,
       findDevices: (organizationId, deviceIds) => {
         calls.findDevices++;
-        return repositories.devices.findDevices(organizationId, deviceIds);
+        return database.devices.findDevices(organizationId, deviceIds);
       },
     },
     telemetry: {
@@ -65,7 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await services?.telemetry.close();
-  await services?.devices.close();
+  await repositories?.close();
 });
 
 async function query(body: object) {

@@ -14,7 +14,7 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../../src/adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
@@ -90,7 +90,7 @@ function countingLiveHub(hub: LiveHub): LiveHub {
 }
 
 beforeAll(async () => {
-  const repositories = await createPgliteRepositories();
+  const repositories = await createPgliteDatabase();
   const telemetry = await createDuckDbTelemetryStore({ path: ':memory:' });
   const hub = createInProcessLiveHub();
   services = {
@@ -144,7 +144,7 @@ beforeAll(async () => {
     () => void apiKeyVerifier.close(),
     () => void limiter.close(),
     () => void telemetry.close(),
-    () => void repositories.devices.close(),
+    () => void repositories.close(),
   );
 }, 120_000);
 

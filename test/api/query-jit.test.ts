@@ -7,7 +7,8 @@
  */
 import { execute as graphqlExecute, parse, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
@@ -40,8 +41,11 @@ let ids: string[] = [];
 /** Device ids whose latest values fail with an internal error (masked to clients). */
 const failing = new Set<string>();
 
+/** Closed once, after the services that use it. */
+let repositories: MetadataDatabase | undefined;
+
 beforeAll(async () => {
-  const repositories = await createPgliteRepositories();
+  repositories = await createPgliteDatabase();
   const telemetry = await createDuckDbTelemetryStore({ path: ':memory:' });
   services = {
     devices: repositories.devices,
@@ -85,7 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await services?.telemetry.close();
-  await services?.devices.close();
+  await repositories?.close();
 });
 
 async function post(body: object) {

@@ -4,7 +4,8 @@
  * used to reach DuckDB and come back as a masked "Unexpected error.").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { ApiServices } from '../../src/api/context.js';
@@ -17,8 +18,11 @@ let api: ReturnType<typeof createInProcessApi>;
 let token: string;
 let deviceId: string;
 
+/** Closed once, after the services that use it. */
+let repositories: MetadataDatabase | undefined;
+
 beforeAll(async () => {
-  const repositories = await createPgliteRepositories();
+  repositories = await createPgliteDatabase();
   const telemetry = await createDuckDbTelemetryStore({ path: ':memory:' });
   services = {
     devices: repositories.devices,
@@ -48,7 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await services?.telemetry.close();
-  await services?.devices.close();
+  await repositories?.close();
 });
 
 interface Answer {

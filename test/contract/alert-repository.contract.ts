@@ -4,23 +4,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Repositories } from '../../src/adapters/device-repository/repositories.js';
 import type { AlertState } from '../../src/domain/alerts.js';
 import type { AlertRepository, NewAlertRule } from '../../src/ports/alert-repository.js';
 import { InputRefusedError } from '../../src/ports/input-refused.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
 import { uniqueSuffix } from '../support/services.js';
 
 /** `open` gives every repository of one database: states refer to the same database's devices. */
-export function describeAlertRepositoryContract(name: string, open: () => Promise<Repositories>) {
+export function describeAlertRepositoryContract(
+  name: string,
+  open: () => Promise<MetadataDatabase>,
+) {
   describe(`AlertRepository contract: ${name}`, () => {
-    let opened: Repositories;
+    let opened: MetadataDatabase;
     let repo: AlertRepository;
     beforeAll(async () => {
       opened = await open();
       repo = opened.alerts;
     });
     afterAll(async () => {
-      await opened?.devices.close();
+      await opened?.close();
     });
 
     const organization = () => `org-${uniqueSuffix()}`;

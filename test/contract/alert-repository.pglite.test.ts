@@ -1,4 +1,4 @@
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { describeAlertRepositoryContract } from './alert-repository.contract.js';
 
-describeAlertRepositoryContract('PGlite (in memory)', () => createPgliteRepositories());
+describeAlertRepositoryContract('PGlite (in memory)', () => createPgliteDatabase());

@@ -4,21 +4,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Repositories } from '../../src/adapters/device-repository/repositories.js';
 import type { ApiKeyRepository, NewApiKey } from '../../src/ports/api-key-repository.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
 import { uniqueSuffix } from '../support/services.js';
 
 /** `open` gives every repository of one database; the contract tests `apiKeys`. */
-export function describeApiKeyRepositoryContract(name: string, open: () => Promise<Repositories>) {
+export function describeApiKeyRepositoryContract(
+  name: string,
+  open: () => Promise<MetadataDatabase>,
+) {
   describe(`ApiKeyRepository contract: ${name}`, () => {
-    let opened: Repositories;
+    let opened: MetadataDatabase;
     let repo: ApiKeyRepository;
     beforeAll(async () => {
       opened = await open();
       repo = opened.apiKeys;
     });
     afterAll(async () => {
-      await opened?.devices.close();
+      await opened?.close();
     });
 
     const organization = () => `org-${uniqueSuffix()}`;

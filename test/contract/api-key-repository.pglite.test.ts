@@ -1,4 +1,4 @@
-import { createPgliteRepositories } from '../../src/adapters/device-repository/pglite.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { describeApiKeyRepositoryContract } from './api-key-repository.contract.js';
 
-describeApiKeyRepositoryContract('PGlite (in memory)', () => createPgliteRepositories());
+describeApiKeyRepositoryContract('PGlite (in memory)', () => createPgliteDatabase());

@@ -1,9 +1,9 @@
-import { createPostgresRepositories } from '../../src/adapters/device-repository/postgres.js';
+import { createPostgresDatabase } from '../../src/adapters/prisma/postgres.js';
 import { describeApiKeyRepositoryContract } from './api-key-repository.contract.js';
 import { describeOnMigratedPostgres } from './postgres-test-database.js';
 
 await describeOnMigratedPostgres('PostgreSQL API key repository', (url) =>
   describeApiKeyRepositoryContract('PostgreSQL (adapter-pg)', () =>
-    createPostgresRepositories({ url: url() }),
+    createPostgresDatabase({ url: url() }),
   ),
 );

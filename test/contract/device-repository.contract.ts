@@ -1,5 +1,5 @@
 /**
- * One contract for every DeviceRepository adapter (DESIGN.md). Each test works in organizations
+ * One contract for every DeviceRepository adapter (docs/architecture.md). Each test works in organizations
  * of its own, so the adapters under test can share one database per file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,20 +9,23 @@ import {
   type DeviceRepository,
   type NewDevice,
 } from '../../src/ports/device-repository.js';
+import type { MetadataDatabase } from '../../src/ports/database.js';
 import { InputRefusedError } from '../../src/ports/input-refused.js';
 import { uniqueSuffix } from '../support/services.js';
 
 export function describeDeviceRepositoryContract(
   name: string,
-  makeRepo: () => Promise<DeviceRepository>,
+  open: () => Promise<MetadataDatabase>,
 ) {
   describe(`DeviceRepository contract: ${name}`, () => {
+    let database: MetadataDatabase;
     let repo: DeviceRepository;
     beforeAll(async () => {
-      repo = await makeRepo();
+      database = await open();
+      repo = database.devices;
     });
     afterAll(async () => {
-      await repo?.close();
+      await database?.close();
     });
 
     async function newOrganization() {
@@ -50,7 +53,7 @@ export function describeDeviceRepositoryContract(
     }
 
     it('answers ping', async () => {
-      await expect(repo.ping()).resolves.toBeUndefined();
+      await expect(database.ping()).resolves.toBeUndefined();
     });
 
     it('ensureOrganization creates once and keeps the first name', async () => {

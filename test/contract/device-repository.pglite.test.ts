@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPgliteDeviceRepository } from '../../src/adapters/device-repository/pglite.js';
+import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { describeDeviceRepositoryContract } from './device-repository.contract.js';
 
-describeDeviceRepositoryContract('PGlite (in memory)', () => createPgliteDeviceRepository());
+describeDeviceRepositoryContract('PGlite (in memory)', () => createPgliteDatabase());
 
 describe('PGlite device repository on disk', () => {
   const dirs: string[] = [];
@@ -16,16 +16,18 @@ describe('PGlite device repository on disk', () => {
   it('keeps its data across a reopen', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iot-pglite-'));
     dirs.push(dataDir);
-    const first = await createPgliteDeviceRepository({ dataDir });
+    const firstOpen = await createPgliteDatabase({ dataDir });
+    const first = firstOpen.devices;
     await first.ensureOrganization('org-reopen', 'Reopen');
     const device = await first.createDevice(
       { organizationId: 'org-reopen', externalId: 'kept', name: 'Kept', type: 'sensor' },
       'reopen-token',
     );
     await first.recordLastSeen(new Map([[device.id, Date.UTC(2025, 5, 1)]]));
-    await first.close();
+    await firstOpen.close();
 
-    const second = await createPgliteDeviceRepository({ dataDir });
+    const secondOpen = await createPgliteDatabase({ dataDir });
+    const second = secondOpen.devices;
     try {
       expect(await second.findDevices('org-reopen', [device.id])).toEqual([
         { ...device, lastSeenAt: new Date(Date.UTC(2025, 5, 1)) },
@@ -34,7 +36,7 @@ describe('PGlite device repository on disk', () => {
         deviceId: device.id,
       });
     } finally {
-      await second.close();
+      await secondOpen.close();
     }
   });
 });

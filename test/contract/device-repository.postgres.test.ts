@@ -1,4 +1,4 @@
-import { createPostgresDeviceRepository } from '../../src/adapters/device-repository/postgres.js';
+import { createPostgresDatabase } from '../../src/adapters/prisma/postgres.js';
 import { describeDeviceRepositoryContract } from './device-repository.contract.js';
 import { describeOnMigratedPostgres } from './postgres-test-database.js';
 
@@ -6,7 +6,7 @@ await describeOnMigratedPostgres(
   'PostgreSQL device repository',
   (url) =>
     describeDeviceRepositoryContract('PostgreSQL (adapter-pg)', () =>
-      createPostgresDeviceRepository({ url: url() }),
+      createPostgresDatabase({ url: url() }),
     ),
   // A server whose default TimeZone is not UTC must not shift any timestamp.
   { timeZone: 'Asia/Kolkata' },

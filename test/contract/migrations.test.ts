@@ -16,12 +16,12 @@ import {
   MigrationChecksumError,
   readMigrations,
   type MigrationConnection,
-} from '../../src/adapters/device-repository/migrations.js';
-import { pgliteMigrationConnection } from '../../src/adapters/device-repository/pglite.js';
+} from '../../src/adapters/prisma/migrations.js';
+import { pgliteMigrationConnection } from '../../src/adapters/prisma/pglite.js';
 import {
   migratePostgres,
   postgresMigrationConnection,
-} from '../../src/adapters/device-repository/postgres.js';
+} from '../../src/adapters/prisma/postgres.js';
 import { findService } from '../support/services.js';
 import { createTestDatabase, type TestDatabase } from './postgres-test-database.js';
 

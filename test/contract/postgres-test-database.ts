@@ -1,7 +1,7 @@
 /** A fresh PostgreSQL database per test file, created from the `postgres` database and dropped after. */
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { migratePostgres } from '../../src/adapters/device-repository/postgres.js';
+import { migratePostgres } from '../../src/adapters/prisma/postgres.js';
 import { findService, uniqueSuffix } from '../support/services.js';
 
 export interface TestDatabase {

@@ -3,8 +3,8 @@
  * an InfluxDB database, Kafka topics and a consumer group of its own, a Redis key prefix.
  */
 import pg from 'pg';
-import { migratePostgres } from '../../src/adapters/device-repository/postgres.js';
-import { createPostgresDeviceRepository } from '../../src/adapters/device-repository/postgres.js';
+import { migratePostgres } from '../../src/adapters/prisma/postgres.js';
+import { createPostgresDatabase } from '../../src/adapters/prisma/postgres.js';
 import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { signUserToken } from '../../src/auth/jwt.js';
 import { generateDeviceToken, hashDeviceToken } from '../../src/ingest/device-auth.js';
@@ -65,7 +65,8 @@ export async function createProductionStack(services: ProductionServices) {
     RATE_LIMIT_DEVICE_BURST: '10000',
   };
   const organizationId = crypto.randomUUID();
-  const devices = await createPostgresDeviceRepository({ url: databaseUrl });
+  const metadata = await createPostgresDatabase({ url: databaseUrl });
+  const { devices } = metadata;
   await devices.ensureOrganization(organizationId, `org ${suffix}`);
   const adminToken = await signUserToken(
     jwt,
@@ -135,7 +136,7 @@ export async function createProductionStack(services: ProductionServices) {
       }));
     },
     async cleanup() {
-      await devices.close();
+      await metadata.close();
       await influxQuery(services.influx, `DROP DATABASE "${database}"`).catch(() => undefined);
       const client = new pg.Client({
         connectionString: new URL('/postgres', services.postgres).toString(),

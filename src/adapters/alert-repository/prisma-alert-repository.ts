@@ -1,12 +1,12 @@
 /**
- * AlertRepository over a Prisma client shared with the DeviceRepository (one PGlite instance or
+ * AlertRepository over the Prisma client of the metadata database (src/adapters/prisma/; one PGlite instance or
  * one pg pool per process): whoever opened the client closes it, so this repository has no close.
  */
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { AlertRule, AlertState } from '../../domain/alerts.js';
 import type { MetricValue } from '../../domain/telemetry.js';
 import type { AlertRepository } from '../../ports/alert-repository.js';
-import { isUuid, toLabels } from '../device-repository/device-row.js';
+import { isUuid, toLabels } from '../prisma/columns.js';
 
 type RuleRow = Awaited<ReturnType<PrismaClient['alertRule']['findFirstOrThrow']>>;
 

@@ -1,10 +1,10 @@
 /**
- * ApiKeyRepository over a Prisma client shared with the DeviceRepository (one PGlite instance or
+ * ApiKeyRepository over the Prisma client of the metadata database (src/adapters/prisma/; one PGlite instance or
  * one pg pool per process): whoever opened the client closes it, so this repository has no close.
  */
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { ApiKey, ApiKeyRepository } from '../../ports/api-key-repository.js';
-import { isUuid } from '../device-repository/device-row.js';
+import { isUuid } from '../prisma/columns.js';
 
 // Every column but key_hash: the hash never leaves the repository.
 const PUBLIC_COLUMNS = {

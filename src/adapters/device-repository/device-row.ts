@@ -1,5 +1,6 @@
 /** Between the devices table's row (Prisma's model shape) and the port's Device. */
 import type { Device, DeviceStatus, GeoLocation } from '../../ports/device-repository.js';
+import { toLabels } from '../prisma/columns.js';
 
 /** The columns listDevices selects, aliased to the Prisma model's field names. */
 export interface DeviceRow {
@@ -16,13 +17,6 @@ export interface DeviceRow {
   lastSeenAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Device ids are uuid columns: anything else names no device (and must not reach a ::uuid cast). */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 export function toDevice(row: DeviceRow): Device {
@@ -51,15 +45,4 @@ export function toLocationColumns(location: GeoLocation | null) {
     longitude: location?.longitude ?? null,
     altitude: location?.altitude ?? null,
   };
-}
-
-/** A jsonb labels column (an object, or its JSON text) as a flat string → string map. */
-export function toLabels(value: unknown): Record<string, string> {
-  if (typeof value === 'string') return toLabels(JSON.parse(value));
-  const labels: Record<string, string> = {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return labels;
-  for (const [key, label] of Object.entries(value)) {
-    if (typeof label === 'string') labels[key] = label;
-  }
-  return labels;
 }

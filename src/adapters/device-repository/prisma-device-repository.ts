@@ -10,18 +10,18 @@ import {
   type DevicePatch,
   type DeviceRepository,
 } from '../../ports/device-repository.js';
-import { isUuid, toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
+import { isUuid } from '../prisma/columns.js';
+import { toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
 
 export interface PrismaDeviceRepositoryOptions {
+  /** Shared with the other repositories; the database (src/adapters/prisma/) closes it. */
   prisma: PrismaClient;
-  /** Releases what the client runs on (PGlite instance, pg pool) after the client disconnects. */
-  onClose?: () => Promise<void>;
 }
 
 export function createPrismaDeviceRepository(
   options: PrismaDeviceRepositoryOptions,
 ): DeviceRepository {
-  const { prisma, onClose } = options;
+  const { prisma } = options;
 
   async function listDevices(request: DevicePageRequest): Promise<DevicePage> {
     const { organizationId, filter = {}, first, after } = request;
@@ -182,15 +182,6 @@ export function createPrismaDeviceRepository(
         UPDATE devices AS d SET last_seen_at = v.seen
         FROM unnest(${ids}::uuid[], ${times}::timestamptz[]) AS v(id, seen)
         WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen)`;
-    },
-
-    async ping() {
-      await prisma.$queryRaw`SELECT 1`;
-    },
-
-    async close() {
-      await prisma.$disconnect();
-      await onClose?.();
     },
   };
 }

@@ -1,31 +1,25 @@
 /**
- * The production DeviceRepository: Prisma over PostgreSQL through @prisma/adapter-pg. It does not
+ * The production metadata database: Prisma over PostgreSQL through @prisma/adapter-pg. It does not
  * migrate: `npm run db:migrate` (or `prisma migrate deploy`) runs before a release, so N replicas
  * starting together never race on DDL.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
-import type { DeviceRepository } from '../../ports/device-repository.js';
+import type { MetadataDatabase } from '../../ports/database.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaRepositories, type Repositories } from './repositories.js';
+import { createPrismaDatabase } from './database.js';
 
-export interface PostgresDeviceRepositoryOptions {
+export interface PostgresDatabaseOptions {
   url: string;
   /** Pool size per process. */
   maxConnections?: number;
 }
 
-export async function createPostgresDeviceRepository(
-  options: PostgresDeviceRepositoryOptions,
-): Promise<DeviceRepository> {
-  return (await createPostgresRepositories(options)).devices;
-}
-
-/** Every Prisma-backed repository on one pool; `devices.close()` ends the shared pool. */
-export async function createPostgresRepositories(
-  options: PostgresDeviceRepositoryOptions,
-): Promise<Repositories> {
+/** The database on one pool, which `close()` ends. */
+export async function createPostgresDatabase(
+  options: PostgresDatabaseOptions,
+): Promise<MetadataDatabase> {
   // Our pool rather than the adapter's, so close() provably ends every connection.
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -35,7 +29,7 @@ export async function createPostgresRepositories(
     options: '-c TimeZone=UTC',
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return createPrismaRepositories(prisma, () => pool.end());
+  return createPrismaDatabase(prisma, () => pool.end());
 }
 
 /** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */

@@ -1,5 +1,5 @@
 /**
- * The embedded DeviceRepository: Prisma over PGlite (in-process Postgres), files under
+ * The embedded metadata database: Prisma over PGlite (in-process Postgres), files under
  * `${dataDir}/pglite`, migrations applied at open.
  */
 import { mkdir } from 'node:fs/promises';
@@ -7,16 +7,16 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../generated/prisma/client.js';
-import type { DeviceRepository } from '../../ports/device-repository.js';
+import type { MetadataDatabase } from '../../ports/database.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaRepositories, type Repositories } from './repositories.js';
+import { createPrismaDatabase } from './database.js';
 
-export interface PgliteDeviceRepositoryOptions {
+export interface PgliteDatabaseOptions {
   /** Data lives in `${dataDir}/pglite`; omit for an in-memory database (tests). */
   dataDir?: string;
 }
 
-export async function openPglite(options: PgliteDeviceRepositoryOptions): Promise<PGlite> {
+export async function openPglite(options: PgliteDatabaseOptions): Promise<PGlite> {
   if (options.dataDir === undefined) {
     const memory = new PGlite();
     await memory.waitReady;
@@ -41,19 +41,10 @@ export function pgliteMigrationConnection(db: PGlite): MigrationConnection {
   };
 }
 
-export async function createPgliteDeviceRepository(
-  options: PgliteDeviceRepositoryOptions = {},
-): Promise<DeviceRepository> {
-  return (await createPgliteRepositories(options)).devices;
-}
-
-/**
- * Every Prisma-backed repository on one PGlite instance (a data dir can be opened only once).
- * `devices.close()` closes the shared instance.
- */
-export async function createPgliteRepositories(
-  options: PgliteDeviceRepositoryOptions = {},
-): Promise<Repositories> {
+/** The database on one PGlite instance (a data dir can be opened by one instance only). */
+export async function createPgliteDatabase(
+  options: PgliteDatabaseOptions = {},
+): Promise<MetadataDatabase> {
   const db = await openPglite(options);
   try {
     await applyMigrations(pgliteMigrationConnection(db));
@@ -62,5 +53,5 @@ export async function createPgliteRepositories(
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
-  return createPrismaRepositories(prisma, () => db.close());
+  return createPrismaDatabase(prisma, () => db.close());
 }

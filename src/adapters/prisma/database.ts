@@ -1,0 +1,30 @@
+/**
+ * The metadata database on one Prisma client, whichever driver adapter it has (PGlite, pg): the
+ * three repositories share the client, and the database, not any repository, closes it.
+ */
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { MetadataDatabase } from '../../ports/database.js';
+import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
+import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
+import { createPrismaDeviceRepository } from '../device-repository/prisma-device-repository.js';
+import { refusingBadInput } from './input-refused.js';
+
+/** `release` frees what the client runs on (the PGlite instance, the pg pool) once it is disconnected. */
+export function createPrismaDatabase(
+  prisma: PrismaClient,
+  release: () => Promise<void>,
+): MetadataDatabase {
+  // One bad value must fail as bad input, not as an outage (src/ports/input-refused.ts).
+  return {
+    devices: refusingBadInput(createPrismaDeviceRepository({ prisma })),
+    apiKeys: refusingBadInput(createPrismaApiKeyRepository({ prisma })),
+    alerts: refusingBadInput(createPrismaAlertRepository({ prisma })),
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    async close() {
+      await prisma.$disconnect();
+      await release();
+    },
+  };
+}
