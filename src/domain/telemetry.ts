@@ -24,6 +24,34 @@ export function groupByOrganization(points: readonly TelemetryPoint[]) {
   return groups;
 }
 
+/**
+ * The one order of metrics in every answer, whichever store or cache gives it (latest values, the
+ * metrics of a raw point, the metrics of an aggregate bucket): by name, in plain UTF-16 code-unit
+ * order, which is what `<` on strings and `Array.prototype.sort()` without a comparator use.
+ */
+export function compareMetricNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts `list` in place by metric name and returns it. */
+export function sortByMetricName<T extends { readonly metric: string }>(list: T[]): T[] {
+  return list.sort((x, y) => compareMetricNames(x.metric, y.metric));
+}
+
+/**
+ * A point's metrics with their keys in name order: `metrics` itself when they already are. (Metric
+ * names start with a letter, so none is an array index, which an object would list first.)
+ */
+export function metricsByName<V>(metrics: Record<string, V>): Record<string, V> {
+  const names = Object.keys(metrics);
+  let ordered = true;
+  for (let i = 1; i < names.length && ordered; i++) ordered = names[i - 1]! < names[i]!;
+  if (ordered) return metrics;
+  const sorted: Record<string, V> = {};
+  for (const name of names.sort(compareMetricNames)) sorted[name] = metrics[name]!;
+  return sorted;
+}
+
 /** The last value of one metric of one device. */
 export interface LatestValue {
   metric: string;

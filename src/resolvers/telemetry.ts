@@ -8,7 +8,12 @@ import {
   MAX_RAW_PAGE,
   parseEvery,
 } from '../domain/query-limits.js';
-import type { Aggregate, MetricValue } from '../domain/telemetry.js';
+import {
+  compareMetricNames,
+  metricsByName,
+  type Aggregate,
+  type MetricValue,
+} from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
@@ -77,9 +82,11 @@ export async function aggregateTelemetry(
     aggregates,
     mode: args.fill ?? 'NONE',
   });
+  // A bucket lists its metrics by name, as latest and rawTelemetry do, not in the argument's order.
+  const byName = [...metrics].sort(compareMetricNames);
   return filled.map((bucket) => ({
     start: new Date(bucket.start),
-    metrics: metrics
+    metrics: byName
       .filter((metric) => bucket.values[metric])
       .map((metric) => ({ metric, ...bucket.values[metric] })),
   }));
@@ -136,7 +143,10 @@ export async function rawTelemetry(
   };
 }
 
-/** A point as GraphQL shows it: metrics as a list of typed entries rather than a map. */
+/**
+ * A point as GraphQL shows it: metrics as a list of typed entries rather than a map, by metric
+ * name as everywhere (stored points already are; live ones keep the order the device sent).
+ */
 export function metricEntries(metrics: Record<string, MetricValue>, ts: number) {
-  return Object.entries(metrics).map(([metric, value]) => ({ metric, value, ts }));
+  return Object.entries(metricsByName(metrics)).map(([metric, value]) => ({ metric, value, ts }));
 }

@@ -19,6 +19,11 @@ export interface TelemetryStoreFixture {
   store: TelemetryStore;
   /** Opens the same data again after `store.close()`. */
   reopen?: () => Promise<TelemetryStore>;
+  /**
+   * Drops whatever the store keeps beside its data (the Redis latest-values hashes), so the next
+   * read rebuilds it from the data.
+   */
+  forgetCaches?: () => Promise<void>;
   cleanup?: () => Promise<void>;
 }
 
@@ -161,6 +166,49 @@ export function describeTelemetryStoreContract(
       });
       expect(latest.get(silent) ?? []).toEqual([]);
       expect((await store.latest(org, [])).size).toBe(0);
+    });
+
+    /** Plain code-unit order, as Array.prototype.sort() without a comparator sorts strings. */
+    const inNameOrder = (names: readonly string[]) => [...names].sort();
+
+    it('lists latest values by metric name, whatever order they were written in', async () => {
+      const device = newDevice();
+      const read = async () =>
+        ((await store.latest(org, [device])).get(device) ?? []).map(({ metric }) => metric);
+      // Upper case sorts before lower case in code-unit order.
+      const written = await store.write([
+        point(device, BASE, { zeta: 1, alpha: true, Mid: 'x', beta: 2 }),
+      ]);
+      expect(written).toEqual({ rejected: [] });
+      expect(await read()).toEqual(['Mid', 'alpha', 'beta', 'zeta']);
+      // Metrics that appear later, one batch at a time, after the values were read once.
+      await store.write([point(device, BASE + 1, { yak: 3 })]);
+      await store.write([point(device, BASE + 2, { Aa: 4, gamma: 'g' })]);
+      await store.write([point(device, BASE + 3, { alpha: false })]);
+      const expected = inNameOrder(['zeta', 'alpha', 'Mid', 'beta', 'yak', 'Aa', 'gamma']);
+      expect(await read()).toEqual(expected);
+      // Rebuilt from the data (the Redis cache refilled from the store), still by name.
+      await fixture.forgetCaches?.();
+      expect(await read()).toEqual(expected);
+      expect(await read()).toEqual(expected);
+    });
+
+    it('returns raw points with their metrics by name, whatever order they were asked for in', async () => {
+      const device = newDevice();
+      const written = await store.write([
+        point(device, BASE, { zulu: 1, alfa: 'a', Mike: true, bravo: 2 }),
+        point(device, BASE + 1, { bravo: 3, zulu: 4 }),
+      ]);
+      expect(written).toEqual({ rejected: [] });
+      const keys = (points: TelemetryPoint[]) => points.map((p) => Object.keys(p.metrics));
+      expect(keys(await rawAll(device))).toEqual([
+        ['Mike', 'alfa', 'bravo', 'zulu'],
+        ['bravo', 'zulu'],
+      ]);
+      expect(keys(await rawAll(device, ['zulu', 'bravo', 'alfa']))).toEqual([
+        ['alfa', 'bravo', 'zulu'],
+        ['bravo', 'zulu'],
+      ]);
     });
 
     it('computes every aggregate per bucket over the numeric values only', async () => {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
+import { createInfluxHttp } from '../../src/adapters/telemetry-store/influx-http.js';
+import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { withRedisLatestCache } from '../../src/adapters/telemetry-store/redis-latest-cache.js';
 import type { LatestValue, MetricValue } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
@@ -16,6 +18,7 @@ import { findService, uniqueSuffix } from '../support/services.js';
 import { describeTelemetryStoreContract } from './telemetry-store.contract.js';
 
 const redisUrl = await findService('redis');
+const influxUrl = await findService('influx');
 const filePrefix = `test:${uniqueSuffix()}:`;
 
 /** The inner store, counting the `latest` calls that reach it (with the devices asked for). */
@@ -66,9 +69,32 @@ describe.skipIf(!redisUrl)('Redis latest-values cache', () => {
     return {
       store: await open(),
       reopen: open,
+      forgetCaches: () => flushPrefix(admin, `${filePrefix}contract:`),
       cleanup: () => rm(directory, { recursive: true, force: true }),
     };
   });
+
+  // Production's pairing: the cache in front of InfluxDB.
+  if (influxUrl) {
+    describeTelemetryStoreContract('redis cache over influx', async () => {
+      const database = `iot_test_${uniqueSuffix()}`;
+      const influx = createInfluxHttp({ url: influxUrl, database });
+      await influx.query(`CREATE DATABASE "${database}"`, {});
+      const open = async () =>
+        withRedisLatestCache(createInfluxTelemetryStore({ url: influxUrl, database }), {
+          redis: redisUrl!,
+          keyPrefix: `${filePrefix}influx:`,
+        });
+      return {
+        store: await open(),
+        reopen: open,
+        forgetCaches: () => flushPrefix(admin, `${filePrefix}influx:`),
+        cleanup: async () => {
+          await influx.query(`DROP DATABASE "${database}"`, {});
+        },
+      };
+    });
+  }
 
   describe('cache behaviour', () => {
     const keyPrefix = `${filePrefix}cache:`;

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { LatestValue } from '../../domain/telemetry.js';
+import { sortByMetricName, type LatestValue } from '../../domain/telemetry.js';
 import type { LatestRow } from './latest-rows.js';
 
 interface Entry {
@@ -15,7 +15,7 @@ interface Entry {
 const keyOf = (orgId: string, deviceId: string) => `${orgId.length}:${orgId}${deviceId}`;
 
 function listOf(byMetric: Map<string, LatestValue>): readonly LatestValue[] {
-  const list = [...byMetric.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1));
+  const list = sortByMetricName([...byMetric.values()]);
   for (const value of list) Object.freeze(value);
   return Object.freeze(list);
 }

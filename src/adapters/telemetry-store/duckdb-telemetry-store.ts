@@ -9,13 +9,14 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import pLimit from 'p-limit';
-import type {
-  Aggregate,
-  AggregateValues,
-  Bucket,
-  LatestValue,
-  MetricValue,
-  TelemetryPoint,
+import {
+  metricsByName,
+  type Aggregate,
+  type AggregateValues,
+  type Bucket,
+  type LatestValue,
+  type MetricValue,
+  type TelemetryPoint,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { DevicesAggregateQuery, TelemetryStore } from '../../ports/telemetry-store.js';
@@ -261,6 +262,9 @@ export async function createDuckDbTelemetryStore(
         }
         point.metrics[String(row.metric)] = valueOf(row.num, row.bool, row.str);
       }
+      // Rows come by (ts, metric) in DuckDB's byte order, which is code-unit order for the names
+      // ingest admits; metricsByName makes sure for any other name.
+      for (const point of points) point.metrics = metricsByName(point.metrics);
       return points;
     },
 

@@ -1,12 +1,13 @@
 import { Point } from '@influxdata/influxdb-client';
 import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
-import type {
-  AggregateValues,
-  Bucket,
-  LatestValue,
-  MetricValue,
-  TelemetryPoint,
+import {
+  compareMetricNames,
+  type AggregateValues,
+  type Bucket,
+  type LatestValue,
+  type MetricValue,
+  type TelemetryPoint,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type {
@@ -192,7 +193,8 @@ export function createInfluxTelemetryStore(
     async latest(orgId, deviceIds) {
       const result = new Map<string, LatestValue[]>();
       if (deviceIds.length === 0) return result;
-      const fields = [...(await fieldTypesOf(orgId).all()).keys()];
+      // By name: each device's values are then listed in the order every store uses.
+      const fields = [...(await fieldTypesOf(orgId).all()).keys()].sort(compareMetricNames);
       if (fields.length === 0) return result;
       const params: Record<string, string> = { org: orgId };
       const deviceClause = deviceFilter(deviceIds, params);
@@ -239,12 +241,18 @@ export function createInfluxTelemetryStore(
       );
       const points: TelemetryPoint[] = [];
       for (const series of seriesList ?? []) {
+        // Columns follow the selection (or InfluxDB's own order for *::field); points list their
+        // metrics by name, as every store does.
+        const positions = series.columns
+          .map((_, position) => position)
+          .slice(1)
+          .sort((a, b) => compareMetricNames(series.columns[a]!, series.columns[b]!));
         for (const row of series.values) {
           const metrics: Record<string, MetricValue> = {};
-          series.columns.forEach((column, position) => {
+          for (const position of positions) {
             const value = row[position];
-            if (position > 0 && value !== null && value !== undefined) metrics[column] = value;
-          });
+            if (value !== null && value !== undefined) metrics[series.columns[position]!] = value;
+          }
           if (Object.keys(metrics).length > 0) {
             points.push({
               orgId: query.orgId,

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { LatestValue, MetricValue } from '../../domain/telemetry.js';
+import { sortByMetricName, type LatestValue, type MetricValue } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { newestPerMetric } from './latest-rows.js';
@@ -110,10 +110,14 @@ function mergeArguments(updates: Updates, ttlMs: number, mode: 'write' | 'fill')
 
 type Entries = Record<string, { v: MetricValue; ts: number }>;
 
+/**
+ * By metric name, as every store answers: a hash lists its fields in the order they were added
+ * (the fill's, then each new metric's first write), or in no order at all once it is large.
+ */
 function toValues(entries: Entries): LatestValue[] {
   const values: LatestValue[] = [];
   for (const [metric, { v, ts }] of Object.entries(entries)) values.push({ metric, value: v, ts });
-  return values;
+  return sortByMetricName(values);
 }
 
 /**
