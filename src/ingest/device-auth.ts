@@ -1,24 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { hashDeviceToken } from '../auth/device-tokens.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
 
-const TOKEN_PREFIX = 'dev_';
 /** Longer than any token we issue; anything longer is refused without a lookup. */
 const MAX_TOKEN_LENGTH = 256;
-
-/** A new device credential: 256 random bits, shown to the user once and stored only as a hash. */
-export function generateDeviceToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
-}
-
-/**
- * SHA-256 (hex) of a device token. A fast hash is the right tool here: the tokens carry 256 bits
- * of randomness, so brute force is hopeless however fast the hash is. Slow KDFs (scrypt, argon2)
- * exist for low-entropy passwords and would only put a CPU cost on every ingest request.
- */
-export function hashDeviceToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 export interface DeviceAuthenticatorOptions {
   devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;

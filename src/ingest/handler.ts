@@ -12,7 +12,7 @@ import type { DeviceIdentity, DeviceRepository } from '../ports/device-repositor
 import type { EventBus } from '../ports/event-bus.js';
 import { createDeviceAuthenticator } from './device-auth.js';
 import { parsePoints, type BodyFormat, type PointError } from './parse-points.js';
-import { readBody } from './read-body.js';
+import { readBody } from '../http/read-body.js';
 
 export interface IngestLimits {
   maxBodyBytes: number;

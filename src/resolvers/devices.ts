@@ -1,4 +1,4 @@
-import { generateDeviceToken, hashDeviceToken } from '../ingest/device-auth.js';
+import { generateDeviceToken, hashDeviceToken } from '../auth/device-tokens.js';
 import type { GraphQLContext } from '../api/context.js';
 import {
   DuplicateExternalIdError,

@@ -10,7 +10,7 @@ import { print } from 'graphql';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/auth/api-keys.js';
-import { generateDeviceToken } from '../../src/ingest/device-auth.js';
+import { generateDeviceToken } from '../../src/auth/device-tokens.js';
 import {
   CreateApiKeyDocument,
   DeviceNamesDocument,

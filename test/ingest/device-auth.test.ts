@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createDeviceAuthenticator,
-  generateDeviceToken,
-  hashDeviceToken,
-} from '../../src/ingest/device-auth.js';
+import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
+import { createDeviceAuthenticator } from '../../src/ingest/device-auth.js';
 import { createDeviceDouble } from './ingest-test-kit.js';
 
 const identity = { deviceId: 'device-1', organizationId: 'org-1', status: 'ACTIVE' as const };

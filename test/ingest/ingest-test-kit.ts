@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DeviceIdentity, DeviceRepository } from '../../src/ports/device-repository.js';
-import { hashDeviceToken } from '../../src/ingest/device-auth.js';
+import { hashDeviceToken } from '../../src/auth/device-tokens.js';
 
 export const silentLogger = pino({ level: 'silent' });
 

@@ -17,7 +17,7 @@ import { decodeMessage, encodePoints } from '../../src/adapters/event-bus/kafka-
 import { DEAD_LETTER_HEADERS } from '../../src/adapters/event-bus/kafka-consumer.js';
 import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
-import { generateDeviceToken, hashDeviceToken } from '../../src/ingest/device-auth.js';
+import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { CreateAlertRuleDocument } from '../generated/graphql.js';
 import {
   createGraphQLClient,

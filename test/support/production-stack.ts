@@ -3,11 +3,10 @@
  * an InfluxDB database, Kafka topics and a consumer group of its own, a Redis key prefix.
  */
 import pg from 'pg';
-import { migratePostgres } from '../../src/adapters/prisma/postgres.js';
-import { createPostgresDatabase } from '../../src/adapters/prisma/postgres.js';
+import { createPostgresDatabase, migratePostgres } from '../../src/adapters/prisma/postgres.js';
 import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { signUserToken } from '../../src/auth/jwt.js';
-import { generateDeviceToken, hashDeviceToken } from '../../src/ingest/device-auth.js';
+import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { findService, uniqueSuffix } from './services.js';
 
 export async function findProductionServices() {

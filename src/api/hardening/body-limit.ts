@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerAndDrain } from '../../http/drain-request.js';
 import type { RequestHandler } from '../../http/service-server.js';
-import { readBody } from '../../ingest/read-body.js';
+import { readBody } from '../../http/read-body.js';
 
 export const PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE';
 
