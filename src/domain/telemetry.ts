@@ -77,7 +77,9 @@ export type Aggregate = (typeof AGGREGATES)[number];
 /**
  * Aggregates are computed over a metric's numeric values (strings and booleans are skipped, as
  * InfluxDB cannot aggregate them either). `first`/`last` are by time; percentiles use the
- * nearest-rank definition InfluxQL's PERCENTILE() uses, so every store gives the same answer.
+ * nearest-rank definition InfluxQL's PERCENTILE() uses; `sum` is the exact sum of the bucket's
+ * numbers rounded once to the nearest double and `mean` that sum divided by the count, so no
+ * order of addition shows in an answer. Every store gives the same answer, to the last bit.
  */
 export interface AggregateQuery {
   orgId: string;

@@ -11,7 +11,11 @@ import {
   type TelemetryPoint,
 } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { referenceBuckets, type Sample } from '../support/reference-aggregates.js';
+import {
+  correctlyRoundedSum,
+  referenceBuckets,
+  type Sample,
+} from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
 import { aggregateOne } from '../support/aggregate-one.js';
 
@@ -48,8 +52,15 @@ const byMetric = (values: readonly LatestValue[] | undefined) =>
 export function describeTelemetryStoreContract(
   name: string,
   makeStore: () => Promise<TelemetryStoreFixture>,
-  /** A store that keeps nothing across close (`:memory:`) has no reopen test at all. */
-  capabilities: { persistent: boolean } = { persistent: true },
+  capabilities: {
+    /** A store that keeps nothing across close (`:memory:`) has no reopen test at all. */
+    persistent: boolean;
+    /**
+     * Points in the one large bucket of the deterministic-sum case: DuckDB aggregates a bucket
+     * on several threads once it spans a few row groups (~300k rows here).
+     */
+    largeBucketPoints?: number;
+  } = { persistent: true },
 ) {
   describe(`TelemetryStore contract: ${name}`, () => {
     let fixture: TelemetryStoreFixture;
@@ -284,6 +295,69 @@ export function describeTelemetryStoreContract(
         }
       }
     });
+
+    it('gives SUM and MEAN to the last bit, the same on every read: the exact sum, rounded once', async () => {
+      const device = newDevice();
+      const week = 7 * 86_400_000;
+      // Buckets of four weeks, aligned like InfluxDB's one-week shard groups: each bucket spans
+      // several shards (and DuckDB row groups), whose partial sums meet in no fixed order.
+      const every = 4 * week;
+      const first = Math.ceil(BASE / every) * every;
+      const random = seededRandom(1_291_437);
+      const buckets: number[][] = [
+        // Ten tenths: 0.9999999999999999 added in turn, exactly 1.
+        Array.from({ length: 10 }, () => 0.1),
+        // Ones between two huge values that cancel: added in turn, the ones vanish.
+        [1e16, ...Array.from({ length: 99 }, () => 1), -1e16],
+        // Decimals of every magnitude, both signs: what sensors send, and the order matters.
+        Array.from({ length: capabilities.largeBucketPoints ?? 20_000 }, () => {
+          const magnitude = 10 ** Math.floor(random() * 12 - 4);
+          return (Math.round((random() - 0.3) * 1e6) / 1e3) * magnitude;
+        }),
+      ];
+      const points = buckets.flatMap((values, b) =>
+        values.map((value, i) =>
+          // Spread over three weeks of the bucket, so over three shards.
+          point(device, first + b * every + Math.floor((i * 3 * week) / values.length), {
+            level: value,
+          }),
+        ),
+      );
+      for (let i = 0; i < points.length; i += 20_000) {
+        expect(await store.write(points.slice(i, i + 20_000))).toEqual({ rejected: [] });
+      }
+      const expected = buckets.map((values, b) => {
+        const sum = correctlyRoundedSum(values);
+        return { start: first + b * every, sum, mean: sum / values.length, count: values.length };
+      });
+      const question = {
+        orgId: org,
+        deviceId: device,
+        metrics: ['level'],
+        from: first,
+        to: first + buckets.length * every,
+        every,
+        aggregates: ['sum' as const, 'mean' as const, 'count' as const],
+      };
+      const read = async () =>
+        (await aggregateOne(store, question)).map(({ start, values }) => ({
+          start,
+          ...values.level,
+        }));
+      // toEqual compares numbers with Object.is: every bit.
+      for (let i = 0; i < 5; i++) expect(await read()).toEqual(expected);
+      // With another device in the same read (another GROUP BY).
+      const pair = await store.aggregateDevices({
+        ...question,
+        deviceIds: [newDevice(), device],
+      });
+      expect(pair.get(device)?.map((b) => b.values.level?.sum)).toEqual(expected.map((b) => b.sum));
+      if (capabilities.persistent) {
+        await store.close();
+        store = await fixture.reopen!();
+        expect(await read()).toEqual(expected);
+      }
+    }, 180_000);
 
     it('answers aggregateDevices for a page of devices as aggregate answers each one, in its organization only', async () => {
       const devices = Array.from({ length: 6 }, newDevice);

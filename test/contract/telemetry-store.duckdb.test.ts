@@ -5,16 +5,23 @@ import { describe, expect, it } from 'vitest';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { describeTelemetryStoreContract } from './telemetry-store.contract.js';
 
+/** Enough rows for DuckDB to aggregate one bucket on several threads (once, on the file). */
+const LARGE_BUCKET = { persistent: true, largeBucketPoints: 300_000 };
+
 describe('DuckDB telemetry store', () => {
-  describeTelemetryStoreContract('duckdb file', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'telemetry-duckdb-'));
-    const file = path.join(directory, 'telemetry.duckdb');
-    return {
-      store: await createDuckDbTelemetryStore({ path: file }),
-      reopen: () => createDuckDbTelemetryStore({ path: file }),
-      cleanup: () => rm(directory, { recursive: true, force: true }),
-    };
-  });
+  describeTelemetryStoreContract(
+    'duckdb file',
+    async () => {
+      const directory = await mkdtemp(path.join(tmpdir(), 'telemetry-duckdb-'));
+      const file = path.join(directory, 'telemetry.duckdb');
+      return {
+        store: await createDuckDbTelemetryStore({ path: file }),
+        reopen: () => createDuckDbTelemetryStore({ path: file }),
+        cleanup: () => rm(directory, { recursive: true, force: true }),
+      };
+    },
+    LARGE_BUCKET,
+  );
 
   describeTelemetryStoreContract(
     'duckdb :memory:',

@@ -7,6 +7,46 @@ export interface Sample {
   value: number;
 }
 
+/** Every finite double is an integer multiple of 2^-1074: this integer, exactly. */
+function inUnitsOfTheSmallestDouble(value: number): bigint {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value);
+  const word = bits.getBigUint64(0);
+  const negative = word >> 63n === 1n;
+  const exponent = Number((word >> 52n) & 0x7ffn);
+  const fraction = word & 0xfffffffffffffn;
+  const units = exponent === 0 ? fraction : (fraction | (1n << 52n)) << BigInt(exponent - 1);
+  return negative ? -units : units;
+}
+
+/** 2^k for an integer k that a double can hold exactly (-1074 <= k <= 1023). */
+function powerOfTwo(k: number): number {
+  let value = 1;
+  for (let i = 0; i < Math.abs(k); i++) value = k > 0 ? value * 2 : value / 2;
+  return value;
+}
+
+/**
+ * The double nearest to the exact sum of `values`, ties to even: computed with integers, so no
+ * order of addition can matter. What the stores' SUM must equal to the last bit.
+ */
+export function correctlyRoundedSum(values: readonly number[]): number {
+  const total = values.reduce((sum, value) => sum + inUnitsOfTheSmallestDouble(value), 0n);
+  const negative = total < 0n;
+  let units = negative ? -total : total;
+  // Keep 53 significant bits, rounding the rest half to even; subnormals keep what they can.
+  const drop = Math.max(units.toString(2).length - 53, 0);
+  if (drop > 0) {
+    const rest = units & ((1n << BigInt(drop)) - 1n);
+    const half = 1n << BigInt(drop - 1);
+    units >>= BigInt(drop);
+    if (rest > half || (rest === half && (units & 1n) === 1n)) units += 1n;
+  }
+  const exponent = drop - 1074;
+  const magnitude = exponent > 1023 ? Infinity : Number(units) * powerOfTwo(exponent);
+  return negative ? -magnitude : magnitude;
+}
+
 export function nearestRank(sortedValues: readonly number[], percentile: number): number {
   const index = Math.floor((sortedValues.length * percentile) / 100 + 0.5) - 1;
   return sortedValues[Math.min(Math.max(index, 0), sortedValues.length - 1)]!;
@@ -16,7 +56,8 @@ export function referenceAggregates(samples: readonly Sample[]) {
   const byTime = [...samples].sort((a, b) => a.ts - b.ts);
   const values = byTime.map((sample) => sample.value);
   const sorted = [...values].sort((a, b) => a - b);
-  const sum = values.reduce((total, value) => total + value, 0);
+  // Correctly rounded, as the stores compute it (the README's telemetry queries section).
+  const sum = correctlyRoundedSum(values);
   return {
     mean: sum / values.length,
     min: sorted[0]!,

@@ -2,7 +2,7 @@ import type { Aggregate } from '../../domain/telemetry.js';
 
 /**
  * The DuckDB layout. `telemetry` is append-only, one row per (point, metric), written with the
- * Appender: an upsert on a primary key costs ~6x the append (DESIGN.md). A point written twice is
+ * Appender: an upsert on a primary key costs ~6x the append. A point written twice is
  * two sets of rows; readers keep, per (org, device, ts, metric), the row with the highest `seq`
  * (write order), and compaction deletes the superseded rows. `telemetry_latest` holds each
  * metric's newest value so `latest()` reads a few rows instead of every device's history; it is
@@ -86,11 +86,10 @@ FROM rows SEMI JOIN page USING (ts)
 ORDER BY ts, metric`;
 }
 
+/** SUM and MEAN are not here: see EXACT_SUM_SQL. */
 const PLAIN_AGGREGATES: Partial<Record<Aggregate, string>> = {
-  mean: 'avg(num)',
   min: 'min(num)',
   max: 'max(num)',
-  sum: 'sum(num)',
   count: 'count(num)',
   first: 'arg_min(num, ts)',
   last: 'arg_max(num, ts)',
@@ -108,14 +107,39 @@ function percentileSql(p: number): string {
 }
 
 /**
- * Buckets of every device in $devices, in (device, bucket, metric) order. Every aggregate's SQL
- * is a fixed fragment chosen by name from the lists above; user input (devices, metrics, times,
- * bucket width) only ever reaches the query as bound parameters.
+ * SUM and MEAN exactly. DuckDB's sum() and avg() add doubles in whatever order its threads meet
+ * the rows, so their last bits change from one read to the next (and differ from InfluxDB's).
+ * Integers add up exactly in any order: each number x is k binary places from an integer of at
+ * most 55 bits, k = 53 - floor(log2|x|) (log2 may be one off near a power of two, which only moves
+ * the integer by a bit), x * 2^k is that integer (a product by a power of two is exact; it is
+ * taken in two halves so no factor overflows), and the integers of one k are summed as HUGEINT.
+ * The store adds up the few (k, sum) parts of a bucket exactly and rounds once (exact-sum.ts).
+ */
+const EXACT_SUM_SQL = `
+parts AS (
+  SELECT device_id, bucket, metric, k,
+    sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS BIGINT)) AS s
+  FROM (
+    SELECT device_id, bucket, metric, num, 53 - CAST(floor(log2(abs(num))) AS INTEGER) AS k
+    FROM cells WHERE num <> 0
+  )
+  GROUP BY device_id, bucket, metric, k
+),
+sums AS (
+  SELECT device_id, bucket, metric, list({'k': k, 's': s}) AS sum_parts
+  FROM parts GROUP BY device_id, bucket, metric
+)`;
+
+/**
+ * Buckets of every device in $devices, in (device, bucket, metric) order: `n`, the number of
+ * numbers, the requested aggregates, and `sum_parts` (see EXACT_SUM_SQL) in place of SUM and MEAN.
+ * Every aggregate's SQL is a fixed fragment chosen by name from the lists above; user input
+ * (devices, metrics, times, bucket width) only ever reaches the query as bound parameters.
  */
 export function aggregateSql(aggregates: readonly Aggregate[]): string {
-  const inner: string[] = [];
-  const outer: string[] = [];
-  const wantsPercentile = aggregates.some((name) => PERCENTILES[name] !== undefined);
+  const inner: string[] = ['count(num) AS n'];
+  const outer: string[] = ['n'];
+  const exact = aggregates.includes('sum') || aggregates.includes('mean');
   for (const name of new Set(aggregates)) {
     const plain = PLAIN_AGGREGATES[name];
     const percentile = PERCENTILES[name];
@@ -123,15 +147,22 @@ export function aggregateSql(aggregates: readonly Aggregate[]): string {
     if (plain !== undefined) outer.push(`"${name}"`);
     if (percentile !== undefined) outer.push(`${percentileSql(percentile)} AS "${name}"`);
   }
-  if (wantsPercentile) inner.push('list_sort(list(num)) AS sorted', 'count(num) AS n');
+  if (aggregates.some((name) => PERCENTILES[name] !== undefined)) {
+    inner.push('list_sort(list(num)) AS sorted');
+  }
+  if (exact) outer.push('sum_parts');
   return `
 WITH rows AS (${collapsedRows('num', true, 'many')}),
-buckets AS (
-  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ${inner.join(', ')}
+cells AS (
+  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ts, num
   FROM rows WHERE num IS NOT NULL
-  GROUP BY device_id, bucket, metric
-)
-SELECT device_id, bucket, metric, ${outer.join(', ')} FROM buckets
+),
+buckets AS (
+  SELECT device_id, bucket, metric, ${inner.join(', ')}
+  FROM cells GROUP BY device_id, bucket, metric
+)${exact ? `,${EXACT_SUM_SQL}` : ''}
+SELECT device_id, bucket, metric, ${outer.join(', ')}
+FROM buckets${exact ? ' LEFT JOIN sums USING (device_id, bucket, metric)' : ''}
 ORDER BY device_id, bucket, metric`;
 }
 

@@ -30,6 +30,7 @@ import {
   rawSql,
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
+import { sumOfScaledIntegers } from './exact-sum.js';
 import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {
@@ -162,6 +163,12 @@ export async function createDuckDbTelemetryStore(
       for (const name of q.aggregates as Aggregate[]) {
         const value = row[name];
         values[name] = value === null || value === undefined ? null : Number(value);
+      }
+      if (row.sum_parts !== undefined) {
+        // Zeros have no part: a bucket of zeros has none at all.
+        const sum = sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
+        if (values.sum !== undefined) values.sum = sum;
+        if (values.mean !== undefined) values.mean = sum / Number(row.n);
       }
       bucket.values[String(row.metric)] = values;
     }

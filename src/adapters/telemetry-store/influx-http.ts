@@ -1,6 +1,6 @@
 /**
  * A thin client for InfluxDB's v1-compatible HTTP API (`/write`, `/query`), the one API that
- * InfluxDB 1.8+, 2.x (DBRP mapping) and 3.x all serve (DESIGN.md). The official
+ * InfluxDB 1.8+, 2.x (DBRP mapping) and 3.x all serve (docs/architecture.md). The official
  * @influxdata/influxdb-client only speaks the v2 API and Flux, so only its line-protocol `Point`
  * encoder is used; the few lines of HTTP here are ours.
  */
@@ -72,6 +72,30 @@ export function createInfluxHttp(settings: InfluxSettings) {
     );
   }
 
+  /** Runs the statements and hands over each result (of one chunk) as it arrives. */
+  async function results(
+    q: string,
+    params: Record<string, string | number>,
+    handle: (result: InfluxStatementResult) => void,
+  ): Promise<void> {
+    const body = new URLSearchParams({ q, params: JSON.stringify(params) });
+    const response = await fetch(endpoint('query', { epoch: 'ms', chunked: 'true' }), {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) throw await failure(response);
+    for await (const chunk of lines(response.body)) {
+      const answer = JSON.parse(chunk) as { results?: InfluxStatementResult[]; error?: string };
+      if (answer.error) throw new InfluxError(answer.error);
+      for (const result of answer.results ?? []) {
+        if (result.error) throw new InfluxError(result.error);
+        handle(result);
+      }
+    }
+  }
+
   return {
     /** Writes line protocol with millisecond timestamps. */
     async write(lines: string): Promise<void> {
@@ -86,26 +110,37 @@ export function createInfluxHttp(settings: InfluxSettings) {
 
     /**
      * Runs InfluxQL statements (`;`-separated, one round trip) with bound parameters: values are
-     * never pasted into the query text. Returns each statement's series.
+     * never pasted into the query text, and hands each piece of a series to `each` as it arrives,
+     * with the index of its statement. A long series comes in several pieces (InfluxDB's chunks
+     * of rows), in order, so a caller can fold the rows of a long read without holding them.
+     *
+     * Chunked: InfluxDB then answers one JSON object per chunk, and its [http] max-row-limit, which
+     * silently cuts a plain answer short, does not apply: every row of the answer arrives.
      */
+    queryEach(
+      q: string,
+      params: Record<string, string | number>,
+      each: (statement: number, series: InfluxSeries) => void,
+    ): Promise<void> {
+      return results(q, params, (result) => {
+        for (const series of result.series ?? []) each(result.statement_id, series);
+      });
+    },
+
+    /** Each statement's series, whole (queryEach's pieces put together). */
     async query(q: string, params: Record<string, string | number>): Promise<InfluxSeries[][]> {
-      const body = new URLSearchParams({ q, params: JSON.stringify(params) });
-      const response = await fetch(endpoint('query', { epoch: 'ms' }), {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
+      const statements: InfluxSeries[][] = [];
+      await results(q, params, (result) => {
+        // Every statement has a result, with or without series.
+        const series = (statements[result.statement_id] ??= []);
+        for (const next of result.series ?? []) {
+          const last = series.at(-1);
+          if (last && last.name === next.name && sameTags(last.tags, next.tags)) {
+            for (const row of next.values) last.values.push(row);
+          } else series.push(next);
+        }
       });
-      if (!response.ok) throw await failure(response);
-      const { results, error } = (await response.json()) as {
-        results?: InfluxStatementResult[];
-        error?: string;
-      };
-      if (error) throw new InfluxError(error);
-      return (results ?? []).map((result) => {
-        if (result.error) throw new InfluxError(result.error);
-        return result.series ?? [];
-      });
+      return Array.from(statements, (series) => series ?? []);
     },
 
     async ping(): Promise<void> {
@@ -114,6 +149,39 @@ export function createInfluxHttp(settings: InfluxSettings) {
       if (response.status !== 204 && response.status !== 200) throw await failure(response);
     },
   };
+}
+
+/**
+ * The non-empty lines of a response body, as they arrive. A reader that stops early (a statement
+ * failed) cancels the rest, so the connection is not left holding it.
+ */
+async function* lines(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
+  if (!body) return;
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    let pending = '';
+    for (;;) {
+      const { done, value: bytes } = await reader.read();
+      if (done) break;
+      pending += decoder.decode(bytes, { stream: true });
+      let start = 0;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+        if (end > start) yield pending.slice(start, end);
+        start = end + 1;
+      }
+      pending = pending.slice(start);
+    }
+    pending += decoder.decode();
+    if (pending !== '') yield pending;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+function sameTags(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
 /** InfluxQL identifiers are double-quoted; quotes and backslashes inside are escaped. */

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import {
   compareMetricNames,
-  type AggregateValues,
+  type Aggregate,
   type Bucket,
   type LatestValue,
   type MetricValue,
@@ -16,6 +16,7 @@ import type {
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
+import { ExactSum } from './exact-sum.js';
 import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
 
@@ -71,11 +72,16 @@ function toLine(point: TelemetryPoint): string | undefined {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const AGGREGATE_SQL: Record<string, (field: string) => string> = {
-  mean: (f) => `MEAN(${f})`,
+/** The start of the bucket of `every` ms (aligned to the epoch, as GROUP BY time()) holding ts. */
+const bucketStart = (ts: number, every: number) => ts - (((ts % every) + every) % every);
+
+/** Per device, per bucket start: the exact sum and count of a metric's numbers (see below). */
+type NumberSums = Map<string, Map<number, { sum: ExactSum; count: number }>>;
+
+/** MEAN and SUM are not here: InfluxQL's add in no fixed order (see aggregateDevices). */
+const AGGREGATE_SQL: Partial<Record<Aggregate, (field: string) => string>> = {
   min: (f) => `MIN(${f})`,
   max: (f) => `MAX(${f})`,
-  sum: (f) => `SUM(${f})`,
   count: (f) => `COUNT(${f})`,
   first: (f) => `FIRST(${f})`,
   last: (f) => `LAST(${f})`,
@@ -109,8 +115,14 @@ export function createInfluxTelemetryStore(
   };
 
   /**
-   * One statement per metric (as for latest), each grouped by time and by the device tag, all in
-   * one round trip: a series per (metric, device).
+   * Statements per metric, all in one round trip, each grouped by the device tag: a series per
+   * (metric, device).
+   *
+   * InfluxQL's SUM() and MEAN() add each shard's points in turn and then the shards' partial sums,
+   * in no order an answer can rely on, and InfluxQL has no exact sum. So for those two the
+   * metric's numbers are read (one more statement) and summed exactly here as they stream in, as
+   * DuckDB's store sums them in SQL (exact-sum.ts): the two stores agree to the last bit. Only a
+   * running sum per bucket is held, never the points. The other aggregates are InfluxDB's own.
    */
   async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
     const result = new Map<string, Bucket[]>();
@@ -130,33 +142,74 @@ export function createInfluxTelemetryStore(
     };
     const deviceClause = deviceFilter(deviceIds, params);
     const from = quoteIdentifier(measurementOf(query.orgId));
-    const statements = metrics.map((metric) => {
-      const selections = query.aggregates
-        .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
-        .join(', ');
-      return `SELECT ${selections} FROM ${from} WHERE ${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to GROUP BY time(${query.every}ms), ${DEVICE_TAG} fill(none)`;
-    });
-    const results = await http.query(statements.join('; '), params);
+    const where = `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to`;
+    const summed = query.aggregates.includes('sum') || query.aggregates.includes('mean');
+    const selected = query.aggregates.filter((name) => AGGREGATE_SQL[name] !== undefined);
+
+    const statements: string[] = [];
+    /** What each statement's series are for: the metric, and whether they are its numbers. */
+    const purposes: { metric: string; numbers: boolean }[] = [];
+    for (const metric of metrics) {
+      if (summed) {
+        statements.push(
+          `SELECT ${field(metric)} FROM ${from} WHERE ${where} GROUP BY ${DEVICE_TAG}`,
+        );
+        purposes.push({ metric, numbers: true });
+      }
+      if (selected.length > 0) {
+        const selections = selected
+          .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
+          .join(', ');
+        statements.push(
+          `SELECT ${selections} FROM ${from} WHERE ${where} GROUP BY time(${query.every}ms), ${DEVICE_TAG} fill(none)`,
+        );
+        purposes.push({ metric, numbers: false });
+      }
+    }
+
     const byDevice = new Map<string, Map<number, Bucket>>();
-    results.forEach((seriesList, index) => {
-      for (const series of seriesList) {
-        const deviceId = series.tags?.device_id;
-        if (deviceId === undefined) continue;
-        let buckets = byDevice.get(deviceId);
-        if (!buckets) byDevice.set(deviceId, (buckets = new Map()));
-        for (const row of series.values) {
-          const start = Number(row[0]);
-          const values: AggregateValues = {};
-          series.columns.forEach((column, position) => {
-            if (position > 0)
-              values[column as keyof AggregateValues] = row[position] as number | null;
-          });
-          const bucket = buckets.get(start) ?? { start, values: {} };
-          bucket.values[metrics[index]!] = values;
-          buckets.set(start, bucket);
+    const bucketOf = (deviceId: string, start: number) => {
+      let buckets = byDevice.get(deviceId);
+      if (!buckets) byDevice.set(deviceId, (buckets = new Map()));
+      let bucket = buckets.get(start);
+      if (!bucket) buckets.set(start, (bucket = { start, values: {} }));
+      return bucket;
+    };
+    const sums = new Map<string, NumberSums>(metrics.map((metric) => [metric, new Map()]));
+    await http.queryEach(statements.join('; '), params, (statement, series) => {
+      const { metric, numbers } = purposes[statement]!;
+      const deviceId = series.tags?.device_id;
+      if (deviceId === undefined) return;
+      if (numbers) {
+        const own = sums.get(metric)!;
+        let byStart = own.get(deviceId);
+        if (!byStart) own.set(deviceId, (byStart = new Map()));
+        for (const [ts, value] of series.values) {
+          const start = bucketStart(Number(ts), query.every);
+          let entry = byStart.get(start);
+          if (!entry) byStart.set(start, (entry = { sum: new ExactSum(), count: 0 }));
+          entry.sum.add(value as number);
+          entry.count += 1;
         }
+        return;
+      }
+      for (const row of series.values) {
+        const values = (bucketOf(deviceId, Number(row[0])).values[metric] ??= {});
+        series.columns.forEach((column, position) => {
+          if (position > 0) values[column as Aggregate] = row[position] as number | null;
+        });
       }
     });
+    for (const [metric, own] of sums) {
+      for (const [deviceId, byStart] of own) {
+        for (const [start, { sum, count }] of byStart) {
+          const values = (bucketOf(deviceId, start).values[metric] ??= {});
+          const total = sum.value();
+          if (query.aggregates.includes('sum')) values.sum = total;
+          if (query.aggregates.includes('mean')) values.mean = total / count;
+        }
+      }
+    }
     for (const [deviceId, buckets] of byDevice) {
       result.set(
         deviceId,
