@@ -8,14 +8,14 @@
  * Without --token it signs an admin token the way `npm start` signs the one it prints: with
  * JWT_SECRET if set, else the secret the embedded server generated in DATA_DIR (./data by
  * default), so it works out of the box next to `npm start`. Settings (PORT, DATA_DIR, JWT_*) come
- * from src/config.ts like the server's. Rate-limited requests (many devices registering at once,
+ * from src/config/ like the server's. Rate-limited requests (many devices registering at once,
  * a fast --rate) wait the time the server names and are sent again.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embeddedJwtSettings, signEmbeddedAdminToken } from '../src/app/embedded-admin.js';
 import { readJwtSecret } from '../src/auth/embedded-secret.js';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../src/config/index.js';
 
 function loadSettings(): Config {
   try {

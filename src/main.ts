@@ -12,16 +12,23 @@ import {
 } from './app/processes.js';
 import { DataDirInUseError } from './app/data-dir-lock.js';
 import { migrateDeviceDatabase } from './app/migrate.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import {
+  ConfigError,
+  loadConfig,
+  type Config,
+  type ConfigPurpose,
+  type EmbeddedConfig,
+  type ProcessRole,
+  type ProductionConfig,
+} from './config/index.js';
 import { createLogger, type Logger } from './logger.js';
 
-const ROLES = {
-  api: createApiProcess,
-  ingest: createIngestProcess,
-  pipeline: createPipelineProcess,
-};
+const ROLES: readonly ProcessRole[] = ['api', 'ingest', 'pipeline'];
 
-async function startEmbedded(config: Config, logger: Logger): Promise<RunningProcess['stop']> {
+async function startEmbedded(
+  config: EmbeddedConfig,
+  logger: Logger,
+): Promise<RunningProcess['stop']> {
   const app = await createEmbeddedApp(config, logger);
   const { baseUrl, adminToken } = await app.start();
   // Printed for the person at the terminal, not as a log line: the token is theirs to paste.
@@ -40,15 +47,31 @@ async function startEmbedded(config: Config, logger: Logger): Promise<RunningPro
   return app.stop;
 }
 
-async function startRole(config: Config, logger: Logger, role: string) {
-  if (!isRole(role)) {
-    logger.fatal({ role }, `unknown role; expected one of: ${Object.keys(ROLES).join(', ')}`);
+/**
+ * Runs what the settings say: the embedded product with MODE=embedded, whatever the role, else
+ * the role's production process (`createProcess`; without one, the role is missing or unknown
+ * and the process exits 1). Stops gracefully on SIGTERM/SIGINT.
+ */
+async function serve<C extends ProductionConfig<never>>(
+  role: string | undefined,
+  config: EmbeddedConfig | C,
+  createProcess?: (config: C, logger: Logger) => Promise<RunningProcess>,
+) {
+  const logger = createLogger(config.logLevel, role ? `iot-${role}` : 'iot-analytics');
+  let stop: RunningProcess['stop'];
+  if (config.mode === 'embedded') {
+    stop = await startEmbedded(config, logger);
+  } else if (createProcess) {
+    const running = await createProcess(config, logger);
+    const { port } = await running.start();
+    logger.info({ role, port, host: config.host }, 'ready');
+    stop = running.stop;
+  } else {
+    if (role) logger.fatal({ role }, `unknown role; expected one of: ${ROLES.join(', ')}`);
+    else logger.fatal(`MODE=production runs one role per process: ${ROLES.join(' | ')}`);
     process.exit(1);
   }
-  const running = await ROLES[role](config, logger);
-  const { port } = await running.start();
-  logger.info({ role, port, host: config.host }, 'ready');
-  return running.stop;
+  exitOnSignals(stop, config, logger);
 }
 
 function exitOnSignals(stop: () => Promise<void>, config: Config, logger: Logger) {
@@ -74,7 +97,7 @@ function exitOnSignals(stop: () => Promise<void>, config: Config, logger: Logger
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-async function migrate(config: Config) {
+async function migrate(config: EmbeddedConfig | ProductionConfig<'migrate'>) {
   const { target, applied } = await migrateDeviceDatabase(config);
   console.log(
     applied.length === 0
@@ -83,15 +106,10 @@ async function migrate(config: Config) {
   );
 }
 
-const isRole = (role: string | undefined): role is keyof typeof ROLES =>
-  role !== undefined && Object.hasOwn(ROLES, role);
-
-async function main() {
-  const role = process.argv[2];
-  let config: Config;
+/** The settings `load` parses, or every problem listed and exit 1, before anything starts. */
+function settingsOrExit<T>(load: () => T): T {
   try {
-    // Each role is checked for what it uses; an unknown role for everything, then refused below.
-    config = loadConfig(undefined, role === 'migrate' || isRole(role) ? role : undefined);
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -99,17 +117,31 @@ async function main() {
     }
     throw error;
   }
-  if (role === 'migrate') return migrate(config);
-  const logger = createLogger(config.logLevel, role ? `iot-${role}` : 'iot-analytics');
-  if (config.mode === 'production' && !role) {
-    logger.fatal(`MODE=production runs one role per process: ${Object.keys(ROLES).join(' | ')}`);
-    process.exit(1);
+}
+
+/** Each purpose is checked for what it uses, and its config has those engines. */
+const settingsFor = <P extends ConfigPurpose>(purpose: P) =>
+  settingsOrExit(() => loadConfig(undefined, purpose));
+
+async function main() {
+  const role = process.argv[2];
+  switch (role) {
+    case 'migrate':
+      return migrate(settingsFor(role));
+    case 'api':
+      return serve(role, settingsFor(role), createApiProcess);
+    case 'ingest':
+      return serve(role, settingsFor(role), createIngestProcess);
+    case 'pipeline':
+      return serve(role, settingsFor(role), createPipelineProcess);
+    default:
+      // No role (the embedded product), or an unknown one: checked for everything any role
+      // needs, then refused in production.
+      return serve(
+        role,
+        settingsOrExit(() => loadConfig()),
+      );
   }
-  const stop =
-    config.mode === 'embedded'
-      ? await startEmbedded(config, logger)
-      : await startRole(config, logger, role!);
-  exitOnSignals(stop, config, logger);
 }
 
 main().catch((error: unknown) => {

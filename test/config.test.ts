@@ -5,18 +5,35 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type ConfigPurpose } from '../src/config.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  ConfigError,
+  loadConfig,
+  type ApiConfig,
+  type Config,
+  type ConfigPurpose,
+  type EmbeddedConfig,
+  type IngestConfig,
+  type PipelineConfig,
+  type ProductionConfig,
+} from '../src/config/index.js';
 import { root } from './support/child-process.js';
 
 function problemsOf(source: Record<string, string>, purpose?: ConfigPurpose): string[] {
   try {
-    loadConfig(source, purpose);
+    if (purpose) loadConfig(source, purpose);
+    else loadConfig(source);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
   }
   throw new Error('expected a ConfigError');
+}
+
+/** A config loaded for production, as its type has it (MODE decides, so tests check it). */
+function inProduction<C extends Config>(config: C): Extract<C, { mode: 'production' }> {
+  if (config.mode !== 'production') throw new Error(`expected MODE=production, got ${config.mode}`);
+  return config as Extract<C, { mode: 'production' }>;
 }
 
 /** The setting each problem names (the text before the first colon). */
@@ -45,8 +62,8 @@ describe('loadConfig', () => {
       ingest: { maxBodyBytes: 1_048_576, maxPoints: 10_000 },
     });
     expect(config.auth.jwtSecret).toBeUndefined();
-    expect(config.postgres).toBeUndefined();
-    expect(config.kafka).toBeUndefined();
+    expect(config).not.toHaveProperty('postgres');
+    expect(config).not.toHaveProperty('kafka');
   });
 
   it('reports a bad value and every missing production setting in one go', () => {
@@ -101,7 +118,7 @@ describe('loadConfig', () => {
 
     // An ingest process needs no JWT secret and no InfluxDB.
     const { JWT_SECRET: _jwt, INFLUX_URL: _url, INFLUX_DATABASE: _db, ...ingestOnly } = PRODUCTION;
-    expect(loadConfig(ingestOnly, 'ingest').kafka?.brokers).toEqual([
+    expect(inProduction(loadConfig(ingestOnly, 'ingest')).kafka.brokers).toEqual([
       'kafka-1:9092',
       'kafka-2:9092',
     ]);
@@ -136,6 +153,61 @@ describe('loadConfig', () => {
       influx: { url: PRODUCTION.INFLUX_URL, database: 'telemetry' },
       graphql: { introspection: false },
     });
+  });
+});
+
+describe('a config per role', () => {
+  it('has, present, the engines its role needs, and no others', () => {
+    // Checked by the type checker (npm run typecheck): each role reads its engines unchecked.
+    expectTypeOf<ApiConfig['postgres']['url']>().toEqualTypeOf<string>();
+    expectTypeOf<ApiConfig['redis']['url']>().toEqualTypeOf<string>();
+    expectTypeOf<ApiConfig['influx']['database']>().toEqualTypeOf<string>();
+    expectTypeOf<ApiConfig>().not.toHaveProperty('kafka');
+    expectTypeOf<IngestConfig['kafka']['brokers']>().toEqualTypeOf<string[]>();
+    expectTypeOf<IngestConfig>().not.toHaveProperty('influx');
+    expectTypeOf<PipelineConfig['influx']['url']>().toEqualTypeOf<string>();
+    expectTypeOf<PipelineConfig['kafka']['topic']>().toEqualTypeOf<string>();
+    expectTypeOf<ProductionConfig<'migrate'>['postgres']['url']>().toEqualTypeOf<string>();
+    expectTypeOf<ProductionConfig<'migrate'>>().not.toHaveProperty('redis');
+    expectTypeOf<ProductionConfig<'simulate'>>().not.toHaveProperty('postgres');
+    expectTypeOf<EmbeddedConfig['dataDir']>().toEqualTypeOf<string>();
+    expectTypeOf<EmbeddedConfig>().not.toHaveProperty('postgres');
+    // MODE decides between the embedded product and the role's process.
+    expectTypeOf(loadConfig({}, 'pipeline')).toEqualTypeOf<EmbeddedConfig | PipelineConfig>();
+    expectTypeOf(loadConfig({})).toEqualTypeOf<
+      EmbeddedConfig | ProductionConfig<'api' | 'ingest' | 'pipeline'>
+    >();
+
+    // And at run time.
+    const ingest = inProduction(loadConfig(PRODUCTION, 'ingest'));
+    expect(ingest).toMatchObject({
+      postgres: { url: PRODUCTION.DATABASE_URL },
+      redis: { url: PRODUCTION.REDIS_URL },
+      kafka: { brokers: ['kafka-1:9092', 'kafka-2:9092'] },
+    });
+    expect(ingest).not.toHaveProperty('influx');
+    expect(inProduction(loadConfig(PRODUCTION, 'migrate'))).not.toHaveProperty('redis');
+  });
+
+  it('reports what a role needs and lacks, with the bad values of the same concern', () => {
+    const { REDIS_URL: _redis, JWT_SECRET: _secret, ...rest } = PRODUCTION;
+    const problems = problemsOf(
+      { ...rest, INFLUX_DATABASE: '', JWT_CLOCK_TOLERANCE_SECONDS: 'soon' },
+      'api',
+    );
+    expect(settingsNamed(problems).sort()).toEqual([
+      'INFLUX_DATABASE',
+      'JWT_CLOCK_TOLERANCE_SECONDS',
+      'JWT_SECRET',
+      'REDIS_URL',
+    ]);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'REDIS_URL: is required when MODE=production for the api process',
+        'INFLUX_DATABASE: is required when MODE=production for the api process',
+        'JWT_SECRET: JWT_SECRET or JWT_JWKS_URL is required when MODE=production for the api process',
+      ]),
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { GraphQLContext } from './context.js';
 import { createRateLimitPlugin } from './rate-limit-plugin.js';

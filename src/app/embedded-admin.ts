@@ -5,7 +5,7 @@
  */
 import { loadOrCreateJwtSecret } from '../auth/embedded-secret.js';
 import { signUserToken, type JwtSettings } from '../auth/jwt.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /** The organization embedded mode starts with, so a newcomer has a tenant to work in. */
 export const DEFAULT_ORGANIZATION = {
@@ -19,7 +19,7 @@ export const DEFAULT_ORGANIZATION = {
  * creating one.
  */
 export async function embeddedJwtSettings(
-  config: Config,
+  config: Pick<Config, 'auth' | 'dataDir'>,
   readSecret: (dataDir: string) => Promise<string> = loadOrCreateJwtSecret,
 ): Promise<JwtSettings> {
   return {

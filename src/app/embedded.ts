@@ -4,7 +4,7 @@ import { createPgliteDatabase } from '../adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
-import type { Config } from '../config.js';
+import type { EmbeddedConfig } from '../config/index.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
@@ -21,11 +21,11 @@ import {
 export { DEFAULT_ORGANIZATION } from './embedded-admin.js';
 
 /**
- * The whole product in one process (DESIGN.md, embedded default): API, ingest and pipeline on
+ * The whole product in one process (docs/architecture.md, embedded column): API, ingest and pipeline on
  * PGlite, DuckDB and in-process bus and pub/sub, with everything kept under DATA_DIR, which only
  * this process may use while it runs (data-dir-lock.ts).
  */
-export async function createEmbeddedApp(config: Config, logger: Logger) {
+export async function createEmbeddedApp(config: EmbeddedConfig, logger: Logger) {
   // Creates DATA_DIR if need be.
   const lock = await lockDataDir(config.dataDir);
   try {
@@ -36,7 +36,7 @@ export async function createEmbeddedApp(config: Config, logger: Logger) {
   }
 }
 
-async function assembleEmbeddedApp(config: Config, logger: Logger, lock: DataDirLock) {
+async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock: DataDirLock) {
   const jwt = await embeddedJwtSettings(config);
   const database = await createPgliteDatabase({ dataDir: config.dataDir });
   const { devices, apiKeys, alerts } = database;

@@ -8,7 +8,7 @@ import { attachGraphQLWebSocket } from '../api/websocket.js';
 import { createApiKeyVerifier } from '../auth/api-keys.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { createJwtVerifier } from '../auth/jwt.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { Logger } from '../logger.js';
 

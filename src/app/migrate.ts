@@ -1,7 +1,7 @@
 import { applyMigrations } from '../adapters/prisma/migrations.js';
 import { openPglite, pgliteMigrationConnection } from '../adapters/prisma/pglite.js';
 import { migratePostgres } from '../adapters/prisma/postgres.js';
-import type { Config } from '../config.js';
+import type { EmbeddedConfig, ProductionConfig } from '../config/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 /**
@@ -12,10 +12,9 @@ import { lockDataDir } from './data-dir-lock.js';
  * must never be open in two processes.
  */
 export async function migrateDeviceDatabase(
-  config: Config,
+  config: EmbeddedConfig | ProductionConfig<'migrate'>,
 ): Promise<{ target: string; applied: string[] }> {
   if (config.mode === 'production') {
-    if (!config.postgres) throw new Error('DATABASE_URL is not configured');
     const shown = new URL(config.postgres.url);
     if (shown.password) shown.password = '***';
     return { target: shown.toString(), applied: await migratePostgres(config.postgres.url) };

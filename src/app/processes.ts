@@ -1,6 +1,12 @@
 import { createRedisRateLimiter } from '../adapters/rate-limiter/redis-rate-limiter.js';
 import { withRedisLatestCache } from '../adapters/telemetry-store/redis-latest-cache.js';
-import type { Config } from '../config.js';
+import type {
+  ApiConfig,
+  Config,
+  EngineSettings,
+  IngestConfig,
+  PipelineConfig,
+} from '../config/index.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
@@ -17,8 +23,10 @@ export interface RunningProcess {
 }
 
 /** Token buckets in Redis, shared by every replica (they fail open while Redis is down). */
-function createRateLimits(config: Config, logger: Logger) {
-  if (!config.redis) throw new Error('REDIS_URL is required in production');
+function createRateLimits(
+  config: Pick<EngineSettings, 'redis'> & Pick<Config, 'rateLimits'>,
+  logger: Logger,
+) {
   const limiter = createRedisRateLimiter({
     url: config.redis.url,
     logger: logger.child({ component: 'rate-limiter' }),
@@ -30,8 +38,7 @@ function createRateLimits(config: Config, logger: Logger) {
  * InfluxDB behind the Redis latest-values cache, on a connection of its own (closed with the
  * store): the pipeline's writes keep the cache current, the api's `Device.latest` reads it.
  */
-function createTelemetryStore(config: Config, logger: Logger) {
-  if (!config.redis) throw new Error('REDIS_URL is required in production');
+function createTelemetryStore(config: Pick<EngineSettings, 'redis' | 'influx'>, logger: Logger) {
   return withRedisLatestCache(adapters.telemetry(config, logger.child({ component: 'influx' })), {
     redis: config.redis.url,
     logger: logger.child({ component: 'latest-cache' }),
@@ -39,7 +46,7 @@ function createTelemetryStore(config: Config, logger: Logger) {
 }
 
 /** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
-export async function createApiProcess(config: Config, logger: Logger): Promise<RunningProcess> {
+export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
   const database = await adapters.database(config);
   const { devices, apiKeys, alerts } = database;
   const telemetry = createTelemetryStore(config, logger);
@@ -77,7 +84,10 @@ export async function createApiProcess(config: Config, logger: Logger): Promise<
 }
 
 /** `ingest`: device auth, validation, and a 202 only once Kafka has acknowledged the points. */
-export async function createIngestProcess(config: Config, logger: Logger): Promise<RunningProcess> {
+export async function createIngestProcess(
+  config: IngestConfig,
+  logger: Logger,
+): Promise<RunningProcess> {
   const database = await adapters.database(config);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const rateLimits = createRateLimits(config, logger);
@@ -110,7 +120,7 @@ export async function createIngestProcess(config: Config, logger: Logger): Promi
 
 /** `pipeline`: a Kafka consumer group member; add processes to scale. */
 export async function createPipelineProcess(
-  config: Config,
+  config: PipelineConfig,
   logger: Logger,
 ): Promise<RunningProcess> {
   // Devices (lastSeenAt, alert rule scopes) and alert rules and states, on one pool.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { userViewer, type Viewer } from '../auth/viewer.js';
-import type { RateLimitSettings } from '../config.js';
+import type { RateLimitSettings } from '../config/index.js';
 import type { RateLimiter, TokenBucket } from '../ports/rate-limiter.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createRateLimitPolicy, FAILED_AUTH_BUCKET } from './rate-limit-policy.js';

@@ -1,6 +1,6 @@
 import type { FailedAuthLimits } from '../auth/failed-auth-guard.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { RateLimitSettings, RateLimitSubject } from '../config.js';
+import type { RateLimitSettings, RateLimitSubject } from '../config/index.js';
 import type { RateLimitDecision, RateLimiter, TokenBucket } from '../ports/rate-limiter.js';
 
 /**

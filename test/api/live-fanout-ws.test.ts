@@ -25,7 +25,7 @@ import { attachGraphQLWebSocket } from '../../src/api/websocket.js';
 import { createApiKeyVerifier, generateApiKey } from '../../src/auth/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createJwtVerifier, signUserToken } from '../../src/auth/jwt.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { AlertEvent } from '../../src/domain/alerts.js';
 import { createRateLimitPolicy } from '../../src/http/rate-limit-policy.js';
 import { createLogger } from '../../src/logger.js';

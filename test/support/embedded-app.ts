@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createEmbeddedApp } from '../../src/app/embedded.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logger.js';
 
@@ -24,6 +24,7 @@ export async function startEmbeddedApp(
     LAST_SEEN_FLUSH_MS: '100',
     ...env,
   });
+  if (config.mode !== 'embedded') throw new Error('startEmbeddedApp needs MODE=embedded');
   const app = await createEmbeddedApp(
     config,
     createLogger(config.logLevel, 'test', logDestination),

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.js';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 import { createCostLimitPlugin } from './cost-limit.js';
 import { createCsrfPreventionPlugin } from './csrf.js';
 import { createDisableIntrospectionPlugin } from './introspection.js';

@@ -3,7 +3,7 @@ import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-arm
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.js';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/index.js';
 
 /** Every limit below refuses with this code; the message says which limit and by how much. */
 export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
