@@ -74,12 +74,59 @@ export const AGGREGATES = [
 ] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
+/** The type of a metric value, as aggregates tell them apart. */
+export type ValueType = 'number' | 'boolean' | 'string';
+
+export function valueTypeOf(value: MetricValue): ValueType {
+  return typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string';
+}
+
+/** The aggregates that take values of every type, and of several types in one range. */
+export const ANY_TYPE_AGGREGATES: ReadonlySet<Aggregate> = new Set(['count', 'first', 'last']);
+
 /**
- * Aggregates are computed over a metric's numeric values (strings and booleans are skipped, as
- * InfluxDB cannot aggregate them either). `first`/`last` are by time; percentiles use the
- * nearest-rank definition InfluxQL's PERCENTILE() uses; `sum` is the exact sum of the bucket's
- * numbers rounded once to the nearest double and `mean` that sum divided by the count, so no
- * order of addition shows in an answer. Every store gives the same answer, to the last bit.
+ * What each type of value can be aggregated by. Numbers: everything. Booleans: COUNT, MEAN (the
+ * fraction of true, what a dashboard plots for a door left open or an alarm), FIRST, LAST.
+ * Strings: COUNT, FIRST, LAST. Anything else is refused, never answered with an empty series.
+ */
+export const AGGREGATES_BY_TYPE: Readonly<Record<ValueType, ReadonlySet<Aggregate>>> = {
+  number: new Set(AGGREGATES),
+  boolean: new Set(['count', 'mean', 'first', 'last']),
+  string: ANY_TYPE_AGGREGATES,
+};
+
+/**
+ * Why `aggregate` cannot be asked of a metric whose values in the range have these types, or
+ * undefined when it can. A metric of one type takes what AGGREGATES_BY_TYPE gives that type; a
+ * metric of several types in the range (a device that changed what it sends) takes COUNT, FIRST
+ * and LAST only: its numbers alone, or its booleans alone, would answer for a part of it.
+ */
+export function aggregateProblem(
+  aggregate: Aggregate,
+  types: ReadonlySet<ValueType>,
+): string | undefined {
+  if (ANY_TYPE_AGGREGATES.has(aggregate) || types.size === 0) return undefined;
+  const [type, ...others] = [...types].sort();
+  if (others.length > 0) {
+    return `its values in the range are of several types (${[type, ...others].map(plural).join(', ')}), which take only COUNT, FIRST and LAST`;
+  }
+  if (AGGREGATES_BY_TYPE[type!].has(aggregate)) return undefined;
+  return type === 'boolean'
+    ? 'its values are booleans, which take COUNT, MEAN (the fraction of true), FIRST and LAST'
+    : 'its values are strings, which take COUNT, FIRST and LAST';
+}
+
+const plural = (type: ValueType) => `${type}s`;
+
+/**
+ * The aggregates of a metric's values in a bucket. COUNT counts values of every type and
+ * FIRST/LAST are the earliest and latest value by time, whatever its type; MEAN is over numbers,
+ * or the fraction of true over booleans; SUM, MIN, MAX and the percentiles are over numbers.
+ * Percentiles use the nearest-rank definition InfluxQL's PERCENTILE() uses; SUM is the exact sum
+ * of the bucket's numbers rounded once to the nearest double and MEAN of numbers that sum divided
+ * by their count, so no order of addition shows in an answer. Every store gives the same answer,
+ * to the last bit. Stores compute what they can and report each bucket's value types; refusing
+ * what a type cannot take (aggregateProblem) is the caller's.
  */
 export interface AggregateQuery {
   orgId: string;
@@ -94,15 +141,26 @@ export interface AggregateQuery {
   aggregates: Aggregate[];
 }
 
-/** One metric's aggregates in one bucket; only the requested aggregates are set. */
-export type AggregateValues = Partial<Record<Aggregate, number | null>>;
+/** The aggregates whose value is a number whatever the metric's type. */
+export type NumericAggregate = Exclude<Aggregate, 'first' | 'last'>;
+
+/**
+ * One metric's aggregates in one bucket; only the requested aggregates are set, null where the
+ * bucket has no value they take. FIRST and LAST are values as sent, of any type.
+ */
+export type AggregateValues = { [A in NumericAggregate]?: number | null } & {
+  first?: MetricValue | null;
+  last?: MetricValue | null;
+};
 
 /** A time bucket that holds at least one point. Stores never return empty buckets. */
 export interface Bucket {
   /** Bucket start, epoch ms. */
   start: number;
-  /** Keyed by metric name; a metric with no numeric value in the bucket is absent. */
+  /** Keyed by metric name; a metric with no value in the bucket is absent. */
   values: Record<string, AggregateValues>;
+  /** Per metric in `values`, the types of its values in the bucket, by name ('boolean' first). */
+  types: Record<string, ValueType[]>;
 }
 
 export interface RawQuery {

@@ -13,12 +13,15 @@ export interface FillRequest {
 
 /**
  * Stores return only buckets that hold points; the gaps are filled here, once, with InfluxQL's
- * fill() semantics, so the embedded and production stores cannot disagree about them.
+ * fill() semantics, so the embedded and production stores cannot disagree about them. FIRST and
+ * LAST may be booleans or strings: ZERO fills them with 0 only for a metric whose stored ones are
+ * numbers, and LINEAR interpolates only between two numbers (null otherwise).
  */
 export function fillBuckets(buckets: readonly Bucket[], request: FillRequest): Bucket[] {
   if (request.mode === 'NONE') return [...buckets];
   const byStart = new Map(buckets.map((bucket) => [bucket.start, bucket]));
   const firstStart = Math.floor(request.from / request.every) * request.every;
+  const textual = metricsWithTextualEnds(buckets);
   const filled: Bucket[] = [];
   for (let start = firstStart; start < request.to; start += request.every) {
     const found = byStart.get(start);
@@ -26,17 +29,40 @@ export function fillBuckets(buckets: readonly Bucket[], request: FillRequest): B
     for (const metric of request.metrics) {
       const present = found?.values[metric];
       values[metric] =
-        present ?? emptyValues(request.aggregates, request.mode === 'ZERO' ? 0 : null);
+        present ??
+        emptyValues(request.aggregates, request.mode === 'ZERO' ? 0 : null, textual.has(metric));
     }
-    filled.push({ start, values });
+    filled.push({ start, values, types: found?.types ?? {} });
   }
   if (request.mode === 'PREVIOUS') fillPrevious(filled, byStart, request);
   if (request.mode === 'LINEAR') fillLinear(filled, byStart, request);
   return filled;
 }
 
-function emptyValues(aggregates: readonly Aggregate[], value: number | null): AggregateValues {
-  return Object.fromEntries(aggregates.map((aggregate) => [aggregate, value]));
+/** Metrics whose stored FIRST or LAST is a boolean or a string somewhere. */
+function metricsWithTextualEnds(buckets: readonly Bucket[]): Set<string> {
+  const textual = new Set<string>();
+  for (const bucket of buckets) {
+    for (const [metric, values] of Object.entries(bucket.values)) {
+      for (const end of [values.first, values.last]) {
+        if (end !== undefined && end !== null && typeof end !== 'number') textual.add(metric);
+      }
+    }
+  }
+  return textual;
+}
+
+function emptyValues(
+  aggregates: readonly Aggregate[],
+  value: number | null,
+  textualEnds: boolean,
+): AggregateValues {
+  return Object.fromEntries(
+    aggregates.map((aggregate) => [
+      aggregate,
+      textualEnds && (aggregate === 'first' || aggregate === 'last') ? null : value,
+    ]),
+  );
 }
 
 function fillPrevious(filled: Bucket[], original: Map<number, Bucket>, request: FillRequest) {
@@ -65,7 +91,8 @@ function fillLinear(filled: Bucket[], original: Map<number, Bucket>, request: Fi
         for (const aggregate of request.aggregates) {
           const a = left.values[aggregate];
           const b = right.values[aggregate];
-          values[aggregate] = a == null || b == null ? null : a + (b - a) * ratio;
+          values[aggregate] =
+            typeof a === 'number' && typeof b === 'number' ? a + (b - a) * ratio : null;
         }
         filled[index]!.values[metric] = values;
       }

@@ -9,10 +9,13 @@ import {
   parseEvery,
 } from '../domain/query-limits.js';
 import {
+  aggregateProblem,
   compareMetricNames,
   metricsByName,
   type Aggregate,
+  type Bucket,
   type MetricValue,
+  type ValueType,
 } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
@@ -39,6 +42,30 @@ function checkMetrics(metrics: readonly string[]): string[] {
       throw badUserInput(`${JSON.stringify(metric.slice(0, 64))}: ${problem}`, 'metrics');
   }
   return [...new Set(metrics)];
+}
+
+/**
+ * BAD_USER_INPUT for an aggregate the metric's values in the range cannot take (the rule is
+ * aggregateProblem's), naming the metric and why: never an empty series in silence.
+ */
+function refuseAggregatesOfWrongType(
+  buckets: readonly Bucket[],
+  metrics: readonly string[],
+  aggregates: readonly Aggregate[],
+) {
+  for (const metric of [...metrics].sort(compareMetricNames)) {
+    const types = new Set<ValueType>();
+    for (const bucket of buckets) for (const type of bucket.types[metric] ?? []) types.add(type);
+    for (const aggregate of aggregates) {
+      const problem = aggregateProblem(aggregate, types);
+      if (problem) {
+        throw badUserInput(
+          `${aggregate.toUpperCase()} cannot aggregate metric "${metric}": ${problem}`,
+          'aggregates',
+        );
+      }
+    }
+  }
 }
 
 export interface TelemetryArgs {
@@ -74,6 +101,7 @@ export async function aggregateTelemetry(
     deviceId: device.id,
     question: { metrics, from, to, every, aggregates },
   });
+  refuseAggregatesOfWrongType(stored, metrics, aggregates);
   const filled = fillBuckets(stored, {
     from,
     to,

@@ -1,4 +1,9 @@
-import { AGGREGATES, type AggregateValues, type MetricValue } from '../domain/telemetry.js';
+import {
+  AGGREGATES,
+  type Aggregate,
+  type AggregateValues,
+  type MetricValue,
+} from '../domain/telemetry.js';
 import { subscribeTelemetry } from '../resolvers/live.js';
 import { aggregateTelemetry, metricEntries, rawTelemetry } from '../resolvers/telemetry.js';
 import { builder } from './builder.js';
@@ -15,8 +20,30 @@ const MetricReading = builder
     }),
   });
 
+/** What each aggregate takes (domain/telemetry.ts AGGREGATES_BY_TYPE); the README says more. */
+const AGGREGATE_DESCRIPTIONS: Record<Aggregate, string> = {
+  mean: 'Numbers: their mean, the exact sum divided by the count. Booleans: the fraction of true.',
+  min: 'Numbers only: the smallest.',
+  max: 'Numbers only: the largest.',
+  sum: 'Numbers only: the exact sum, rounded once.',
+  count: 'Values of any type: how many.',
+  first: 'Values of any type: the earliest, as sent.',
+  last: 'Values of any type: the latest, as sent.',
+  p50: 'Numbers only: the nearest-rank 50th percentile.',
+  p90: 'Numbers only: the nearest-rank 90th percentile.',
+  p95: 'Numbers only: the nearest-rank 95th percentile.',
+  p99: 'Numbers only: the nearest-rank 99th percentile.',
+};
+
 const AggregateEnum = builder.enumType('Aggregate', {
-  values: Object.fromEntries(AGGREGATES.map((name) => [name.toUpperCase(), { value: name }])),
+  description:
+    'An aggregate of a metric per bucket. One that does not take the type of the metric (SUM of a string, MIN of a boolean), or any but COUNT, FIRST and LAST of a metric whose values in the range are of several types, is refused with BAD_USER_INPUT.',
+  values: Object.fromEntries(
+    AGGREGATES.map((name) => [
+      name.toUpperCase(),
+      { value: name, description: AGGREGATE_DESCRIPTIONS[name] },
+    ]),
+  ),
 });
 
 const FillEnum = builder.enumType('Fill', {
@@ -34,13 +61,19 @@ const MetricAggregates = builder
   .objectRef<AggregateValues & { metric: string }>('MetricAggregates')
   .implement({
     description:
-      "Aggregates of one metric's numeric values in one bucket; the ones not requested are null. Percentiles are nearest-rank.",
+      "Aggregates of one metric's values in one bucket; the ones not requested are null. FIRST and LAST are values as sent (a number, a boolean or a string); the others are numbers.",
     fields: (t) => ({
       metric: t.exposeString('metric'),
       ...Object.fromEntries(
         AGGREGATES.map((name) => [
           name,
-          t.float({ nullable: true, resolve: (values) => values[name] ?? null }),
+          name === 'first' || name === 'last'
+            ? t.field({
+                type: 'MetricValue',
+                nullable: true,
+                resolve: (values) => values[name] ?? null,
+              })
+            : t.float({ nullable: true, resolve: (values) => values[name] ?? null }),
         ]),
       ),
     }),

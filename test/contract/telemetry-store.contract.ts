@@ -6,16 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AGGREGATES,
+  type Aggregate,
+  type Bucket,
   type LatestValue,
   type MetricValue,
   type TelemetryPoint,
 } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import {
-  correctlyRoundedSum,
-  referenceBuckets,
-  type Sample,
-} from '../support/reference-aggregates.js';
+import { correctlyRoundedSum, referenceTypedBuckets } from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
 import { aggregateOne } from '../support/aggregate-one.js';
 
@@ -44,6 +42,28 @@ function seededRandom(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/**
+ * What a store must answer for these samples (per metric, each ts's last written value), every
+ * aggregate asked: the reference's buckets, put together per start.
+ */
+function expectedBuckets(
+  samples: Record<string, Map<number, MetricValue>>,
+  every: number,
+  aggregates: readonly Aggregate[] = AGGREGATES,
+): Bucket[] {
+  const byStart = new Map<number, Bucket>();
+  for (const [metric, values] of Object.entries(samples)) {
+    const list = [...values].map(([ts, value]) => ({ ts, value }));
+    for (const { start, values: all, types } of referenceTypedBuckets(list, every)) {
+      const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
+      bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, all[name]]));
+      bucket.types[metric] = types;
+      byStart.set(start, bucket);
+    }
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }
 
 const byMetric = (values: readonly LatestValue[] | undefined) =>
@@ -222,11 +242,15 @@ export function describeTelemetryStoreContract(
       ]);
     });
 
-    it('computes every aggregate per bucket over the numeric values only', async () => {
+    it('computes every aggregate per bucket, to the last bit; a string metric takes COUNT, FIRST and LAST', async () => {
       const device = newDevice();
       const random = seededRandom(20_240_501);
       const every = 10 * MINUTE;
-      const samples: Record<string, Map<number, number>> = { temp: new Map(), load: new Map() };
+      const samples: Record<string, Map<number, MetricValue>> = {
+        temp: new Map(),
+        load: new Map(),
+        status: new Map(),
+      };
       const points: TelemetryPoint[] = [];
       for (let i = 0; i < 400; i += 1) {
         // Uneven spacing over ~6 buckets; whole-ms timestamps, some exactly on bucket starts.
@@ -238,17 +262,14 @@ export function describeTelemetryStoreContract(
           temp,
           status: random() < 0.5 ? 'ok' : 'hot',
         };
-        samples.temp!.set(ts, temp);
         // `load` is missing from the fourth bucket entirely.
-        if (Math.floor((ts - BASE) / every) !== 3) {
-          metrics.load = Math.floor(random() * 100);
-          samples.load!.set(ts, metrics.load);
-        }
+        if (Math.floor((ts - BASE) / every) !== 3) metrics.load = Math.floor(random() * 100);
+        for (const [metric, value] of Object.entries(metrics)) samples[metric]!.set(ts, value);
         points.push(point(device, ts, metrics));
       }
       // Re-sent points with new values: only the last write may count.
       const resent = points.slice(0, 40).map((p) => {
-        const temp = (p.metrics.temp as number) + 1_000;
+        const temp = (p.metrics.temp as number) + 1_000.1;
         samples.temp!.set(p.ts, temp);
         return point(device, p.ts, { temp });
       });
@@ -264,36 +285,118 @@ export function describeTelemetryStoreContract(
         every,
         aggregates: [...AGGREGATES],
       });
-
-      const toSamples = (map: Map<number, number>): Sample[] =>
-        [...map].map(([ts, value]) => ({ ts, value }));
-      const expected = new Map<number, Record<string, Record<string, number>>>();
-      for (const metric of ['temp', 'load']) {
-        for (const { start, ...values } of referenceBuckets(toSamples(samples[metric]!), every)) {
-          expected.set(start, { ...expected.get(start), [metric]: values });
-        }
-      }
-      expect(buckets.map((b) => b.start)).toEqual([...expected.keys()].sort((a, b) => a - b));
       expect(buckets).toHaveLength(6);
-      for (const bucket of buckets) {
-        const want = expected.get(bucket.start)!;
-        expect(Object.keys(bucket.values).sort()).toEqual(Object.keys(want).sort());
-        for (const [metric, values] of Object.entries(want)) {
-          const got = bucket.values[metric]!;
-          for (const aggregate of AGGREGATES) {
-            if (aggregate === 'mean' || aggregate === 'sum') {
-              expect(got[aggregate], `${metric} ${aggregate} @${bucket.start}`).toBeCloseTo(
-                values[aggregate]!,
-                6,
-              );
-            } else {
-              expect(got[aggregate], `${metric} ${aggregate} @${bucket.start}`).toBe(
-                values[aggregate],
-              );
-            }
-          }
-        }
+      expect(buckets).toEqual(expectedBuckets(samples, every));
+    });
+
+    it('aggregates booleans and strings by type: COUNT, MEAN of booleans as the fraction of true, FIRST and LAST as sent', async () => {
+      const device = newDevice();
+      const random = seededRandom(7_031);
+      const every = 10 * MINUTE;
+      const samples: Record<string, Map<number, MetricValue>> = {
+        door: new Map(),
+        mode: new Map(),
+        temp: new Map(),
+      };
+      const points: TelemetryPoint[] = [];
+      for (let i = 0; i < 150; i += 1) {
+        const ts = BASE + Math.floor(random() * 3 * every);
+        const metrics: Record<string, MetricValue> = {
+          door: random() < 0.3,
+          mode: ['eco', 'comfort', 'off'][Math.floor(random() * 3)]!,
+          temp: Math.round(random() * 400) / 10,
+        };
+        // The door only every other time: its buckets count fewer values.
+        if (i % 2 === 1) delete metrics.door;
+        for (const [metric, value] of Object.entries(metrics)) samples[metric]!.set(ts, value);
+        points.push(point(device, ts, metrics));
       }
+      expect(await store.write(points)).toEqual({ rejected: [] });
+      const question = {
+        orgId: org,
+        deviceId: device,
+        metrics: ['temp', 'mode', 'door'],
+        from: BASE,
+        to: BASE + 3 * every,
+        every,
+      };
+
+      // Every aggregate asked: what a type cannot take is null (refusing it is the API's).
+      const all = await aggregateOne(store, { ...question, aggregates: [...AGGREGATES] });
+      expect(all).toEqual(expectedBuckets(samples, every));
+      for (const bucket of all) {
+        expect(bucket.types).toEqual({ door: ['boolean'], mode: ['string'], temp: ['number'] });
+      }
+      // What a dashboard asks of them.
+      const asked = ['count', 'mean', 'first', 'last'] as const;
+      const some = await aggregateOne(store, {
+        ...question,
+        metrics: ['door', 'mode'],
+        aggregates: [...asked],
+      });
+      const { temp: _temp, ...doorAndMode } = samples;
+      expect(some).toEqual(expectedBuckets(doorAndMode, every, [...asked]));
+      expect(some.map((b) => typeof b.values.door?.mean)).toEqual(['number', 'number', 'number']);
+    });
+
+    it('aggregates a metric whose values change type over time (in other shards) by the same rule', async () => {
+      const device = newDevice();
+      const week = 7 * 86_400_000;
+      // Four weeks aligned to the epoch, like InfluxDB's one-week shard groups: each type in its
+      // own week, so in its own shard (InfluxDB refuses a second type within one shard).
+      const start = Math.ceil(BASE / (4 * week)) * 4 * week;
+      const weeks: MetricValue[][] = [
+        [21.5, 19, 22.25],
+        ['eco', 'off'],
+        [true, false, false, true],
+      ];
+      const samples = new Map<number, MetricValue>();
+      for (const [w, values] of weeks.entries()) {
+        const points = values.map((value, i) => {
+          const ts = start + w * week + (i + 1) * 3_600_000;
+          samples.set(ts, value);
+          return point(device, ts, { shape: value });
+        });
+        expect(await store.write(points)).toEqual({ rejected: [] });
+      }
+      const question = { orgId: org, deviceId: device, metrics: ['shape'], from: start };
+
+      // A week per bucket: one type each, aggregated as that type.
+      const weekly = await aggregateOne(store, {
+        ...question,
+        to: start + 4 * week,
+        every: week,
+        aggregates: [...AGGREGATES],
+      });
+      expect(weekly).toEqual(expectedBuckets({ shape: samples }, week));
+      // One bucket over the three: COUNT of all, FIRST and LAST whatever their types.
+      const [whole, ...more] = await aggregateOne(store, {
+        ...question,
+        to: start + 4 * week,
+        every: 4 * week,
+        aggregates: ['count', 'first', 'last'],
+      });
+      expect([whole, more]).toEqual([
+        {
+          start,
+          values: { shape: { count: 9, first: 21.5, last: true } },
+          types: { shape: ['boolean', 'number', 'string'] },
+        },
+        [],
+      ]);
+      // Latest is the newest value, whatever its type; raw has every value as written.
+      expect(byMetric((await store.latest(org, [device])).get(device))).toEqual({
+        shape: { value: true, ts: start + 2 * week + 4 * 3_600_000 },
+      });
+      const raw = await store.raw({ ...question, metrics: [], to: start + 4 * week, limit: 100 });
+      expect(raw).toEqual([...samples].map(([ts, shape]) => point(device, ts, { shape })));
+      const asked = await store.raw({
+        ...question,
+        metrics: ['shape'],
+        to: start + 4 * week,
+        limit: 100,
+      });
+      expect(asked).toEqual(raw);
     });
 
     it('gives SUM and MEAN to the last bit, the same on every read: the exact sum, rounded once', async () => {
@@ -366,26 +469,25 @@ export function describeTelemetryStoreContract(
       const random = seededRandom(42);
       const every = 10 * MINUTE;
       // Per device and metric, each ts's last written value: what the buckets must hold.
-      const samples = new Map<string, Map<string, Map<number, number>>>();
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
       const points: TelemetryPoint[] = [];
       devices.forEach((device, d) => {
-        const own = new Map([
-          ['temp', new Map<number, number>()],
-          ['load', new Map<number, number>()],
-        ]);
+        const own: Record<string, Map<number, MetricValue>> = {
+          temp: new Map(),
+          load: new Map(),
+          mode: new Map(),
+        };
         samples.set(device, own);
         for (let i = 0; i < 40 + d * 7; i += 1) {
           const ts = BASE + Math.floor(random() * 4 * every);
           const temp = Math.round(random() * 4_000 - 1_000) / 8;
-          const metrics: Record<string, MetricValue> = { temp, mode: 'on' };
-          own.get('temp')!.set(ts, temp);
-          // The last device never sends `load`: it has buckets for temp only.
-          if (d !== devices.length - 1) {
-            metrics.load = Math.floor(random() * 100);
-            own.get('load')!.set(ts, metrics.load);
-          }
+          const metrics: Record<string, MetricValue> = { temp, mode: i % 3 ? 'on' : 'off' };
+          // The last device never sends `load`: it has buckets for temp and mode only.
+          if (d !== devices.length - 1) metrics.load = Math.floor(random() * 100);
+          for (const [metric, value] of Object.entries(metrics)) own[metric]!.set(ts, value);
           points.push(point(device, ts, metrics));
         }
+        if (d === devices.length - 1) delete own.load;
       });
       // Another organization's points for the same device ids, in the same buckets.
       const foreign = devices.map((device) =>
@@ -410,35 +512,10 @@ export function describeTelemetryStoreContract(
       expect(byDevice.get(silent) ?? []).toEqual([]);
       expect([...byDevice.keys()].sort()).toEqual([...devices].sort());
       for (const device of devices) {
-        const got = byDevice.get(device)!;
+        const expected = expectedBuckets(samples.get(device)!, every);
+        expect(byDevice.get(device), device).toEqual(expected);
         const alone = await aggregateOne(store, { ...question, orgId: org, deviceId: device });
-        expect(got.map((b) => b.start)).toEqual(alone.map((b) => b.start));
-        const expected = new Map<number, Record<string, Record<string, number>>>();
-        for (const [metric, values] of samples.get(device)!) {
-          const list = [...values].map(([ts, value]) => ({ ts, value }));
-          for (const { start, ...aggregates } of referenceBuckets(list, every)) {
-            expected.set(start, { ...expected.get(start), [metric]: aggregates });
-          }
-        }
-        expect(got.map((b) => b.start)).toEqual([...expected.keys()].sort((a, b) => a - b));
-        got.forEach((bucket, index) => {
-          const want = expected.get(bucket.start)!;
-          expect(Object.keys(bucket.values).sort()).toEqual(Object.keys(want).sort());
-          expect(Object.keys(alone[index]!.values).sort()).toEqual(Object.keys(want).sort());
-          for (const [metric, values] of Object.entries(want)) {
-            for (const aggregate of AGGREGATES) {
-              const label = `${device} ${metric} ${aggregate} @${bucket.start}`;
-              const [many, one] = [bucket, alone[index]!].map((b) => b.values[metric]![aggregate]);
-              if (aggregate === 'mean' || aggregate === 'sum') {
-                expect(many, label).toBeCloseTo(values[aggregate]!, 6);
-                expect(one, label).toBeCloseTo(values[aggregate]!, 6);
-              } else {
-                expect(many, label).toBe(values[aggregate]);
-                expect(one, label).toBe(values[aggregate]);
-              }
-            }
-          }
-        });
+        expect(alone, device).toEqual(expected);
       }
 
       // The other organization sees its own single point per device, and nothing of ours.
@@ -455,6 +532,7 @@ export function describeTelemetryStoreContract(
               temp: expect.objectContaining({ count: 1, max: 10_000 }),
               load: expect.objectContaining({ count: 1, max: -1 }),
             },
+            types: { temp: ['number'], load: ['number'] },
           },
         ]);
       }
@@ -494,8 +572,12 @@ export function describeTelemetryStoreContract(
         aggregates: ['count', 'min', 'max'],
       });
       expect(buckets).toEqual([
-        { start: from, values: { v: { count: 2, min: 1, max: 2 } } },
-        { start: from + 5 * MINUTE, values: { v: { count: 1, min: 3, max: 3 } } },
+        { start: from, values: { v: { count: 2, min: 1, max: 2 } }, types: { v: ['number'] } },
+        {
+          start: from + 5 * MINUTE,
+          values: { v: { count: 1, min: 3, max: 3 } },
+          types: { v: ['number'] },
+        },
       ]);
     });
 
@@ -524,7 +606,9 @@ export function describeTelemetryStoreContract(
         every: MINUTE,
         aggregates: ['count', 'sum'],
       });
-      expect(buckets).toEqual([{ start: BASE, values: { v: { count: 1, sum: 100 } } }]);
+      expect(buckets).toEqual([
+        { start: BASE, values: { v: { count: 1, sum: 100 } }, types: { v: ['number'] } },
+      ]);
     });
 
     it('never lets a metric named like a tag (org_id) show one organization the points of another', async () => {

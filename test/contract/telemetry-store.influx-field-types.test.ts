@@ -29,7 +29,7 @@ describe('InfluxDB field types cache', () => {
     await types.forMetrics(['missing']);
     expect(statements).toHaveLength(1);
     now += 2;
-    expect((await types.forMetrics(['missing'])).get('temp')).toBe('float');
+    expect((await types.forMetrics(['missing'])).get('temp')).toEqual(new Set(['float']));
     expect(statements).toHaveLength(2);
     // A known metric is answered from the cache.
     await types.forMetrics(['temp']);
@@ -42,7 +42,33 @@ describe('InfluxDB field types cache', () => {
     await types.all();
     types.noteWritten([{ orgId: 'o', deviceId: 'd', ts: 1, metrics: { on: true, mode: 'eco' } }]);
     const known = await types.forMetrics(['on', 'mode']);
-    expect([known.get('on'), known.get('mode')]).toEqual(['boolean', 'string']);
+    expect([known.get('on'), known.get('mode')]).toEqual([
+      new Set(['boolean']),
+      new Set(['string']),
+    ]);
     expect(statements).toHaveLength(1);
+  });
+
+  it('keeps every type of a field: one per shard, so a metric can have several', async () => {
+    const http = {
+      query: async (): Promise<InfluxSeries[][]> => [
+        [
+          {
+            name: 'm',
+            columns: ['fieldKey', 'fieldType'],
+            values: [
+              ['level', 'float'],
+              ['level', 'string'],
+              ['on', 'boolean'],
+            ],
+          },
+        ],
+      ],
+    } as unknown as ReturnType<typeof createInfluxHttp>;
+    const types = createInfluxFieldTypes(http, 'm', () => 0);
+    const known = await types.all();
+    expect(known.get('level')).toEqual(new Set(['float', 'string']));
+    types.noteWritten([{ orgId: 'o', deviceId: 'd', ts: 1, metrics: { on: 'open' } }]);
+    expect((await types.all()).get('on')).toEqual(new Set(['boolean', 'string']));
   });
 });

@@ -84,3 +84,61 @@ export function referenceBuckets(samples: readonly Sample[], every: number) {
     .sort(([a], [b]) => a - b)
     .map(([start, members]) => ({ start, ...referenceAggregates(members) }));
 }
+
+/** A value of any type at a time, as a device sent it. */
+export interface TypedSample {
+  ts: number;
+  value: number | boolean | string;
+}
+
+type ValueType = 'number' | 'boolean' | 'string';
+
+/**
+ * The aggregates of values of any type, by the README's rule: COUNT counts every value, FIRST and
+ * LAST are the earliest and latest by time whatever their type, MEAN is over numbers (else the
+ * fraction of true over booleans), SUM, MIN, MAX and the percentiles over numbers, null where the
+ * bucket has none; with the types the bucket holds, by name.
+ */
+export function referenceTypedAggregates(samples: readonly TypedSample[]) {
+  const byTime = [...samples].sort((a, b) => a.ts - b.ts);
+  const numbers = byTime.flatMap(({ value }) => (typeof value === 'number' ? [value] : []));
+  const booleans = byTime.flatMap(({ value }) => (typeof value === 'boolean' ? [value] : []));
+  const ofNumbers =
+    numbers.length > 0
+      ? referenceAggregates(
+          byTime.filter((sample): sample is Sample => typeof sample.value === 'number'),
+        )
+      : undefined;
+  const types = [
+    ...new Set(byTime.map(({ value }) => typeof value as ValueType)),
+  ].sort() as ValueType[];
+  const trues = booleans.filter(Boolean).length;
+  return {
+    values: {
+      mean: ofNumbers?.mean ?? (booleans.length > 0 ? trues / booleans.length : null),
+      min: ofNumbers?.min ?? null,
+      max: ofNumbers?.max ?? null,
+      sum: ofNumbers?.sum ?? null,
+      count: byTime.length,
+      first: byTime[0]!.value,
+      last: byTime.at(-1)!.value,
+      p50: ofNumbers?.p50 ?? null,
+      p90: ofNumbers?.p90 ?? null,
+      p95: ofNumbers?.p95 ?? null,
+      p99: ofNumbers?.p99 ?? null,
+    },
+    types,
+  };
+}
+
+/** referenceTypedAggregates per epoch-aligned bucket of `every` ms, in time order. */
+export function referenceTypedBuckets(samples: readonly TypedSample[], every: number) {
+  const buckets = new Map<number, TypedSample[]>();
+  for (const sample of samples) {
+    const start = Math.floor(sample.ts / every) * every;
+    buckets.set(start, [...(buckets.get(start) ?? []), sample]);
+  }
+  return [...buckets.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([start, members]) => ({ start, ...referenceTypedAggregates(members) }));
+}

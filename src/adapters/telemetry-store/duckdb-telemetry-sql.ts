@@ -55,21 +55,20 @@ WHERE org_id = $org AND list_contains($devices, device_id)
 
 /**
  * Rows of one device ($device) or of several ($devices) in [$lo, $to), duplicates collapsed to
- * the last write. arg_max of a struct, not of the column: arg_max skips NULL arguments, which
- * would resurrect an overwritten number when the last write of that metric was a string.
+ * the last write, each row's value as a struct `v` of num, bool and str (one of them set). arg_max
+ * of a struct, not of a column: arg_max skips NULL arguments, which would resurrect an overwritten
+ * number when the last write of that metric was a string. `kinds` keeps only whether the value is
+ * a string (str is then a BOOLEAN), for reads that never show a string: no text is carried along.
  */
 function collapsedRows(
-  columns: 'num' | 'value',
+  columns: 'value' | 'kinds',
   metricFilter: boolean,
   devices: 'one' | 'many',
 ): string {
-  const value =
-    columns === 'num'
-      ? `arg_max({'v': num}, seq).v AS num`
-      : `arg_max({'num': num, 'bool': bool, 'str': str}, seq) AS v`;
+  const str = columns === 'value' ? 'str' : 'CASE WHEN str IS NOT NULL THEN true END';
   const device = devices === 'one' ? 'device_id = $device' : 'list_contains($devices, device_id)';
   return `
-  SELECT device_id, ts, metric, ${value}
+  SELECT device_id, ts, metric, arg_max({'num': num, 'bool': bool, 'str': ${str}}, seq) AS v
   FROM telemetry
   WHERE org_id = $org AND ${device} AND ts >= $lo AND ts < $to
     ${metricFilter ? 'AND list_contains($metrics, metric)' : ''}
@@ -86,13 +85,17 @@ FROM rows SEMI JOIN page USING (ts)
 ORDER BY ts, metric`;
 }
 
-/** SUM and MEAN are not here: see EXACT_SUM_SQL. */
+/**
+ * Over the bucket's numbers, except FIRST and LAST: the earliest and latest value by time, of any
+ * type (the whole struct; ts is unique per device and metric once rows are collapsed). COUNT and
+ * MEAN are computed from the counts every bucket has (see aggregateSql), SUM and MEAN of numbers
+ * from EXACT_SUM_SQL.
+ */
 const PLAIN_AGGREGATES: Partial<Record<Aggregate, string>> = {
   min: 'min(num)',
   max: 'max(num)',
-  count: 'count(num)',
-  first: 'arg_min(num, ts)',
-  last: 'arg_max(num, ts)',
+  first: 'arg_min(v, ts)',
+  last: 'arg_max(v, ts)',
 };
 
 const PERCENTILES: Partial<Record<Aggregate, number>> = { p50: 50, p90: 90, p95: 95, p99: 99 };
@@ -103,7 +106,7 @@ const PERCENTILES: Partial<Record<Aggregate, number>> = { p50: 50, p90: 90, p95:
  * quantile_disc uses another rank rule and would disagree with InfluxDB.
  */
 function percentileSql(p: number): string {
-  return `sorted[greatest(1, least(n, (n * ${p} + 50) // 100))]`;
+  return `sorted[greatest(1, least(n_num, (n_num * ${p} + 50) // 100))]`;
 }
 
 /**
@@ -121,7 +124,7 @@ parts AS (
     sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS BIGINT)) AS s
   FROM (
     SELECT device_id, bucket, metric, num, 53 - CAST(floor(log2(abs(num))) AS INTEGER) AS k
-    FROM cells WHERE num <> 0
+    FROM cells WHERE num IS NOT NULL AND num <> 0
   )
   GROUP BY device_id, bucket, metric, k
 ),
@@ -131,16 +134,22 @@ sums AS (
 )`;
 
 /**
- * Buckets of every device in $devices, in (device, bucket, metric) order: `n`, the number of
- * numbers, the requested aggregates, and `sum_parts` (see EXACT_SUM_SQL) in place of SUM and MEAN.
- * Every aggregate's SQL is a fixed fragment chosen by name from the lists above; user input
- * (devices, metrics, times, bucket width) only ever reaches the query as bound parameters.
+ * Buckets of every device in $devices, in (device, bucket, metric) order. Every bucket has
+ * `n_num`, `n_bool` and `n_str`, its values of each type (the types and COUNT follow), `n_true`
+ * when MEAN is asked (the MEAN of booleans), then the requested aggregates, with `sum_parts` (see
+ * EXACT_SUM_SQL) in place of SUM and MEAN of numbers. Every aggregate's SQL is a fixed fragment
+ * chosen by name from the lists above; user input (devices, metrics, times, bucket width) only
+ * ever reaches the query as bound parameters.
  */
 export function aggregateSql(aggregates: readonly Aggregate[]): string {
-  const inner: string[] = ['count(num) AS n'];
-  const outer: string[] = ['n'];
-  const exact = aggregates.includes('sum') || aggregates.includes('mean');
-  for (const name of new Set(aggregates)) {
+  const wanted = new Set(aggregates);
+  const inner: string[] = ['count(num) AS n_num', 'count(bool) AS n_bool', 'count(str) AS n_str'];
+  const outer: string[] = ['n_num', 'n_bool', 'n_str'];
+  if (wanted.has('mean')) {
+    inner.push('count_if(bool) AS n_true');
+    outer.push('n_true');
+  }
+  for (const name of wanted) {
     const plain = PLAIN_AGGREGATES[name];
     const percentile = PERCENTILES[name];
     if (plain !== undefined) inner.push(`${plain} AS "${name}"`);
@@ -148,14 +157,18 @@ export function aggregateSql(aggregates: readonly Aggregate[]): string {
     if (percentile !== undefined) outer.push(`${percentileSql(percentile)} AS "${name}"`);
   }
   if (aggregates.some((name) => PERCENTILES[name] !== undefined)) {
-    inner.push('list_sort(list(num)) AS sorted');
+    inner.push('list_sort(list(num) FILTER (WHERE num IS NOT NULL)) AS sorted');
   }
+  const exact = wanted.has('sum') || wanted.has('mean');
   if (exact) outer.push('sum_parts');
+  // Strings are only ever shown by FIRST and LAST; other reads carry whether a value is one.
+  const columns = wanted.has('first') || wanted.has('last') ? 'value' : 'kinds';
   return `
-WITH rows AS (${collapsedRows('num', true, 'many')}),
+WITH rows AS (${collapsedRows(columns, true, 'many')}),
 cells AS (
-  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ts, num
-  FROM rows WHERE num IS NOT NULL
+  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ts, v,
+    v.num AS num, v.bool AS bool, v.str AS str
+  FROM rows
 ),
 buckets AS (
   SELECT device_id, bucket, metric, ${inner.join(', ')}

@@ -17,6 +17,7 @@ import {
   type LatestValue,
   type MetricValue,
   type TelemetryPoint,
+  type ValueType,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { DevicesAggregateQuery, TelemetryStore } from '../../ports/telemetry-store.js';
@@ -59,6 +60,49 @@ function valueOf(num: unknown, bool: unknown, str: unknown): MetricValue {
   if (typeof num === 'number') return num;
   if (typeof bool === 'boolean') return bool;
   return String(str);
+}
+
+type Row = Record<string, unknown>;
+
+/** The value types of a bucket's row (see aggregateSql), by name. */
+function typesOf(row: Row): ValueType[] {
+  const types: ValueType[] = [];
+  if (Number(row.n_bool) > 0) types.push('boolean');
+  if (Number(row.n_num) > 0) types.push('number');
+  if (Number(row.n_str) > 0) types.push('string');
+  return types;
+}
+
+const numberOrNull = (value: unknown) =>
+  value === null || value === undefined ? null : Number(value);
+
+/** A struct {num, bool, str} as the value it holds. */
+function structValue(value: unknown): MetricValue | null {
+  if (value === null || value === undefined) return null;
+  const { num, bool, str } = value as { num: unknown; bool: unknown; str: unknown };
+  return valueOf(num, bool, str);
+}
+
+/** A bucket's row of aggregateSql as the requested aggregates (domain/telemetry.ts says which). */
+function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValues {
+  const numbers = Number(row.n_num);
+  const booleans = Number(row.n_bool);
+  // Zeros have no part (EXACT_SUM_SQL): a bucket of zeros has none at all.
+  const sum =
+    row.sum_parts === undefined || numbers === 0
+      ? null
+      : sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
+  const values: AggregateValues = {};
+  for (const name of aggregates) {
+    if (name === 'count') values.count = numbers + booleans + Number(row.n_str);
+    else if (name === 'sum') values.sum = sum;
+    else if (name === 'mean') {
+      values.mean =
+        sum !== null ? sum / numbers : booleans > 0 ? Number(row.n_true) / booleans : null;
+    } else if (name === 'first' || name === 'last') values[name] = structValue(row[name]);
+    else values[name] = numberOrNull(row[name]);
+  }
+  return values;
 }
 
 /**
@@ -156,21 +200,12 @@ export async function createDuckDbTelemetryStore(
       const start = Number(row.bucket);
       let bucket = buckets.at(-1);
       if (bucket?.start !== start) {
-        bucket = { start, values: {} };
+        bucket = { start, values: {}, types: {} };
         buckets.push(bucket);
       }
-      const values: AggregateValues = {};
-      for (const name of q.aggregates as Aggregate[]) {
-        const value = row[name];
-        values[name] = value === null || value === undefined ? null : Number(value);
-      }
-      if (row.sum_parts !== undefined) {
-        // Zeros have no part: a bucket of zeros has none at all.
-        const sum = sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
-        if (values.sum !== undefined) values.sum = sum;
-        if (values.mean !== undefined) values.mean = sum / Number(row.n);
-      }
-      bucket.values[String(row.metric)] = values;
+      const metric = String(row.metric);
+      bucket.values[metric] = bucketValues(row, q.aggregates);
+      bucket.types[metric] = typesOf(row);
     }
     return byDevice;
   }

@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import {
   compareMetricNames,
-  type Aggregate,
   type Bucket,
   type LatestValue,
   type MetricValue,
@@ -15,8 +14,8 @@ import type {
   RejectedPoint,
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
+import { influxAggregates, typed, valueTypes } from './influx-aggregates.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
-import { ExactSum } from './exact-sum.js';
 import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
 
@@ -72,25 +71,6 @@ function toLine(point: TelemetryPoint): string | undefined {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The start of the bucket of `every` ms (aligned to the epoch, as GROUP BY time()) holding ts. */
-const bucketStart = (ts: number, every: number) => ts - (((ts % every) + every) % every);
-
-/** Per device, per bucket start: the exact sum and count of a metric's numbers (see below). */
-type NumberSums = Map<string, Map<number, { sum: ExactSum; count: number }>>;
-
-/** MEAN and SUM are not here: InfluxQL's add in no fixed order (see aggregateDevices). */
-const AGGREGATE_SQL: Partial<Record<Aggregate, (field: string) => string>> = {
-  min: (f) => `MIN(${f})`,
-  max: (f) => `MAX(${f})`,
-  count: (f) => `COUNT(${f})`,
-  first: (f) => `FIRST(${f})`,
-  last: (f) => `LAST(${f})`,
-  p50: (f) => `PERCENTILE(${f}, 50)`,
-  p90: (f) => `PERCENTILE(${f}, 90)`,
-  p95: (f) => `PERCENTILE(${f}, 95)`,
-  p99: (f) => `PERCENTILE(${f}, 99)`,
-};
-
 /**
  * The production TelemetryStore: one measurement per organization, tags org_id and device_id, one
  * field per metric. InfluxDB's own rule (same series and time: per-field last write wins) is
@@ -114,109 +94,32 @@ export function createInfluxTelemetryStore(
     return types;
   };
 
-  /**
-   * Statements per metric, all in one round trip, each grouped by the device tag: a series per
-   * (metric, device).
-   *
-   * InfluxQL's SUM() and MEAN() add each shard's points in turn and then the shards' partial sums,
-   * in no order an answer can rely on, and InfluxQL has no exact sum. So for those two the
-   * metric's numbers are read (one more statement) and summed exactly here as they stream in, as
-   * DuckDB's store sums them in SQL (exact-sum.ts): the two stores agree to the last bit. Only a
-   * running sum per bucket is held, never the points. The other aggregates are InfluxDB's own.
-   */
+  /** Buckets as influx-aggregates.ts computes them, for every value type of every metric. */
   async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
-    const result = new Map<string, Bucket[]>();
     const deviceIds = [...new Set(query.deviceIds)];
-    if (deviceIds.length === 0 || query.aggregates.length === 0) return result;
-    const types = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
-    // Aggregates are over numeric values; a string or boolean metric has none (as in DuckDB).
-    const metrics = query.metrics.filter((metric) => {
-      const type = types.get(metric);
-      return type === 'float' || type === 'integer';
-    });
-    if (metrics.length === 0) return result;
+    if (deviceIds.length === 0 || query.aggregates.length === 0) return new Map();
+    const fieldTypes = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
+    const metrics = new Map(
+      query.metrics.map((metric) => [metric, valueTypes(fieldTypes.get(metric))] as const),
+    );
     const params: Record<string, string> = {
       org: query.orgId,
       from: iso(query.from),
       to: iso(query.to),
     };
     const deviceClause = deviceFilter(deviceIds, params);
-    const from = quoteIdentifier(measurementOf(query.orgId));
-    const where = `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to`;
-    const summed = query.aggregates.includes('sum') || query.aggregates.includes('mean');
-    const selected = query.aggregates.filter((name) => AGGREGATE_SQL[name] !== undefined);
-
-    const statements: string[] = [];
-    /** What each statement's series are for: the metric, and whether they are its numbers. */
-    const purposes: { metric: string; numbers: boolean }[] = [];
-    for (const metric of metrics) {
-      if (summed) {
-        statements.push(
-          `SELECT ${field(metric)} FROM ${from} WHERE ${where} GROUP BY ${DEVICE_TAG}`,
-        );
-        purposes.push({ metric, numbers: true });
-      }
-      if (selected.length > 0) {
-        const selections = selected
-          .map((name) => `${AGGREGATE_SQL[name]!(field(metric))} AS ${quoteIdentifier(name)}`)
-          .join(', ');
-        statements.push(
-          `SELECT ${selections} FROM ${from} WHERE ${where} GROUP BY time(${query.every}ms), ${DEVICE_TAG} fill(none)`,
-        );
-        purposes.push({ metric, numbers: false });
-      }
-    }
-
-    const byDevice = new Map<string, Map<number, Bucket>>();
-    const bucketOf = (deviceId: string, start: number) => {
-      let buckets = byDevice.get(deviceId);
-      if (!buckets) byDevice.set(deviceId, (buckets = new Map()));
-      let bucket = buckets.get(start);
-      if (!bucket) buckets.set(start, (bucket = { start, values: {} }));
-      return bucket;
-    };
-    const sums = new Map<string, NumberSums>(metrics.map((metric) => [metric, new Map()]));
-    await http.queryEach(statements.join('; '), params, (statement, series) => {
-      const { metric, numbers } = purposes[statement]!;
-      const deviceId = series.tags?.device_id;
-      if (deviceId === undefined) return;
-      if (numbers) {
-        const own = sums.get(metric)!;
-        let byStart = own.get(deviceId);
-        if (!byStart) own.set(deviceId, (byStart = new Map()));
-        for (const [ts, value] of series.values) {
-          const start = bucketStart(Number(ts), query.every);
-          let entry = byStart.get(start);
-          if (!entry) byStart.set(start, (entry = { sum: new ExactSum(), count: 0 }));
-          entry.sum.add(value as number);
-          entry.count += 1;
-        }
-        return;
-      }
-      for (const row of series.values) {
-        const values = (bucketOf(deviceId, Number(row[0])).values[metric] ??= {});
-        series.columns.forEach((column, position) => {
-          if (position > 0) values[column as Aggregate] = row[position] as number | null;
-        });
-      }
+    return influxAggregates({
+      http,
+      from: quoteIdentifier(measurementOf(query.orgId)),
+      where: `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to`,
+      params,
+      scopeOf: (device, from, to) =>
+        `${ORG_TAG} = $org AND ${DEVICE_TAG} = ${device} AND time >= ${from} AND time < ${to}`,
+      metrics,
+      range: { from: query.from, to: query.to, every: query.every },
+      aggregates: query.aggregates,
+      groupBy: DEVICE_TAG,
     });
-    for (const [metric, own] of sums) {
-      for (const [deviceId, byStart] of own) {
-        for (const [start, { sum, count }] of byStart) {
-          const values = (bucketOf(deviceId, start).values[metric] ??= {});
-          const total = sum.value();
-          if (query.aggregates.includes('sum')) values.sum = total;
-          if (query.aggregates.includes('mean')) values.mean = total / count;
-        }
-      }
-    }
-    for (const [deviceId, buckets] of byDevice) {
-      result.set(
-        deviceId,
-        [...buckets.values()].sort((a, b) => a.start - b.start),
-      );
-    }
-    return result;
   }
 
   return {
@@ -246,26 +149,34 @@ export function createInfluxTelemetryStore(
     async latest(orgId, deviceIds) {
       const result = new Map<string, LatestValue[]>();
       if (deviceIds.length === 0) return result;
-      // By name: each device's values are then listed in the order every store uses.
-      const fields = [...(await fieldTypesOf(orgId).all()).keys()].sort(compareMetricNames);
-      if (fields.length === 0) return result;
+      // By name, each type of a metric in turn: each device's values are then listed in the order
+      // every store uses, a metric's types side by side.
+      const plan = [...(await fieldTypesOf(orgId).all())]
+        .sort(([a], [b]) => compareMetricNames(a, b))
+        .flatMap(([metric, types]) => valueTypes(types).map((type) => ({ metric, type })));
+      if (plan.length === 0) return result;
       const params: Record<string, string> = { org: orgId };
       const deviceClause = deviceFilter(deviceIds, params);
       const from = quoteIdentifier(measurementOf(orgId));
-      // One statement per metric, all in one round trip: LAST() of several fields in one
+      // One statement per metric and type, all in one round trip: LAST() of several fields in one
       // statement would report a shared (zero) time instead of each value's own.
-      const statements = fields.map(
-        (metric) =>
-          `SELECT LAST(${field(metric)}) FROM ${from} WHERE ${ORG_TAG} = $org AND (${deviceClause}) GROUP BY ${DEVICE_TAG}`,
+      const statements = plan.map(
+        ({ metric, type }) =>
+          `SELECT LAST(${typed(metric, type)}) FROM ${from} WHERE ${ORG_TAG} = $org AND (${deviceClause}) GROUP BY ${DEVICE_TAG}`,
       );
       const results = await http.query(statements.join('; '), params);
       results.forEach((seriesList, index) => {
+        const { metric } = plan[index]!;
         for (const series of seriesList) {
           const deviceId = series.tags?.device_id;
           const row = series.values[0];
           if (!deviceId || !row || row[1] === null || row[1] === undefined) continue;
           const values = result.get(deviceId) ?? [];
-          values.push({ metric: fields[index]!, value: row[1], ts: Number(row[0]) });
+          const latest = { metric, value: row[1], ts: Number(row[0]) };
+          // The same metric of another type: the newer value is the metric's latest.
+          const previous = values.at(-1);
+          if (previous?.metric !== metric) values.push(latest);
+          else if (latest.ts > previous.ts) values[values.length - 1] = latest;
           result.set(deviceId, values);
         }
       });
@@ -275,8 +186,24 @@ export function createInfluxTelemetryStore(
     aggregateDevices,
 
     async raw(query) {
-      // *::field: every field and no tag, so a column is always a metric.
-      const selection = query.metrics.length ? query.metrics.map(field).join(', ') : '*::field';
+      const types = query.metrics.length
+        ? await fieldTypesOf(query.orgId).forMetrics(query.metrics)
+        : await fieldTypesOf(query.orgId).all();
+      const names = query.metrics.length ? query.metrics : [...types.keys()];
+      // Each type of each metric (a metric of several types is several fields to InfluxQL), by
+      // name; *::field when every field has one type: every field and no tag, fields written by
+      // another process a moment ago included.
+      const columns = [...names].sort(compareMetricNames).flatMap((metric) => {
+        const own = valueTypes(types.get(metric));
+        return own.length === 0
+          ? [{ metric, selection: field(metric) }]
+          : own.map((type) => ({ metric, selection: typed(metric, type) }));
+      });
+      const wildcard =
+        query.metrics.length === 0 &&
+        [...types.values()].every((own) => valueTypes(own).length < 2);
+      const selection = wildcard ? '*::field' : columns.map((c) => c.selection).join(', ');
+      if (selection === '') return [];
       const params: Record<string, string> = {
         org: query.orgId,
         device: query.deviceId,
@@ -294,17 +221,21 @@ export function createInfluxTelemetryStore(
       );
       const points: TelemetryPoint[] = [];
       for (const series of seriesList ?? []) {
-        // Columns follow the selection (or InfluxDB's own order for *::field); points list their
-        // metrics by name, as every store does.
+        // Each column's metric, in name order: InfluxDB names the wildcard's columns by field (in
+        // its own order) and the selection's in the order asked, a second type of a metric as
+        // "m_1"; points list their metrics by name, as every store does.
+        const metricAt = (position: number) =>
+          wildcard ? series.columns[position]! : columns[position - 1]!.metric;
         const positions = series.columns
           .map((_, position) => position)
           .slice(1)
-          .sort((a, b) => compareMetricNames(series.columns[a]!, series.columns[b]!));
+          .sort((a, b) => compareMetricNames(metricAt(a), metricAt(b)));
         for (const row of series.values) {
           const metrics: Record<string, MetricValue> = {};
           for (const position of positions) {
             const value = row[position];
-            if (value !== null && value !== undefined) metrics[series.columns[position]!] = value;
+            // One value per metric and time: a time is in one shard, where a field has one type.
+            if (value !== null && value !== undefined) metrics[metricAt(position)] = value;
           }
           if (Object.keys(metrics).length > 0) {
             points.push({

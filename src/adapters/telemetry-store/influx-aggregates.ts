@@ -1,0 +1,273 @@
+import {
+  compareMetricNames,
+  type Aggregate,
+  type AggregateValues,
+  type Bucket,
+  type MetricValue,
+  type ValueType,
+} from '../../domain/telemetry.js';
+import { ExactSum } from './exact-sum.js';
+import type { InfluxFieldType } from './influx-field-types.js';
+import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
+
+/**
+ * The casts that read a metric's values of one type. A field has one type per shard, so a metric
+ * can have several (SHOW FIELD KEYS lists each), and `"m"::field` would read only one of them;
+ * `::float` also reads integer fields (written by older versions), as floats.
+ */
+const CASTS: Record<ValueType, string> = { boolean: 'boolean', number: 'float', string: 'string' };
+
+/** `"m"::float`: the metric's values of one type. */
+export const typed = (metric: string, type: ValueType) =>
+  `${quoteIdentifier(metric)}::${CASTS[type]}`;
+
+/** The value types of a field of these InfluxDB types, by name (the order Bucket.types uses). */
+export function valueTypes(fieldTypes: ReadonlySet<InfluxFieldType> | undefined): ValueType[] {
+  const types: ValueType[] = [];
+  if (fieldTypes?.has('boolean')) types.push('boolean');
+  if (fieldTypes?.has('float') || fieldTypes?.has('integer')) types.push('number');
+  if (fieldTypes?.has('string')) types.push('string');
+  return types;
+}
+
+/** InfluxQL's own aggregates, by type. SUM and MEAN of numbers, and MEAN of booleans, are not. */
+const SELECTIONS: Record<ValueType, Partial<Record<Aggregate, (field: string) => string>>> = {
+  number: {
+    min: (f) => `MIN(${f})`,
+    max: (f) => `MAX(${f})`,
+    first: (f) => `FIRST(${f})`,
+    last: (f) => `LAST(${f})`,
+    p50: (f) => `PERCENTILE(${f}, 50)`,
+    p90: (f) => `PERCENTILE(${f}, 90)`,
+    p95: (f) => `PERCENTILE(${f}, 95)`,
+    p99: (f) => `PERCENTILE(${f}, 99)`,
+  },
+  boolean: { first: (f) => `FIRST(${f})`, last: (f) => `LAST(${f})` },
+  string: { first: (f) => `FIRST(${f})`, last: (f) => `LAST(${f})` },
+};
+
+/** What one statement's series are, for folding them into the buckets. */
+type Purpose =
+  /** COUNT and InfluxQL's aggregates of one type, per bucket. */
+  | { kind: 'aggregates'; metric: string; type: ValueType }
+  /** The numbers themselves, for their exact sum. */
+  | { kind: 'numbers'; metric: string }
+  /** How many values are true, per bucket: the MEAN of booleans. */
+  | { kind: 'trues'; metric: string };
+
+/** Everything read about one metric in one bucket of one device. */
+interface Cell {
+  counts: Partial<Record<ValueType, number>>;
+  /** Per type, the columns of its aggregates statement (first, last, min, ...). */
+  selected: Partial<Record<ValueType, Record<string, InfluxValue>>>;
+  sum?: ExactSum;
+  /** Numbers summed (the same read as `sum`, so the mean never mixes two reads). */
+  summed?: number;
+  trues?: number;
+  /** FIRST and LAST with their times, per type, when the bucket mixes types. */
+  timed?: { first?: [number, MetricValue]; last?: [number, MetricValue] };
+}
+
+export interface InfluxAggregateQuery {
+  http: ReturnType<typeof createInfluxHttp>;
+  /** The quoted measurement. */
+  from: string;
+  /** The WHERE clause of every statement (organization, devices, time range) and its params. */
+  where: string;
+  params: Record<string, string>;
+  /** What selects one device and one time range, for the FIRST and LAST of a mixed bucket. */
+  scopeOf: (deviceParam: string, fromParam: string, toParam: string) => string;
+  /** Metrics with their value types. */
+  metrics: ReadonlyMap<string, readonly ValueType[]>;
+  /** Query range and bucket width, epoch ms. */
+  range: { from: number; to: number; every: number };
+  aggregates: readonly Aggregate[];
+  groupBy: string;
+}
+
+/**
+ * Buckets of every device, computed as the DuckDB store computes them (domain/telemetry.ts): per
+ * metric and value type, one statement with COUNT and InfluxQL's own aggregates of that type; for
+ * SUM and MEAN of numbers, the numbers themselves, summed exactly as they stream in (exact-sum.ts:
+ * InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no exact sum), holding a
+ * running sum per bucket, never the points; for MEAN of booleans, the COUNT of true values. All in
+ * one round trip; a second only for FIRST or LAST of a bucket whose values are of several types
+ * (GROUP BY time() reports no time for a value, so each type's first and last are asked alone).
+ */
+export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<string, Bucket[]>> {
+  const wanted = new Set(q.aggregates);
+  const statements: string[] = [];
+  const purposes: Purpose[] = [];
+  const groupBy = `GROUP BY time(${q.range.every}ms), ${q.groupBy} fill(none)`;
+  for (const [metric, types] of q.metrics) {
+    for (const type of types) {
+      const f = typed(metric, type);
+      const selections = [`COUNT(${f}) AS "count"`];
+      for (const name of wanted) {
+        const selection = SELECTIONS[type][name];
+        if (selection) selections.push(`${selection(f)} AS ${quoteIdentifier(name)}`);
+      }
+      statements.push(`SELECT ${selections.join(', ')} FROM ${q.from} WHERE ${q.where} ${groupBy}`);
+      purposes.push({ kind: 'aggregates', metric, type });
+      if (type === 'number' && (wanted.has('sum') || wanted.has('mean'))) {
+        statements.push(`SELECT ${f} FROM ${q.from} WHERE ${q.where} GROUP BY ${q.groupBy}`);
+        purposes.push({ kind: 'numbers', metric });
+      }
+      if (type === 'boolean' && wanted.has('mean')) {
+        statements.push(
+          `SELECT COUNT(${f}) AS "count" FROM ${q.from} WHERE ${q.where} AND ${f} = true ${groupBy}`,
+        );
+        purposes.push({ kind: 'trues', metric });
+      }
+    }
+  }
+  const cells = new Map<string, Map<number, Map<string, Cell>>>();
+  if (statements.length === 0) return new Map();
+
+  const cellOf = (deviceId: string, start: number, metric: string): Cell => {
+    let byStart = cells.get(deviceId);
+    if (!byStart) cells.set(deviceId, (byStart = new Map()));
+    let byMetric = byStart.get(start);
+    if (!byMetric) byStart.set(start, (byMetric = new Map()));
+    let cell = byMetric.get(metric);
+    if (!cell) byMetric.set(metric, (cell = { counts: {}, selected: {} }));
+    return cell;
+  };
+  const { every } = q.range;
+  await q.http.queryEach(statements.join('; '), q.params, (statement, series) => {
+    const purpose = purposes[statement]!;
+    const deviceId = series.tags?.device_id;
+    if (deviceId === undefined) return;
+    if (purpose.kind === 'numbers') {
+      let start = Number.NaN;
+      let cell: Cell | undefined;
+      for (const [ts, value] of series.values) {
+        const own = Number(ts) - (((Number(ts) % every) + every) % every);
+        if (own !== start || !cell) {
+          start = own;
+          cell = cellOf(deviceId, start, purpose.metric);
+          cell.sum ??= new ExactSum();
+          cell.summed ??= 0;
+        }
+        cell.sum!.add(value as number);
+        cell.summed! += 1;
+      }
+      return;
+    }
+    for (const row of series.values) {
+      const cell = cellOf(deviceId, Number(row[0]), purpose.metric);
+      if (purpose.kind === 'trues') {
+        cell.trues = Number(row[1]);
+        continue;
+      }
+      const columns: Record<string, InfluxValue> = {};
+      series.columns.forEach((column, position) => {
+        if (position > 0) columns[column] = row[position]!;
+      });
+      cell.counts[purpose.type] = Number(columns.count);
+      cell.selected[purpose.type] = columns;
+    }
+  });
+
+  if (wanted.has('first') || wanted.has('last')) await timeMixedEnds(q, cells);
+
+  const result = new Map<string, Bucket[]>();
+  for (const [deviceId, byStart] of cells) {
+    const buckets: Bucket[] = [];
+    for (const start of [...byStart.keys()].sort((a, b) => a - b)) {
+      const bucket: Bucket = { start, values: {}, types: {} };
+      const byMetric = byStart.get(start)!;
+      for (const metric of [...byMetric.keys()].sort(compareMetricNames)) {
+        const cell = byMetric.get(metric)!;
+        const types = (Object.keys(cell.counts) as ValueType[])
+          .filter((type) => cell.counts[type]! > 0)
+          .sort();
+        // A bucket seen only by a read that raced a write (a sum without its count): skipped.
+        if (types.length === 0) continue;
+        bucket.values[metric] = valuesOf(cell, types, q.aggregates);
+        bucket.types[metric] = types;
+      }
+      if (Object.keys(bucket.values).length > 0) buckets.push(bucket);
+    }
+    if (buckets.length > 0) result.set(deviceId, buckets);
+  }
+  return result;
+}
+
+function valuesOf(
+  cell: Cell,
+  types: readonly ValueType[],
+  aggregates: readonly Aggregate[],
+): AggregateValues {
+  const numbers = cell.selected.number;
+  const count = types.reduce((total, type) => total + cell.counts[type]!, 0);
+  const sum = cell.sum && cell.summed ? cell.sum.value() : null;
+  const values: AggregateValues = {};
+  for (const name of aggregates) {
+    if (name === 'count') values.count = count;
+    else if (name === 'sum') values.sum = sum;
+    else if (name === 'mean') {
+      const booleans = cell.counts.boolean ?? 0;
+      values.mean =
+        sum !== null
+          ? sum / cell.summed!
+          : booleans > 0 && !cell.counts.number
+            ? (cell.trues ?? 0) / booleans
+            : null;
+    } else if (name === 'first' || name === 'last') {
+      values[name] =
+        types.length === 1
+          ? ((cell.selected[types[0]!]?.[name] ?? null) as MetricValue | null)
+          : (cell.timed?.[name]?.[1] ?? null);
+    } else values[name] = (numbers?.[name] ?? null) as number | null;
+  }
+  return values;
+}
+
+/**
+ * FIRST and LAST of the buckets whose values are of several types: each type's earliest and
+ * latest value with its time (FIRST() without GROUP BY time() reports the point's own time),
+ * within the bucket and the query range, all in one round trip.
+ */
+async function timeMixedEnds(
+  q: InfluxAggregateQuery,
+  cells: Map<string, Map<number, Map<string, Cell>>>,
+) {
+  const statements: string[] = [];
+  const targets: { cell: Cell; end: 'first' | 'last' }[] = [];
+  const params: Record<string, string> = { ...q.params };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  for (const [deviceId, byStart] of cells) {
+    for (const [start, byMetric] of byStart) {
+      for (const [metric, cell] of byMetric) {
+        const types = (Object.keys(cell.counts) as ValueType[]).filter((t) => cell.counts[t]! > 0);
+        if (types.length < 2) continue;
+        const n = targets.length;
+        params[`md${n}`] = deviceId;
+        params[`mf${n}`] = iso(Math.max(start, q.range.from));
+        params[`mt${n}`] = iso(Math.min(start + q.range.every, q.range.to));
+        const scope = q.scopeOf(`$md${n}`, `$mf${n}`, `$mt${n}`);
+        for (const type of types) {
+          for (const end of ['first', 'last'] as const) {
+            statements.push(
+              `SELECT ${end.toUpperCase()}(${typed(metric, type)}) FROM ${q.from} WHERE ${scope}`,
+            );
+            targets.push({ cell, end });
+          }
+        }
+      }
+    }
+  }
+  if (statements.length === 0) return;
+  await q.http.queryEach(statements.join('; '), params, (statement, series) => {
+    const { cell, end } = targets[statement]!;
+    const row = series.values[0];
+    if (!row || row[1] === null || row[1] === undefined) return;
+    const ts = Number(row[0]);
+    cell.timed ??= {};
+    const known = cell.timed[end];
+    if (!known || (end === 'first' ? ts < known[0] : ts > known[0])) {
+      cell.timed[end] = [ts, row[1]];
+    }
+  });
+}
