@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import { compressResponses } from './compression.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -30,7 +31,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 export function createServiceServer(options: ServiceServerOptions) {
   const { routes, fallback, readiness, logger } = options;
   let closing = false;
-  const server: Server = createServer((req, res) => {
+  // JSON and HTML answers go out compressed to clients that accept it (compression.ts).
+  const server: Server = createServer(compressResponses(handle));
+  function handle(req: IncomingMessage, res: ServerResponse) {
     // While shutting down, keep-alive connections are released as soon as their response is
     // done, so close() does not wait for clients to hang up.
     if (closing) res.setHeader('connection', 'close');
@@ -53,7 +56,7 @@ export function createServiceServer(options: ServiceServerOptions) {
     }
     if (fallback) return fallback(req, res);
     sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${path}` });
-  });
+  }
   // Slowloris guard: a client must send its headers and body within these limits.
   server.headersTimeout = 15_000;
   server.requestTimeout = 60_000;
