@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import {
   createYoga,
@@ -27,6 +26,7 @@ import {
   type ApiSettings,
   type GraphQLContext,
 } from './context.js';
+import { renderGraphiQL, useGraphiQLAssets } from './graphiql/index.js';
 import { createQueryJitPlugin } from './query-jit.js';
 import { rateLimitedError } from './rate-limit-plugin.js';
 import { createSubscriptionLifetimePlugin } from './subscription-lifetime.js';
@@ -86,7 +86,13 @@ export function createGraphQLHandler(options: {
     schema,
     // Subscription streams over SSE end when the caller's credential does (graphql-ws
     // connections are closed whole by websocket.ts).
-    plugins: [...plugins, createSubscriptionLifetimePlugin(), createQueryJitPlugin()],
+    plugins: [
+      // GraphiQL's files, answered before any GraphQL handling (src/api/graphiql/).
+      useGraphiQLAssets(),
+      ...plugins,
+      createSubscriptionLifetimePlugin(),
+      createQueryJitPlugin(),
+    ],
     graphqlEndpoint: '/graphql',
     // The HTTP layer caps and reads the body before yoga sees it (hardening/body-limit.ts, at
     // GRAPHQL_MAX_BODY_BYTES): yoga's own 25 MB cap would only stream it through again.
@@ -105,7 +111,8 @@ export function createGraphQLHandler(options: {
       // GraphiQL's subscription GETs carry the CSRF-prevention marker (src/api/hardening/csrf.ts).
       additionalHeaders: { 'x-graphql-client': 'graphiql' },
     },
-    // GraphiQL's assets served from this process, not a CDN: it works on closed networks.
+    // GraphiQL's assets served from this process, not a CDN: it works on closed networks. A page
+    // of a few KB loading them as separate cacheable files (src/api/graphiql/).
     renderGraphiQL,
     logging: {
       debug: toPino((fields, message) => logger.debug(fields, message)),
