@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInfluxHttp } from '../../src/adapters/telemetry-store/influx-http.js';
 import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 
@@ -97,5 +98,74 @@ describe('InfluxDB store: answers of other servers and failures', () => {
   it('throws when InfluxDB does not answer at all', async () => {
     const unreachable = createInfluxTelemetryStore({ url: 'http://127.0.0.1:1', database: 't' });
     await expect(unreachable.write(points(1))).rejects.toThrow();
+  });
+});
+
+/** A stand-in /query that answers in chunks, `pauseMs` apart, then stalls if `stall`. */
+function chunkedQueryServer(chunks: readonly string[], pauseMs: number, stall = false) {
+  return http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let sent = 0;
+      const next = () => {
+        if (sent === chunks.length) {
+          if (!stall) res.end();
+          return;
+        }
+        res.write(`${chunks[sent++]}\n`);
+        setTimeout(next, pauseMs);
+      };
+      next();
+    });
+  });
+}
+
+const chunkOf = (values: number[][]) =>
+  JSON.stringify({
+    results: [
+      {
+        statement_id: 0,
+        series: [{ name: 'm', tags: { device_id: 'd' }, columns: ['time', 'v'], values }],
+        partial: true,
+      },
+    ],
+  });
+
+describe('InfluxDB queries: long answers', () => {
+  const listen = async (server: http.Server) => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  it('reads an answer for as long as it keeps coming, one series put together from its chunks', async () => {
+    const chunks = [1, 2, 3, 4, 5].map((i) => chunkOf([[i, i * 10]]));
+    const server = chunkedQueryServer(chunks, 60);
+    try {
+      const influx = createInfluxHttp({ url: await listen(server), database: 'd', timeoutMs: 150 });
+      // 300 ms in all, twice the timeout: it is the silence that is timed, not the answer.
+      const [series] = await influx.query('SELECT v FROM m', {});
+      expect(series).toEqual([
+        {
+          name: 'm',
+          tags: { device_id: 'd' },
+          columns: ['time', 'v'],
+          values: [1, 2, 3, 4, 5].map((i) => [i, i * 10]),
+        },
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up once InfluxDB sends nothing for the timeout', async () => {
+    const server = chunkedQueryServer([chunkOf([[1, 10]])], 10, true);
+    try {
+      const influx = createInfluxHttp({ url: await listen(server), database: 'd', timeoutMs: 150 });
+      await expect(influx.query('SELECT v FROM m', {})).rejects.toThrow(/sent nothing for 150 ms/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -57,18 +57,19 @@ WHERE org_id = $org AND list_contains($devices, device_id)
  * Rows of one device ($device) or of several ($devices) in [$lo, $to), duplicates collapsed to
  * the last write, each row's value as a struct `v` of num, bool and str (one of them set). arg_max
  * of a struct, not of a column: arg_max skips NULL arguments, which would resurrect an overwritten
- * number when the last write of that metric was a string. `kinds` keeps only whether the value is
- * a string (str is then a BOOLEAN), for reads that never show a string: no text is carried along.
+ * number when the last write of that metric was a string. `kinds` leaves str out, for reads that
+ * never show a string (a value with neither num nor bool is one): no text is carried along.
  */
 function collapsedRows(
   columns: 'value' | 'kinds',
   metricFilter: boolean,
   devices: 'one' | 'many',
 ): string {
-  const str = columns === 'value' ? 'str' : 'CASE WHEN str IS NOT NULL THEN true END';
+  const struct =
+    columns === 'value' ? `{'num': num, 'bool': bool, 'str': str}` : `{'num': num, 'bool': bool}`;
   const device = devices === 'one' ? 'device_id = $device' : 'list_contains($devices, device_id)';
   return `
-  SELECT device_id, ts, metric, arg_max({'num': num, 'bool': bool, 'str': ${str}}, seq) AS v
+  SELECT device_id, ts, metric, arg_max(${struct}, seq) AS v
   FROM telemetry
   WHERE org_id = $org AND ${device} AND ts >= $lo AND ts < $to
     ${metricFilter ? 'AND list_contains($metrics, metric)' : ''}
@@ -85,19 +86,6 @@ FROM rows SEMI JOIN page USING (ts)
 ORDER BY ts, metric`;
 }
 
-/**
- * Over the bucket's numbers, except FIRST and LAST: the earliest and latest value by time, of any
- * type (the whole struct; ts is unique per device and metric once rows are collapsed). COUNT and
- * MEAN are computed from the counts every bucket has (see aggregateSql), SUM and MEAN of numbers
- * from EXACT_SUM_SQL.
- */
-const PLAIN_AGGREGATES: Partial<Record<Aggregate, string>> = {
-  min: 'min(num)',
-  max: 'max(num)',
-  first: 'arg_min(v, ts)',
-  last: 'arg_max(v, ts)',
-};
-
 const PERCENTILES: Partial<Record<Aggregate, number>> = { p50: 50, p90: 90, p95: 95, p99: 99 };
 
 /**
@@ -106,76 +94,110 @@ const PERCENTILES: Partial<Record<Aggregate, number>> = { p50: 50, p90: 90, p95:
  * quantile_disc uses another rank rule and would disagree with InfluxDB.
  */
 function percentileSql(p: number): string {
-  return `sorted[greatest(1, least(n_num, (n_num * ${p} + 50) // 100))]`;
+  return `nums[greatest(1, least(n_num::BIGINT, (n_num::BIGINT * ${p} + 50) // 100))]`;
 }
 
 /**
  * SUM and MEAN exactly. DuckDB's sum() and avg() add doubles in whatever order its threads meet
  * the rows, so their last bits change from one read to the next (and differ from InfluxDB's).
- * Integers add up exactly in any order: each number x is k binary places from an integer of at
- * most 55 bits, k = 53 - floor(log2|x|) (log2 may be one off near a power of two, which only moves
- * the integer by a bit), x * 2^k is that integer (a product by a power of two is exact; it is
- * taken in two halves so no factor overflows), and the integers of one k are summed as HUGEINT.
- * The store adds up the few (k, sum) parts of a bucket exactly and rounds once (exact-sum.ts).
+ * Integers add up exactly in any order. A double x is an integer of at most 55 bits once scaled
+ * by 2^(53 - floor(log2|x|)) (log2 may be one off near a power of two, which only moves it by a
+ * bit); k rounds that exponent up to a multiple of 32, so x * 2^k is still an integer, below
+ * 2^86, and the numbers of a bucket usually share one k (they would have to span more than 32
+ * binary orders of magnitude not to). x * 2^k is exact (a product by a power of two; taken in two
+ * halves so no factor overflows), and the integers of one k are summed as HUGEINT, exactly for up
+ * to 2^41 of them. The store adds up the (k, sum) parts of a bucket exactly and rounds once
+ * (exact-sum.ts): `sum_k` and `sum_s` when there is one part, the common case (a list of structs
+ * costs JavaScript ten times as much to read), `sum_parts` when there are several.
  */
-const EXACT_SUM_SQL = `
-parts AS (
-  SELECT device_id, bucket, metric, k,
-    sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS BIGINT)) AS s
-  FROM (
-    SELECT device_id, bucket, metric, num, 53 - CAST(floor(log2(abs(num))) AS INTEGER) AS k
-    FROM cells WHERE num IS NOT NULL AND num <> 0
-  )
-  GROUP BY device_id, bucket, metric, k
-),
-sums AS (
-  SELECT device_id, bucket, metric, list({'k': k, 's': s}) AS sum_parts
-  FROM parts GROUP BY device_id, bucket, metric
-)`;
+const EXPONENT_SQL = `CASE WHEN v.num <> 0
+    THEN 32 * CAST(ceil((53 - floor(log2(abs(v.num)))) / 32) AS INTEGER) END`;
+const SCALED_SUM_SQL = `sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT))`;
 
 /**
  * Buckets of every device in $devices, in (device, bucket, metric) order. Every bucket has
  * `n_num`, `n_bool` and `n_str`, its values of each type (the types and COUNT follow), `n_true`
- * when MEAN is asked (the MEAN of booleans), then the requested aggregates, with `sum_parts` (see
- * EXACT_SUM_SQL) in place of SUM and MEAN of numbers. Every aggregate's SQL is a fixed fragment
- * chosen by name from the lists above; user input (devices, metrics, times, bucket width) only
- * ever reaches the query as bound parameters.
+ * when MEAN is asked (the MEAN of booleans), then the requested aggregates, with the parts of the
+ * exact sum (above) in place of SUM and MEAN of numbers. FIRST and LAST are the earliest and
+ * latest value of any type (the whole struct); the others are over the numbers.
+ *
+ * One pass over the rows, grouped by (device, bucket, metric), and for an exact sum by each
+ * number's k too, whose few rows per bucket are then put together. Every aggregate's SQL is a
+ * fixed fragment chosen by name; user input (devices, metrics, times, bucket width) only ever
+ * reaches the query as bound parameters.
  */
 export function aggregateSql(aggregates: readonly Aggregate[]): string {
   const wanted = new Set(aggregates);
-  const inner: string[] = ['count(num) AS n_num', 'count(bool) AS n_bool', 'count(str) AS n_str'];
-  const outer: string[] = ['n_num', 'n_bool', 'n_str'];
-  if (wanted.has('mean')) {
-    inner.push('count_if(bool) AS n_true');
-    outer.push('n_true');
-  }
-  for (const name of wanted) {
-    const plain = PLAIN_AGGREGATES[name];
-    const percentile = PERCENTILES[name];
-    if (plain !== undefined) inner.push(`${plain} AS "${name}"`);
-    if (plain !== undefined) outer.push(`"${name}"`);
-    if (percentile !== undefined) outer.push(`${percentileSql(percentile)} AS "${name}"`);
-  }
-  if (aggregates.some((name) => PERCENTILES[name] !== undefined)) {
-    inner.push('list_sort(list(num) FILTER (WHERE num IS NOT NULL)) AS sorted');
-  }
   const exact = wanted.has('sum') || wanted.has('mean');
-  if (exact) outer.push('sum_parts');
-  // Strings are only ever shown by FIRST and LAST; other reads carry whether a value is one.
+  // Each aggregate over a group of cells, and (for an exact sum, whose groups are split by k)
+  // over the groups of one bucket. Counts as DOUBLE (exact below 2^53): JavaScript reads them as
+  // numbers, not BigInts.
+  const names: string[] = [];
+  const own: string[] = [];
+  const combined: string[] = [];
+  const add = (name: string, ofCells: string, ofGroups: string) => {
+    names.push(name);
+    own.push(`${ofCells} AS ${name}`);
+    combined.push(`${ofGroups} AS ${name}`);
+  };
+  const count = (name: string, ofCells: string) =>
+    add(name, exact ? ofCells : `${ofCells}::DOUBLE`, `sum(${name})::DOUBLE`);
+  count('n_num', 'count(num)');
+  count('n_bool', 'count(bool)');
+  count('n_str', 'count(*) - count(num) - count(bool)');
+  if (wanted.has('mean')) count('n_true', 'count_if(bool)');
+  if (wanted.has('min')) add('"min"', 'min(num)', 'min("min")');
+  if (wanted.has('max')) add('"max"', 'max(num)', 'max("max")');
+  for (const [end, pick] of [
+    ['first', 'arg_min'],
+    ['last', 'arg_max'],
+  ] as const) {
+    if (!wanted.has(end)) continue;
+    if (exact)
+      add(`"${end}"`, `${pick}({'ts': ts, 'v': v}, ts)`, `${pick}("${end}".v, "${end}".ts)`);
+    else add(`"${end}"`, `${pick}(v, ts)`, '');
+  }
+  const percentiles = aggregates.filter((name) => PERCENTILES[name] !== undefined);
+  if (percentiles.length > 0) {
+    if (exact) {
+      add('nums', 'list(num) FILTER (WHERE num IS NOT NULL)', 'list_sort(flatten(list(nums)))');
+    } else add('nums', 'list_sort(list(num) FILTER (WHERE num IS NOT NULL))', '');
+  }
+  const answer = [
+    ...names.filter((name) => name !== 'nums'),
+    ...[...new Set(percentiles)].map((name) => `${percentileSql(PERCENTILES[name]!)} AS "${name}"`),
+  ];
+  // Strings are only ever shown by FIRST and LAST.
   const columns = wanted.has('first') || wanted.has('last') ? 'value' : 'kinds';
-  return `
+  const cells = `
 WITH rows AS (${collapsedRows(columns, true, 'many')}),
 cells AS (
   SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ts, v,
-    v.num AS num, v.bool AS bool, v.str AS str
+    v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k` : ''}
   FROM rows
+)`;
+  if (!exact) {
+    return `${cells},
+buckets AS (
+  SELECT device_id, bucket, metric, ${own.join(', ')}
+  FROM cells GROUP BY device_id, bucket, metric
+)
+SELECT device_id, bucket, metric, ${answer.join(', ')} FROM buckets
+ORDER BY device_id, bucket, metric`;
+  }
+  return `${cells},
+parts AS (
+  SELECT device_id, bucket, metric, k, ${own.join(', ')}, ${SCALED_SUM_SQL} AS s
+  FROM cells GROUP BY device_id, bucket, metric, k
 ),
 buckets AS (
-  SELECT device_id, bucket, metric, ${inner.join(', ')}
-  FROM cells GROUP BY device_id, bucket, metric
-)${exact ? `,${EXACT_SUM_SQL}` : ''}
-SELECT device_id, bucket, metric, ${outer.join(', ')}
-FROM buckets${exact ? ' LEFT JOIN sums USING (device_id, bucket, metric)' : ''}
+  SELECT device_id, bucket, metric, ${combined.join(', ')},
+    count(s)::DOUBLE AS n_parts, max(k) FILTER (WHERE s IS NOT NULL) AS sum_k, max(s) AS sum_s,
+    CASE WHEN count(s) > 1 THEN list({'k': k, 's': s}) FILTER (WHERE s IS NOT NULL) END AS sum_parts
+  FROM parts GROUP BY device_id, bucket, metric
+)
+SELECT device_id, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s, sum_parts
+FROM buckets
 ORDER BY device_id, bucket, metric`;
 }
 

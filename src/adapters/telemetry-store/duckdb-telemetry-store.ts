@@ -87,11 +87,14 @@ function structValue(value: unknown): MetricValue | null {
 function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValues {
   const numbers = Number(row.n_num);
   const booleans = Number(row.n_bool);
-  // Zeros have no part (EXACT_SUM_SQL): a bucket of zeros has none at all.
+  // The parts of the exact sum (aggregateSql); zeros have none, so a bucket of zeros has none.
+  const parts = Number(row.n_parts ?? 0);
   const sum =
-    row.sum_parts === undefined || numbers === 0
+    row.n_parts === undefined || numbers === 0
       ? null
-      : sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
+      : parts === 1
+        ? sumOfScaledIntegers([{ k: Number(row.sum_k), s: row.sum_s as bigint }])
+        : sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
   const values: AggregateValues = {};
   for (const name of aggregates) {
     if (name === 'count') values.count = numbers + booleans + Number(row.n_str);

@@ -10,13 +10,20 @@
 const words = new BigUint64Array(1);
 const doubles = new Float64Array(words.buffer);
 
-/** 2^e, exactly, for -1074 <= e <= 1023. */
+/** 2^e for -1074 <= e <= 1023, each built from its bits once: exact. */
+const powers = new Float64Array(2098);
+
 function powerOfTwo(e: number): number {
-  words[0] = e >= -1022 ? BigInt(e + 1023) << 52n : 1n << BigInt(e + 1074);
-  return doubles[0]!;
+  let power = powers[e + 1074]!;
+  if (power === 0) {
+    words[0] = e >= -1022 ? BigInt(e + 1023) << 52n : 1n << BigInt(e + 1074);
+    power = powers[e + 1074] = doubles[0]!;
+  }
+  return power;
 }
 
 const LARGE = powerOfTwo(1022);
+const NORMAL = powerOfTwo(-1022);
 
 /**
  * The exact running sum of the numbers added, as Python's math.fsum keeps it (Shewchuk's
@@ -109,6 +116,12 @@ export function sumOfScaledIntegers(parts: readonly { k: number; s: bigint }[]):
   for (const { k } of parts) scale = Math.max(scale, k);
   let total = 0n;
   for (const { k, s } of parts) total += s << BigInt(scale - k);
+  // Number() of a BigInt rounds to the nearest double, ties to even, and a power of two scales
+  // it exactly unless the result leaves the normal range: then the slow path rounds it there.
+  if (scale >= -971 && scale <= 1022) {
+    const value = Number(total) * powerOfTwo(-scale);
+    if (Number.isFinite(value) && (value === 0 || Math.abs(value) >= NORMAL)) return value;
+  }
   return roundScaled(total, scale);
 }
 

@@ -102,14 +102,20 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   for (const [metric, types] of q.metrics) {
     for (const type of types) {
       const f = typed(metric, type);
+      const summed = type === 'number' && (wanted.has('sum') || wanted.has('mean'));
       const selections = [`COUNT(${f}) AS "count"`];
       for (const name of wanted) {
         const selection = SELECTIONS[type][name];
         if (selection) selections.push(`${selection(f)} AS ${quoteIdentifier(name)}`);
       }
-      statements.push(`SELECT ${selections.join(', ')} FROM ${q.from} WHERE ${q.where} ${groupBy}`);
-      purposes.push({ kind: 'aggregates', metric, type });
-      if (type === 'number' && (wanted.has('sum') || wanted.has('mean'))) {
+      // The numbers read counts them too: COUNT alone need not be asked again.
+      if (!summed || selections.length > 1) {
+        statements.push(
+          `SELECT ${selections.join(', ')} FROM ${q.from} WHERE ${q.where} ${groupBy}`,
+        );
+        purposes.push({ kind: 'aggregates', metric, type });
+      }
+      if (summed) {
         statements.push(`SELECT ${f} FROM ${q.from} WHERE ${q.where} GROUP BY ${q.groupBy}`);
         purposes.push({ kind: 'numbers', metric });
       }
@@ -169,6 +175,13 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
     }
   });
 
+  for (const byStart of cells.values()) {
+    for (const byMetric of byStart.values()) {
+      for (const cell of byMetric.values()) {
+        if (cell.summed !== undefined) cell.counts.number ??= cell.summed;
+      }
+    }
+  }
   if (wanted.has('first') || wanted.has('last')) await timeMixedEnds(q, cells);
 
   const result = new Map<string, Bucket[]>();
