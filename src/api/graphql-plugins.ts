@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/index.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../schema/context.js';
 import { createRateLimitPlugin } from './rate-limit-plugin.js';
 import { createHardeningPlugins } from './hardening/plugins.js';
 import { createSubscriptionCapPlugin } from './subscription-cap-plugin.js';

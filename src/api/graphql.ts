@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import {
   createYoga,
@@ -20,34 +19,13 @@ import type { Logger } from '../logger.js';
 import { InputRefusedError } from '../ports/input-refused.js';
 import { badUserInput, unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
-import {
-  createLoaders,
-  type ApiServices,
-  type ApiSettings,
-  type GraphQLContext,
-} from './context.js';
+import type { ApiServices, ApiSettings, GraphQLContext } from '../schema/context.js';
+import { createLoaders } from './loaders.js';
+import { bearerToken, type ServerContext } from './server-context.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql/index.js';
 import { createQueryJitPlugin } from './query-jit.js';
 import { rateLimitedError } from './rate-limit-plugin.js';
 import { createSubscriptionLifetimePlugin } from './subscription-lifetime.js';
-
-/**
- * What yoga hands the context factory besides the request: a WebSocket operation arrives with
- * the Viewer its connection authenticated in `connection_init` (src/api/websocket.ts).
- */
-export interface ServerContext {
-  viewer?: Viewer;
-  /** True for operations over graphql-ws (no HTTP status or headers to set). */
-  websocket?: boolean;
-  /** The Node request yoga was called with over HTTP: where the client's address comes from. */
-  req?: IncomingMessage;
-}
-
-export function bearerToken(header: unknown): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  return match?.[1];
-}
 
 export function createGraphQLHandler(options: {
   services: ApiServices;

@@ -1,7 +1,7 @@
 import { getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../schema/context.js';
 
 interface Compiled {
   schema: GraphQLSchema;

@@ -3,8 +3,8 @@ import type { ExecutionResult } from 'graphql';
 import { rateLimitHeaders, rateLimitedMessage } from '../http/rate-limit-headers.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { RateLimitDecision } from '../ports/rate-limiter.js';
-import type { GraphQLContext } from './context.js';
-import type { ServerContext } from './graphql.js';
+import type { GraphQLContext } from '../schema/context.js';
+import type { ServerContext } from './server-context.js';
 
 type OperationContext = GraphQLContext & ServerContext;
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from './context.js';
-import type { ServerContext } from './graphql.js';
+import type { GraphQLContext } from '../schema/context.js';
+import type { ServerContext } from './server-context.js';
 import { releasedAtEnd, type ViewerSubscriptions } from './subscription-caps.js';
 
 /** Over Node's HTTP server yoga's context also carries the response (@whatwg-node/server). */

@@ -3,8 +3,8 @@ import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { watchCredential } from '../auth/credential-watch.js';
 import { unauthenticated } from '../resolvers/errors.js';
-import type { GraphQLContext } from './context.js';
-import type { ServerContext } from './graphql.js';
+import type { GraphQLContext } from '../schema/context.js';
+import type { ServerContext } from './server-context.js';
 
 type OperationContext = GraphQLContext & ServerContext;
 

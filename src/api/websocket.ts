@@ -18,8 +18,8 @@ import {
   type ConnectionSubscriptions,
   type SubscriptionCaps,
 } from './connection-subscriptions.js';
-import type { GraphQLContext } from './context.js';
-import { bearerToken, type ServerContext } from './graphql.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { bearerToken, type ServerContext } from './server-context.js';
 import { createLiveFanout } from './live-fanout.js';
 import { liveGroupKey } from './live-fanout-key.js';
 import { releasedAtEnd } from './subscription-caps.js';

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ApiServices } from '../api/context.js';
+import type { ApiServices } from '../schema/context.js';
 import { createGraphQLHandler } from '../api/graphql.js';
 import { createGraphQLPlugins } from '../api/graphql-plugins.js';
 import { limitRequestBody } from '../api/hardening/body-limit.js';

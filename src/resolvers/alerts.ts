@@ -1,4 +1,4 @@
-import type { GraphQLContext } from '../api/context.js';
+import type { GraphQLContext } from '../schema/context.js';
 import {
   ORDERING_CONDITIONS,
   type AlertCondition,

@@ -1,4 +1,4 @@
-import type { GraphQLContext } from '../api/context.js';
+import type { GraphQLContext } from '../schema/context.js';
 import { generateApiKey } from '../auth/api-keys.js';
 import type { ApiKey, ApiKeyScope } from '../ports/api-key-repository.js';
 import { requireText } from './device-input.js';

@@ -1,5 +1,5 @@
 import { generateDeviceToken, hashDeviceToken } from '../auth/device-tokens.js';
-import type { GraphQLContext } from '../api/context.js';
+import type { GraphQLContext } from '../schema/context.js';
 import {
   DuplicateExternalIdError,
   type Device,

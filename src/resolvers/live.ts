@@ -1,5 +1,5 @@
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
-import type { GraphQLContext } from '../api/context.js';
+import type { GraphQLContext } from '../schema/context.js';
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import { badUserInput, notFound } from './errors.js';
 

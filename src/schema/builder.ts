@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { createGraphQLError } from 'graphql-yoga';
-import type { GraphQLContext } from '../api/context.js';
+import type { GraphQLContext } from './context.js';
 import type { Permission } from '../auth/viewer.js';
 import type { MetricValue } from '../domain/telemetry.js';
 

@@ -18,7 +18,7 @@ import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../../src/adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
-import type { ApiServices, GraphQLContext } from '../../src/api/context.js';
+import type { ApiServices, GraphQLContext } from '../../src/schema/context.js';
 import { createGraphQLHandler } from '../../src/api/graphql.js';
 import { createGraphQLPlugins } from '../../src/api/graphql-plugins.js';
 import { attachGraphQLWebSocket } from '../../src/api/websocket.js';

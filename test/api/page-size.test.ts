@@ -4,7 +4,7 @@
  * BAD_USER_INPUT on `first` before any port is asked for the page.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApiServices } from '../../src/api/context.js';
+import type { ApiServices } from '../../src/schema/context.js';
 import type { Device } from '../../src/ports/device-repository.js';
 import { createInProcessApi } from '../support/in-process-api.js';
 

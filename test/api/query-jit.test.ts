@@ -11,7 +11,7 @@ import type { MetadataDatabase } from '../../src/ports/database.js';
 import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-live-hub.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
-import type { ApiServices } from '../../src/api/context.js';
+import type { ApiServices } from '../../src/schema/context.js';
 import { createQueryJitPlugin } from '../../src/api/query-jit.js';
 import { schema } from '../../src/schema/index.js';
 import { createInProcessApi } from '../support/in-process-api.js';

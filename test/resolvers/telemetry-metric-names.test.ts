@@ -4,7 +4,8 @@
  */
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createLoaders, type ApiServices, type GraphQLContext } from '../../src/api/context.js';
+import { createLoaders } from '../../src/api/loaders.js';
+import type { ApiServices, GraphQLContext } from '../../src/schema/context.js';
 import type { Device } from '../../src/ports/device-repository.js';
 import { aggregateTelemetry, rawTelemetry } from '../../src/resolvers/telemetry.js';
 

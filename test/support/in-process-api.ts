@@ -1,4 +1,4 @@
-import type { ApiServices } from '../../src/api/context.js';
+import type { ApiServices } from '../../src/schema/context.js';
 import { createGraphQLHandler } from '../../src/api/graphql.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createJwtVerifier } from '../../src/auth/jwt.js';

@@ -8,8 +8,8 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { GraphQLContext } from '../context.js';
-import type { ServerContext } from '../graphql.js';
+import type { GraphQLContext } from '../../schema/context.js';
+import type { ServerContext } from '../server-context.js';
 import { operationCost } from './query-cost.js';
 import { QUERY_TOO_COMPLEX } from './query-limits.js';
 

@@ -1,6 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 
 export const CSRF_HEADER_REQUIRED = 'CSRF_HEADER_REQUIRED';
 

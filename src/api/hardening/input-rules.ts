@@ -10,7 +10,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { textProblem } from '../../domain/text-rule.js';
 import { badUserInput } from '../../resolvers/errors.js';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 
 /** `labels[0].value`: where a bad string sits inside an argument or a variable. */
 function formatPath(path: readonly (string | number)[]): string {

@@ -1,6 +1,6 @@
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 
 /**
  * Refuses `__schema` and `__type` in every operation. Not @graphql-yoga/plugin-disable-introspection:

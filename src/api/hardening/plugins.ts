@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 import type { Config } from '../../config/index.js';
 import { createCostLimitPlugin } from './cost-limit.js';
 import { createCsrfPreventionPlugin } from './csrf.js';

@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 import type { Config } from '../../config/index.js';
 
 /** Every limit below refuses with this code; the message says which limit and by how much. */

@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../context.js';
+import type { GraphQLContext } from '../../schema/context.js';
 
 export const GRAPHQL_PARSE_FAILED = 'GRAPHQL_PARSE_FAILED';
 export const GRAPHQL_VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED';

@@ -1,0 +1,65 @@
+/**
+ * What every resolver receives. It sits with the builder (builder.ts types the schema with it),
+ * so the schema and resolvers depend on this module, not on the api that serves them;
+ * src/api/loaders.ts builds the loaders.
+ */
+import type DataLoader from 'dataloader';
+import type { Viewer } from '../auth/viewer.js';
+import type { AlertRule } from '../domain/alerts.js';
+import type { Aggregate, Bucket, LatestValue } from '../domain/telemetry.js';
+import type { AlertRepository } from '../ports/alert-repository.js';
+import type { ApiKeyRepository } from '../ports/api-key-repository.js';
+import type { Device, DeviceRepository } from '../ports/device-repository.js';
+import type { LiveHub } from '../ports/live-hub.js';
+import type { TelemetryStore } from '../ports/telemetry-store.js';
+
+/** The ports GraphQL resolvers reach; which adapters sit behind them is not their concern. */
+export interface ApiServices {
+  devices: DeviceRepository;
+  telemetry: TelemetryStore;
+  live: LiveHub;
+  apiKeys: ApiKeyRepository;
+  alerts: AlertRepository;
+}
+
+/** Server policy resolvers apply (from config). */
+export interface ApiSettings {
+  /** How long a rotated-out device token keeps working unless the caller asks otherwise. */
+  deviceTokenGraceSeconds: number;
+}
+
+/** One `Device.telemetry` question, already validated by the resolver. */
+export interface TelemetryQuestion {
+  metrics: readonly string[];
+  from: number;
+  to: number;
+  every: number;
+  aggregates: readonly Aggregate[];
+}
+
+export interface TelemetryLoad {
+  deviceId: string;
+  question: TelemetryQuestion;
+}
+
+export interface Loaders {
+  device: DataLoader<string, Device | null>;
+  latest: DataLoader<string, readonly LatestValue[]>;
+  /** A device's stored (non-empty) buckets for a question. */
+  telemetry: DataLoader<TelemetryLoad, Bucket[], string>;
+  alertRule: DataLoader<string, AlertRule | null>;
+}
+
+/** Built fresh for every request (and every WebSocket operation): loaders never leak across. */
+export interface GraphQLContext {
+  viewer: Viewer;
+  /**
+   * Verifies the caller's credential again (an API key may have been revoked since), for
+   * subscription streams that outlive their request. Absent over graphql-ws: the connection
+   * re-checks its own credential (websocket.ts).
+   */
+  reverifyCredential?: () => Promise<Viewer>;
+  services: ApiServices;
+  settings: ApiSettings;
+  loaders: Loaders;
+}
