@@ -1,6 +1,6 @@
 /**
- * Live fan-out: one event to N WebSocket clients (DESIGN.md: at most 1.5× a bare `ws`
- * broadcast), measured as a ratio in one run:
+ * Live fan-out: one event to N WebSocket clients (goal: at most 1.5× a bare `ws`
+ * broadcast, docs/architecture.md "Performance goals"), measured as a ratio in one run:
  *
  *   (a) ours: the production `api` process (`node --import tsx src/main.ts api`, a child) with N
  *       graphql-ws clients subscribed to `telemetry(deviceIds: [X])` with the same selection;

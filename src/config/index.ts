@@ -127,7 +127,6 @@ export function loadConfig<P extends ConfigPurpose>(
 ): LoadedConfig<P>;
 export function loadConfig(source?: Source): EmbeddedConfig | ProductionConfig<ProcessRole>;
 export function loadConfig(
-  // eslint-disable-next-line no-restricted-properties -- this folder is the one reader of it
   source: Source = process.env,
   purpose?: ConfigPurpose,
 ): Config {

@@ -4,17 +4,29 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** An aggregate of a metric per bucket. One that does not take the type of the metric (SUM of a string, MIN of a boolean), or any but COUNT, FIRST and LAST of a metric whose values in the range are of several types, is refused with BAD_USER_INPUT. */
 export type Aggregate =
+  /** Values of any type: how many. */
   | 'COUNT'
+  /** Values of any type: the earliest, as sent. */
   | 'FIRST'
+  /** Values of any type: the latest, as sent. */
   | 'LAST'
+  /** Numbers only: the largest. */
   | 'MAX'
+  /** Numbers: their mean, the exact sum divided by the count. Booleans: the fraction of true. */
   | 'MEAN'
+  /** Numbers only: the smallest. */
   | 'MIN'
+  /** Numbers only: the nearest-rank 50th percentile. */
   | 'P50'
+  /** Numbers only: the nearest-rank 90th percentile. */
   | 'P90'
+  /** Numbers only: the nearest-rank 95th percentile. */
   | 'P95'
+  /** Numbers only: the nearest-rank 99th percentile. */
   | 'P99'
+  /** Numbers only: the exact sum, rounded once. */
   | 'SUM';
 
 export type AlertCondition =
@@ -294,7 +306,7 @@ export type TelemetryQueryVariables = Exact<{
 }>;
 
 
-export type TelemetryQuery = { device: { telemetry: Array<{ start: string, metrics: Array<{ metric: string, mean: number | null, min: number | null, max: number | null, sum: number | null, count: number | null, first: number | null, last: number | null, p50: number | null, p90: number | null, p95: number | null, p99: number | null }> }> } };
+export type TelemetryQuery = { device: { telemetry: Array<{ start: string, metrics: Array<{ metric: string, mean: number | null, min: number | null, max: number | null, sum: number | null, count: number | null, first: number | boolean | string | null, last: number | boolean | string | null, p50: number | null, p90: number | null, p95: number | null, p99: number | null }> }> } };
 
 export type RawTelemetryQueryVariables = Exact<{
   id: string | number;
