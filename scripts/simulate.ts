@@ -6,16 +6,30 @@
  *                       [--duration <seconds>]
  *
  * Without --token it signs an admin token the way `npm start` signs the one it prints: with
- * JWT_SECRET if set, else the secret the embedded server generated in DATA_DIR (./data by
- * default), so it works out of the box next to `npm start`. Settings (PORT, DATA_DIR, JWT_*) come
- * from src/config/ like the server's. Rate-limited requests (many devices registering at once,
- * a fast --rate) wait the time the server names and are sent again.
+ * JWT_SECRET if set, else the secret the embedded server generated in DATA_DIR; without DATA_DIR,
+ * in the default `data` folder of the current directory or the nearest one above that has it, so
+ * it works out of the box next to `npm start`. Settings (PORT, DATA_DIR, JWT_*) come from
+ * src/config/ like the server's. Rate-limited requests (many devices registering at once, a fast
+ * --rate) wait the time the server names and are sent again. A problem the person can fix (no
+ * secret, no server, a token the server refuses) is one line on stderr and exit code 1.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embeddedJwtSettings, signEmbeddedAdminToken } from '../src/app/embedded-admin.js';
 import { readJwtSecret } from '../src/auth/embedded-secret.js';
 import { ConfigError, loadConfig, type Config } from '../src/config/index.js';
+
+/** A problem the person running the simulator can fix: one line, no stack trace. */
+class SimulatorError extends Error {}
+
+function exitWith(error: unknown): never {
+  if (error instanceof SimulatorError || error instanceof GraphQLRequestError) {
+    console.error(`simulate: ${error.message}`);
+  } else {
+    console.error(error); // a bug: the whole trace
+  }
+  process.exit(1);
+}
 
 function loadSettings(): Config {
   try {
@@ -39,22 +53,43 @@ const { values: args } = parseArgs({
 });
 const deviceCount = Number(args.devices);
 const rate = Number(args.rate);
-if (!(deviceCount > 0 && rate > 0))
-  throw new Error('--devices and --rate must be positive numbers');
+if (!(deviceCount > 0 && rate > 0)) {
+  exitWith(new SimulatorError('--devices and --rate must be positive numbers'));
+}
+
+/** The folders `npm start` run here or above would have used as its default DATA_DIR, nearest first. */
+function defaultDataDirs(): string[] {
+  const dirs: string[] = [];
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    dirs.push(path.join(dir, 'data'));
+    if (path.dirname(dir) === dir) return dirs;
+  }
+}
 
 /** Reads the embedded server's generated secret; never creates one the server would not know. */
 async function readEmbeddedSecret(dataDir: string): Promise<string> {
-  const secret = await readJwtSecret(dataDir);
-  if (secret !== undefined) return secret;
-  throw new Error(
-    `no ${path.join(dataDir, 'jwt-secret')}: run the simulator with the server's DATA_DIR (or its JWT_SECRET), or pass --token`,
+  const candidates = process.env.DATA_DIR === undefined ? defaultDataDirs() : [dataDir];
+  for (const dir of candidates) {
+    const secret = await readJwtSecret(dir);
+    if (secret === undefined) continue;
+    console.log(`signing an admin token with the server's secret in ${dir}`);
+    return secret;
+  }
+  const where =
+    process.env.DATA_DIR === undefined
+      ? `no data/jwt-secret in ${process.cwd()} or a folder above it`
+      : `no ${path.join(dataDir, 'jwt-secret')}`;
+  throw new SimulatorError(
+    `${where}: start the server first (npm start), or run the simulator with the server's DATA_DIR or JWT_SECRET, or pass --token`,
   );
 }
 
 async function adminToken(): Promise<string> {
   if (args.token) return args.token;
   if (config.mode === 'production' && !config.auth.jwtSecret) {
-    throw new Error('MODE=production: set JWT_SECRET to sign an admin token, or pass --token');
+    throw new SimulatorError(
+      'MODE=production: set JWT_SECRET to sign an admin token, or pass --token',
+    );
   }
   return signEmbeddedAdminToken(
     await embeddedJwtSettings(config, readEmbeddedSecret),
@@ -72,7 +107,13 @@ interface GraphQLError {
 
 class GraphQLRequestError extends Error {
   constructor(readonly errors: GraphQLError[]) {
-    super(JSON.stringify(errors));
+    const codes = new Set(errors.map((error) => error.extensions?.code));
+    const hint = codes.has('UNAUTHENTICATED')
+      ? ": the token is not this server's (run with its DATA_DIR or JWT_SECRET, or pass --token)"
+      : '';
+    super(
+      `the server refused: ${errors.map((error) => `${error.message} [${error.extensions?.code ?? 'no code'}]`).join('; ')}${hint}`,
+    );
   }
   has(code: string) {
     return this.errors.some((error) => error.extensions?.code === code);
@@ -88,6 +129,12 @@ async function graphql<T>(token: string, query: string, variables: object): Prom
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
+    }).catch((error: Error) => {
+      const cause = error.cause as NodeJS.ErrnoException | undefined;
+      const reason = cause?.code ?? cause?.message ?? error.message;
+      throw new SimulatorError(
+        `cannot reach ${args.url} (${reason}): start the server (npm start), or pass --url`,
+      );
     });
     const result = (await response.json()) as { data?: T; errors?: GraphQLError[] };
     const limited = result.errors?.find((error) => error.extensions?.code === 'RATE_LIMITED');
@@ -195,16 +242,20 @@ function createSensor(index: number) {
   };
 }
 
-const token = await adminToken();
 interface SimulatedDevice {
   externalId: string;
   token: string;
   next: () => object;
 }
 const fleet: SimulatedDevice[] = [];
-for (let i = 1; i <= deviceCount; i++) {
-  const device = await enroll(token, i);
-  fleet.push({ ...device, next: createSensor(i) });
+try {
+  const token = await adminToken();
+  for (let i = 1; i <= deviceCount; i++) {
+    const device = await enroll(token, i);
+    fleet.push({ ...device, next: createSensor(i) });
+  }
+} catch (error) {
+  exitWith(error);
 }
 console.log(`simulating ${fleet.length} devices at ${rate} points/s each against ${args.url}`);
 
