@@ -126,10 +126,7 @@ export function loadConfig<P extends ConfigPurpose>(
   purpose: P,
 ): LoadedConfig<P>;
 export function loadConfig(source?: Source): EmbeddedConfig | ProductionConfig<ProcessRole>;
-export function loadConfig(
-  source: Source = process.env,
-  purpose?: ConfigPurpose,
-): Config {
+export function loadConfig(source: Source = process.env, purpose?: ConfigPurpose): Config {
   // What the mode-dependent defaults and rules go by. A MODE that is neither is reported by
   // server.ts, and then nothing is returned.
   const mode: Mode = source.MODE === 'production' ? 'production' : 'embedded';
