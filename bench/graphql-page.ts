@@ -1,6 +1,7 @@
 /**
  * GraphQL query throughput for a page of 50 devices with their latest values (goal:
- * ≥ 0.5× Mercurius with graphql-jit in memory, docs/architecture.md "Performance goals"), measured as a ratio in one run:
+ * ≥ 0.5× Mercurius with graphql-jit in memory, docs/architecture.md "Performance goals"),
+ * measured as a ratio in one run:
  *
  *   (a) our app, in a child process: `--target embedded` (default) is `node --import tsx
  *       src/main.ts` (PGlite + DuckDB); `--target production` is the `api` role on PostgreSQL,

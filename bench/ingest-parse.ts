@@ -1,6 +1,7 @@
 /**
  * Ingest parse + validate throughput against a bare per-line JSON.parse of the same NDJSON body,
- * measured side by side in one run (docs/architecture.md: the reference is about 1.27M points/s per core).
+ * measured side by side in one run (docs/architecture.md: the reference is about 1.27M points/s
+ * per core).
  *
  *   npx tsx bench/ingest-parse.ts [points]
  */

@@ -51,8 +51,8 @@ function closeQuietly(iterator: AsyncIterator<ExecutionResult>) {
 }
 
 /**
- * Live fan-out by group (docs/architecture.md, "Live fan-out by group"; bench/live-fanout.ts): subscribers with the same group key
- * (src/api/live-fanout-key.ts) share one subscription. Its first member's subscribe creates the
+ * Live fan-out by group (docs/architecture.md, "Live fan-out by group"; bench/live-fanout.ts):
+ * subscribers with the same group key (src/api/live-fanout-key.ts) share one subscription. Its first member's subscribe creates the
  * source; each event is executed once by it, its `next` payload is serialized once, and the
  * same string, with only the message id spliced in, is written straight to every member's
  * socket. graphql-ws keeps everything else (the protocol, errors, `complete`, closing): each

@@ -10,8 +10,8 @@ interface Compiled {
 
 /**
  * Queries run on graphql-jit: a document is compiled to JavaScript once, then executed without
- * walking its AST field by field (yoga + JIT ran at twice the plain executor's rate: docs/architecture.md,
- * "Performance goals"; bench/graphql-page.ts).
+ * walking its AST field by field (yoga + JIT ran at twice the plain executor's rate:
+ * docs/architecture.md, "Performance goals"; bench/graphql-page.ts).
  *
  * Only answers without errors are taken from the compiled query. graphql-jit's errors differ from
  * graphql-js's in what clients see (no `locations`, `data` before `errors`, other wording and a

@@ -1,6 +1,6 @@
 /**
- * What the api's transports hand yoga besides the request, in a module of its own so the plugins
- * and the WebSocket server can name it without importing the handler (src/api/graphql.ts).
+ * Apart from the handler (src/api/graphql.ts) so the plugins and the WebSocket server can name
+ * it without importing the handler.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';

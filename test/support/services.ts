@@ -1,6 +1,7 @@
 /**
  * Finds the real services integration tests need. Outside CI a missing service skips its tests
- * with a clear message; with CI=true a missing service fails the run (docs/architecture.md, "Real services in tests").
+ * with a clear message; with CI=true a missing service fails the run (docs/architecture.md, "Real
+ * services in tests").
  * `npm run services:up` starts them all; scripts/services/env.sh prints the addresses.
  */
 import net from 'node:net';
