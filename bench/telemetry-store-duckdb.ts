@@ -1,8 +1,8 @@
 /**
  * The embedded DuckDB TelemetryStore against a bare DuckDB appender, side by side in one run
- * (docs/architecture.md: the appender takes ~0.99M rows/s here, INSERT OR REPLACE ~154K
- * rows/s). Both write the same rows in the same batches into a file database; then latest() for 100 devices and a
- * one-day, one-minute aggregate are timed on the store.
+ * (docs/architecture.md: the appender takes ~0.99M rows/s here, INSERT OR REPLACE ~154K rows/s).
+ * Both write the same rows in the same batches into a file database; then latest() for 100 devices
+ * and a one-day, one-minute aggregate are timed on the store.
  *
  *   npx tsx bench/telemetry-store-duckdb.ts [points]
  */

@@ -1,8 +1,8 @@
 /**
  * The query baseline (docs/architecture.md, "Performance goals"): Mercurius with graphql-jit
- * (`jit: 1`) serving the same shape as our `devices` page (a connection of Device { id name latest { metric value ts } }) from
- * in-memory data, with no auth, limits or stores. Run as a child process by
- * bench/graphql-page.ts; prints `{"port": n}` once listening.
+ * (`jit: 1`) serving the same shape as our `devices` page (a connection of
+ * `Device { id name latest { metric value ts } }`) from in-memory data, with no auth, limits or
+ * stores. Run as a child process by bench/graphql-page.ts; prints `{"port": n}` once listening.
  *
  *   node --import tsx bench/support/mercurius-baseline-server.ts [devices=50]
  */

@@ -1,9 +1,9 @@
 /**
  * The live fan-out baseline (docs/architecture.md, "Performance goals"): a bare `ws` server that
- * takes each event from a Redis channel (as our api process takes points from the Redis live hub) and broadcasts one JSON
- * message, serialized once, to every connected client. The message has the shape and size of our
- * graphql-ws `next` frame for the bench's subscription. No auth, GraphQL or protocol. Run as a
- * child process by bench/live-fanout.ts; prints `{"port": n}` once listening.
+ * takes each event from a Redis channel (as our api process takes points from the Redis live hub)
+ * and broadcasts one JSON message, serialized once, to every connected client. The message has the
+ * shape and size of our graphql-ws `next` frame for the bench's subscription. No auth, GraphQL or
+ * protocol. Run as a child process by bench/live-fanout.ts; prints `{"port": n}` once listening.
  *
  *   node --import tsx bench/support/ws-broadcast-server.ts <redis-url> <channel>
  */

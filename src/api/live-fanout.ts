@@ -52,13 +52,14 @@ function closeQuietly(iterator: AsyncIterator<ExecutionResult>) {
 
 /**
  * Live fan-out by group (docs/architecture.md, "Live fan-out by group"; bench/live-fanout.ts):
- * subscribers with the same group key (src/api/live-fanout-key.ts) share one subscription. Its first member's subscribe creates the
- * source; each event is executed once by it, its `next` payload is serialized once, and the
- * same string, with only the message id spliced in, is written straight to every member's
- * socket. graphql-ws keeps everything else (the protocol, errors, `complete`, closing): each
- * member hands it a stream that yields nothing itself and ends when the member leaves (the
- * client's `complete`, its socket closing, a credential expiring) or when the source ends
- * (complete, or error with the source's error). The source is closed when the last member leaves.
+ * subscribers with the same group key (src/api/live-fanout-key.ts) share one subscription. Its
+ * first member's subscribe creates the source; each event is executed once by it, its `next`
+ * payload is serialized once, and the same string, with only the message id spliced in, is written
+ * straight to every member's socket. graphql-ws keeps everything else (the protocol, errors,
+ * `complete`, closing): each member hands it a stream that yields nothing itself and ends when the
+ * member leaves (the client's `complete`, its socket closing, a credential expiring) or when the
+ * source ends (complete, or error with the source's error). The source is closed when the last
+ * member leaves.
  */
 export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
   const maxBufferedBytes = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES_PER_MEMBER;

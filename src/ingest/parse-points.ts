@@ -1,11 +1,11 @@
 /**
  * Parse and validate an ingest body into TelemetryPoints, all or nothing (README "Ingest API").
  *
- * Hand-written rather than a zod schema: this runs for every point devices send, and the
- * reference cost of parse + validate is about 1.27M points/s on one core (docs/architecture.md).
- * A zod object/record schema allocates issue paths and intermediate objects per value and would make
- * validation, not JSON.parse, the bottleneck. The checks are few and flat, so a loop over the
- * keys of the parsed object is both fast and easy to read; bench/ingest-parse.ts measures it.
+ * Hand-written rather than a zod schema: this runs for every point devices send, and the reference
+ * cost of parse + validate is about 1.27M points/s on one core (docs/architecture.md). A zod
+ * object/record schema allocates issue paths and intermediate objects per value and would make
+ * validation, not JSON.parse, the bottleneck. The checks are few and flat, so a loop over the keys
+ * of the parsed object is both fast and easy to read; bench/ingest-parse.ts measures it.
  */
 import { metricNameProblem } from '../domain/metric-name.js';
 import { textProblem } from '../domain/text-rule.js';
