@@ -68,17 +68,18 @@ function defaultDataDirs(): string[] {
 
 /** Reads the embedded server's generated secret; never creates one the server would not know. */
 async function readEmbeddedSecret(dataDir: string): Promise<string> {
-  const candidates = process.env.DATA_DIR === undefined ? defaultDataDirs() : [dataDir];
+  // The config defaults DATA_DIR to ./data; only the environment says whether it was chosen.
+  const chosen = process.env.DATA_DIR !== undefined;
+  const candidates = chosen ? [dataDir] : defaultDataDirs();
   for (const dir of candidates) {
     const secret = await readJwtSecret(dir);
     if (secret === undefined) continue;
     console.log(`signing an admin token with the server's secret in ${dir}`);
     return secret;
   }
-  const where =
-    process.env.DATA_DIR === undefined
-      ? `no data/jwt-secret in ${process.cwd()} or a folder above it`
-      : `no ${path.join(dataDir, 'jwt-secret')}`;
+  const where = chosen
+    ? `no ${path.join(dataDir, 'jwt-secret')}`
+    : `no data/jwt-secret in ${process.cwd()} or a folder above it`;
   throw new SimulatorError(
     `${where}: start the server first (npm start), or run the simulator with the server's DATA_DIR or JWT_SECRET, or pass --token`,
   );
@@ -107,8 +108,7 @@ interface GraphQLError {
 
 class GraphQLRequestError extends Error {
   constructor(readonly errors: GraphQLError[]) {
-    const codes = new Set(errors.map((error) => error.extensions?.code));
-    const hint = codes.has('UNAUTHENTICATED')
+    const hint = errors.some((error) => error.extensions?.code === 'UNAUTHENTICATED')
       ? ": the token is not this server's (run with its DATA_DIR or JWT_SECRET, or pass --token)"
       : '';
     super(

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../support/child-process.js';
+import { eventually } from '../support/graphql-client.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const run = promisify(execFile);
@@ -46,6 +47,13 @@ async function shell(block: string, env: Record<string, string>) {
   return stdout;
 }
 
+interface WalkthroughAnswer {
+  device: {
+    latest: { metric: string; value: unknown; ts: string }[];
+    telemetry: { start: string; metrics: Record<string, unknown>[] }[];
+  };
+}
+
 describe('README walkthrough', () => {
   let blocks: Record<string, string[]>;
   beforeAll(async () => {
@@ -72,7 +80,15 @@ describe('README walkthrough', () => {
     };
     expect(variables.id).toBe(DEVICE_ID);
 
-    const { device } = await eventuallyStored(query!, variables);
+    // The pipeline stores the point asynchronously: ask until it is there.
+    const { device } = await eventually(
+      async () => {
+        const answer = await graphql<WalkthroughAnswer>(query!, variables);
+        return answer.device.latest.length > 0 ? answer : undefined;
+      },
+      10_000,
+      'the point stored',
+    );
     expect(device.latest).toEqual([
       { metric: 'door_open', value: false, ts: expect.any(String) },
       { metric: 'temperature', value: 21.5, ts: expect.any(String) },
@@ -86,19 +102,3 @@ describe('README walkthrough', () => {
     ]);
   }, 60_000);
 });
-
-interface WalkthroughAnswer {
-  device: {
-    latest: { metric: string; value: unknown; ts: string }[];
-    telemetry: { start: string; metrics: Record<string, unknown>[] }[];
-  };
-}
-
-/** The README's query, once the pipeline has stored the point (it is asynchronous). */
-async function eventuallyStored(query: string, variables: Record<string, unknown>) {
-  for (let attempt = 0; ; attempt++) {
-    const answer = await graphql<WalkthroughAnswer>(query, variables);
-    if (answer.device.latest.length > 0 || attempt === 100) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
