@@ -65,6 +65,13 @@ export interface DevicePage {
   hasNextPage: boolean;
 }
 
+/** What fleet analytics need of a device: which it is and what it can be grouped by. */
+export interface FleetMember {
+  id: string;
+  type: string;
+  labels: Record<string, string>;
+}
+
 /** The device a valid device token writes for, as ingest needs it. */
 export interface DeviceIdentity {
   deviceId: string;
@@ -90,6 +97,13 @@ export interface DeviceRepository {
   createDevice(device: NewDevice, tokenHash: string): Promise<Device>;
   findDevices(organizationId: string, ids: readonly string[]): Promise<(Device | null)[]>;
   listDevices(request: DevicePageRequest): Promise<DevicePage>;
+  /** How many of the organization's devices match the filter. */
+  countDevices(organizationId: string, filter: DeviceFilter): Promise<number>;
+  /**
+   * The organization's devices matching the filter, in id order, at most `limit` of them (ask
+   * one more than you can take to learn that there were more).
+   */
+  listFleet(organizationId: string, filter: DeviceFilter, limit: number): Promise<FleetMember[]>;
   /** Null when the device does not exist in the organization. */
   updateDevice(organizationId: string, id: string, patch: DevicePatch): Promise<Device | null>;
   /**

@@ -233,6 +233,35 @@ export function describeDeviceRepositoryContract(
       ).toEqual(['pump-north']);
     });
 
+    it('countDevices and listFleet answer for the devices the filter matches, in their organization only', async () => {
+      const org = await newOrganization();
+      const other = await newOrganization();
+      const north = await create(org, { type: 'meter', labels: { site: 'north', floor: '2' } });
+      const south = await create(org, { type: 'meter', labels: { site: 'south' } });
+      const pump = await create(org, { type: 'pump' });
+      await create(other, { type: 'meter', labels: { site: 'north' } });
+      const byId = [north, south, pump].sort((a, b) => (a.id < b.id ? -1 : 1));
+
+      expect(await repo.countDevices(org, {})).toBe(3);
+      expect(await repo.countDevices(org, { type: 'meter' })).toBe(2);
+      expect(await repo.countDevices(org, { labels: { site: 'north' } })).toBe(1);
+      expect(await repo.countDevices(org, { type: 'valve' })).toBe(0);
+      expect(await repo.countDevices(`org-${uniqueSuffix()}`, {})).toBe(0);
+
+      expect(await repo.listFleet(org, {}, 10)).toEqual(
+        byId.map(({ id, type, labels }) => ({ id, type, labels })),
+      );
+      expect(await repo.listFleet(org, { labels: { site: 'north' } }, 10)).toEqual([
+        { id: north.id, type: 'meter', labels: { site: 'north', floor: '2' } },
+      ]);
+      // A limit cuts the id order.
+      expect((await repo.listFleet(org, {}, 2)).map((member) => member.id)).toEqual(
+        byId.slice(0, 2).map((device) => device.id),
+      );
+      expect(await repo.listFleet(org, {}, 0)).toEqual([]);
+      expect(await repo.listFleet(org, { search: 'nothing like it' }, 10)).toEqual([]);
+    });
+
     it('updates only the fields in the patch', async () => {
       const org = await newOrganization();
       const device = await create(org, {

@@ -7,15 +7,38 @@ import {
   DuplicateExternalIdError,
   type DevicePage,
   type DevicePageRequest,
+  type DeviceFilter,
   type DevicePatch,
   type DeviceRepository,
 } from '../../ports/device-repository.js';
-import { isUuid } from '../prisma/columns.js';
+import { isUuid, toLabels } from '../prisma/columns.js';
 import { toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
 
 export interface PrismaDeviceRepositoryOptions {
   /** Shared with the other repositories; the database (src/adapters/prisma/) closes it. */
   prisma: PrismaClient;
+}
+
+/** The WHERE conditions of an organization's devices matching `filter`; every value bound. */
+function filterConditions(organizationId: string, filter: DeviceFilter): Prisma.Sql[] {
+  const conditions = [Prisma.sql`organization_id = ${organizationId}`];
+  if (filter.type !== undefined) conditions.push(Prisma.sql`type = ${filter.type}`);
+  if (filter.status !== undefined) {
+    conditions.push(Prisma.sql`status = ${filter.status}::device_status`);
+  }
+  if (filter.labels !== undefined && Object.keys(filter.labels).length > 0) {
+    // jsonb @> is what the GIN (jsonb_path_ops) index serves; Prisma's Json filters compile
+    // to per-path comparisons that cannot use it, hence this raw (bound-parameter) query.
+    conditions.push(Prisma.sql`labels @> ${JSON.stringify(filter.labels)}::jsonb`);
+  }
+  if (filter.search !== undefined && filter.search !== '') {
+    // strpos rather than ILIKE: the user's % and _ stay literal without escaping.
+    const needle = filter.search.toLowerCase();
+    conditions.push(
+      Prisma.sql`(strpos(lower(name), ${needle}) > 0 OR strpos(lower(external_id), ${needle}) > 0)`,
+    );
+  }
+  return conditions;
 }
 
 export function createPrismaDeviceRepository(
@@ -31,23 +54,7 @@ export function createPrismaDeviceRepository(
     // A cursor we never handed out cannot point anywhere in the id order.
     if (after !== undefined && !isUuid(after)) return { devices: [], hasNextPage: false };
 
-    const conditions = [Prisma.sql`organization_id = ${organizationId}`];
-    if (filter.type !== undefined) conditions.push(Prisma.sql`type = ${filter.type}`);
-    if (filter.status !== undefined) {
-      conditions.push(Prisma.sql`status = ${filter.status}::device_status`);
-    }
-    if (filter.labels !== undefined && Object.keys(filter.labels).length > 0) {
-      // jsonb @> is what the GIN (jsonb_path_ops) index serves; Prisma's Json filters compile
-      // to per-path comparisons that cannot use it, hence this raw (bound-parameter) query.
-      conditions.push(Prisma.sql`labels @> ${JSON.stringify(filter.labels)}::jsonb`);
-    }
-    if (filter.search !== undefined && filter.search !== '') {
-      // strpos rather than ILIKE: the user's % and _ stay literal without escaping.
-      const needle = filter.search.toLowerCase();
-      conditions.push(
-        Prisma.sql`(strpos(lower(name), ${needle}) > 0 OR strpos(lower(external_id), ${needle}) > 0)`,
-      );
-    }
+    const conditions = filterConditions(organizationId, filter);
     if (after !== undefined) conditions.push(Prisma.sql`id > ${after}::uuid`);
 
     // The page comes back as one JSON text value rather than a row per device: decoding 13
@@ -89,6 +96,30 @@ export function createPrismaDeviceRepository(
   }
 
   return {
+    async countDevices(organizationId, filter) {
+      const [row] = await prisma.$queryRaw<[{ count: number }]>`
+        SELECT count(*)::int AS count FROM devices
+        WHERE ${Prisma.join(filterConditions(organizationId, filter), ' AND ')}`;
+      return row.count;
+    },
+
+    async listFleet(organizationId, filter, limit) {
+      if (!Number.isInteger(limit) || limit < 0) {
+        throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+      }
+      // One JSON text value, as listDevices reads its page (the reason is there).
+      const [fleet] = await prisma.$queryRaw<[{ fleet: string }]>`
+        SELECT coalesce(json_agg(t ORDER BY t.id), '[]')::text AS fleet FROM (
+          SELECT id, type, labels FROM devices
+          WHERE ${Prisma.join(filterConditions(organizationId, filter), ' AND ')}
+          ORDER BY id
+          LIMIT ${limit}
+        ) AS t`;
+      return (JSON.parse(fleet.fleet) as { id: string; type: string; labels: unknown }[]).map(
+        (row) => ({ id: row.id.toLowerCase(), type: row.type, labels: toLabels(row.labels) }),
+      );
+    },
+
     async ensureOrganization(id, name) {
       return prisma.organization.upsert({ where: { id }, create: { id, name }, update: {} });
     },
