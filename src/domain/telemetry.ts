@@ -136,8 +136,14 @@ export interface AggregateQuery {
   from: number;
   /** Exclusive, epoch ms. */
   to: number;
-  /** Bucket width in ms; buckets start at multiples of it since the epoch. */
+  /** Bucket width in ms. */
   every: number;
+  /**
+   * Buckets start at origin + k·every (epoch ms; default 0, the epoch). One bucket spanning
+   * exactly [from, to) is every = to - from with origin = from; a fixed time-zone offset moves
+   * day buckets to local midnight.
+   */
+  origin?: number;
   aggregates: Aggregate[];
 }
 

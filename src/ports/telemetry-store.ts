@@ -11,6 +11,17 @@ export type DevicesAggregateQuery = Omit<AggregateQuery, 'deviceId'> & {
   deviceIds: readonly string[];
 };
 
+/** Devices whose points are pooled into one series. */
+export interface DeviceGroup {
+  key: string;
+  deviceIds: readonly string[];
+}
+
+/** An AggregateQuery over groups of devices of one organization; each device in at most one group. */
+export type GroupsAggregateQuery = Omit<AggregateQuery, 'deviceId'> & {
+  groups: readonly DeviceGroup[];
+};
+
 /** A point the store refused for good: writing it again can never succeed. */
 export interface RejectedPoint {
   /** The very object passed to `write` (compared by identity by the callers). */
@@ -45,6 +56,20 @@ export interface TelemetryStore {
    * may be absent from the map.
    */
   aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>>;
+  /**
+   * Each group's non-empty buckets in ascending time, pooled: a bucket's aggregates are over every
+   * point of every device of the group in it (the MEAN is the exact sum of all of them over their
+   * count, not a mean of means; percentiles are nearest-rank over all of them). FIRST and LAST are
+   * not asked of groups (throws RangeError). A group without buckets may be absent. One round trip.
+   */
+  aggregateGroups(query: GroupsAggregateQuery): Promise<Map<string, Bucket[]>>;
+  /** The devices among `deviceIds` with at least one point in [from, to). One round trip. */
+  reportingDevices(
+    orgId: string,
+    deviceIds: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<Set<string>>;
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */
   raw(query: RawQuery): Promise<TelemetryPoint[]>;
   /** Throws when the store cannot be reached. */

@@ -31,6 +31,7 @@ export interface TelemetryStoreFixture {
 
 const BASE = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 /** A small seeded generator (mulberry32) so a failing case can be replayed from its seed. */
 function seededRandom(seed: number) {
@@ -45,18 +46,20 @@ function seededRandom(seed: number) {
 }
 
 /**
- * What a store must answer for these samples (per metric, each ts's last written value), every
- * aggregate asked: the reference's buckets, put together per start.
+ * What a store must answer for these samples (per metric, each ts's last written value; several
+ * devices' values, pooled, may share a ts), every aggregate asked: the reference's buckets, put
+ * together per start.
  */
 function expectedBuckets(
-  samples: Record<string, Map<number, MetricValue>>,
+  samples: Record<string, Iterable<readonly [number, MetricValue]>>,
   every: number,
   aggregates: readonly Aggregate[] = AGGREGATES,
+  origin = 0,
 ): Bucket[] {
   const byStart = new Map<number, Bucket>();
   for (const [metric, values] of Object.entries(samples)) {
     const list = [...values].map(([ts, value]) => ({ ts, value }));
-    for (const { start, values: all, types } of referenceTypedBuckets(list, every)) {
+    for (const { start, values: all, types } of referenceTypedBuckets(list, every, origin)) {
       const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
       bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, all[name]]));
       bucket.types[metric] = types;
@@ -543,6 +546,395 @@ export function describeTelemetryStoreContract(
       expect((await store.aggregateDevices({ ...question, orgId: org, deviceIds: [] })).size).toBe(
         0,
       );
+    });
+
+    /** What a group can be asked: FIRST and LAST have no answer over several devices. */
+    const GROUP_AGGREGATES = AGGREGATES.filter((name) => name !== 'first' && name !== 'last');
+
+    /** Per metric, the samples of all these devices together, as a group pools them. */
+    const pooled = (
+      samples: ReadonlyMap<string, Record<string, Map<number, MetricValue>>>,
+      deviceIds: readonly string[],
+    ) => {
+      const all: Record<string, [number, MetricValue][]> = {};
+      for (const deviceId of deviceIds) {
+        for (const [metric, values] of Object.entries(samples.get(deviceId) ?? {})) {
+          (all[metric] ??= []).push(...values);
+        }
+      }
+      return all;
+    };
+
+    /** Sets `metrics` as a device's samples: per metric, each ts's last written value. */
+    const record = (
+      samples: Map<string, Record<string, Map<number, MetricValue>>>,
+      { deviceId, ts, metrics }: TelemetryPoint,
+    ) => {
+      const own = samples.get(deviceId) ?? {};
+      samples.set(deviceId, own);
+      for (const [metric, value] of Object.entries(metrics)) {
+        (own[metric] ??= new Map()).set(ts, value);
+      }
+    };
+
+    /** Everything in a map of buckets, whichever series may be absent rather than empty. */
+    const allBuckets = (bySeries: Map<string, Bucket[]>) => [...bySeries.values()].flat();
+
+    it('pools each group of devices into one series: the exact MEAN of all its points, percentiles over all of them, last writes only, in its organization only', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const other = `org-${uniqueSuffix()}`;
+      const random = seededRandom(3_141);
+      const every = 10 * MINUTE;
+      const [n1, n2, n3, s1, s2, silent, outsider] = Array.from({ length: 7 }, newDevice) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      const groups = [
+        { key: 'north', deviceIds: [n1, n2, n3] },
+        { key: 'south', deviceIds: [s1, s2] },
+        { key: 'empty', deviceIds: [] },
+        { key: 'quiet', deviceIds: [silent] },
+      ];
+      // How many points each device sends, around which temperature: the north's two differ in
+      // both, so the north's pooled MEAN is not the mean of its devices' means. n3 sends nothing;
+      // the outsider is in no group.
+      const plans: [string, number, number][] = [
+        [n1, 60, 10],
+        [n2, 6, 30],
+        [s1, 30, -5],
+        [s2, 25, 0],
+        [outsider, 20, 1_000],
+      ];
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      const points: TelemetryPoint[] = [];
+      for (const [deviceId, count, level] of plans) {
+        for (let i = 0; i < count; i++) {
+          // Whole seconds: some timestamps repeat, within a device (the later write wins) and
+          // across devices (both count).
+          const ts = BASE + Math.floor((random() * 4 * every) / 1_000) * 1_000;
+          const metrics: Record<string, MetricValue> = {
+            temp: level + Math.round(random() * 80) / 8,
+          };
+          // The south's doors: their MEAN is the fraction of true over both devices' values.
+          if (deviceId === s1 || deviceId === s2) {
+            metrics.door = random() < (deviceId === s1 ? 0.8 : 0.2);
+          }
+          points.push(point(deviceId, ts, metrics, orgId));
+        }
+      }
+      // The same time on two devices of one group.
+      points.push(point(n2, points[0]!.ts, { temp: 33.5 }, orgId));
+      // Points written again with other values, one of them twice in its batch: the last write
+      // counts, and only once.
+      const resent = points
+        .filter(({ deviceId }) => deviceId === n1 || deviceId === s2)
+        .slice(0, 12)
+        .map(({ deviceId, ts, metrics }) =>
+          point(deviceId, ts, { temp: (metrics.temp as number) + 100 }, orgId),
+        );
+      resent.push(point(resent[0]!.deviceId, resent[0]!.ts, { temp: -3.25 }, orgId));
+      for (const written of [...points, ...resent]) record(samples, written);
+      // Another organization's points for the same device ids, in the same buckets.
+      const foreign = [
+        point(n1, BASE + 1, { temp: 10_000 }, other),
+        point(s1, BASE + 2, { temp: -10_000, door: true }, other),
+      ];
+      expect(await store.write(points)).toEqual({ rejected: [] });
+      expect(await store.write(resent)).toEqual({ rejected: [] });
+      expect(await store.write(foreign)).toEqual({ rejected: [] });
+
+      const question = {
+        metrics: ['temp', 'door'],
+        from: BASE,
+        to: BASE + 4 * every,
+        every,
+        aggregates: GROUP_AGGREGATES,
+      };
+      const byGroup = await store.aggregateGroups({ ...question, orgId, groups });
+      for (const { key, deviceIds } of groups) {
+        const expected = expectedBuckets(pooled(samples, deviceIds), every, GROUP_AGGREGATES);
+        expect(byGroup.get(key) ?? [], key).toEqual(expected);
+      }
+      expect(byGroup.get('north')).toHaveLength(4);
+      expect([...byGroup.keys()].every((key) => groups.some((group) => group.key === key))).toBe(
+        true,
+      );
+
+      // The data does tell a pooled MEAN from the mean of the devices' means.
+      const meanOf = (deviceId: string) =>
+        new Map(
+          expectedBuckets(samples.get(deviceId)!, every, ['mean']).map(({ start, values }) => [
+            start,
+            values.temp!.mean!,
+          ]),
+        );
+      const [m1, m2] = [meanOf(n1), meanOf(n2)];
+      const shared = byGroup.get('north')!.filter(({ start }) => m1.has(start) && m2.has(start));
+      expect(shared.length).toBeGreaterThan(0);
+      for (const { start, values } of shared) {
+        expect(values.temp!.mean).not.toBe((m1.get(start)! + m2.get(start)!) / 2);
+      }
+
+      // A group of one device is that device.
+      const single = await store.aggregateGroups({
+        ...question,
+        orgId,
+        groups: [{ key: 'one', deviceIds: [s1] }],
+      });
+      const device = await store.aggregateDevices({ ...question, orgId, deviceIds: [s1] });
+      expect(single.get('one')).toEqual(device.get(s1));
+
+      // A range without points.
+      const before = { ...question, orgId, groups, from: BASE - 4 * every, to: BASE };
+      expect(allBuckets(await store.aggregateGroups(before))).toEqual([]);
+
+      // The other organization sees its own points only; a third sees nothing.
+      const theirs = await store.aggregateGroups({ ...question, orgId: other, groups });
+      expect(theirs.get('north')).toEqual([
+        {
+          start: BASE,
+          values: { temp: expect.objectContaining({ count: 1, mean: 10_000, p50: 10_000 }) },
+          types: { temp: ['number'] },
+        },
+      ]);
+      expect(theirs.get('south')).toEqual([
+        {
+          start: BASE,
+          values: {
+            door: expect.objectContaining({ count: 1, mean: 1 }),
+            temp: expect.objectContaining({ count: 1, sum: -10_000 }),
+          },
+          types: { door: ['boolean'], temp: ['number'] },
+        },
+      ]);
+      const stranger = `org-${uniqueSuffix()}`;
+      expect(
+        allBuckets(await store.aggregateGroups({ ...question, orgId: stranger, groups })),
+      ).toEqual([]);
+      expect((await store.aggregateGroups({ ...question, orgId, groups: [] })).size).toBe(0);
+    });
+
+    it("gives a group's metric the types of all its devices' values: one device's booleans and another's numbers", async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const week = 7 * 86_400_000;
+      // Each type in its own week, aligned like InfluxDB's one-week shard groups: InfluxDB refuses
+      // a second type of a field within one shard.
+      const start = Math.ceil(BASE / (4 * week)) * 4 * week;
+      const [switcher, meter] = [newDevice(), newDevice()];
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      const written = [
+        [true, false, true, true].map((state, i) =>
+          point(switcher, start + (i + 1) * HOUR, { state }, orgId),
+        ),
+        [2.5, 4, -1].map((state, i) =>
+          point(meter, start + week + (i + 1) * HOUR, { state }, orgId),
+        ),
+      ];
+      for (const points of written) {
+        expect(await store.write(points)).toEqual({ rejected: [] });
+        for (const each of points) record(samples, each);
+      }
+      const question = {
+        orgId,
+        groups: [{ key: 'mixed', deviceIds: [switcher, meter] }],
+        metrics: ['state'],
+        from: start,
+        to: start + 2 * week,
+        aggregates: GROUP_AGGREGATES,
+      };
+      const both = pooled(samples, [switcher, meter]);
+
+      const whole = await store.aggregateGroups({ ...question, every: 2 * week });
+      expect(whole.get('mixed')).toEqual(expectedBuckets(both, 2 * week, GROUP_AGGREGATES));
+      expect(whole.get('mixed')?.map((bucket) => bucket.types)).toEqual([
+        { state: ['boolean', 'number'] },
+      ]);
+      expect(whole.get('mixed')?.[0]?.values.state?.count).toBe(7);
+      // A week per bucket: one type each.
+      const weekly = await store.aggregateGroups({ ...question, every: week });
+      expect(weekly.get('mixed')).toEqual(expectedBuckets(both, week, GROUP_AGGREGATES));
+      expect(weekly.get('mixed')?.map((bucket) => bucket.types.state)).toEqual([
+        ['boolean'],
+        ['number'],
+      ]);
+    });
+
+    it('refuses FIRST and LAST of a group, and a device in two groups', async () => {
+      const [a, b] = [newDevice(), newDevice()];
+      const question = { orgId: org, metrics: ['temp'], from: BASE, to: BASE + MINUTE };
+      for (const end of ['first', 'last'] as const) {
+        const asked = store.aggregateGroups({
+          ...question,
+          every: MINUTE,
+          groups: [{ key: 'g', deviceIds: [a] }],
+          aggregates: ['count', end],
+        });
+        await expect(asked).rejects.toBeInstanceOf(RangeError);
+      }
+      const twice = store.aggregateGroups({
+        ...question,
+        every: MINUTE,
+        groups: [
+          { key: 'g', deviceIds: [a, b] },
+          { key: 'h', deviceIds: [b] },
+        ],
+        aggregates: ['count'],
+      });
+      await expect(twice).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('starts buckets at origin + k·every: one bucket spanning exactly an unaligned [from, to), for devices and groups', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const [a, b] = [newDevice(), newDevice()];
+      const from = BASE + 7 * MINUTE + 12_345;
+      const to = from + 3 * HOUR + 678;
+      const times = [from - 1, from, from + 1, from + 90 * MINUTE, to - 1, to, to + 1];
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      for (const [d, device] of [a, b].entries()) {
+        const points = times.map((ts, i) => point(device, ts, { v: d * 100 + i + 0.25 }, orgId));
+        expect(await store.write(points)).toEqual({ rejected: [] });
+        for (const each of points) if (each.ts >= from && each.ts < to) record(samples, each);
+      }
+      const aggregates: Aggregate[] = ['count', 'sum', 'mean', 'min', 'max', 'p50', 'p90'];
+      const question = {
+        orgId,
+        metrics: ['v'],
+        from,
+        to,
+        every: to - from,
+        origin: from,
+        aggregates,
+      };
+
+      const devices = await store.aggregateDevices({ ...question, deviceIds: [a, b] });
+      for (const device of [a, b]) {
+        const expected = expectedBuckets(samples.get(device)!, to - from, aggregates, from);
+        expect(devices.get(device), device).toEqual(expected);
+        expect(devices.get(device)?.map(({ start, values }) => [start, values.v?.count])).toEqual([
+          [from, 4],
+        ]);
+      }
+      const groups = await store.aggregateGroups({
+        ...question,
+        groups: [{ key: 'both', deviceIds: [a, b] }],
+      });
+      expect(groups.get('both')).toEqual(
+        expectedBuckets(pooled(samples, [a, b]), to - from, aggregates, from),
+      );
+      expect(groups.get('both')?.map(({ start, values }) => [start, values.v?.count])).toEqual([
+        [from, 8],
+      ]);
+
+      // Hours from `from`, whichever origin a whole number of hours away names them by.
+      const hourly = expectedBuckets(samples.get(a)!, HOUR, aggregates, from);
+      expect(hourly.map(({ start }) => start)).toEqual([from, from + HOUR, from + 3 * HOUR]);
+      for (const origin of [from, from + 7 * HOUR, from - 1_000 * HOUR]) {
+        const asked = { ...question, every: HOUR, origin };
+        const answer = await store.aggregateDevices({ ...asked, deviceIds: [a] });
+        expect(answer.get(a), String(origin)).toEqual(hourly);
+      }
+      const unaligned = store.aggregateDevices({ ...question, origin: from + 0.5, deviceIds: [a] });
+      await expect(unaligned).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('starts buckets at the origin for FIRST and LAST of a bucket whose values are of several types too', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const week = 7 * 86_400_000;
+      // Numbers in one week, booleans in the next (InfluxDB's one-week shards, as above).
+      const start = Math.ceil(BASE / (4 * week)) * 4 * week;
+      const device = newDevice();
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      const written = [
+        [1.5, 2.5, 3.5, 4.5].map((shape, i) =>
+          point(device, start + (i + 1) * HOUR, { shape }, orgId),
+        ),
+        [true, false, true, false].map((shape, i) =>
+          point(device, start + week + (i + 1) * HOUR, { shape }, orgId),
+        ),
+      ];
+      for (const points of written) {
+        expect(await store.write(points)).toEqual({ rejected: [] });
+        for (const each of points) record(samples, each);
+      }
+      // Weeks starting 2.5 hours into the first: the middle one holds two numbers, then two
+      // booleans, its FIRST a number and its LAST a boolean.
+      const origin = start + 2 * HOUR + 30 * MINUTE;
+      const aggregates: Aggregate[] = ['count', 'first', 'last'];
+      const buckets = await aggregateOne(store, {
+        orgId,
+        deviceId: device,
+        metrics: ['shape'],
+        from: start,
+        to: start + 2 * week,
+        every: week,
+        origin,
+        aggregates,
+      });
+      expect(buckets).toEqual(expectedBuckets(samples.get(device)!, week, aggregates, origin));
+      expect(buckets[1]).toEqual({
+        start: origin,
+        values: { shape: { count: 4, first: 3.5, last: false } },
+        types: { shape: ['boolean', 'number'] },
+      });
+    });
+
+    it('lists the devices with a point in [from, to): from included, to excluded, in their organization only', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const other = `org-${uniqueSuffix()}`;
+      const from = BASE + 12_345;
+      const to = from + HOUR;
+      const [first, last, middle, atTo, before, foreign, silent] = Array.from(
+        { length: 7 },
+        newDevice,
+      ) as [string, string, string, string, string, string, string];
+      expect(
+        await store.write([
+          point(first, from, { v: 1 }, orgId),
+          // A value of any type is a point.
+          point(last, to - 1, { label: 'x' }, orgId),
+          point(middle, from + 30 * MINUTE, { on: true }, orgId),
+          point(middle, to + 5, { v: 2 }, orgId),
+          point(atTo, to, { v: 3 }, orgId),
+          point(before, from - 1, { v: 4 }, orgId),
+          point(foreign, from + 1, { v: 5 }, other),
+        ]),
+      ).toEqual({ rejected: [] });
+      const everyone = [first, last, middle, atTo, before, foreign, silent];
+      const reporting = async (asking: string, deviceIds: string[], lo = from, hi = to) =>
+        [...(await store.reportingDevices(asking, deviceIds, lo, hi))].sort();
+
+      expect(await reporting(orgId, everyone)).toEqual([first, last, middle].sort());
+      expect(await reporting(orgId, [last, silent, atTo])).toEqual([last]);
+      expect(await reporting(orgId, [atTo], to, to + 1)).toEqual([atTo]);
+      expect(await reporting(orgId, [before], from - 1, from)).toEqual([before]);
+      expect(await reporting(orgId, [])).toEqual([]);
+      expect(await reporting(other, everyone)).toEqual([foreign]);
+      expect(await reporting(`org-${uniqueSuffix()}`, everyone)).toEqual([]);
+    });
+
+    it('lists a device whatever the type of its values in the range, a metric of several types included', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const week = 7 * 86_400_000;
+      // Each type in its own week (InfluxDB's one-week shards), as in the tests above.
+      const start = Math.ceil(BASE / (4 * week)) * 4 * week;
+      const [numbers, booleans] = [newDevice(), newDevice()];
+      expect(await store.write([point(numbers, start + HOUR, { kind: 1.5 }, orgId)])).toEqual({
+        rejected: [],
+      });
+      expect(
+        await store.write([point(booleans, start + week + HOUR, { kind: true }, orgId)]),
+      ).toEqual({ rejected: [] });
+      const reporting = async (from: number, to: number) =>
+        [...(await store.reportingDevices(orgId, [numbers, booleans], from, to))].sort();
+
+      expect(await reporting(start, start + 2 * week)).toEqual([numbers, booleans].sort());
+      expect(await reporting(start, start + week)).toEqual([numbers]);
+      expect(await reporting(start + week, start + 2 * week)).toEqual([booleans]);
     });
 
     it('includes from and excludes to, in raw and aggregate', async () => {

@@ -31,6 +31,9 @@ function countingLatest(store: TelemetryStore) {
       return store.latest(orgId, deviceIds);
     },
     aggregateDevices: (query) => store.aggregateDevices(query),
+    aggregateGroups: (query) => store.aggregateGroups(query),
+    reportingDevices: (orgId, deviceIds, from, to) =>
+      store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -73,11 +73,16 @@ export function referenceAggregates(samples: readonly Sample[]) {
   };
 }
 
-/** Groups samples into epoch-aligned buckets of `every` ms. */
-export function referenceBuckets(samples: readonly Sample[], every: number) {
+/** The start of the bucket of `every` ms holding `ts`, buckets starting at origin + k·every. */
+export function referenceBucketStart(ts: number, every: number, origin = 0): number {
+  return origin + Math.floor((ts - origin) / every) * every;
+}
+
+/** Groups samples into buckets of `every` ms starting at origin + k·every (the epoch's by default). */
+export function referenceBuckets(samples: readonly Sample[], every: number, origin = 0) {
   const buckets = new Map<number, Sample[]>();
   for (const sample of samples) {
-    const start = Math.floor(sample.ts / every) * every;
+    const start = referenceBucketStart(sample.ts, every, origin);
     buckets.set(start, [...(buckets.get(start) ?? []), sample]);
   }
   return [...buckets.entries()]
@@ -131,11 +136,14 @@ export function referenceTypedAggregates(samples: readonly TypedSample[]) {
   };
 }
 
-/** referenceTypedAggregates per epoch-aligned bucket of `every` ms, in time order. */
-export function referenceTypedBuckets(samples: readonly TypedSample[], every: number) {
+/**
+ * referenceTypedAggregates per bucket of `every` ms starting at origin + k·every (the epoch's by
+ * default), in time order.
+ */
+export function referenceTypedBuckets(samples: readonly TypedSample[], every: number, origin = 0) {
   const buckets = new Map<number, TypedSample[]>();
   for (const sample of samples) {
-    const start = Math.floor(sample.ts / every) * every;
+    const start = referenceBucketStart(sample.ts, every, origin);
     buckets.set(start, [...(buckets.get(start) ?? []), sample]);
   }
   return [...buckets.entries()]

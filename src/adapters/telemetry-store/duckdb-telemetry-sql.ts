@@ -115,18 +115,36 @@ const EXPONENT_SQL = `CASE WHEN v.num <> 0
 const SCALED_SUM_SQL = `sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT))`;
 
 /**
- * Buckets of every device in $devices, in (device, bucket, metric) order. Every bucket has
- * `n_num`, `n_bool` and `n_str`, its values of each type (the types and COUNT follow), `n_true`
- * when MEAN is asked (the MEAN of booleans), then the requested aggregates, with the parts of the
- * exact sum (above) in place of SUM and MEAN of numbers. FIRST and LAST are the earliest and
- * latest value of any type (the whole struct); the others are over the numbers.
- *
- * One pass over the rows, grouped by (device, bucket, metric), and for an exact sum by each
- * number's k too, whose few rows per bucket are then put together. Every aggregate's SQL is a
- * fixed fragment chosen by name; user input (devices, metrics, times, bucket width) only ever
- * reaches the query as bound parameters.
+ * What one series of buckets is, as the `series` column: a device, or a group of devices whose
+ * points are pooled ($devices and $groups, two lists of the same length, zipped by unnest into
+ * (device, group) pairs: unnest of two lists in one SELECT walks them side by side). The join comes
+ * after collapsedRows, so a device's duplicates are collapsed before its points meet the group's.
  */
-export function aggregateSql(aggregates: readonly Aggregate[]): string {
+const SERIES = {
+  device: { key: 'device_id', members: '' },
+  group: {
+    key: 'group_key',
+    members: `JOIN (SELECT unnest($devices) AS device_id, unnest($groups) AS group_key) AS members
+    USING (device_id)`,
+  },
+} as const;
+
+export type AggregateSeries = keyof typeof SERIES;
+
+/**
+ * Buckets of every series (above) of the devices in $devices, in (series, bucket, metric) order,
+ * each starting at $offset + k·$every (buckets.ts). Every bucket has `n_num`, `n_bool` and
+ * `n_str`, its values of each type (the types and COUNT follow), `n_true` when MEAN is asked (the
+ * MEAN of booleans), then the requested aggregates, with the parts of the exact sum (above) in
+ * place of SUM and MEAN of numbers. FIRST and LAST are the earliest and latest value of any type
+ * (the whole struct); the others are over the numbers.
+ *
+ * One pass over the rows, grouped by (series, bucket, metric), and for an exact sum by each
+ * number's k too, whose few rows per bucket are then put together. Every aggregate's SQL is a
+ * fixed fragment chosen by name; user input (devices, groups, metrics, times, bucket width and
+ * origin) only ever reaches the query as bound parameters.
+ */
+export function aggregateSql(aggregates: readonly Aggregate[], series: AggregateSeries): string {
   const wanted = new Set(aggregates);
   const exact = wanted.has('sum') || wanted.has('mean');
   // Each aggregate over a group of cells, and (for an exact sum, whose groups are split by k)
@@ -169,37 +187,47 @@ export function aggregateSql(aggregates: readonly Aggregate[]): string {
   ];
   // Strings are only ever shown by FIRST and LAST.
   const columns = wanted.has('first') || wanted.has('last') ? 'value' : 'kinds';
+  const { key, members } = SERIES[series];
   const cells = `
 WITH rows AS (${collapsedRows(columns, true, 'many')}),
 cells AS (
-  SELECT device_id, ts - ((ts % $every) + $every) % $every AS bucket, metric, ts, v,
-    v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k` : ''}
-  FROM rows
+  SELECT ${key} AS series, ts - (((ts - $offset) % $every) + $every) % $every AS bucket, metric,
+    ts, v, v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k` : ''}
+  FROM rows ${members}
 )`;
   if (!exact) {
     return `${cells},
 buckets AS (
-  SELECT device_id, bucket, metric, ${own.join(', ')}
-  FROM cells GROUP BY device_id, bucket, metric
+  SELECT series, bucket, metric, ${own.join(', ')}
+  FROM cells GROUP BY series, bucket, metric
 )
-SELECT device_id, bucket, metric, ${answer.join(', ')} FROM buckets
-ORDER BY device_id, bucket, metric`;
+SELECT series, bucket, metric, ${answer.join(', ')} FROM buckets
+ORDER BY series, bucket, metric`;
   }
   return `${cells},
 parts AS (
-  SELECT device_id, bucket, metric, k, ${own.join(', ')}, ${SCALED_SUM_SQL} AS s
-  FROM cells GROUP BY device_id, bucket, metric, k
+  SELECT series, bucket, metric, k, ${own.join(', ')}, ${SCALED_SUM_SQL} AS s
+  FROM cells GROUP BY series, bucket, metric, k
 ),
 buckets AS (
-  SELECT device_id, bucket, metric, ${combined.join(', ')},
+  SELECT series, bucket, metric, ${combined.join(', ')},
     count(s)::DOUBLE AS n_parts, max(k) FILTER (WHERE s IS NOT NULL) AS sum_k, max(s) AS sum_s,
     CASE WHEN count(s) > 1 THEN list({'k': k, 's': s}) FILTER (WHERE s IS NOT NULL) END AS sum_parts
-  FROM parts GROUP BY device_id, bucket, metric
+  FROM parts GROUP BY series, bucket, metric
 )
-SELECT device_id, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s, sum_parts
+SELECT series, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s, sum_parts
 FROM buckets
-ORDER BY device_id, bucket, metric`;
+ORDER BY series, bucket, metric`;
 }
+
+/**
+ * The devices of $devices with a row in [$lo, $to): any row is a point (a point without metrics
+ * has none), superseded or not. The min/max zone maps on ts skip the row groups out of range.
+ */
+export const REPORTING_SQL = `
+SELECT DISTINCT device_id FROM telemetry
+WHERE org_id = $org AND list_contains($devices, device_id) AND ts >= $lo AND ts < $to
+`;
 
 /**
  * Deletes rows superseded by a later write of the same (org, device, ts, metric). Only the ts

@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import {
   metricsByName,
   type Aggregate,
+  type AggregateQuery,
   type AggregateValues,
   type Bucket,
   type LatestValue,
@@ -20,15 +21,22 @@ import {
   type ValueType,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
-import type { DevicesAggregateQuery, TelemetryStore } from '../../ports/telemetry-store.js';
+import type {
+  DevicesAggregateQuery,
+  GroupsAggregateQuery,
+  TelemetryStore,
+} from '../../ports/telemetry-store.js';
+import { bucketOffset, groupOfDevice } from './buckets.js';
 import { createLatestMirror } from './duckdb-latest-mirror.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
   LATEST_SQL,
+  REPORTING_SQL,
   SCHEMA_SQL,
   STAGING_SQL,
   aggregateSql,
   rawSql,
+  type AggregateSeries,
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
 import { sumOfScaledIntegers } from './exact-sum.js';
@@ -174,32 +182,49 @@ export async function createDuckDbTelemetryStore(
     }));
   }
 
-  async function aggregateDevices(q: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
-    if (!Number.isSafeInteger(q.every) || q.every <= 0) {
-      throw new RangeError(`bucket width must be a positive integer of ms, got ${q.every}`);
+  /**
+   * The buckets of each series of aggregateSql: `members` are the devices asked, and for groups
+   * each one's group key, side by side (bound as two lists).
+   */
+  async function aggregateSeries(
+    q: Omit<AggregateQuery, 'deviceId'>,
+    series: AggregateSeries,
+    members: { devices: string[]; groups?: string[] },
+  ): Promise<Map<string, Bucket[]>> {
+    const offset = bucketOffset(q.every, q.origin);
+    const bySeries = new Map<string, Bucket[]>();
+    if (members.devices.length === 0 || q.metrics.length === 0 || q.aggregates.length === 0) {
+      return bySeries;
     }
-    const byDevice = new Map<string, Bucket[]>();
-    if (q.deviceIds.length === 0 || q.metrics.length === 0 || q.aggregates.length === 0) {
-      return byDevice;
+    if (q.from >= q.to) return bySeries;
+    const params: Params = {
+      org: q.orgId,
+      devices: listValue(members.devices),
+      lo: BigInt(Math.ceil(q.from)),
+      to: BigInt(Math.ceil(q.to)),
+      every: BigInt(q.every),
+      offset: BigInt(offset),
+      metrics: listValue(q.metrics),
+    };
+    const types: Types = {
+      org: VARCHAR,
+      devices: STRINGS,
+      lo: BIGINT,
+      to: BIGINT,
+      every: BIGINT,
+      offset: BIGINT,
+      metrics: STRINGS,
+    };
+    if (members.groups) {
+      params.groups = listValue(members.groups);
+      types.groups = STRINGS;
     }
-    if (q.from >= q.to) return byDevice;
-    const rows = await query(
-      aggregateSql(q.aggregates),
-      {
-        org: q.orgId,
-        devices: listValue([...new Set(q.deviceIds)]),
-        lo: BigInt(Math.ceil(q.from)),
-        to: BigInt(Math.ceil(q.to)),
-        every: BigInt(q.every),
-        metrics: listValue(q.metrics),
-      },
-      { org: VARCHAR, devices: STRINGS, lo: BIGINT, to: BIGINT, every: BIGINT, metrics: STRINGS },
-    );
-    // Rows come in (device, bucket, metric) order.
+    const rows = await query(aggregateSql(q.aggregates, series), params, types);
+    // Rows come in (series, bucket, metric) order.
     for (const row of rows) {
-      const deviceId = String(row.device_id);
-      let buckets = byDevice.get(deviceId);
-      if (!buckets) byDevice.set(deviceId, (buckets = []));
+      const key = String(row.series);
+      let buckets = bySeries.get(key);
+      if (!buckets) bySeries.set(key, (buckets = []));
       const start = Number(row.bucket);
       let bucket = buckets.at(-1);
       if (bucket?.start !== start) {
@@ -210,7 +235,39 @@ export async function createDuckDbTelemetryStore(
       bucket.values[metric] = bucketValues(row, q.aggregates);
       bucket.types[metric] = typesOf(row);
     }
-    return byDevice;
+    return bySeries;
+  }
+
+  function aggregateDevices(q: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
+    return aggregateSeries(q, 'device', { devices: [...new Set(q.deviceIds)] });
+  }
+
+  async function aggregateGroups(q: GroupsAggregateQuery): Promise<Map<string, Bucket[]>> {
+    const groupOf = groupOfDevice(q);
+    return aggregateSeries(q, 'group', {
+      devices: [...groupOf.keys()],
+      groups: [...groupOf.values()],
+    });
+  }
+
+  async function reportingDevices(
+    orgId: string,
+    deviceIds: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<Set<string>> {
+    if (deviceIds.length === 0 || from >= to) return new Set();
+    const rows = await query(
+      REPORTING_SQL,
+      {
+        org: orgId,
+        devices: listValue([...new Set(deviceIds)]),
+        lo: BigInt(Math.ceil(from)),
+        to: BigInt(Math.ceil(to)),
+      },
+      { org: VARCHAR, devices: STRINGS, lo: BIGINT, to: BIGINT },
+    );
+    return new Set(rows.map((row) => String(row.device_id)));
   }
 
   function compact(): Promise<number> {
@@ -277,6 +334,8 @@ export async function createDuckDbTelemetryStore(
     },
 
     aggregateDevices,
+    aggregateGroups,
+    reportingDevices,
 
     async raw(q) {
       const limit = Math.floor(q.limit);

@@ -6,6 +6,7 @@ import {
   type MetricValue,
   type ValueType,
 } from '../../domain/telemetry.js';
+import { bucketOffset, bucketStart } from './buckets.js';
 import { ExactSum } from './exact-sum.js';
 import type { InfluxFieldType } from './influx-field-types.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
@@ -46,19 +47,23 @@ const SELECTIONS: Record<ValueType, Partial<Record<Aggregate, (field: string) =>
   string: { first: (f) => `FIRST(${f})`, last: (f) => `LAST(${f})` },
 };
 
+const PERCENTILES: ReadonlySet<Aggregate> = new Set(['p50', 'p90', 'p95', 'p99']);
+
 /** What one statement's series are, for folding them into the buckets. */
 type Purpose =
   /** COUNT and InfluxQL's aggregates of one type, per bucket. */
   | { kind: 'aggregates'; metric: string; type: ValueType }
+  /** The percentiles of one group's numbers, pooled, per bucket. */
+  | { kind: 'percentiles'; metric: string; group: string }
   /** The numbers themselves, for their exact sum. */
   | { kind: 'numbers'; metric: string }
   /** How many values are true, per bucket: the MEAN of booleans. */
   | { kind: 'trues'; metric: string };
 
-/** Everything read about one metric in one bucket of one device. */
+/** Everything read about one metric in one bucket of one device (or group). */
 interface Cell {
   counts: Partial<Record<ValueType, number>>;
-  /** Per type, the columns of its aggregates statement (first, last, min, ...). */
+  /** Per type, the columns of its aggregates statements but COUNT (first, last, min, ...). */
   selected: Partial<Record<ValueType, Record<string, InfluxValue>>>;
   sum?: ExactSum;
   /** Numbers summed (the same read as `sum`, so the mean never mixes two reads). */
@@ -79,16 +84,25 @@ export interface InfluxAggregateQuery {
   scopeOf: (deviceParam: string, fromParam: string, toParam: string) => string;
   /** Metrics with their value types. */
   metrics: ReadonlyMap<string, readonly ValueType[]>;
-  /** Query range and bucket width, epoch ms. */
-  range: { from: number; to: number; every: number };
+  /** Query range, bucket width and origin (buckets.ts), epoch ms. */
+  range: { from: number; to: number; every: number; origin?: number };
   aggregates: readonly Aggregate[];
   groupBy: string;
+  /**
+   * Devices pooled into groups (no FIRST or LAST asked): `groupOf` each device's group key, and
+   * `whereOf` per group the WHERE clause of its devices alone (bound in `params`). The statements
+   * stay grouped by device, and what merges (COUNT, MIN, MAX, the numbers, the trues) is folded
+   * into the group's buckets; percentiles do not merge, so they are asked of each group's devices
+   * together, one statement per group and metric.
+   */
+  pools?: { groupOf: ReadonlyMap<string, string>; whereOf: ReadonlyMap<string, string> };
 }
 
 /**
- * Buckets of every device, computed as the DuckDB store computes them (domain/telemetry.ts): per
- * metric and value type, one statement with COUNT and InfluxQL's own aggregates of that type; for
- * SUM and MEAN of numbers, the numbers themselves, summed exactly as they stream in (exact-sum.ts:
+ * Buckets of every device (or group, `pools`), computed as the DuckDB store computes them
+ * (domain/telemetry.ts), starting at the query's origin + k·every (buckets.ts): per metric and
+ * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM and
+ * MEAN of numbers, the numbers themselves, summed exactly as they stream in (exact-sum.ts:
  * InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no exact sum), holding a
  * running sum per bucket, never the points; for MEAN of booleans, the COUNT of true values. All in
  * one round trip; a second only for FIRST or LAST of a bucket whose values are of several types
@@ -98,15 +112,24 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   const wanted = new Set(q.aggregates);
   const statements: string[] = [];
   const purposes: Purpose[] = [];
-  const groupBy = `GROUP BY time(${q.range.every}ms), ${q.groupBy} fill(none)`;
+  const { every } = q.range;
+  const offset = bucketOffset(every, q.range.origin);
+  const byTime = `time(${every}ms, ${offset}ms)`;
+  const groupBy = `GROUP BY ${byTime}, ${q.groupBy} fill(none)`;
+  const ofGroups = (name: Aggregate) => q.pools !== undefined && PERCENTILES.has(name);
   for (const [metric, types] of q.metrics) {
     for (const type of types) {
       const f = typed(metric, type);
       const summed = type === 'number' && (wanted.has('sum') || wanted.has('mean'));
       const selections = [`COUNT(${f}) AS "count"`];
+      const percentiles: string[] = [];
       for (const name of wanted) {
         const selection = SELECTIONS[type][name];
-        if (selection) selections.push(`${selection(f)} AS ${quoteIdentifier(name)}`);
+        if (selection) {
+          (ofGroups(name) ? percentiles : selections).push(
+            `${selection(f)} AS ${quoteIdentifier(name)}`,
+          );
+        }
       }
       // The numbers read counts them too: COUNT alone need not be asked again.
       if (!summed || selections.length > 1) {
@@ -125,33 +148,47 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
         );
         purposes.push({ kind: 'trues', metric });
       }
+      if (q.pools && percentiles.length > 0) {
+        for (const [group, where] of q.pools.whereOf) {
+          statements.push(
+            `SELECT ${percentiles.join(', ')} FROM ${q.from} WHERE ${where} GROUP BY ${byTime} fill(none)`,
+          );
+          purposes.push({ kind: 'percentiles', metric, group });
+        }
+      }
     }
   }
   const cells = new Map<string, Map<number, Map<string, Cell>>>();
   if (statements.length === 0) return new Map();
 
-  const cellOf = (deviceId: string, start: number, metric: string): Cell => {
-    let byStart = cells.get(deviceId);
-    if (!byStart) cells.set(deviceId, (byStart = new Map()));
+  const cellOf = (key: string, start: number, metric: string): Cell => {
+    let byStart = cells.get(key);
+    if (!byStart) cells.set(key, (byStart = new Map()));
     let byMetric = byStart.get(start);
     if (!byMetric) byStart.set(start, (byMetric = new Map()));
     let cell = byMetric.get(metric);
     if (!cell) byMetric.set(metric, (cell = { counts: {}, selected: {} }));
     return cell;
   };
-  const { every } = q.range;
+  // A series is a device's, folded into the device's buckets or its group's, or a group's own.
+  const keyOf = (purpose: Purpose, deviceId: string | undefined) =>
+    purpose.kind === 'percentiles'
+      ? purpose.group
+      : deviceId === undefined || !q.pools
+        ? deviceId
+        : q.pools.groupOf.get(deviceId);
   await q.http.queryEach(statements.join('; '), q.params, (statement, series) => {
     const purpose = purposes[statement]!;
-    const deviceId = series.tags?.device_id;
-    if (deviceId === undefined) return;
+    const key = keyOf(purpose, series.tags?.device_id);
+    if (key === undefined) return;
     if (purpose.kind === 'numbers') {
       let start = Number.NaN;
       let cell: Cell | undefined;
       for (const [ts, value] of series.values) {
-        const own = Number(ts) - (((Number(ts) % every) + every) % every);
+        const own = bucketStart(Number(ts), every, offset);
         if (own !== start || !cell) {
           start = own;
-          cell = cellOf(deviceId, start, purpose.metric);
+          cell = cellOf(key, start, purpose.metric);
           cell.sum ??= new ExactSum();
           cell.summed ??= 0;
         }
@@ -160,18 +197,22 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
       }
       return;
     }
-    for (const row of series.values) {
-      const cell = cellOf(deviceId, Number(row[0]), purpose.metric);
-      if (purpose.kind === 'trues') {
-        cell.trues = Number(row[1]);
-        continue;
+    if (purpose.kind === 'trues') {
+      for (const [start, trues] of series.values) {
+        const cell = cellOf(key, Number(start), purpose.metric);
+        cell.trues = (cell.trues ?? 0) + Number(trues);
       }
-      const columns: Record<string, InfluxValue> = {};
+      return;
+    }
+    const type = purpose.kind === 'percentiles' ? 'number' : purpose.type;
+    for (const row of series.values) {
+      const cell = cellOf(key, Number(row[0]), purpose.metric);
+      const selected = (cell.selected[type] ??= {});
       series.columns.forEach((column, position) => {
-        if (position > 0) columns[column] = row[position]!;
+        if (column === 'count') {
+          cell.counts[type] = (cell.counts[type] ?? 0) + Number(row[position]);
+        } else if (position > 0) merge(selected, column, row[position]!);
       });
-      cell.counts[purpose.type] = Number(columns.count);
-      cell.selected[purpose.type] = columns;
     }
   });
 
@@ -205,6 +246,19 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
     if (buckets.length > 0) result.set(deviceId, buckets);
   }
   return result;
+}
+
+/**
+ * One column of a series' row into a cell's: the MIN and MAX of a group are those of its devices'
+ * rows; any other column comes from one series only (a device's, or its group's percentiles).
+ */
+function merge(selected: Record<string, InfluxValue>, column: string, value: InfluxValue) {
+  const known = selected[column];
+  if (known === undefined || known === null) selected[column] = value;
+  else if (value === null) return;
+  else if (column === 'min') selected.min = Math.min(Number(known), Number(value));
+  else if (column === 'max') selected.max = Math.max(Number(known), Number(value));
+  else selected[column] = value;
 }
 
 function valuesOf(

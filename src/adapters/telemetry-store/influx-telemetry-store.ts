@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import {
   compareMetricNames,
+  type AggregateQuery,
   type Bucket,
   type LatestValue,
   type MetricValue,
@@ -11,10 +12,17 @@ import {
 import type { Logger } from '../../logger.js';
 import type {
   DevicesAggregateQuery,
+  GroupsAggregateQuery,
   RejectedPoint,
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
-import { influxAggregates, typed, valueTypes } from './influx-aggregates.js';
+import { groupOfDevice } from './buckets.js';
+import {
+  influxAggregates,
+  typed,
+  valueTypes,
+  type InfluxAggregateQuery,
+} from './influx-aggregates.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
 import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
@@ -41,14 +49,32 @@ const lineSettings = {
     value === undefined ? undefined : String(value),
 };
 
-/** `device_id::tag = $d0 OR device_id::tag = $d1 ...`, each id bound in `params`. */
-function deviceFilter(deviceIds: readonly string[], params: Record<string, string>): string {
+/**
+ * `device_id::tag = $d0 OR device_id::tag = $d1 ...`, each id bound in `params`, numbered from
+ * `first` (so several lists can be bound into the same params).
+ */
+function deviceFilter(
+  deviceIds: readonly string[],
+  params: Record<string, string>,
+  first = 0,
+): string {
   return deviceIds
     .map((id, index) => {
-      params[`d${index}`] = id;
-      return `${DEVICE_TAG} = $d${index}`;
+      params[`d${first + index}`] = id;
+      return `${DEVICE_TAG} = $d${first + index}`;
     })
     .join(' OR ');
+}
+
+/** Per group key, its devices (groupOfDevice's map turned around). */
+function devicesByGroup(groupOf: ReadonlyMap<string, string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const [deviceId, key] of groupOf) {
+    const devices = groups.get(key);
+    if (devices) devices.push(deviceId);
+    else groups.set(key, [deviceId]);
+  }
+  return groups;
 }
 
 /** A metric named like a tag (or `time`) cannot be a field here; ingest refuses such names too. */
@@ -70,6 +96,17 @@ function toLine(point: TelemetryPoint): string | undefined {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The params of `inRange`, to which device filters add their ids. */
+const rangeParams = (orgId: string, from: number, to: number): Record<string, string> => ({
+  org: orgId,
+  from: iso(from),
+  to: iso(to),
+});
+
+/** One organization's points of the devices `deviceClause` selects, in [$from, $to). */
+const inRange = (deviceClause: string) =>
+  `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to`;
 
 /**
  * The production TelemetryStore: one measurement per organization, tags org_id and device_id, one
@@ -94,32 +131,86 @@ export function createInfluxTelemetryStore(
     return types;
   };
 
-  /** Buckets as influx-aggregates.ts computes them, for every value type of every metric. */
-  async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
-    const deviceIds = [...new Set(query.deviceIds)];
-    if (deviceIds.length === 0 || query.aggregates.length === 0) return new Map();
+  /**
+   * Buckets as influx-aggregates.ts computes them, for every value type of every metric, of the
+   * devices `deviceClause` selects (their ids bound in `params`), or of their groups (`pools`).
+   */
+  async function aggregateSeries(
+    query: Omit<AggregateQuery, 'deviceId'>,
+    params: Record<string, string>,
+    deviceClause: string,
+    pools?: InfluxAggregateQuery['pools'],
+  ): Promise<Map<string, Bucket[]>> {
     const fieldTypes = await fieldTypesOf(query.orgId).forMetrics(query.metrics);
     const metrics = new Map(
       query.metrics.map((metric) => [metric, valueTypes(fieldTypes.get(metric))] as const),
     );
-    const params: Record<string, string> = {
-      org: query.orgId,
-      from: iso(query.from),
-      to: iso(query.to),
-    };
-    const deviceClause = deviceFilter(deviceIds, params);
     return influxAggregates({
       http,
       from: quoteIdentifier(measurementOf(query.orgId)),
-      where: `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $from AND time < $to`,
+      where: inRange(deviceClause),
       params,
       scopeOf: (device, from, to) =>
         `${ORG_TAG} = $org AND ${DEVICE_TAG} = ${device} AND time >= ${from} AND time < ${to}`,
       metrics,
-      range: { from: query.from, to: query.to, every: query.every },
+      range: { from: query.from, to: query.to, every: query.every, origin: query.origin },
       aggregates: query.aggregates,
       groupBy: DEVICE_TAG,
+      pools,
     });
+  }
+
+  async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
+    const deviceIds = [...new Set(query.deviceIds)];
+    if (deviceIds.length === 0 || query.aggregates.length === 0) return new Map();
+    const params = rangeParams(query.orgId, query.from, query.to);
+    return aggregateSeries(query, params, deviceFilter(deviceIds, params));
+  }
+
+  /**
+   * The statements of aggregateDevices over every device of the groups, folded per group, and per
+   * group the WHERE clause of its own devices for its percentiles (every id bound once, for both).
+   */
+  async function aggregateGroups(query: GroupsAggregateQuery): Promise<Map<string, Bucket[]>> {
+    const groupOf = groupOfDevice(query);
+    if (groupOf.size === 0 || query.aggregates.length === 0) return new Map();
+    const params = rangeParams(query.orgId, query.from, query.to);
+    const clauses: string[] = [];
+    const whereOf = new Map<string, string>();
+    let bound = 0;
+    for (const [key, deviceIds] of devicesByGroup(groupOf)) {
+      const clause = deviceFilter(deviceIds, params, bound);
+      bound += deviceIds.length;
+      clauses.push(clause);
+      whereOf.set(key, inRange(clause));
+    }
+    return aggregateSeries(query, params, clauses.join(' OR '), { groupOf, whereOf });
+  }
+
+  /**
+   * One statement: each device's first point in range (LIMIT counts per series, so InfluxDB stops
+   * at that point, where COUNT(*) would read them all). Exact, where SHOW SERIES with a time range
+   * answers per shard. `*::field` reads one type of each field, so a device whose only values in
+   * range are of a metric's other type would be missed: every type of such a metric is selected by
+   * name beside it.
+   */
+  async function reportingDevices(
+    orgId: string,
+    deviceIds: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<Set<string>> {
+    const ids = [...new Set(deviceIds)];
+    if (ids.length === 0 || from >= to) return new Set();
+    const typedApart = [...(await fieldTypesOf(orgId).all())]
+      .filter(([, types]) => types.size > 1)
+      .flatMap(([metric, types]) => valueTypes(types).map((type) => typed(metric, type)));
+    const params = rangeParams(orgId, from, to);
+    const [seriesList] = await http.query(
+      `SELECT ${['*::field', ...typedApart].join(', ')} FROM ${quoteIdentifier(measurementOf(orgId))} WHERE ${inRange(deviceFilter(ids, params))} GROUP BY ${DEVICE_TAG} LIMIT 1`,
+      params,
+    );
+    return new Set((seriesList ?? []).flatMap((series) => series.tags?.device_id ?? []));
   }
 
   return {
@@ -184,6 +275,8 @@ export function createInfluxTelemetryStore(
     },
 
     aggregateDevices,
+    aggregateGroups,
+    reportingDevices,
 
     async raw(query) {
       const types = query.metrics.length

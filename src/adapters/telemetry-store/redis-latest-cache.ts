@@ -176,6 +176,9 @@ export function withRedisLatestCache(
 
   return {
     aggregateDevices: (query) => store.aggregateDevices(query),
+    aggregateGroups: (query) => store.aggregateGroups(query),
+    reportingDevices: (orgId, deviceIds, from, to) =>
+      store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
     ping: () => store.ping(),
     async write(points) {
