@@ -38,7 +38,10 @@ export function createGraphQLApi(options: {
   const subscriptions = createViewerSubscriptions(config.graphql.maxSubscriptionsPerUser);
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: config.deviceTokenGraceSeconds },
+    settings: {
+      deviceTokenGraceSeconds: config.deviceTokenGraceSeconds,
+      maxCost: config.graphql.maxCost,
+    },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits, subscriptions }),
     logger: logger.child({ component: 'graphql' }),

@@ -26,7 +26,7 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 60
  * about 292 years; DuckDB's bucket arithmetic is on int64 milliseconds).
  */
 const MAX_EVERY_WEEKS = 5_200;
-const MAX_EVERY_MS = MAX_EVERY_WEEKS * UNIT_MS.w;
+export const MAX_EVERY_MS = MAX_EVERY_WEEKS * UNIT_MS.w;
 
 /**
  * "30s", "5m", "1h", "1d": InfluxQL's duration literals, the ones dashboards already use.
@@ -54,3 +54,57 @@ export function bucketCount(from: number, to: number, every: number): number {
   const last = Math.floor((to - 1) / every);
   return last - first + 1;
 }
+
+/**
+ * The windows `maxPoints` picks from, smallest first: the steps chart libraries and Grafana use,
+ * so a chart's buckets fall on round times and line up with the rollups (1m, 1h).
+ */
+export const CHART_WINDOWS = [
+  '1s',
+  '2s',
+  '5s',
+  '10s',
+  '15s',
+  '30s',
+  '1m',
+  '2m',
+  '5m',
+  '10m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '3h',
+  '6h',
+  '12h',
+  '1d',
+  '7d',
+  '30d',
+] as const;
+
+/**
+ * The smallest window of CHART_WINDOWS that cuts [from, to) into at most `maxPoints` buckets, or
+ * why there is none (a range too long for 30-day buckets).
+ */
+export function windowForMaxPoints(
+  from: number,
+  to: number,
+  maxPoints: number,
+): { every: string; ms: number } | { problem: string } {
+  for (const every of CHART_WINDOWS) {
+    const { ms } = parseEvery(every) as { ms: number };
+    if (bucketCount(from, to, ms) <= maxPoints) return { every, ms };
+  }
+  return {
+    problem: `the range holds more than ${maxPoints} buckets of 30d, the widest window; raise maxPoints or narrow the range`,
+  };
+}
+
+/**
+ * `fleet`: the devices one fleet question may pool, the rankings `top` returns, and the cells
+ * (devices × buckets × metrics) one fleet question may make a store aggregate. The answer's own
+ * size (groups × buckets × metrics) is held to the operation cost limit.
+ */
+export const MAX_FLEET_DEVICES = 10_000;
+export const MAX_TOP = 100;
+export const MAX_FLEET_CELLS = 50_000_000;

@@ -19,6 +19,16 @@ export function requireText(value: string, field: string, maxLength: number): st
   return trimmed;
 }
 
+/** BAD_USER_INPUT unless `key` is a key a label can have. */
+export function checkLabelKey(key: string, field: string) {
+  if (!LABEL_KEY.test(key)) {
+    throw badUserInput(
+      `label key "${key.slice(0, 64)}" must be 1-63 letters, digits, '_', '.', '-' or '/'`,
+      field,
+    );
+  }
+}
+
 /** Labels are key/value pairs in GraphQL (typed, orderable) and a map in the ports. */
 export function labelsToMap(
   labels: readonly LabelInput[],
@@ -27,12 +37,7 @@ export function labelsToMap(
   if (labels.length > MAX_LABELS) throw badUserInput(`at most ${MAX_LABELS} labels`, field);
   const map: Record<string, string> = {};
   for (const { key, value } of labels) {
-    if (!LABEL_KEY.test(key)) {
-      throw badUserInput(
-        `label key "${key}" must be 1-63 letters, digits, '_', '.', '-' or '/'`,
-        field,
-      );
-    }
+    checkLabelKey(key, field);
     if (key in map) throw badUserInput(`label key "${key}" appears twice`, field);
     if (value.length > 256) throw badUserInput(`label "${key}" value is too long`, field);
     map[key] = value;

@@ -42,6 +42,16 @@ function decodeCursor(cursor: string): string {
   return decoded.slice('device:'.length);
 }
 
+/** The filter as the repository takes it: empty parts left out. */
+export function toDeviceFilter(input: DeviceFilterInput | null | undefined): DeviceFilter {
+  const filter: DeviceFilter = {};
+  if (input?.type) filter.type = input.type;
+  if (input?.status) filter.status = input.status;
+  if (input?.labels?.length) filter.labels = labelsToMap(input.labels, 'filter.labels');
+  if (input?.search) filter.search = input.search;
+  return filter;
+}
+
 export async function listDevices(
   context: GraphQLContext,
   args: {
@@ -54,14 +64,9 @@ export async function listDevices(
 ) {
   refuseBackwardPaging(args);
   const first = pageSize(args.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  const filter: DeviceFilter = {};
-  if (args.filter?.type) filter.type = args.filter.type;
-  if (args.filter?.status) filter.status = args.filter.status;
-  if (args.filter?.labels?.length) filter.labels = labelsToMap(args.filter.labels, 'filter.labels');
-  if (args.filter?.search) filter.search = args.filter.search;
   const page = await context.services.devices.listDevices({
     organizationId: context.viewer.organizationId,
-    filter,
+    filter: toDeviceFilter(args.filter),
     first,
     after: args.after ? decodeCursor(args.after) : undefined,
   });

@@ -1,78 +1,30 @@
 import type { GraphQLContext } from '../schema/context.js';
-import { metricNameProblem } from '../domain/metric-name.js';
+import { DEFAULT_RAW_PAGE, MAX_RAW_PAGE } from '../domain/query-limits.js';
 import {
-  bucketCount,
-  DEFAULT_RAW_PAGE,
-  MAX_BUCKETS,
-  MAX_METRICS,
-  MAX_RAW_PAGE,
-  parseEvery,
-} from '../domain/query-limits.js';
-import {
-  aggregateProblem,
   compareMetricNames,
   metricsByName,
   type Aggregate,
   type Bucket,
   type MetricValue,
-  type ValueType,
 } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
 import { fillBuckets, type FillMode } from './fill.js';
+import {
+  checkAggregates,
+  checkAskedMetrics,
+  checkMetrics,
+  checkRange,
+  chooseWindow,
+  refuseAggregatesOfWrongType,
+  typesInBuckets,
+  type WindowArgs,
+} from './telemetry-arguments.js';
 
-/** `every` in milliseconds, or BAD_USER_INPUT saying what a valid one looks like. */
-function everyMs(every: string): number {
-  const parsed = parseEvery(every);
-  if ('problem' in parsed) throw badUserInput(parsed.problem, 'every');
-  return parsed.ms;
-}
-
-function checkRange(from: Date, to: Date): { from: number; to: number } {
-  if (!(from.getTime() < to.getTime())) throw badUserInput('from must be before to', 'from');
-  return { from: from.getTime(), to: to.getTime() };
-}
-
-function checkMetrics(metrics: readonly string[]): string[] {
-  if (metrics.length > MAX_METRICS) throw badUserInput(`at most ${MAX_METRICS} metrics`, 'metrics');
-  // Ingest's rule: a name no device can send is refused here, before it reaches a store's query.
-  for (const metric of metrics) {
-    const problem = metricNameProblem(metric);
-    if (problem)
-      throw badUserInput(`${JSON.stringify(metric.slice(0, 64))}: ${problem}`, 'metrics');
-  }
-  return [...new Set(metrics)];
-}
-
-/**
- * BAD_USER_INPUT for an aggregate the metric's values in the range cannot take (the rule is
- * aggregateProblem's), naming the metric and why: never an empty series in silence.
- */
-function refuseAggregatesOfWrongType(
-  buckets: readonly Bucket[],
-  metrics: readonly string[],
-  aggregates: readonly Aggregate[],
-) {
-  for (const metric of [...metrics].sort(compareMetricNames)) {
-    const types = new Set<ValueType>();
-    for (const bucket of buckets) for (const type of bucket.types[metric] ?? []) types.add(type);
-    for (const aggregate of aggregates) {
-      const problem = aggregateProblem(aggregate, types);
-      if (problem) {
-        throw badUserInput(
-          `${aggregate.toUpperCase()} cannot aggregate metric "${metric}": ${problem}`,
-          'aggregates',
-        );
-      }
-    }
-  }
-}
-
-export interface TelemetryArgs {
+export interface TelemetryArgs extends WindowArgs {
   metrics: string[];
   from: Date;
   to: Date;
-  every: string;
   aggregates?: Aggregate[] | null;
   fill?: FillMode | null;
 }
@@ -82,35 +34,36 @@ export async function aggregateTelemetry(
   device: Device,
   args: TelemetryArgs,
 ) {
-  const { from, to } = checkRange(args.from, args.to);
-  const every = everyMs(args.every);
-  const buckets = bucketCount(from, to, every);
-  if (buckets > MAX_BUCKETS) {
-    throw badUserInput(
-      `the range holds ${buckets} buckets of ${args.every}, more than ${MAX_BUCKETS}; widen every or narrow the range`,
-      'every',
-    );
-  }
-  const metrics = checkMetrics(args.metrics);
-  if (metrics.length === 0) throw badUserInput('name at least one metric', 'metrics');
-  const aggregates: Aggregate[] = args.aggregates?.length
-    ? [...new Set(args.aggregates)]
-    : ['mean'];
+  const range = checkRange(args.from, args.to);
+  const { ms: every } = chooseWindow(args, range);
+  const metrics = checkAskedMetrics(args.metrics);
+  const aggregates = checkAggregates(args.aggregates);
   // Batched per request: the page's devices asking the same question cost one store call.
   const stored = await context.loaders.telemetry.load({
     deviceId: device.id,
-    question: { metrics, from, to, every, aggregates },
+    question: { metrics, ...range, every, aggregates },
   });
-  refuseAggregatesOfWrongType(stored, metrics, aggregates);
-  const filled = fillBuckets(stored, {
-    from,
-    to,
-    every,
-    metrics,
-    aggregates,
-    mode: args.fill ?? 'NONE',
-  });
-  // A bucket lists its metrics by name, as latest and rawTelemetry do, not in the argument's order.
+  refuseAggregatesOfWrongType(typesInBuckets([stored], metrics), aggregates);
+  return bucketsForGraphQL(stored, { ...range, every, metrics, aggregates, fill: args.fill });
+}
+
+/**
+ * A series' stored buckets as GraphQL shows them: gaps filled as `fill` asks, and each bucket's
+ * metrics by name, as latest and rawTelemetry list them, not in the argument's order.
+ */
+export function bucketsForGraphQL(
+  stored: readonly Bucket[],
+  question: {
+    from: number;
+    to: number;
+    every: number;
+    metrics: readonly string[];
+    aggregates: readonly Aggregate[];
+    fill?: FillMode | null;
+  },
+) {
+  const { metrics, fill, ...rest } = question;
+  const filled = fillBuckets(stored, { ...rest, metrics, mode: fill ?? 'NONE' });
   const byName = [...metrics].sort(compareMetricNames);
   return filled.map((bucket) => ({
     start: new Date(bucket.start),

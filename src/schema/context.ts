@@ -26,6 +26,8 @@ export interface ApiServices {
 export interface ApiSettings {
   /** How long a rotated-out device token keeps working unless the caller asks otherwise. */
   deviceTokenGraceSeconds: number;
+  /** GRAPHQL_MAX_COST: what a fleet question's answer may hold, once its groups are known. */
+  maxCost: number;
 }
 
 /** One `Device.telemetry` question, already validated by the resolver. */

@@ -66,7 +66,7 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
   }),
 });
 
-const DeviceFilter = builder.inputType('DeviceFilter', {
+export const DeviceFilter = builder.inputType('DeviceFilter', {
   fields: (t) => ({
     type: t.string(),
     status: t.field({ type: DeviceStatusEnum }),

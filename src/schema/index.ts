@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './device.js';
 import './telemetry.js';
+import './fleet.js';
 import './api-key.js';
 import './alert.js';
 

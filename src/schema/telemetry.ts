@@ -4,6 +4,7 @@ import {
   type AggregateValues,
   type MetricValue,
 } from '../domain/telemetry.js';
+import { CHART_WINDOWS } from '../domain/query-limits.js';
 import { subscribeTelemetry } from '../resolvers/live.js';
 import { aggregateTelemetry, metricEntries, rawTelemetry } from '../resolvers/telemetry.js';
 import { builder } from './builder.js';
@@ -35,7 +36,11 @@ const AGGREGATE_DESCRIPTIONS: Record<Aggregate, string> = {
   p99: 'Numbers only: the nearest-rank 99th percentile.',
 };
 
-const AggregateEnum = builder.enumType('Aggregate', {
+export const EVERY_DESCRIPTION =
+  'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w. Give this or maxPoints.';
+export const MAX_POINTS_DESCRIPTION = `At most this many buckets: the smallest width of ${CHART_WINDOWS.join(' ')} that cuts the range into no more. For charts: a year loads as fast as an hour. Give this or every.`;
+
+export const AggregateEnum = builder.enumType('Aggregate', {
   description:
     'An aggregate of a metric per bucket. One that does not take the type of the metric (SUM of a string, MIN of a boolean), or any but COUNT, FIRST and LAST of a metric whose values in the range are of several types, is refused with BAD_USER_INPUT.',
   values: Object.fromEntries(
@@ -46,7 +51,7 @@ const AggregateEnum = builder.enumType('Aggregate', {
   ),
 });
 
-const FillEnum = builder.enumType('Fill', {
+export const FillEnum = builder.enumType('Fill', {
   description: 'What empty buckets hold (InfluxQL fill()).',
   values: {
     NONE: { description: 'Empty buckets are left out.' },
@@ -57,7 +62,7 @@ const FillEnum = builder.enumType('Fill', {
   },
 });
 
-const MetricAggregates = builder
+export const MetricAggregates = builder
   .objectRef<AggregateValues & { metric: string }>('MetricAggregates')
   .implement({
     description:
@@ -79,7 +84,7 @@ const MetricAggregates = builder
     }),
   });
 
-const TelemetryBucket = builder
+export const TelemetryBucket = builder
   .objectRef<{ start: Date; metrics: (AggregateValues & { metric: string })[] }>('TelemetryBucket')
   .implement({
     fields: (t) => ({
@@ -113,15 +118,14 @@ builder.objectFields(DeviceRef, (t) => ({
   telemetry: t.field({
     type: [TelemetryBucket],
     authScopes: { permission: 'telemetry:read' },
-    description: 'Time buckets (aligned to multiples of `every` since the epoch) over [from, to).',
+    description:
+      'Time buckets (aligned to multiples of their width since the epoch) over [from, to). Give the width as `every`, or let `maxPoints` choose it.',
     args: {
       metrics: t.arg.stringList({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
-      every: t.arg.string({
-        required: true,
-        description: 'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w.',
-      }),
+      every: t.arg.string({ description: EVERY_DESCRIPTION }),
+      maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
       aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
       fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
     },

@@ -126,7 +126,7 @@ beforeAll(async () => {
   });
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: 0 },
+    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000 },
     authenticate,
     plugins: [...createGraphQLPlugins({ graphql: config.graphql, rateLimits }), countExecutions],
     logger: createLogger('silent', 'test'),

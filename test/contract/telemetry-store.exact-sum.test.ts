@@ -1,11 +1,11 @@
 /**
- * The two exact sums the stores use (src/adapters/telemetry-store/exact-sum.ts) against the
+ * The two exact sums the stores use (src/domain/exact-sum.ts) against the
  * BigInt reference, in any order: InfluxDB's running sum over the numbers it reads, and DuckDB's
  * per-exponent integer sums (whose SQL this test mirrors in JavaScript).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exactSum, sumOfScaledIntegers } from '../../src/adapters/telemetry-store/exact-sum.js';
+import { exactSum, sumOfScaledIntegers } from '../../src/domain/exact-sum.js';
 import { correctlyRoundedSum } from '../support/reference-aggregates.js';
 
 const LARGEST = 1.7976931348623157e308;

@@ -26,6 +26,7 @@ import {
   DevicesDocument,
   DisableDeviceDocument,
   EnableDeviceDocument,
+  FleetOverviewDocument,
   LiveAlertsDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
@@ -472,6 +473,11 @@ describe('query cost of the operations in use', () => {
       from: '2000-01-01T00:00:00Z',
       to: '2100-01-01T00:00:00Z',
       first: 1_000,
+    });
+    await run(FleetOverviewDocument, {
+      metric: 'temperature',
+      from: '2025-01-01T00:00:00Z',
+      to: '2027-01-01T00:00:00Z',
     });
     await run(UpdateDeviceDocument, { id: spare.id, input: { name: 'Renamed' } });
     await run(RotateDeviceTokenDocument, { id: spare.id, gracePeriodSeconds: 0 });

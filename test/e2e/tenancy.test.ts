@@ -16,6 +16,7 @@ import {
   DevicesDocument,
   DisableDeviceDocument,
   EnableDeviceDocument,
+  FleetOverviewDocument,
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
@@ -197,6 +198,36 @@ describe.each(ORGS.map((org) => [org, ORGS.find((other) => other !== org)!]))(
             expect(listed.errors[0]?.extensions?.code).toBe('FORBIDDEN');
           }
         }
+      });
+
+      it('fleet counts, pools and ranks only its own devices and points', async () => {
+        const gql = client(org, caller);
+        // Both organizations sent temperature 1 at the same time: pooled together, COUNT is 2.
+        const answer = await gql(FleetOverviewDocument, {
+          metric: 'temperature',
+          from: '2025-01-01T00:00:00Z',
+          to: '2027-01-01T00:00:00Z',
+        });
+        expect(JSON.stringify(answer)).not.toContain(foreignDevice());
+        // A caller without devices:read gets nothing; without telemetry:read, the counts only.
+        for (const error of answer.errors ?? []) expect(error.extensions?.code).toBe('FORBIDDEN');
+        const fleet = answer.data?.fleet;
+        if (!fleet) return;
+        const own = tenants[org]!.deviceId;
+        expect(fleet.deviceCount).toBe(1);
+        if (answer.errors?.length) return;
+        expect(fleet.reporting).toBe(1);
+        expect(fleet.telemetry.series.map((s) => s.buckets.map((b) => b.metrics))).toEqual([
+          [[{ metric: 'temperature', count: 1, sum: 1 }]],
+        ]);
+        expect(fleet.byDevice.series.map((s) => s.group.device?.id)).toEqual([own]);
+        expect(fleet.latest).toEqual([
+          {
+            group: { value: own },
+            metrics: [{ metric: 'temperature', count: 1, sum: 1 }],
+          },
+        ]);
+        expect(fleet.top).toEqual([{ device: { id: own }, value: 1 }]);
       });
 
       it("revoking the other organization's key behaves like revoking a missing one", async () => {

@@ -1,7 +1,7 @@
 /**
  * The fields the GraphQL fuzzer targets, read from the schema: every root field of Query,
  * Mutation and Subscription, and every field with arguments below them (Device.telemetry,
- * Device.rawTelemetry), each reached through a root field that leads to it.
+ * Device.rawTelemetry, Fleet.top...), each reached through a root field that leads to it.
  */
 import { isObjectType, type GraphQLField } from 'graphql';
 import { schema } from '../../src/schema/index.js';
@@ -40,6 +40,7 @@ export const rootTargets: Target[] = ROOTS.flatMap(([operation, type]) =>
 export function nestedTargets(real: RealValues): Target[] {
   const wrappers: Record<string, (inner: string) => string> = {
     Device: (inner) => `device(id: "${real.deviceIds[0]}") { ${inner} }`,
+    Fleet: (inner) => `fleet { ${inner} }`,
   };
   const rootTypes = new Set(ROOTS.map(([, type]) => type?.name));
   return Object.values(schema.getTypeMap()).flatMap((type) =>

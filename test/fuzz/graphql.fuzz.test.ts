@@ -74,6 +74,10 @@ describe('GraphQL fuzzing', () => {
     expect(targetsBelowRoots.map((target) => target.name).sort()).toEqual([
       'Device.rawTelemetry',
       'Device.telemetry',
+      'Fleet.latest',
+      'Fleet.reporting',
+      'Fleet.telemetry',
+      'Fleet.top',
     ]);
   });
 

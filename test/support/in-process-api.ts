@@ -20,7 +20,7 @@ const jwt = {
 export function createInProcessApi(services: ApiServices) {
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: 0 },
+    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000 },
     authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
     plugins: [],
     logger: createLogger('silent', 'test'),

@@ -107,7 +107,7 @@ function percentileSql(p: number): string {
  * binary orders of magnitude not to). x * 2^k is exact (a product by a power of two; taken in two
  * halves so no factor overflows), and the integers of one k are summed as HUGEINT, exactly for up
  * to 2^41 of them. The store adds up the (k, sum) parts of a bucket exactly and rounds once
- * (exact-sum.ts): `sum_k` and `sum_s` when there is one part, the common case (a list of structs
+ * (domain/exact-sum.ts): `sum_k` and `sum_s` when there is one part, the common case (a list of structs
  * costs JavaScript ten times as much to read), `sum_parts` when there are several.
  */
 const EXPONENT_SQL = `CASE WHEN v.num <> 0

@@ -39,7 +39,7 @@ import {
   type AggregateSeries,
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
-import { sumOfScaledIntegers } from './exact-sum.js';
+import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
 import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {

@@ -7,7 +7,7 @@ import {
   type ValueType,
 } from '../../domain/telemetry.js';
 import { bucketOffset, bucketStart } from './buckets.js';
-import { ExactSum } from './exact-sum.js';
+import { ExactSum } from '../../domain/exact-sum.js';
 import type { InfluxFieldType } from './influx-field-types.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
 
@@ -102,7 +102,7 @@ export interface InfluxAggregateQuery {
  * Buckets of every device (or group, `pools`), computed as the DuckDB store computes them
  * (domain/telemetry.ts), starting at the query's origin + k·every (buckets.ts): per metric and
  * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM and
- * MEAN of numbers, the numbers themselves, summed exactly as they stream in (exact-sum.ts:
+ * MEAN of numbers, the numbers themselves, summed exactly as they stream in (domain/exact-sum.ts:
  * InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no exact sum), holding a
  * running sum per bucket, never the points; for MEAN of booleans, the COUNT of true values. All in
  * one round trip; a second only for FIRST or LAST of a bucket whose values are of several types

@@ -34,6 +34,10 @@ function telemetryBuckets(args: Args): number {
   // Unknown range (cannot happen once DateTime coerced): the most the resolver would run.
   if (!(from instanceof Date) || !(to instanceof Date)) return MAX_BUCKETS;
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return MAX_BUCKETS;
+  // maxPoints instead of every: at most that many (the resolver refuses more than MAX_BUCKETS).
+  if (typeof args.maxPoints === 'number' && args.every == null) {
+    return Math.min(Math.max(1, args.maxPoints), MAX_BUCKETS);
+  }
   const width = parseEvery(String(args.every));
   // The resolver refuses this `every` (BAD_USER_INPUT) before reading anything.
   if ('problem' in width) return 1;
@@ -54,6 +58,11 @@ const FIELD_COSTS: Record<string, (args: Args, childComplexity: number) => numbe
   // Points are plain data below this field: the page is what the store reads.
   'Device.rawTelemetry': (args, child) => pageSize(args, DEFAULT_RAW_PAGE) + child,
   'Device.latest': (_args, child) => LATEST_COST + child,
+  // A fleet's groups are known only once its devices are read: the resolver holds the answer
+  // (groups × buckets × metrics) to the same limit then. Counted here as one group.
+  'Fleet.telemetry': (args, child) => distinctCount(args.metrics) * telemetryBuckets(args) + child,
+  'Fleet.latest': (_args, child) => LATEST_COST + child,
+  'Fleet.top': (args, child) => 1 + (typeof args.n === 'number' ? Math.max(0, args.n) : 1) * child,
 };
 
 const fieldCosts: ComplexityEstimator = ({ type, field, args, childComplexity }) =>

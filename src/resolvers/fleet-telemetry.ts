@@ -1,0 +1,130 @@
+import { MAX_FLEET_CELLS } from '../domain/query-limits.js';
+import type { Aggregate, Bucket } from '../domain/telemetry.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { badUserInput } from './errors.js';
+import type { FillMode } from './fill.js';
+import type { Fleet } from './fleet.js';
+import {
+  checkGroupBy,
+  groupMembers,
+  type FleetGroup,
+  type FleetGroupByInput,
+} from './fleet-groups.js';
+import {
+  checkAggregates,
+  checkAskedMetrics,
+  checkRange,
+  chooseWindow,
+  refuseAggregatesOfWrongType,
+  typesInBuckets,
+  type WindowArgs,
+} from './telemetry-arguments.js';
+import { bucketsForGraphQL } from './telemetry.js';
+
+export interface FleetTelemetryArgs extends WindowArgs {
+  metrics: string[];
+  from: Date;
+  to: Date;
+  aggregates?: Aggregate[] | null;
+  groupBy?: FleetGroupByInput | null;
+  fill?: FillMode | null;
+}
+
+/**
+ * Pooled series of the fleet's groups: a bucket's aggregates are over every point of every device
+ * of the group in it (the store computes them in one pass). Grouped by device, each device is its
+ * own group and FIRST and LAST are its own; pooled, they would pick one device's value among many
+ * at the same time, so they are refused there.
+ */
+export async function fleetTelemetry(
+  context: GraphQLContext,
+  fleet: Fleet,
+  args: FleetTelemetryArgs,
+) {
+  const range = checkRange(args.from, args.to);
+  const window = chooseWindow(args, range);
+  const metrics = checkAskedMetrics(args.metrics);
+  const aggregates = checkAggregates(args.aggregates);
+  const grouping = checkGroupBy(args.groupBy);
+  if (grouping.by !== 'DEVICE') {
+    const end = aggregates.find((aggregate) => aggregate === 'first' || aggregate === 'last');
+    if (end) {
+      throw badUserInput(
+        `${end.toUpperCase()} is per device: group by device, or ask fleet.latest for the newest values`,
+        'aggregates',
+      );
+    }
+  }
+  const members = await fleet.members();
+  const groups = groupMembers(members, grouping);
+  checkSize(context, { devices: members.length, groups: groups.length, metrics, window });
+
+  const organizationId = context.viewer.organizationId;
+  const question = { orgId: organizationId, metrics, ...range, every: window.ms, aggregates };
+  let stored: Map<string, Bucket[]>;
+  if (members.length === 0) stored = new Map();
+  else if (grouping.by === 'DEVICE') {
+    stored = await context.services.telemetry.aggregateDevices({
+      ...question,
+      deviceIds: members.map((member) => member.id),
+    });
+  } else {
+    stored = await context.services.telemetry.aggregateGroups({
+      ...question,
+      groups: groups.map((group, index) => ({
+        key: groupKey(group, index),
+        deviceIds: group.deviceIds,
+      })),
+    });
+  }
+  const series = groups.map((group, index) => {
+    const buckets = stored.get(groupKey(group, index)) ?? [];
+    refuseAggregatesOfWrongType(typesInBuckets([buckets], metrics), aggregates);
+    return {
+      group,
+      buckets: bucketsForGraphQL(buckets, {
+        ...range,
+        every: window.ms,
+        metrics,
+        aggregates,
+        fill: args.fill,
+      }),
+    };
+  });
+  return { from: args.from, to: args.to, every: window.every, series };
+}
+
+/** How the store's answer names a group: a device by its id, any other group by its position. */
+const groupKey = (group: FleetGroup, index: number) =>
+  group.by === 'DEVICE' ? group.value! : String(index);
+
+/**
+ * BAD_USER_INPUT past either bound: the cells the store aggregates (devices × buckets × metrics)
+ * and the cells the answer holds (groups × buckets × metrics, against the operation cost limit,
+ * which could not count the groups before the fleet was read).
+ */
+function checkSize(
+  context: GraphQLContext,
+  size: {
+    devices: number;
+    groups: number;
+    metrics: readonly string[];
+    window: { every: string; buckets: number };
+  },
+) {
+  const { devices, groups, metrics, window } = size;
+  const scanned = devices * window.buckets * metrics.length;
+  if (scanned > MAX_FLEET_CELLS) {
+    throw badUserInput(
+      `the question pools ${devices} devices × ${window.buckets} buckets of ${window.every} × ${metrics.length} metrics = ${scanned} cells, more than ${MAX_FLEET_CELLS}; narrow the filter or the range, or widen the window`,
+      'metrics',
+    );
+  }
+  const answered = groups * window.buckets * metrics.length;
+  if (answered > context.settings.maxCost) {
+    throw badUserInput(
+      `the answer would hold ${groups} groups × ${window.buckets} buckets of ${window.every} × ${metrics.length} metrics = ${answered} cells, more than the cost limit of ${context.settings.maxCost}; group more coarsely, narrow the range or widen the window`,
+      'groupBy',
+    );
+  }
+}
