@@ -83,6 +83,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   const http = createServiceServer({
     routes: {
       '/v1/telemetry': ingest,
+      ...api.routes,
       '/': (_req, res) => res.writeHead(302, { location: '/graphql' }).end(),
     },
     fallback: api.handler,

@@ -45,7 +45,10 @@ function createTelemetryStore(config: Pick<EngineSettings, 'redis' | 'influx'>, 
   });
 }
 
-/** `api`: GraphQL over HTTP and WebSocket; any number of replicas behind a load balancer. */
+/**
+ * `api`: GraphQL over HTTP and WebSocket, and `GET /v1/export`; any number of replicas behind a
+ * load balancer.
+ */
 export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
   const database = await adapters.database(config);
   const { devices, apiKeys, alerts } = database;
@@ -60,7 +63,7 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
     rateLimits: rateLimits.policy,
   });
   const http = createServiceServer({
-    routes: {},
+    routes: api.routes,
     fallback: api.handler,
     readiness: [
       { name: 'postgres', check: () => database.ping() },

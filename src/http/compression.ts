@@ -13,6 +13,9 @@ export type ContentEncoding = 'br' | 'gzip';
  */
 export const COMPRESSION_THRESHOLD_BYTES = 1024;
 
+/** Brotli's quality for bodies compressed as they are sent: `compression`'s own default. */
+const STREAM_BROTLI_QUALITY = 4;
+
 /**
  * What is compressed on the fly: JSON (GraphQL answers, ingest and error bodies, any `+json`)
  * and HTML (the GraphiQL page). Never `text/event-stream` or `multipart/mixed`: those are
@@ -65,6 +68,20 @@ export function negotiateEncoding(
     if (weight > bestWeight) [best, bestWeight] = [encoding, weight];
   }
   return best;
+}
+
+/**
+ * A compressor for a body streamed by its handler rather than through compressResponses (an
+ * export: its type is not one of COMPRESSED_TYPES), with the same settings: brotli at quality
+ * 4, gzip at zlib's default level. Write to it and pipe it to the response; its `write` returns
+ * false and it emits 'drain' like any stream, so backpressure passes through it.
+ */
+export function createCompressor(encoding: ContentEncoding): zlib.BrotliCompress | zlib.Gzip {
+  return encoding === 'br'
+    ? zlib.createBrotliCompress({
+        params: { [zlib.constants.BROTLI_PARAM_QUALITY]: STREAM_BROTLI_QUALITY },
+      })
+    : zlib.createGzip();
 }
 
 const brotli = promisify(zlib.brotliCompress);
