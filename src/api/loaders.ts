@@ -8,6 +8,7 @@ const questionKey = (question: TelemetryQuestion) =>
     question.from,
     question.to,
     question.every,
+    question.origin,
     question.aggregates,
   ]);
 
@@ -43,6 +44,7 @@ function createTelemetryLoader(services: ApiServices, organizationId: string) {
             from: question.from,
             to: question.to,
             every: question.every,
+            origin: question.origin,
             aggregates: [...question.aggregates],
           });
         }),

@@ -27,10 +27,12 @@ export interface LocalBuckets {
   starts: number[];
 }
 
-/** The zone's canonical name, or undefined for a name that is not an IANA zone. */
-export function canonicalTimeZone(name: string): string | undefined {
-  if (!IANAZone.isValidZone(name)) return undefined;
-  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+/**
+ * Whether `name` is an IANA zone (in any letter case, as IANA names are matched). The name is
+ * kept as given: ICU's canonical names are the old ones (Asia/Calcutta for Asia/Kolkata).
+ */
+export function isTimeZone(name: string): boolean {
+  return IANAZone.isValidZone(name);
 }
 
 /**

@@ -83,24 +83,6 @@ export const CHART_WINDOWS = [
 ] as const;
 
 /**
- * The smallest window of CHART_WINDOWS that cuts [from, to) into at most `maxPoints` buckets, or
- * why there is none (a range too long for 30-day buckets).
- */
-export function windowForMaxPoints(
-  from: number,
-  to: number,
-  maxPoints: number,
-): { every: string; ms: number } | { problem: string } {
-  for (const every of CHART_WINDOWS) {
-    const { ms } = parseEvery(every) as { ms: number };
-    if (bucketCount(from, to, ms) <= maxPoints) return { every, ms };
-  }
-  return {
-    problem: `the range holds more than ${maxPoints} buckets of 30d, the widest window; raise maxPoints or narrow the range`,
-  };
-}
-
-/**
  * `fleet`: the devices one fleet question may pool, the rankings `top` returns, and the cells
  * (devices × buckets × metrics) one fleet question may make a store aggregate. The answer's own
  * size (groups × buckets × metrics) is held to the operation cost limit.

@@ -3,12 +3,18 @@ import type { Aggregate, AggregateValues, Bucket } from '../domain/telemetry.js'
 export type FillMode = 'NONE' | 'NULL' | 'ZERO' | 'PREVIOUS' | 'LINEAR';
 
 export interface FillRequest {
-  from: number;
-  to: number;
-  every: number;
+  /** Every bucket's start in the range, in order (aligned buckets, or a time zone's). */
+  starts: readonly number[];
   metrics: readonly string[];
   aggregates: readonly Aggregate[];
   mode: FillMode;
+}
+
+/** The starts of the buckets of `every` (aligned to multiples of it) that [from, to) touches. */
+export function alignedStarts(from: number, to: number, every: number): number[] {
+  const starts: number[] = [];
+  for (let start = Math.floor(from / every) * every; start < to; start += every) starts.push(start);
+  return starts;
 }
 
 /**
@@ -20,10 +26,9 @@ export interface FillRequest {
 export function fillBuckets(buckets: readonly Bucket[], request: FillRequest): Bucket[] {
   if (request.mode === 'NONE') return [...buckets];
   const byStart = new Map(buckets.map((bucket) => [bucket.start, bucket]));
-  const firstStart = Math.floor(request.from / request.every) * request.every;
   const textual = metricsWithTextualEnds(buckets);
   const filled: Bucket[] = [];
-  for (let start = firstStart; start < request.to; start += request.every) {
+  for (const start of request.starts) {
     const found = byStart.get(start);
     const values: Record<string, AggregateValues> = {};
     for (const metric of request.metrics) {

@@ -17,6 +17,7 @@ import {
   chooseWindow,
   refuseAggregatesOfWrongType,
   typesInBuckets,
+  type Window,
   type WindowArgs,
 } from './telemetry-arguments.js';
 import { bucketsForGraphQL } from './telemetry.js';
@@ -59,39 +60,40 @@ export async function fleetTelemetry(
   const groups = groupMembers(members, grouping);
   checkSize(context, { devices: members.length, groups: groups.length, metrics, window });
 
-  const organizationId = context.viewer.organizationId;
-  const question = { orgId: organizationId, metrics, ...range, every: window.ms, aggregates };
-  let stored: Map<string, Bucket[]>;
-  if (members.length === 0) stored = new Map();
-  else if (grouping.by === 'DEVICE') {
-    stored = await context.services.telemetry.aggregateDevices({
-      ...question,
-      deviceIds: members.map((member) => member.id),
-    });
-  } else {
-    stored = await context.services.telemetry.aggregateGroups({
-      ...question,
-      groups: groups.map((group, index) => ({
-        key: groupKey(group, index),
-        deviceIds: group.deviceIds,
-      })),
-    });
-  }
+  // One store question per run of equal buckets (one in UTC), each over every device at once.
+  const runs = await Promise.all(
+    window.runs.map((run) => {
+      if (members.length === 0) return new Map<string, Bucket[]>();
+      const question = { orgId: context.viewer.organizationId, metrics, ...run, aggregates };
+      if (grouping.by === 'DEVICE') {
+        return context.services.telemetry.aggregateDevices({
+          ...question,
+          deviceIds: members.map((member) => member.id),
+        });
+      }
+      return context.services.telemetry.aggregateGroups({
+        ...question,
+        groups: groups.map((group, index) => ({
+          key: groupKey(group, index),
+          deviceIds: group.deviceIds,
+        })),
+      });
+    }),
+  );
   const series = groups.map((group, index) => {
-    const buckets = stored.get(groupKey(group, index)) ?? [];
+    const buckets = runs.flatMap((stored) => stored.get(groupKey(group, index)) ?? []);
     refuseAggregatesOfWrongType(typesInBuckets([buckets], metrics), aggregates);
     return {
       group,
       buckets: bucketsForGraphQL(buckets, {
-        ...range,
-        every: window.ms,
+        starts: window.starts,
         metrics,
         aggregates,
         fill: args.fill,
       }),
     };
   });
-  return { from: args.from, to: args.to, every: window.every, series };
+  return { from: args.from, to: args.to, every: window.every, timeZone: window.timeZone, series };
 }
 
 /** How the store's answer names a group: a device by its id, any other group by its position. */
@@ -105,14 +107,10 @@ const groupKey = (group: FleetGroup, index: number) =>
  */
 function checkSize(
   context: GraphQLContext,
-  size: {
-    devices: number;
-    groups: number;
-    metrics: readonly string[];
-    window: { every: string; buckets: number };
-  },
+  size: { devices: number; groups: number; metrics: readonly string[]; window: Window },
 ) {
-  const { devices, groups, metrics, window } = size;
+  const { devices, groups, metrics } = size;
+  const window = { every: size.window.every, buckets: size.window.starts.length };
   const scanned = devices * window.buckets * metrics.length;
   if (scanned > MAX_FLEET_CELLS) {
     throw badUserInput(

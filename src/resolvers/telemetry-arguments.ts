@@ -3,12 +3,13 @@
  * questions), each refusal a BAD_USER_INPUT naming the argument and what a valid one looks like.
  */
 import { metricNameProblem } from '../domain/metric-name.js';
+import { isTimeZone, localBuckets, type BucketRun } from '../domain/local-buckets.js';
 import {
   bucketCount,
+  CHART_WINDOWS,
   MAX_BUCKETS,
   MAX_METRICS,
   parseEvery,
-  windowForMaxPoints,
 } from '../domain/query-limits.js';
 import {
   aggregateProblem,
@@ -18,6 +19,7 @@ import {
   type ValueType,
 } from '../domain/telemetry.js';
 import { badUserInput } from './errors.js';
+import { alignedStarts } from './fill.js';
 
 export function checkRange(from: Date, to: Date): { from: number; to: number } {
   if (!(from.getTime() < to.getTime())) throw badUserInput('from must be before to', 'from');
@@ -46,43 +48,90 @@ export function checkAskedMetrics(metrics: readonly string[]): string[] {
 export interface WindowArgs {
   every?: string | null;
   maxPoints?: number | null;
+  timeZone?: string | null;
 }
 
-/** The bucket width a read uses: `every` as given, or the one `maxPoints` picks. */
+/** The buckets a read uses: their width, and where they fall. */
 export interface Window {
   /** As a duration literal: `every` as given, or the chart window `maxPoints` chose. */
   every: string;
   ms: number;
-  buckets: number;
+  /** The IANA zone buckets are aligned in ('UTC' by default). */
+  timeZone: string;
+  /** Each bucket's start (the first may precede `from`, where its bucket begins). */
+  starts: number[];
+  /** Runs of equal buckets covering the range: one store question each (one in UTC). */
+  runs: BucketRun[];
 }
 
 /**
- * Exactly one of `every` and `maxPoints`; the range cut by it into at most MAX_BUCKETS buckets
- * (`maxPoints` itself at most that).
+ * The buckets of a read: exactly one of `every` and `maxPoints` gives their width, `timeZone`
+ * their alignment (local days, local hours of a half-hour zone: domain/local-buckets.ts); at
+ * most MAX_BUCKETS of them (`maxPoints` itself at most that).
  */
 export function chooseWindow(args: WindowArgs, range: { from: number; to: number }): Window {
   const { every, maxPoints } = args;
   if ((every == null) === (maxPoints == null)) {
     throw badUserInput('give either every or maxPoints (not both)', 'every');
   }
+  const timeZone = checkTimeZone(args.timeZone);
   if (maxPoints != null) {
     if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_BUCKETS) {
       throw badUserInput(`maxPoints must be between 1 and ${MAX_BUCKETS}`, 'maxPoints');
     }
-    const chosen = windowForMaxPoints(range.from, range.to, maxPoints);
-    if ('problem' in chosen) throw badUserInput(chosen.problem, 'maxPoints');
-    return { ...chosen, buckets: bucketCount(range.from, range.to, chosen.ms) };
+    for (const window of CHART_WINDOWS) {
+      const { ms } = parseEvery(window) as { ms: number };
+      const chosen = bucketsIn(range, ms, timeZone, maxPoints);
+      if (chosen) return { every: window, ms, timeZone, ...chosen };
+    }
+    throw badUserInput(
+      `the range holds more than ${maxPoints} buckets of 30d, the widest window; raise maxPoints or narrow the range`,
+      'maxPoints',
+    );
   }
   const parsed = parseEvery(every!);
   if ('problem' in parsed) throw badUserInput(parsed.problem, 'every');
-  const buckets = bucketCount(range.from, range.to, parsed.ms);
-  if (buckets > MAX_BUCKETS) {
+  const chosen = bucketsIn(range, parsed.ms, timeZone, MAX_BUCKETS);
+  if (!chosen) {
+    const holds =
+      timeZone === 'UTC'
+        ? `${bucketCount(range.from, range.to, parsed.ms)} buckets of ${every}, more than ${MAX_BUCKETS}`
+        : `more than ${MAX_BUCKETS} buckets of ${every} in ${timeZone}`;
+    throw badUserInput(`the range holds ${holds}; widen every or narrow the range`, 'every');
+  }
+  return { every: every!, ms: parsed.ms, timeZone, ...chosen };
+}
+
+/** The buckets of `every` over the range in the zone, or undefined past `max` of them. */
+function bucketsIn(
+  range: { from: number; to: number },
+  every: number,
+  timeZone: string,
+  max: number,
+) {
+  if (timeZone === 'UTC') {
+    if (bucketCount(range.from, range.to, every) > max) return undefined;
+    return {
+      starts: alignedStarts(range.from, range.to, every),
+      runs: [{ ...range, every, origin: 0 }],
+    };
+  }
+  return localBuckets(range, every, timeZone, max);
+}
+
+/** UTC's names all read as UTC. */
+const UTC_NAMES = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'z', 'zulu', 'etc/zulu']);
+
+/** The zone as given, or UTC when none is given (or UTC by another name). */
+function checkTimeZone(timeZone: string | null | undefined): string {
+  if (timeZone == null || UTC_NAMES.has(timeZone.toLowerCase())) return 'UTC';
+  if (!isTimeZone(timeZone)) {
     throw badUserInput(
-      `the range holds ${buckets} buckets of ${every}, more than ${MAX_BUCKETS}; widen every or narrow the range`,
-      'every',
+      `${JSON.stringify(timeZone.slice(0, 64))} is not an IANA time zone name like Europe/Berlin or UTC`,
+      'timeZone',
     );
   }
-  return { every: every!, ms: parsed.ms, buckets };
+  return timeZone;
 }
 
 /** The aggregates asked for, each once; MEAN when none are. */

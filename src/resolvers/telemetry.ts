@@ -35,16 +35,22 @@ export async function aggregateTelemetry(
   args: TelemetryArgs,
 ) {
   const range = checkRange(args.from, args.to);
-  const { ms: every } = chooseWindow(args, range);
+  const window = chooseWindow(args, range);
   const metrics = checkAskedMetrics(args.metrics);
   const aggregates = checkAggregates(args.aggregates);
-  // Batched per request: the page's devices asking the same question cost one store call.
-  const stored = await context.loaders.telemetry.load({
-    deviceId: device.id,
-    question: { metrics, ...range, every, aggregates },
-  });
+  // Batched per request: the page's devices asking the same question cost one store call (per
+  // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time).
+  const runs = await Promise.all(
+    window.runs.map((run) =>
+      context.loaders.telemetry.load({
+        deviceId: device.id,
+        question: { metrics, ...run, aggregates },
+      }),
+    ),
+  );
+  const stored = runs.flat();
   refuseAggregatesOfWrongType(typesInBuckets([stored], metrics), aggregates);
-  return bucketsForGraphQL(stored, { ...range, every, metrics, aggregates, fill: args.fill });
+  return bucketsForGraphQL(stored, { starts: window.starts, metrics, aggregates, fill: args.fill });
 }
 
 /**
@@ -54,9 +60,7 @@ export async function aggregateTelemetry(
 export function bucketsForGraphQL(
   stored: readonly Bucket[],
   question: {
-    from: number;
-    to: number;
-    every: number;
+    starts: readonly number[];
     metrics: readonly string[];
     aggregates: readonly Aggregate[];
     fill?: FillMode | null;

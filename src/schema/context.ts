@@ -36,6 +36,8 @@ export interface TelemetryQuestion {
   from: number;
   to: number;
   every: number;
+  /** Buckets start at origin + k·every. */
+  origin: number;
   aggregates: readonly Aggregate[];
 }
 

@@ -12,6 +12,7 @@ import {
   MAX_POINTS_DESCRIPTION,
   MetricAggregates,
   TelemetryBucket,
+  TIME_ZONE_DESCRIPTION,
 } from './telemetry.js';
 
 const FleetGroupingEnum = builder.enumType('FleetGrouping', {
@@ -90,6 +91,9 @@ const FleetTelemetryRef = builder.objectRef<FleetTelemetryAnswer>('FleetTelemetr
     every: t.exposeString('every', {
       description: 'The bucket width used: `every` as given, or the one `maxPoints` chose.',
     }),
+    timeZone: t.exposeString('timeZone', {
+      description: 'The time zone buckets are aligned in, as given (UTC by default).',
+    }),
     series: t.field({
       type: [FleetSeries],
       description:
@@ -163,6 +167,7 @@ const FleetRef = builder.objectRef<Fleet>('Fleet').implement({
           description: 'Omitted, the fleet is one group.',
         }),
         fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
+        timeZone: t.arg.string({ description: TIME_ZONE_DESCRIPTION }),
       },
       resolve: (fleet, args, context) => fleetTelemetry(context, fleet, args),
     }),

@@ -40,6 +40,9 @@ export const EVERY_DESCRIPTION =
   'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w. Give this or maxPoints.';
 export const MAX_POINTS_DESCRIPTION = `At most this many buckets: the smallest width of ${CHART_WINDOWS.join(' ')} that cuts the range into no more. For charts: a year loads as fast as an hour. Give this or every.`;
 
+export const TIME_ZONE_DESCRIPTION =
+  'An IANA time zone (Europe/Berlin; UTC by default): buckets of whole days start at local midnight (a daylight-saving day is 23 or 25 hours long), shorter ones where local time is a multiple of their width (hours of a half-hour zone start at :30 UTC).';
+
 export const AggregateEnum = builder.enumType('Aggregate', {
   description:
     'An aggregate of a metric per bucket. One that does not take the type of the metric (SUM of a string, MIN of a boolean), or any but COUNT, FIRST and LAST of a metric whose values in the range are of several types, is refused with BAD_USER_INPUT.',
@@ -119,7 +122,7 @@ builder.objectFields(DeviceRef, (t) => ({
     type: [TelemetryBucket],
     authScopes: { permission: 'telemetry:read' },
     description:
-      'Time buckets (aligned to multiples of their width since the epoch) over [from, to). Give the width as `every`, or let `maxPoints` choose it.',
+      'Time buckets over [from, to), aligned to multiples of their width since the epoch, or to local time in `timeZone`. Give the width as `every`, or let `maxPoints` choose it.',
     args: {
       metrics: t.arg.stringList({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
@@ -128,6 +131,7 @@ builder.objectFields(DeviceRef, (t) => ({
       maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
       aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
       fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
+      timeZone: t.arg.string({ description: TIME_ZONE_DESCRIPTION }),
     },
     resolve: (device, args, context) => aggregateTelemetry(context, device, args),
   }),
