@@ -35,6 +35,7 @@ const notUnit = [
   'test/api/dataloader.test.ts',
   'test/api/query-jit.test.ts',
   'test/api/telemetry-arguments.test.ts',
+  'test/api/export-streaming.test.ts',
 ];
 
 /** One tier of the main suite; the tiers must not overlap (scripts/check-test-tiers.mjs). */
