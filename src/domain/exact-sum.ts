@@ -96,6 +96,13 @@ export class ExactSum {
     }
     return hi;
   }
+
+  /** The exact sum so far, in units of 2^-1074 (the smallest double): no rounding at all. */
+  exactUnits(): bigint {
+    let units = this.units ?? 0n;
+    for (const partial of this.partials) units += unitsOf(partial);
+    return units;
+  }
 }
 
 /** The correctly rounded sum of `values`. */
@@ -126,7 +133,7 @@ export function sumOfScaledIntegers(parts: readonly { k: number; s: bigint }[]):
 }
 
 /** total · 2^-scale rounded to the nearest double, ties to even. */
-function roundScaled(total: bigint, scale: number): number {
+export function roundScaled(total: bigint, scale: number): number {
   if (total === 0n) return 0;
   const negative = total < 0n;
   let units = negative ? -total : total;
@@ -148,7 +155,7 @@ function roundScaled(total: bigint, scale: number): number {
 }
 
 /** A double as an integer number of 2^-1074, the smallest double: exactly. */
-function unitsOf(value: number): bigint {
+export function unitsOf(value: number): bigint {
   doubles[0] = value;
   const word = words[0]!;
   const exponent = Number((word >> 52n) & 0x7ffn);

@@ -49,3 +49,29 @@ describe('poolReadings', () => {
     ]);
   });
 });
+
+describe('poolReadings: MEDIAN, STDDEV and SPREAD', () => {
+  it('takes them over every reading, as a store bucket does', () => {
+    const readings = [0.7, 0.1].map((value, i) => reading(`d${i}`, value));
+    // InfluxQL's MEDIAN: lo + (hi - lo) / 2, which is 0.4 here; (lo + hi) / 2 would not be.
+    expect(poolReadings(readings, ['median', 'spread']).values).toEqual({
+      median: 0.4,
+      spread: 0.7 - 0.1,
+    });
+    const four = [4, 1, 3, 2].map((value, i) => reading(`d${i}`, value));
+    expect(poolReadings(four, ['median', 'stddev', 'spread']).values).toEqual({
+      median: 2.5,
+      stddev: Math.sqrt(5 / 3),
+      spread: 3,
+    });
+    expect(poolReadings([reading('a', 7)], ['median', 'stddev', 'spread']).values).toEqual({
+      median: 7,
+      stddev: null,
+      spread: 0,
+    });
+    expect(poolReadings([reading('a', true)], ['median', 'stddev']).values).toEqual({
+      median: null,
+      stddev: null,
+    });
+  });
+});

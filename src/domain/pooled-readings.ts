@@ -1,4 +1,6 @@
+import { ExactMoments } from './exact-moments.js';
 import { ExactSum } from './exact-sum.js';
+import { medianOfSorted } from './order-statistics.js';
 import {
   valueTypeOf,
   type Aggregate,
@@ -23,8 +25,9 @@ const before = (a: Reading, b: Reading) =>
 /**
  * The aggregates of several devices' readings pooled, by the rules a store's bucket follows
  * (domain/telemetry.ts AggregateQuery): COUNT of every value, the exact SUM of the numbers and
- * MEAN as that sum over their count (or the fraction of true of booleans), MIN, MAX and the
- * nearest-rank percentiles of the numbers. FIRST and LAST are the oldest and newest reading,
+ * MEAN as that sum over their count (or the fraction of true of booleans), MIN, MAX, the
+ * nearest-rank percentiles, MEDIAN, STDDEV and SPREAD of the numbers. FIRST and LAST are the
+ * oldest and newest reading,
  * the device id deciding between readings of the same time. Returns the readings' value types,
  * by name, for aggregateProblem.
  */
@@ -48,8 +51,8 @@ export function poolReadings(
     if (!first || before(reading, first)) first = reading;
     if (!last || before(last, reading)) last = reading;
   }
-  const percentiles = aggregates.some((name) => PERCENTILES[name] !== undefined);
-  const sorted = percentiles ? [...numbers].sort((a, b) => a - b) : [];
+  const ordered = aggregates.some((name) => PERCENTILES[name] !== undefined || name === 'median');
+  const sorted = ordered ? [...numbers].sort((a, b) => a - b) : [];
   const sum = () => {
     const exact = new ExactSum();
     for (const number of numbers) exact.add(number);
@@ -67,7 +70,15 @@ export function poolReadings(
     else if (name === 'mean') values.mean = sum() / numbers.length;
     else if (name === 'min') values.min = numbers.reduce((a, b) => Math.min(a, b));
     else if (name === 'max') values.max = numbers.reduce((a, b) => Math.max(a, b));
-    else if (percentile !== undefined) values[name] = nearestRank(sorted, percentile);
+    else if (name === 'spread') {
+      values.spread =
+        numbers.reduce((a, b) => Math.max(a, b)) - numbers.reduce((a, b) => Math.min(a, b));
+    } else if (name === 'median') values.median = medianOfSorted(sorted);
+    else if (name === 'stddev') {
+      const moments = new ExactMoments();
+      for (const number of numbers) moments.add(number);
+      values.stddev = moments.stddev();
+    } else if (percentile !== undefined) values[name] = nearestRank(sorted, percentile);
   }
   return { values, types: [...types].sort() };
 }

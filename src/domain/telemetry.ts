@@ -71,6 +71,9 @@ export const AGGREGATES = [
   'p90',
   'p95',
   'p99',
+  'median',
+  'stddev',
+  'spread',
 ] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
@@ -85,9 +88,10 @@ export function valueTypeOf(value: MetricValue): ValueType {
 export const ANY_TYPE_AGGREGATES: ReadonlySet<Aggregate> = new Set(['count', 'first', 'last']);
 
 /**
- * What each type of value can be aggregated by. Numbers: everything. Booleans: COUNT, MEAN (the
- * fraction of true, what a dashboard plots for a door left open or an alarm), FIRST, LAST.
- * Strings: COUNT, FIRST, LAST. Anything else is refused, never answered with an empty series.
+ * What each type of value can be aggregated by. Numbers: everything (SUM, MIN, MAX, the
+ * percentiles, MEDIAN, STDDEV and SPREAD take numbers only). Booleans: COUNT, MEAN (the fraction
+ * of true, what a dashboard plots for a door left open or an alarm), FIRST, LAST. Strings: COUNT,
+ * FIRST, LAST. Anything else is refused, never answered with an empty series.
  */
 export const AGGREGATES_BY_TYPE: Readonly<Record<ValueType, ReadonlySet<Aggregate>>> = {
   number: new Set(AGGREGATES),
@@ -121,12 +125,15 @@ const plural = (type: ValueType) => `${type}s`;
 /**
  * The aggregates of a metric's values in a bucket. COUNT counts values of every type and
  * FIRST/LAST are the earliest and latest value by time, whatever its type; MEAN is over numbers,
- * or the fraction of true over booleans; SUM, MIN, MAX and the percentiles are over numbers.
- * Percentiles use the nearest-rank definition InfluxQL's PERCENTILE() uses; SUM is the exact sum
- * of the bucket's numbers rounded once to the nearest double and MEAN of numbers that sum divided
- * by their count, so no order of addition shows in an answer. Every store gives the same answer,
- * to the last bit. Stores compute what they can and report each bucket's value types; refusing
- * what a type cannot take (aggregateProblem) is the caller's.
+ * or the fraction of true over booleans; SUM, MIN, MAX, the percentiles, MEDIAN, STDDEV and SPREAD
+ * are over numbers. Percentiles use the nearest-rank definition InfluxQL's PERCENTILE() uses and
+ * MEDIAN InfluxQL's MEDIAN() (domain/order-statistics.ts); SUM is the exact sum of the bucket's
+ * numbers rounded once to the nearest double and MEAN of numbers that sum divided by their count,
+ * so no order of addition shows in an answer; STDDEV is the sample standard deviation (n − 1) of
+ * the exact variance, rounded once (domain/exact-moments.ts), null below two numbers; SPREAD is
+ * MAX − MIN. Every store gives the same answer, to the last bit. Stores compute what they can and
+ * report each bucket's value types; refusing what a type cannot take (aggregateProblem) is the
+ * caller's.
  */
 export interface AggregateQuery {
   orgId: string;

@@ -34,6 +34,11 @@ const AGGREGATE_DESCRIPTIONS: Record<Aggregate, string> = {
   p90: 'Numbers only: the nearest-rank 90th percentile.',
   p95: 'Numbers only: the nearest-rank 95th percentile.',
   p99: 'Numbers only: the nearest-rank 99th percentile.',
+  median:
+    'Numbers only: the middle one, or for an even count lo + (hi - lo) / 2 of the two middle ones (InfluxQL MEDIAN).',
+  stddev:
+    'Numbers only: the sample standard deviation (n - 1) of the exact variance, rounded once; null below two numbers.',
+  spread: 'Numbers only: MAX - MIN.',
 };
 
 export const EVERY_DESCRIPTION =

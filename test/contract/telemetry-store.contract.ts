@@ -13,7 +13,11 @@ import {
   type TelemetryPoint,
 } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { correctlyRoundedSum, referenceTypedBuckets } from '../support/reference-aggregates.js';
+import {
+  correctlyRoundedSum,
+  referenceStddev,
+  referenceTypedBuckets,
+} from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
 import { aggregateOne } from '../support/aggregate-one.js';
 
@@ -402,7 +406,7 @@ export function describeTelemetryStoreContract(
       expect(asked).toEqual(raw);
     });
 
-    it('gives SUM and MEAN to the last bit, the same on every read: the exact sum, rounded once', async () => {
+    it('gives SUM, MEAN and STDDEV to the last bit, the same on every read: exact sums, rounded once', async () => {
       const device = newDevice();
       const week = 7 * 86_400_000;
       // Buckets of four weeks, aligned like InfluxDB's one-week shard groups: each bucket spans
@@ -434,7 +438,13 @@ export function describeTelemetryStoreContract(
       }
       const expected = buckets.map((values, b) => {
         const sum = correctlyRoundedSum(values);
-        return { start: first + b * every, sum, mean: sum / values.length, count: values.length };
+        return {
+          start: first + b * every,
+          sum,
+          mean: sum / values.length,
+          count: values.length,
+          stddev: referenceStddev(values),
+        };
       });
       const question = {
         orgId: org,
@@ -443,7 +453,7 @@ export function describeTelemetryStoreContract(
         from: first,
         to: first + buckets.length * every,
         every,
-        aggregates: ['sum' as const, 'mean' as const, 'count' as const],
+        aggregates: ['sum', 'mean', 'count', 'stddev'] satisfies Aggregate[],
       };
       const read = async () =>
         (await aggregateOne(store, question)).map(({ start, values }) => ({
@@ -786,6 +796,88 @@ export function describeTelemetryStoreContract(
         aggregates: ['count'],
       });
       await expect(twice).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it('gives MEDIAN as InfluxQL does, STDDEV from exact sums and SPREAD, per device and pooled, last writes only', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const every = 10 * MINUTE;
+      const [a, b, c] = [newDevice(), newDevice(), newDevice()];
+      const random = seededRandom(8_675_309);
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      const points = [
+        // Two middle values whose (lo + hi) / 2 is 0.39999999999999997 and lo + (hi - lo) / 2 is
+        // 0.4 (InfluxQL's MEDIAN, the documented one); DuckDB's own median() says the former.
+        point(a, BASE + 1_000, { level: 0.7, door: true }, orgId),
+        point(a, BASE + 2_000, { level: 0.1, door: false }, orgId),
+        // Alone in its bucket: STDDEV null, SPREAD 0, MEDIAN itself.
+        point(a, BASE + every + 5_000, { level: 5 }, orgId),
+        // Far from zero and close together: sum-of-squares minus square-of-sum in doubles has no
+        // digit left of their deviation.
+        ...[1, 2, 4, 4, 7].map((step, i) =>
+          point(b, BASE + (i + 1) * 1_000 + 500, { level: 1e8 + step / 1_000 }, orgId),
+        ),
+        // The same time on two devices of a group: both count.
+        point(b, BASE + 2_000, { level: 1e8 + 0.0055 }, orgId),
+        ...Array.from({ length: 25 }, () =>
+          point(c, BASE + Math.floor(random() * 2 * every), { level: random() * 100 - 30 }, orgId),
+        ),
+      ];
+      // Written again with other values: only the last write counts.
+      const resent = [
+        point(a, BASE + 1_000, { level: 0.7 }, orgId),
+        point(b, BASE + 1_500, { level: 1e8 + 0.003 }, orgId),
+        point(c, points.at(-1)!.ts, { level: -1.5 }, orgId),
+      ];
+      expect(await store.write(points)).toEqual({ rejected: [] });
+      expect(await store.write(resent)).toEqual({ rejected: [] });
+      for (const written of [...points, ...resent]) record(samples, written);
+      const aggregates: Aggregate[] = ['count', 'median', 'stddev', 'spread', 'min', 'max'];
+      const question = {
+        orgId,
+        metrics: ['level', 'door'],
+        from: BASE,
+        to: BASE + 2 * every,
+        every,
+        aggregates,
+      };
+
+      const devices = await store.aggregateDevices({ ...question, deviceIds: [a, b, c] });
+      for (const device of [a, b, c]) {
+        expect(devices.get(device), device).toEqual(
+          expectedBuckets(samples.get(device)!, every, aggregates),
+        );
+      }
+      // The exact deviation of the doubles 0.7 and 0.1 rounds to 0.42426406871192845; InfluxQL's
+      // STDDEV() (a running mean, then the squares) says 0.4242640687119285, one ulp above.
+      expect(devices.get(a)?.map(({ values }) => values.level)).toEqual([
+        { count: 2, median: 0.4, stddev: 0.42426406871192845, spread: 0.6, min: 0.1, max: 0.7 },
+        { count: 1, median: 5, stddev: null, spread: 0, min: 5, max: 5 },
+      ]);
+      // A boolean metric has none of them (refusing them is the API's).
+      expect(devices.get(a)?.[0]?.values.door).toEqual({
+        count: 2,
+        median: null,
+        stddev: null,
+        spread: null,
+        min: null,
+        max: null,
+      });
+      // 1e8 + 0.003, 0.0055, 0.002, 0.004, 0.004 and 0.007: sqrt(15.875e-6 / 5).
+      expect(devices.get(b)?.[0]?.values.level?.stddev).toBeCloseTo(0.0017819, 6);
+
+      const groups = [
+        { key: 'ab', deviceIds: [a, b] },
+        { key: 'c', deviceIds: [c] },
+      ];
+      const pooledAnswer = await store.aggregateGroups({ ...question, groups });
+      for (const { key, deviceIds } of groups) {
+        expect(pooledAnswer.get(key), key).toEqual(
+          expectedBuckets(pooled(samples, deviceIds), every, aggregates),
+        );
+      }
+      // The pooled MEDIAN of eight numbers is the mean of two of b's, not anything of a's.
+      expect(pooledAnswer.get('ab')?.[0]?.values.level?.count).toBe(8);
+      expect(pooledAnswer.get('c')).toEqual(devices.get(c));
     });
 
     it('starts buckets at origin + k·every: one bucket spanning exactly an unaligned [from, to), for devices and groups', async () => {

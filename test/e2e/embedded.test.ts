@@ -289,6 +289,9 @@ describe('ingest → store → query', () => {
           'P90',
           'P95',
           'P99',
+          'MEDIAN',
+          'STDDEV',
+          'SPREAD',
         ],
       }),
     );
@@ -301,7 +304,8 @@ describe('ingest → store → query', () => {
       const got = bucket.metrics[0]!;
       expect(got.metric).toBe('temperature');
       for (const [name, value] of Object.entries(want)) {
-        expect(got[name as keyof typeof got], name).toBeCloseTo(value, 9);
+        if (value === null) expect(got[name as keyof typeof got], name).toBeNull();
+        else expect(got[name as keyof typeof got], name).toBeCloseTo(value, 9);
       }
     });
 

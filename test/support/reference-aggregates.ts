@@ -47,6 +47,88 @@ export function correctlyRoundedSum(values: readonly number[]): number {
   return negative ? -magnitude : magnitude;
 }
 
+/** The double after (or before) `value` in order, by stepping its bits: nextUp and nextDown. */
+function neighbour(value: number, direction: 1 | -1): number {
+  if (value === 0) return direction * Number.MIN_VALUE;
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value);
+  const word = bits.getBigUint64(0);
+  const away = value > 0 === (direction === 1);
+  bits.setBigUint64(0, away ? word + 1n : word - 1n);
+  return bits.getFloat64(0);
+}
+
+/** Whether the last bit of a positive double's significand is 0 (ties go to it). */
+function evenSignificand(value: number): boolean {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value);
+  return (bits.getBigUint64(0) & 1n) === 0n;
+}
+
+/**
+ * The sample standard deviation (n − 1), as the README defines STDDEV: the square root of the
+ * exact variance of the numbers, rounded once to the nearest double; null below two numbers.
+ * Worked out with rationals: V = (n·Σu² − (Σu)²) / (n(n − 1)) in units of 2^-2148, a first guess
+ * from Math.sqrt, then moved one double at a time until V lies between the squares of the
+ * midpoints on either side (compared exactly, as integers).
+ */
+export function referenceStddev(values: readonly number[]): number | null {
+  const n = BigInt(values.length);
+  if (n < 2n) return null;
+  const units = values.map(inUnitsOfTheSmallestDouble);
+  const sum = units.reduce((total, u) => total + u, 0n);
+  const squares = units.reduce((total, u) => total + u * u, 0n);
+  // V = numerator / denominator · 2^-2148, exactly.
+  const numerator = n * squares - sum * sum;
+  const denominator = n * (n - 1n);
+  if (numerator === 0n) return 0;
+  // Past half an ulp above the largest double (2^1024 - 2^970), the nearest is Infinity.
+  const overflow = 2n ** 2098n - 2n ** 2044n;
+  if (numerator >= overflow * overflow * denominator) return Infinity;
+  const bitsOf = (x: bigint) => x.toString(2).length;
+  const topOf = (x: bigint) => Math.max(0, bitsOf(x) - 60);
+  const [shiftN, shiftD] = [topOf(numerator), topOf(denominator)];
+  let ratio = Number(numerator >> BigInt(shiftN)) / Number(denominator >> BigInt(shiftD));
+  let exponent = shiftN - shiftD - 2148;
+  if (exponent % 2 !== 0) {
+    ratio *= 2;
+    exponent -= 1;
+  }
+  // sqrt(ratio) · 2^(exponent / 2), scaled in steps that stay within a double's range.
+  let guess = Math.sqrt(ratio);
+  for (let half = exponent / 2; half !== 0;) {
+    const step = Math.max(-600, Math.min(600, half));
+    guess *= powerOfTwo(step);
+    half -= step;
+  }
+  // Compares the square of the midpoint of two adjacent doubles with V: the midpoint in units
+  // of 2^-1075 is M = u(a) + u(b), and M² · 2^-2150 <=> numerator / denominator · 2^-2148.
+  const versusMidpoint = (a: number, b: number) => {
+    const m = inUnitsOfTheSmallestDouble(a) + inUnitsOfTheSmallestDouble(b);
+    const left = m * m * denominator;
+    const right = numerator * 4n;
+    return left < right ? -1 : left > right ? 1 : 0;
+  };
+  let answer = guess;
+  for (;;) {
+    const up = neighbour(answer, 1);
+    const down = neighbour(answer, -1);
+    const above = versusMidpoint(answer, up);
+    const below = versusMidpoint(down, answer);
+    if (above < 0 || (above === 0 && !evenSignificand(answer))) answer = up;
+    else if (below > 0 || (below === 0 && !evenSignificand(answer))) answer = down;
+    else return answer;
+  }
+}
+
+/** InfluxQL MEDIAN(): the middle value, or lo + (hi − lo) / 2 of the two middle ones. */
+export function referenceMedian(sortedValues: readonly number[]): number {
+  const middle = sortedValues.length >> 1;
+  if (sortedValues.length % 2 === 1) return sortedValues[middle]!;
+  const [lo, hi] = [sortedValues[middle - 1]!, sortedValues[middle]!];
+  return lo + (hi - lo) / 2;
+}
+
 export function nearestRank(sortedValues: readonly number[], percentile: number): number {
   const index = Math.floor((sortedValues.length * percentile) / 100 + 0.5) - 1;
   return sortedValues[Math.min(Math.max(index, 0), sortedValues.length - 1)]!;
@@ -70,6 +152,9 @@ export function referenceAggregates(samples: readonly Sample[]) {
     p90: nearestRank(sorted, 90),
     p95: nearestRank(sorted, 95),
     p99: nearestRank(sorted, 99),
+    median: referenceMedian(sorted),
+    stddev: referenceStddev(values),
+    spread: sorted.at(-1)! - sorted[0]!,
   };
 }
 
@@ -131,6 +216,9 @@ export function referenceTypedAggregates(samples: readonly TypedSample[]) {
       p90: ofNumbers?.p90 ?? null,
       p95: ofNumbers?.p95 ?? null,
       p99: ofNumbers?.p99 ?? null,
+      median: ofNumbers?.median ?? null,
+      stddev: ofNumbers?.stddev ?? null,
+      spread: ofNumbers?.spread ?? null,
     },
     types,
   };

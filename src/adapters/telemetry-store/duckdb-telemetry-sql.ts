@@ -109,10 +109,18 @@ function percentileSql(p: number): string {
  * to 2^41 of them. The store adds up the (k, sum) parts of a bucket exactly and rounds once
  * (domain/exact-sum.ts): `sum_k` and `sum_s` when there is one part, the common case (a list of structs
  * costs JavaScript ten times as much to read), `sum_parts` when there are several.
+ *
+ * STDDEV needs the exact sum of the squares too (domain/exact-moments.ts). X = x * 2^k squared
+ * would pass HUGEINT's 2^127, so X is cut into h * 2^43 + l (|h|, |l| < 2^43) and the part sums
+ * Σh², Σh·l and Σl² (each term below 2^86) as `sum_q2`, `sum_q1`, `sum_q0`: ΣX² is
+ * q2 * 2^86 + q1 * 2^44 + q0, exactly.
  */
 const EXPONENT_SQL = `CASE WHEN v.num <> 0
     THEN 32 * CAST(ceil((53 - floor(log2(abs(v.num)))) / 32) AS INTEGER) END`;
-const SCALED_SUM_SQL = `sum(CAST(num * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT))`;
+const SCALED_SQL = `CAST(v.num * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT)`;
+const HALF = '8796093022208';
+const SQUARE_PARTS_SQL = `sum((x // ${HALF}) * (x // ${HALF})) AS q2,
+    sum((x // ${HALF}) * (x % ${HALF})) AS q1, sum((x % ${HALF}) * (x % ${HALF})) AS q0`;
 
 /**
  * What one series of buckets is, as the `series` column: a device, or a group of devices whose
@@ -146,7 +154,8 @@ export type AggregateSeries = keyof typeof SERIES;
  */
 export function aggregateSql(aggregates: readonly Aggregate[], series: AggregateSeries): string {
   const wanted = new Set(aggregates);
-  const exact = wanted.has('sum') || wanted.has('mean');
+  const moments = wanted.has('stddev');
+  const exact = wanted.has('sum') || wanted.has('mean') || moments;
   // Each aggregate over a group of cells, and (for an exact sum, whose groups are split by k)
   // over the groups of one bucket. Counts as DOUBLE (exact below 2^53): JavaScript reads them as
   // numbers, not BigInts.
@@ -164,8 +173,9 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
   count('n_bool', 'count(bool)');
   count('n_str', 'count(*) - count(num) - count(bool)');
   if (wanted.has('mean')) count('n_true', 'count_if(bool)');
-  if (wanted.has('min')) add('"min"', 'min(num)', 'min("min")');
-  if (wanted.has('max')) add('"max"', 'max(num)', 'max("max")');
+  // SPREAD is MAX - MIN, taken by the store from these two (no SQL overflow to guard against).
+  if (wanted.has('min') || wanted.has('spread')) add('"min"', 'min(num)', 'min("min")');
+  if (wanted.has('max') || wanted.has('spread')) add('"max"', 'max(num)', 'max("max")');
   for (const [end, pick] of [
     ['first', 'arg_min'],
     ['last', 'arg_max'],
@@ -176,7 +186,8 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
     else add(`"${end}"`, `${pick}(v, ts)`, '');
   }
   const percentiles = aggregates.filter((name) => PERCENTILES[name] !== undefined);
-  if (percentiles.length > 0) {
+  // The numbers sorted, for the percentiles' ranks and MEDIAN's middle ones.
+  if (percentiles.length > 0 || wanted.has('median')) {
     if (exact) {
       add('nums', 'list(num) FILTER (WHERE num IS NOT NULL)', 'list_sort(flatten(list(nums)))');
     } else add('nums', 'list_sort(list(num) FILTER (WHERE num IS NOT NULL))', '');
@@ -184,6 +195,10 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
   const answer = [
     ...names.filter((name) => name !== 'nums'),
     ...[...new Set(percentiles)].map((name) => `${percentileSql(PERCENTILES[name]!)} AS "${name}"`),
+    // MEDIAN is taken from the middle ones as InfluxQL takes it (domain/order-statistics.ts).
+    ...(wanted.has('median')
+      ? ['nums[(n_num::BIGINT + 1) // 2] AS median_lo', 'nums[n_num::BIGINT // 2 + 1] AS median_hi']
+      : []),
   ];
   // Strings are only ever shown by FIRST and LAST.
   const columns = wanted.has('first') || wanted.has('last') ? 'value' : 'kinds';
@@ -192,7 +207,7 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
 WITH rows AS (${collapsedRows(columns, true, 'many')}),
 cells AS (
   SELECT ${key} AS series, ts - (((ts - $offset) % $every) + $every) % $every AS bucket, metric,
-    ts, v, v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k` : ''}
+    ts, v, v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k, ${SCALED_SQL} AS x` : ''}
   FROM rows ${members}
 )`;
   if (!exact) {
@@ -204,18 +219,22 @@ buckets AS (
 SELECT series, bucket, metric, ${answer.join(', ')} FROM buckets
 ORDER BY series, bucket, metric`;
   }
+  const squares = moments ? ['q2', 'q1', 'q0'] : [];
   return `${cells},
 parts AS (
-  SELECT series, bucket, metric, k, ${own.join(', ')}, ${SCALED_SUM_SQL} AS s
+  SELECT series, bucket, metric, k, ${own.join(', ')}, sum(x) AS s${moments ? `, ${SQUARE_PARTS_SQL}` : ''}
   FROM cells GROUP BY series, bucket, metric, k
 ),
 buckets AS (
   SELECT series, bucket, metric, ${combined.join(', ')},
     count(s)::DOUBLE AS n_parts, max(k) FILTER (WHERE s IS NOT NULL) AS sum_k, max(s) AS sum_s,
-    CASE WHEN count(s) > 1 THEN list({'k': k, 's': s}) FILTER (WHERE s IS NOT NULL) END AS sum_parts
+    ${squares.map((q) => `max(${q}) AS sum_${q}, `).join('')}CASE WHEN count(s) > 1
+      THEN list({'k': k, 's': s${squares.map((q) => `, '${q}': ${q}`).join('')}}) FILTER (WHERE s IS NOT NULL)
+    END AS sum_parts
   FROM parts GROUP BY series, bucket, metric
 )
-SELECT series, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s, sum_parts
+SELECT series, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s,
+  ${squares.map((q) => `sum_${q}, `).join('')}sum_parts
 FROM buckets
 ORDER BY series, bucket, metric`;
 }

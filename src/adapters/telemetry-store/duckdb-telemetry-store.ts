@@ -40,6 +40,8 @@ import {
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
+import { powerSumsOfParts, sampleStddev } from '../../domain/exact-moments.js';
+import { medianOf } from '../../domain/order-statistics.js';
 import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {
@@ -91,18 +93,24 @@ function structValue(value: unknown): MetricValue | null {
   return valueOf(num, bool, str);
 }
 
+/** The parts of a bucket's exact sums (aggregateSql), each sum with its squares' pieces. */
+type SumPart = { k: number; s: bigint; q2?: bigint; q1?: bigint; q0?: bigint };
+
+function sumParts(row: Row): SumPart[] {
+  // Zeros have no part, so a bucket of zeros has none.
+  const parts = Number(row.n_parts ?? 0);
+  if (parts === 0) return [];
+  if (parts > 1) return (row.sum_parts ?? []) as SumPart[];
+  const { sum_k: k, sum_s: s, sum_q2: q2, sum_q1: q1, sum_q0: q0 } = row;
+  return [{ k: Number(k), s: s as bigint, q2: q2 as bigint, q1: q1 as bigint, q0: q0 as bigint }];
+}
+
 /** A bucket's row of aggregateSql as the requested aggregates (domain/telemetry.ts says which). */
 function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValues {
   const numbers = Number(row.n_num);
   const booleans = Number(row.n_bool);
-  // The parts of the exact sum (aggregateSql); zeros have none, so a bucket of zeros has none.
-  const parts = Number(row.n_parts ?? 0);
-  const sum =
-    row.n_parts === undefined || numbers === 0
-      ? null
-      : parts === 1
-        ? sumOfScaledIntegers([{ k: Number(row.sum_k), s: row.sum_s as bigint }])
-        : sumOfScaledIntegers((row.sum_parts ?? []) as { k: number; s: bigint }[]);
+  const parts = row.n_parts === undefined || numbers === 0 ? undefined : sumParts(row);
+  const sum = parts === undefined ? null : sumOfScaledIntegers(parts);
   const values: AggregateValues = {};
   for (const name of aggregates) {
     if (name === 'count') values.count = numbers + booleans + Number(row.n_str);
@@ -111,7 +119,22 @@ function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValu
       values.mean =
         sum !== null ? sum / numbers : booleans > 0 ? Number(row.n_true) / booleans : null;
     } else if (name === 'first' || name === 'last') values[name] = structValue(row[name]);
-    else values[name] = numberOrNull(row[name]);
+    else if (name === 'stddev') {
+      values.stddev =
+        parts === undefined
+          ? null
+          : sampleStddev(
+              numbers,
+              powerSumsOfParts(
+                parts.map(({ k, s, q2, q1, q0 }) => ({ k, s, q2: q2!, q1: q1!, q0: q0! })),
+              ),
+            );
+    } else if (name === 'spread') {
+      values.spread = numbers === 0 ? null : Number(row.max) - Number(row.min);
+    } else if (name === 'median') {
+      values.median =
+        numbers === 0 ? null : medianOf(numbers, Number(row.median_lo), Number(row.median_hi));
+    } else values[name] = numberOrNull(row[name]);
   }
   return values;
 }

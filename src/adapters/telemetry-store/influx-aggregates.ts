@@ -7,6 +7,7 @@ import {
   type ValueType,
 } from '../../domain/telemetry.js';
 import { bucketOffset, bucketStart } from './buckets.js';
+import { ExactMoments } from '../../domain/exact-moments.js';
 import { ExactSum } from '../../domain/exact-sum.js';
 import type { InfluxFieldType } from './influx-field-types.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
@@ -31,7 +32,13 @@ export function valueTypes(fieldTypes: ReadonlySet<InfluxFieldType> | undefined)
   return types;
 }
 
-/** InfluxQL's own aggregates, by type. SUM and MEAN of numbers, and MEAN of booleans, are not. */
+/**
+ * InfluxQL's own aggregates, by type. SUM and MEAN of numbers, and MEAN of booleans, are not; nor
+ * is STDDEV (InfluxQL's takes a running mean, then the squares from it, in the order it reads the
+ * points: sound, but neither exact nor reproducible in DuckDB) or SPREAD (MAX - MIN, from those two,
+ * which also merge over a group's devices). MEDIAN() is the documented one (lo + (hi - lo) / 2 for
+ * an even count, domain/order-statistics.ts).
+ */
 const SELECTIONS: Record<ValueType, Partial<Record<Aggregate, (field: string) => string>>> = {
   number: {
     min: (f) => `MIN(${f})`,
@@ -42,20 +49,25 @@ const SELECTIONS: Record<ValueType, Partial<Record<Aggregate, (field: string) =>
     p90: (f) => `PERCENTILE(${f}, 90)`,
     p95: (f) => `PERCENTILE(${f}, 95)`,
     p99: (f) => `PERCENTILE(${f}, 99)`,
+    median: (f) => `MEDIAN(${f})`,
   },
   boolean: { first: (f) => `FIRST(${f})`, last: (f) => `LAST(${f})` },
   string: { first: (f) => `FIRST(${f})`, last: (f) => `LAST(${f})` },
 };
 
-const PERCENTILES: ReadonlySet<Aggregate> = new Set(['p50', 'p90', 'p95', 'p99']);
+/**
+ * What does not merge over a group's devices: a rank over all of their numbers. Asked of each
+ * group's devices together, one statement per group and metric, as InfluxDB computes it.
+ */
+const RANKED: ReadonlySet<Aggregate> = new Set(['p50', 'p90', 'p95', 'p99', 'median']);
 
 /** What one statement's series are, for folding them into the buckets. */
 type Purpose =
   /** COUNT and InfluxQL's aggregates of one type, per bucket. */
   | { kind: 'aggregates'; metric: string; type: ValueType }
-  /** The percentiles of one group's numbers, pooled, per bucket. */
-  | { kind: 'percentiles'; metric: string; group: string }
-  /** The numbers themselves, for their exact sum. */
+  /** The percentiles and MEDIAN of one group's numbers, pooled, per bucket. */
+  | { kind: 'ranked'; metric: string; group: string }
+  /** The numbers themselves, for their exact sum (and exact squares). */
   | { kind: 'numbers'; metric: string }
   /** How many values are true, per bucket: the MEAN of booleans. */
   | { kind: 'trues'; metric: string };
@@ -68,6 +80,8 @@ interface Cell {
   sum?: ExactSum;
   /** Numbers summed (the same read as `sum`, so the mean never mixes two reads). */
   summed?: number;
+  /** The numbers' exact sums of powers, for STDDEV (the same read again). */
+  moments?: ExactMoments;
   trues?: number;
   /** FIRST and LAST with their times, per type, when the bucket mixes types. */
   timed?: { first?: [number, MetricValue]; last?: [number, MetricValue] };
@@ -92,8 +106,9 @@ export interface InfluxAggregateQuery {
    * Devices pooled into groups (no FIRST or LAST asked): `groupOf` each device's group key, and
    * `whereOf` per group the WHERE clause of its devices alone (bound in `params`). The statements
    * stay grouped by device, and what merges (COUNT, MIN, MAX, the numbers, the trues) is folded
-   * into the group's buckets; percentiles do not merge, so they are asked of each group's devices
-   * together, one statement per group and metric.
+   * into the group's buckets; percentiles and MEDIAN do not merge, so they are asked of each
+   * group's devices together, one statement per group and metric. STDDEV merges: a group's exact
+   * count, sum and sum of squares are its devices' (domain/exact-moments.ts).
    */
   pools?: { groupOf: ReadonlyMap<string, string>; whereOf: ReadonlyMap<string, string> };
 }
@@ -101,10 +116,11 @@ export interface InfluxAggregateQuery {
 /**
  * Buckets of every device (or group, `pools`), computed as the DuckDB store computes them
  * (domain/telemetry.ts), starting at the query's origin + k·every (buckets.ts): per metric and
- * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM and
- * MEAN of numbers, the numbers themselves, summed exactly as they stream in (domain/exact-sum.ts:
- * InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no exact sum), holding a
- * running sum per bucket, never the points; for MEAN of booleans, the COUNT of true values. All in
+ * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM, MEAN
+ * and STDDEV of numbers, the numbers themselves, summed exactly as they stream in
+ * (domain/exact-sum.ts: InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no
+ * exact sum; domain/exact-moments.ts), holding running sums per bucket, never the points; for
+ * MEAN of booleans, the COUNT of true values. All in
  * one round trip; a second only for FIRST or LAST of a bucket whose values are of several types
  * (GROUP BY time() reports no time for a value, so each type's first and last are asked alone).
  */
@@ -116,17 +132,21 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   const offset = bucketOffset(every, q.range.origin);
   const byTime = `time(${every}ms, ${offset}ms)`;
   const groupBy = `GROUP BY ${byTime}, ${q.groupBy} fill(none)`;
-  const ofGroups = (name: Aggregate) => q.pools !== undefined && PERCENTILES.has(name);
+  const ofGroups = (name: Aggregate) => q.pools !== undefined && RANKED.has(name);
+  // SPREAD is MAX - MIN of what InfluxQL selects.
+  const selected = new Set<Aggregate>(wanted);
+  if (wanted.has('spread')) for (const end of ['min', 'max'] as const) selected.add(end);
+  const moments = wanted.has('stddev');
   for (const [metric, types] of q.metrics) {
     for (const type of types) {
       const f = typed(metric, type);
-      const summed = type === 'number' && (wanted.has('sum') || wanted.has('mean'));
+      const summed = type === 'number' && (wanted.has('sum') || wanted.has('mean') || moments);
       const selections = [`COUNT(${f}) AS "count"`];
-      const percentiles: string[] = [];
-      for (const name of wanted) {
+      const ranked: string[] = [];
+      for (const name of selected) {
         const selection = SELECTIONS[type][name];
         if (selection) {
-          (ofGroups(name) ? percentiles : selections).push(
+          (ofGroups(name) ? ranked : selections).push(
             `${selection(f)} AS ${quoteIdentifier(name)}`,
           );
         }
@@ -148,12 +168,12 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
         );
         purposes.push({ kind: 'trues', metric });
       }
-      if (q.pools && percentiles.length > 0) {
+      if (q.pools && ranked.length > 0) {
         for (const [group, where] of q.pools.whereOf) {
           statements.push(
-            `SELECT ${percentiles.join(', ')} FROM ${q.from} WHERE ${where} GROUP BY ${byTime} fill(none)`,
+            `SELECT ${ranked.join(', ')} FROM ${q.from} WHERE ${where} GROUP BY ${byTime} fill(none)`,
           );
-          purposes.push({ kind: 'percentiles', metric, group });
+          purposes.push({ kind: 'ranked', metric, group });
         }
       }
     }
@@ -172,7 +192,7 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   };
   // A series is a device's, folded into the device's buckets or its group's, or a group's own.
   const keyOf = (purpose: Purpose, deviceId: string | undefined) =>
-    purpose.kind === 'percentiles'
+    purpose.kind === 'ranked'
       ? purpose.group
       : deviceId === undefined || !q.pools
         ? deviceId
@@ -191,9 +211,11 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           cell = cellOf(key, start, purpose.metric);
           cell.sum ??= new ExactSum();
           cell.summed ??= 0;
+          if (moments) cell.moments ??= new ExactMoments();
         }
         cell.sum!.add(value as number);
         cell.summed! += 1;
+        cell.moments?.add(value as number);
       }
       return;
     }
@@ -204,7 +226,7 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
       }
       return;
     }
-    const type = purpose.kind === 'percentiles' ? 'number' : purpose.type;
+    const type = purpose.kind === 'ranked' ? 'number' : purpose.type;
     for (const row of series.values) {
       const cell = cellOf(key, Number(row[0]), purpose.metric);
       const selected = (cell.selected[type] ??= {});
@@ -250,7 +272,8 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
 
 /**
  * One column of a series' row into a cell's: the MIN and MAX of a group are those of its devices'
- * rows; any other column comes from one series only (a device's, or its group's percentiles).
+ * rows; any other column comes from one series only (a device's, or its group's percentiles and
+ * MEDIAN).
  */
 function merge(selected: Record<string, InfluxValue>, column: string, value: InfluxValue) {
   const known = selected[column];
@@ -286,6 +309,10 @@ function valuesOf(
         types.length === 1
           ? ((cell.selected[types[0]!]?.[name] ?? null) as MetricValue | null)
           : (cell.timed?.[name]?.[1] ?? null);
+    } else if (name === 'stddev') values.stddev = cell.moments?.stddev() ?? null;
+    else if (name === 'spread') {
+      const [min, max] = [numbers?.min, numbers?.max];
+      values.spread = typeof min === 'number' && typeof max === 'number' ? max - min : null;
     } else values[name] = (numbers?.[name] ?? null) as number | null;
   }
   return values;
