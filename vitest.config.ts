@@ -36,6 +36,7 @@ const notUnit = [
   'test/api/query-jit.test.ts',
   'test/api/telemetry-arguments.test.ts',
   'test/api/export-streaming.test.ts',
+  'test/api/raw-retention.test.ts',
 ];
 
 /** One tier of the main suite; the tiers must not overlap (scripts/check-test-tiers.mjs). */

@@ -66,6 +66,19 @@ describe('loadConfig', () => {
     expect(config).not.toHaveProperty('kafka');
   });
 
+  it('keeps raw points for ever unless RAW_RETENTION is a duration of hours, days or weeks', () => {
+    expect(loadConfig({}).rawRetention).toBeUndefined();
+    expect(loadConfig({ RAW_RETENTION: '' }).rawRetention).toBeUndefined();
+    expect(loadConfig({ RAW_RETENTION: '90d' }).rawRetention).toEqual({
+      text: '90d',
+      ms: 90 * 86_400_000,
+    });
+    expect(loadConfig({ RAW_RETENTION: '2w' }).rawRetention?.ms).toBe(14 * 86_400_000);
+    for (const bad of ['0d', '90', '1y', '-5d', '30m']) {
+      expect(settingsNamed(problemsOf({ RAW_RETENTION: bad })), bad).toEqual(['RAW_RETENTION']);
+    }
+  });
+
   it('reports a bad value and every missing production setting in one go', () => {
     const problems = problemsOf({ MODE: 'production', LOG_LEVEL: 'verbose', PORT: 'eighty' });
     expect(settingsNamed(problems).sort()).toEqual(

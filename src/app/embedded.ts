@@ -10,6 +10,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { startRawRetention } from '../pipeline/raw-retention.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createGraphQLApi } from './graphql-api.js';
 import {
@@ -77,6 +78,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     devices,
     bus,
     limits: config.ingest,
+    rawRetention: config.rawRetention,
     rateLimiter: rateLimits,
     logger: logger.child({ component: 'ingest' }),
   });
@@ -97,9 +99,17 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   });
   const websocket = api.attachWebSocket(http.server);
 
+  let stopRetention: (() => Promise<void>) | undefined;
   return {
     async start() {
       await pipeline.start();
+      if (config.rawRetention) {
+        stopRetention = startRawRetention({
+          store: telemetry,
+          retention: config.rawRetention,
+          logger: logger.child({ component: 'retention' }),
+        });
+      }
       const address = await http.listen(config.ports.api, config.host);
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -109,6 +119,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     async stop() {
       await websocket.close();
       await http.close(config.shutdownTimeoutMs);
+      await stopRetention?.();
       await pipeline.stop();
       await bus.close();
       await live.close();

@@ -45,6 +45,7 @@ export function createGraphQLApi(options: {
     settings: {
       deviceTokenGraceSeconds: config.deviceTokenGraceSeconds,
       maxCost: config.graphql.maxCost,
+      rawRetentionMs: config.rawRetention?.ms,
     },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits, subscriptions }),
@@ -56,6 +57,7 @@ export function createGraphQLApi(options: {
     telemetry: services.telemetry,
     authenticate: cacheVerifiedTokens(authenticate),
     rateLimits,
+    rawRetentionMs: config.rawRetention?.ms,
     logger: logger.child({ component: 'export' }),
   });
   return {

@@ -12,6 +12,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { startRawRetention } from '../pipeline/raw-retention.js';
 import { createGraphQLApi } from './graphql-api.js';
 import { productionAdapters as adapters } from './production-adapters.js';
 
@@ -100,6 +101,7 @@ export async function createIngestProcess(
         devices: database.devices,
         bus,
         limits: config.ingest,
+        rawRetention: config.rawRetention,
         rateLimiter: rateLimits.policy,
         logger,
       }),
@@ -154,13 +156,18 @@ export async function createPipelineProcess(
     ],
     logger,
   });
+  let stopRetention: (() => Promise<void>) | undefined;
   return {
     async start() {
       await pipeline.start();
+      if (config.rawRetention) {
+        stopRetention = startRawRetention({ store, retention: config.rawRetention, logger });
+      }
       return http.listen(config.ports.pipeline, config.host);
     },
     async stop() {
       await http.close(config.shutdownTimeoutMs);
+      await stopRetention?.();
       await pipeline.stop();
       await bus.close();
       await Promise.all([live.close(), store.close(), database.close()]);

@@ -1,8 +1,8 @@
 /**
  * The only reader of process.env (docs/architecture.md, Layout). Each concern has its model: a
  * zod object of its variables, transformed into its section (server.ts, log.ts, auth.ts,
- * limits.ts, and the production engines database.ts, redis.ts, kafka.ts, influx.ts). This file
- * composes them into one config per mode and role, whose type says which sections it has: a
+ * limits.ts, retention.ts, and the production engines database.ts, redis.ts, kafka.ts,
+ * influx.ts). This file composes them into one config per mode and role, whose type says which sections it has: a
  * production role's config has every engine that role uses, present, and no other. All problems
  * are reported at once and the process exits non-zero instead of starting half-configured.
  */
@@ -15,6 +15,7 @@ import { kafkaRequired, kafkaSettings } from './kafka.js';
 import { limitsSettings } from './limits.js';
 import { logSettings } from './log.js';
 import { redisRequired, redisSettings } from './redis.js';
+import { retentionSettings } from './retention.js';
 import { serverSettings, type Mode } from './server.js';
 
 export type { Bucket, RateLimitSettings, RateLimitSubject } from './limits.js';
@@ -26,6 +27,7 @@ const everyProcess = (mode: Mode) => ({
   log: logSettings,
   auth: authSettings(mode),
   limits: limitsSettings(mode),
+  retention: retentionSettings,
 });
 
 /** The production engines, under the name their section has in a config. */
@@ -73,6 +75,7 @@ const commonSettings = (parsed: Parsed<ReturnType<typeof everyProcess>>) => ({
   ...parsed.log,
   ...parsed.auth,
   ...parsed.limits,
+  ...parsed.retention,
 });
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

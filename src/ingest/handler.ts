@@ -23,6 +23,8 @@ export interface IngestHandlerOptions {
   devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
+  /** RAW_RETENTION: points older than it are refused (400), as no read would show them. */
+  rawRetention?: { text: string; ms: number };
   logger: Logger;
   /** Receive time source (epoch ms); tests pin it. */
   now?: () => number;
@@ -171,6 +173,7 @@ export function createIngestHandler(options: IngestHandlerOptions) {
       deviceId: device.deviceId,
       receivedAt,
       maxPoints: limits.maxPoints,
+      rawRetention: options.rawRetention,
     });
     if (!parsed.ok) {
       if (parsed.kind === 'too-many-points') {

@@ -34,6 +34,8 @@ export interface ParseContext {
   /** Receive time, epoch ms: the `ts` of points without one, and the base of the future limit. */
   receivedAt: number;
   maxPoints: number;
+  /** RAW_RETENTION: points older than receivedAt minus it are refused. */
+  rawRetention?: { text: string; ms: number };
 }
 
 export type ParseResult =
@@ -112,6 +114,11 @@ function checkTs(raw: unknown, index: number, context: ParseContext, sink: Error
   }
   if (ts > context.receivedAt + MAX_FUTURE_MS) {
     report(sink, index, 'ts', 'is more than 24 hours ahead of the server clock');
+    return undefined;
+  }
+  const retention = context.rawRetention;
+  if (retention && ts < context.receivedAt - retention.ms) {
+    report(sink, index, 'ts', `is older than the raw retention of ${retention.text}`);
     return undefined;
   }
   return ts;

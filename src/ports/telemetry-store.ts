@@ -72,6 +72,11 @@ export interface TelemetryStore {
   ): Promise<Set<string>>;
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */
   raw(query: RawQuery): Promise<TelemetryPoint[]>;
+  /**
+   * Deletes every organization's points older than `cutoff` (epoch ms), for RAW_RETENTION. May
+   * take a while on a large store, but never holds writes back for long. Idempotent.
+   */
+  deleteBefore(cutoff: number): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

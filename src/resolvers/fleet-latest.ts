@@ -2,6 +2,7 @@ import { poolReadings, type Reading } from '../domain/pooled-readings.js';
 import { compareMetricNames, type Aggregate, type ValueType } from '../domain/telemetry.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Fleet } from './fleet.js';
+import { keptLatest } from './telemetry.js';
 import { checkGroupBy, groupMembers, type FleetGroupByInput } from './fleet-groups.js';
 import {
   checkAggregates,
@@ -25,14 +26,12 @@ export async function fleetLatest(context: GraphQLContext, fleet: Fleet, args: F
   const aggregates = checkAggregates(args.aggregates);
   const groups = groupMembers(await fleet.members(), checkGroupBy(args.groupBy));
   const deviceIds = groups.flatMap((group) => group.deviceIds);
-  const latest = await context.loaders.latest.loadMany(deviceIds);
+  // One batched read for the fleet (the loader batches the devices' loads).
+  const latest = await Promise.all(deviceIds.map((deviceId) => keptLatest(context, deviceId)));
   const newest = new Map<string, Map<string, Reading>>();
   deviceIds.forEach((deviceId, index) => {
-    const values = latest[index];
-    // loadMany reports a failed read as an Error in its place: the whole answer fails with it.
-    if (values instanceof Error) throw values;
     const own = new Map<string, Reading>();
-    for (const { metric, value, ts } of values!) own.set(metric, { deviceId, value, ts });
+    for (const { metric, value, ts } of latest[index]!) own.set(metric, { deviceId, value, ts });
     newest.set(deviceId, own);
   });
   const byName = [...metrics].sort(compareMetricNames);

@@ -20,7 +20,7 @@ import {
   type Window,
   type WindowArgs,
 } from './telemetry-arguments.js';
-import { bucketsForGraphQL } from './telemetry.js';
+import { bucketsForGraphQL, keptRuns } from './telemetry.js';
 
 export interface FleetTelemetryArgs extends WindowArgs {
   metrics: string[];
@@ -62,7 +62,7 @@ export async function fleetTelemetry(
 
   // One store question per run of equal buckets (one in UTC), each over every device at once.
   const runs = await Promise.all(
-    window.runs.map((run) => {
+    keptRuns(context, window.runs).map((run) => {
       if (members.length === 0) return new Map<string, Bucket[]>();
       const question = { orgId: context.viewer.organizationId, metrics, ...run, aggregates };
       if (grouping.by === 'DEVICE') {

@@ -6,6 +6,7 @@ import type { Fleet } from './fleet.js';
 import {
   checkMetricName,
   checkRange,
+  keptRange,
   refuseAggregatesOfWrongType,
   typesInBuckets,
 } from './telemetry-arguments.js';
@@ -35,14 +36,15 @@ export async function fleetTop(context: GraphQLContext, fleet: Fleet, args: Flee
   const { metric, aggregate } = args;
   checkMetricName(metric, 'metric');
   const members = await fleet.members();
-  if (members.length === 0) return [];
+  const kept = keptRange(context, range);
+  if (members.length === 0 || !kept) return [];
   const byDevice = await context.services.telemetry.aggregateDevices({
     orgId: context.viewer.organizationId,
     deviceIds: members.map((member) => member.id),
     metrics: [metric],
-    ...range,
-    every: range.to - range.from,
-    origin: range.from,
+    ...kept,
+    every: kept.to - kept.from,
+    origin: kept.from,
     aggregates: [aggregate],
   });
   refuseAggregatesOfWrongType(typesInBuckets(byDevice.values(), [metric]), [aggregate]);

@@ -3,7 +3,7 @@ import type { DeviceFilter, FleetMember } from '../ports/device-repository.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { toDeviceFilter, type DeviceFilterInput } from './devices.js';
 import { badUserInput } from './errors.js';
-import { checkRange } from './telemetry-arguments.js';
+import { checkRange, keptRange } from './telemetry-arguments.js';
 
 /** What `Query.fleet` hands its fields: the filter, and its devices read once when first asked. */
 export interface Fleet {
@@ -46,14 +46,15 @@ export async function fleetReporting(
   fleet: Fleet,
   args: { from: Date; to: Date },
 ) {
-  const { from, to } = checkRange(args.from, args.to);
+  const range = checkRange(args.from, args.to);
   const members = await fleet.members();
-  if (members.length === 0) return 0;
+  const kept = keptRange(context, range);
+  if (members.length === 0 || !kept) return 0;
   const reporting = await context.services.telemetry.reportingDevices(
     context.viewer.organizationId,
     members.map((member) => member.id),
-    from,
-    to,
+    kept.from,
+    kept.to,
   );
   return reporting.size;
 }

@@ -18,12 +18,31 @@ import {
   type Bucket,
   type ValueType,
 } from '../domain/telemetry.js';
+import type { GraphQLContext } from '../schema/context.js';
 import { badUserInput } from './errors.js';
 import { alignedStarts } from './fill.js';
 
 export function checkRange(from: Date, to: Date): { from: number; to: number } {
   if (!(from.getTime() < to.getTime())) throw badUserInput('from must be before to', 'from');
   return { from: from.getTime(), to: to.getTime() };
+}
+
+/**
+ * The oldest time a read may show (RAW_RETENTION): the store deletes older points in the
+ * background, so every read clamps its range to this rather than show what is not yet deleted.
+ */
+export function oldestKept(context: GraphQLContext): number {
+  const retention = context.settings.rawRetentionMs;
+  return retention === undefined ? -Infinity : Date.now() - retention;
+}
+
+/** The part of [from, to) a read may show, or undefined when all of it is past the retention. */
+export function keptRange<R extends { from: number; to: number }>(
+  context: GraphQLContext,
+  range: R,
+): R | undefined {
+  const from = Math.max(range.from, oldestKept(context));
+  return from < range.to ? { ...range, from: Math.ceil(from) } : undefined;
 }
 
 /** Distinct, valid metric names: ingest's rule, so no name reaches a store's query unchecked. */

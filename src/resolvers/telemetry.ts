@@ -6,6 +6,7 @@ import {
   type Aggregate,
   type Bucket,
   type MetricValue,
+  type TelemetryPoint,
 } from '../domain/telemetry.js';
 import type { Device } from '../ports/device-repository.js';
 import { badUserInput, pageSize, refuseBackwardPaging } from './errors.js';
@@ -16,6 +17,8 @@ import {
   checkMetrics,
   checkRange,
   chooseWindow,
+  keptRange,
+  oldestKept,
   refuseAggregatesOfWrongType,
   typesInBuckets,
   type WindowArgs,
@@ -41,7 +44,7 @@ export async function aggregateTelemetry(
   // Batched per request: the page's devices asking the same question cost one store call (per
   // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time).
   const runs = await Promise.all(
-    window.runs.map((run) =>
+    keptRuns(context, window.runs).map((run) =>
       context.loaders.telemetry.load({
         deviceId: device.id,
         question: { metrics, ...run, aggregates },
@@ -101,19 +104,30 @@ export async function rawTelemetry(
   args: RawTelemetryArgs,
 ) {
   refuseBackwardPaging(args);
-  const { from, to } = checkRange(args.from, args.to);
+  const checked = checkRange(args.from, args.to);
   const first = pageSize(args.first, DEFAULT_RAW_PAGE, MAX_RAW_PAGE);
+  const metrics = checkMetrics(args.metrics ?? []);
+  const after = args.after ? decodeCursor(args.after) : undefined;
+  const range = keptRange(context, checked);
+  if (!range) return pageOf([], first, args.after);
   const points = await context.services.telemetry.raw({
     orgId: context.viewer.organizationId,
     deviceId: device.id,
-    metrics: checkMetrics(args.metrics ?? []),
-    from,
-    to,
-    after: args.after ? decodeCursor(args.after) : undefined,
+    metrics,
+    ...range,
+    after,
     limit: first + 1,
   });
-  const page = points.slice(0, first);
-  const edges = page.map((point) => ({
+  return pageOf(points, first, args.after);
+}
+
+/** A connection page of the points read (one more than the page, to know there are more). */
+function pageOf(
+  points: readonly TelemetryPoint[],
+  first: number,
+  after: string | null | undefined,
+) {
+  const edges = points.slice(0, first).map((point) => ({
     cursor: encodeCursor(point.ts),
     node: { deviceId: point.deviceId, ts: point.ts, metrics: point.metrics },
   }));
@@ -121,11 +135,28 @@ export async function rawTelemetry(
     edges,
     pageInfo: {
       hasNextPage: points.length > first,
-      hasPreviousPage: Boolean(args.after),
+      hasPreviousPage: Boolean(after),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+/** The runs of a window, each clipped to the retention; those wholly past it left out. */
+export function keptRuns<R extends { from: number; to: number }>(
+  context: GraphQLContext,
+  runs: readonly R[],
+): R[] {
+  return runs.flatMap((run) => keptRange(context, run) ?? []);
+}
+
+/** A device's latest values, without those older than the retention. */
+export async function keptLatest(context: GraphQLContext, deviceId: string) {
+  const values = await context.loaders.latest.load(deviceId);
+  const oldest = oldestKept(context);
+  return values.every((value) => value.ts >= oldest)
+    ? values
+    : values.filter((value) => value.ts >= oldest);
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ApiSettings {
   deviceTokenGraceSeconds: number;
   /** GRAPHQL_MAX_COST: what a fleet question's answer may hold, once its groups are known. */
   maxCost: number;
+  /** RAW_RETENTION in ms: no read shows a point older than now minus it. */
+  rawRetentionMs?: number;
 }
 
 /** One `Device.telemetry` question, already validated by the resolver. */

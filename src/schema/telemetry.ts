@@ -6,7 +6,12 @@ import {
 } from '../domain/telemetry.js';
 import { CHART_WINDOWS } from '../domain/query-limits.js';
 import { subscribeTelemetry } from '../resolvers/live.js';
-import { aggregateTelemetry, metricEntries, rawTelemetry } from '../resolvers/telemetry.js';
+import {
+  aggregateTelemetry,
+  keptLatest,
+  metricEntries,
+  rawTelemetry,
+} from '../resolvers/telemetry.js';
 import { builder } from './builder.js';
 import { DeviceRef } from './device.js';
 
@@ -121,7 +126,7 @@ builder.objectFields(DeviceRef, (t) => ({
     type: [MetricReading],
     authScopes: { permission: 'telemetry:read' },
     description: 'The last value of each metric, with its time.',
-    resolve: (device, _args, context) => context.loaders.latest.load(device.id),
+    resolve: (device, _args, context) => keptLatest(context, device.id),
   }),
   telemetry: t.field({
     type: [TelemetryBucket],

@@ -35,6 +35,7 @@ function countingLatest(store: TelemetryStore) {
     reportingDevices: (orgId, deviceIds, from, to) =>
       store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
+    deleteBefore: (cutoff) => store.deleteBefore(cutoff),
     ping: () => store.ping(),
     close: () => store.close(),
   };

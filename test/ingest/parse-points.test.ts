@@ -228,3 +228,23 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339('2026-06-01 12:00:00Z')).toBe(NOW);
   });
 });
+
+describe('raw retention', () => {
+  const retained: ParseContext = { ...context, rawRetention: { text: '7d', ms: 7 * DAY } };
+  const parse = (ts: number) =>
+    parsePoints(JSON.stringify({ ts, metrics: { a: 1 } }), 'json', retained);
+
+  it('accepts a point as old as the retention, and refuses an older one naming the limit', () => {
+    expect(parse(NOW - 7 * DAY).ok).toBe(true);
+    expect(parse(NOW - 7 * DAY - 1)).toEqual({
+      ok: false,
+      kind: 'invalid',
+      errors: [{ index: 0, field: 'ts', reason: 'is older than the raw retention of 7d' }],
+      totalErrors: 1,
+    });
+  });
+
+  it('refuses nothing for its age without a retention', () => {
+    expect(json({ ts: 0, metrics: { a: 1 } }).ok).toBe(true);
+  });
+});

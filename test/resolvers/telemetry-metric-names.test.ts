@@ -19,6 +19,7 @@ function contextReachingNoStore() {
   const context = {
     services,
     viewer: { organizationId: 'org' },
+    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000 },
     loaders: createLoaders(services, 'org'),
   } as unknown as GraphQLContext;
   return { context, calls };

@@ -1,4 +1,4 @@
-import type { ApiServices } from '../../src/schema/context.js';
+import type { ApiServices, ApiSettings } from '../../src/schema/context.js';
 import { createGraphQLHandler } from '../../src/api/graphql.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createJwtVerifier } from '../../src/auth/jwt.js';
@@ -17,10 +17,10 @@ const jwt = {
  * hardening or rate-limit plugins): for tests that wrap or count what the resolvers ask of the
  * ports.
  */
-export function createInProcessApi(services: ApiServices) {
+export function createInProcessApi(services: ApiServices, settings: Partial<ApiSettings> = {}) {
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000 },
+    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000, ...settings },
     authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
     plugins: [],
     logger: createLogger('silent', 'test'),

@@ -248,6 +248,11 @@ SELECT DISTINCT device_id FROM telemetry
 WHERE org_id = $org AND list_contains($devices, device_id) AND ts >= $lo AND ts < $to
 `;
 
+/** RAW_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time. */
+export const OLDEST_SQL = 'SELECT min(ts) AS ts FROM telemetry';
+export const DELETE_BEFORE_SQL = 'DELETE FROM telemetry WHERE ts >= $lo AND ts < $to';
+export const DELETE_LATEST_BEFORE_SQL = 'DELETE FROM telemetry_latest WHERE ts < $to';
+
 /**
  * Deletes rows superseded by a later write of the same (org, device, ts, metric). Only the ts
  * range touched since the last compaction is grouped: data arrives roughly in time order, so the

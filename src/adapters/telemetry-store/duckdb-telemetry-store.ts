@@ -30,7 +30,10 @@ import { bucketOffset, groupOfDevice } from './buckets.js';
 import { createLatestMirror } from './duckdb-latest-mirror.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
+  DELETE_BEFORE_SQL,
+  DELETE_LATEST_BEFORE_SQL,
   LATEST_SQL,
+  OLDEST_SQL,
   REPORTING_SQL,
   SCHEMA_SQL,
   STAGING_SQL,
@@ -62,6 +65,8 @@ export interface DuckDbTelemetryStore extends TelemetryStore {
 }
 
 type Params = Record<string, DuckDBValue>;
+
+const DAY_MS = 86_400_000;
 type Types = Record<string, DuckDBType>;
 
 const STRINGS = LIST(VARCHAR);
@@ -293,6 +298,33 @@ export async function createDuckDbTelemetryStore(
     return new Set(rows.map((row) => String(row.device_id)));
   }
 
+  /**
+   * A day of rows per statement, each its own turn on the write queue: a year of expired data is
+   * deleted in 365 short steps with write batches between them, not in one long one. The latest
+   * values go too (reads never show a value older than the retention), and with them the
+   * in-memory copy, refilled on demand.
+   */
+  async function deleteBefore(cutoff: number): Promise<void> {
+    assertOpen();
+    const [oldest] = await query(OLDEST_SQL, {}, {});
+    let from = Number(oldest?.ts ?? cutoff);
+    while (from < cutoff) {
+      const to = Math.min(from + DAY_MS, cutoff);
+      await writeQueue(() =>
+        writer.run(
+          DELETE_BEFORE_SQL,
+          { lo: BigInt(from), to: BigInt(to) },
+          { lo: BIGINT, to: BIGINT },
+        ),
+      );
+      from = to;
+    }
+    await writeQueue(async () => {
+      await writer.run(DELETE_LATEST_BEFORE_SQL, { to: BigInt(cutoff) }, { to: BIGINT });
+      mirror.clear();
+    });
+  }
+
   function compact(): Promise<number> {
     assertOpen();
     return writeQueue(async () => {
@@ -394,6 +426,8 @@ export async function createDuckDbTelemetryStore(
       for (const point of points) point.metrics = metricsByName(point.metrics);
       return points;
     },
+
+    deleteBefore,
 
     async ping() {
       await read((connection) => connection.run('SELECT 1'));

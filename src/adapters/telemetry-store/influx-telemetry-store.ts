@@ -343,6 +343,14 @@ export function createInfluxTelemetryStore(
       return points;
     },
 
+    /**
+     * One DELETE for the whole database, which holds nothing but telemetry. A retention policy
+     * with a DURATION would drop whole shards more cheaply; operators may set one too (README).
+     */
+    async deleteBefore(cutoff) {
+      await http.query('DELETE WHERE time < $cutoff', { cutoff: iso(cutoff) });
+    },
+
     ping: () => http.ping(),
     async close() {},
   };

@@ -180,6 +180,8 @@ export function withRedisLatestCache(
     reportingDevices: (orgId, deviceIds, from, to) =>
       store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
+    // Cached values older than the cutoff stay until replaced: reads filter them out (loaders.ts).
+    deleteBefore: (cutoff) => store.deleteBefore(cutoff),
     ping: () => store.ping(),
     async write(points) {
       const result = await store.write(points);

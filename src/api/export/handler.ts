@@ -36,6 +36,8 @@ export interface ExportHandlerOptions {
    */
   rateLimits?: Pick<RateLimitPolicy, 'viewer'> & FailedAuthLimits;
   logger: Logger;
+  /** RAW_RETENTION in ms: the range is clamped to it, as every GraphQL read is. */
+  rawRetentionMs?: number;
   /** Points per `raw()` page (EXPORT_PAGE_POINTS); tests make it small. */
   pageSize?: number;
 }
@@ -114,7 +116,13 @@ export function createExportHandler(options: ExportHandlerOptions): RequestHandl
 
     const parsed = parseExportParameters(queryOf(req));
     if (!parsed.ok) return badRequest(res, parsed.problems);
-    const { from, to, metrics, devices: selection } = parsed.parameters;
+    const { to, metrics, devices: selection } = parsed.parameters;
+    // Points past the retention may not be deleted yet: never shown (README "Retention").
+    const retention = options.rawRetentionMs;
+    const from =
+      retention === undefined
+        ? parsed.parameters.from
+        : Math.min(to, Math.max(parsed.parameters.from, Date.now() - retention));
     if (selection.kind === 'filter' && !viewer.permissions.has('devices:read')) {
       return forbidden(res, 'devices:read', 'choosing devices by filter (or all of them)');
     }

@@ -1,0 +1,118 @@
+/**
+ * RAW_RETENTION's deletes on both stores: `deleteBefore(cutoff)` removes every organization's
+ * points older than the cutoff, from raw reads, aggregates and latest values, and nothing newer.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
+import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
+import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
+import { findService, uniqueSuffix } from '../support/services.js';
+
+const DAY = 86_400_000;
+const CUTOFF = Date.UTC(2026, 5, 10);
+const ORGS = ['org-a', 'org-b'];
+
+/** Each organization: `old` has points only before the cutoff, `both` on each side of it. */
+const points: TelemetryPoint[] = ORGS.flatMap((orgId) => [
+  ...[-3, -2].map((days) => ({
+    orgId,
+    deviceId: 'old',
+    ts: CUTOFF + days * DAY,
+    metrics: { v: days },
+  })),
+  ...[-5, -1, 0, 1, 2].map((days) => ({
+    orgId,
+    deviceId: 'both',
+    ts: CUTOFF + days * DAY + (days === 0 ? 0 : 7),
+    metrics: { v: days, mode: `m${days}` },
+  })),
+]);
+
+function describeRetention(
+  name: string,
+  open: () => Promise<{ store: TelemetryStore; close: () => Promise<void> }>,
+) {
+  describe(`deleteBefore: ${name}`, () => {
+    let opened: Awaited<ReturnType<typeof open>>;
+    beforeAll(async () => {
+      opened = await open();
+      expect(await opened.store.write(points)).toEqual({ rejected: [] });
+      // A year of nothing before the oldest point, then the points: deletes cover the span.
+      await opened.store.deleteBefore(CUTOFF);
+    });
+    afterAll(() => opened?.close());
+
+    const everything = { metrics: [], from: 0, to: CUTOFF + 10 * DAY, limit: 100 };
+
+    it.each(ORGS)('keeps only the points at or after the cutoff, in %s', async (orgId) => {
+      const { store } = opened;
+      expect(await store.raw({ ...everything, orgId, deviceId: 'old' })).toEqual([]);
+      const kept = await store.raw({ ...everything, orgId, deviceId: 'both' });
+      expect(kept.map((point) => point.metrics.v)).toEqual([0, 1, 2]);
+      const [bucket] =
+        (
+          await store.aggregateDevices({
+            orgId,
+            deviceIds: ['old', 'both'],
+            metrics: ['v'],
+            from: 0,
+            to: CUTOFF + 10 * DAY,
+            every: 20 * 365 * DAY,
+            origin: 0,
+            aggregates: ['count', 'min'],
+          })
+        ).get('both') ?? [];
+      expect(bucket?.values.v).toEqual({ count: 3, min: 0 });
+      expect(await store.reportingDevices(orgId, ['old', 'both'], 0, CUTOFF)).toEqual(new Set());
+    });
+
+    it('drops latest values that only old points held, and keeps the newest', async () => {
+      const latest = await opened.store.latest('org-a', ['old', 'both']);
+      expect(latest.get('old') ?? []).toEqual([]);
+      expect(latest.get('both')).toEqual([
+        { metric: 'mode', value: 'm2', ts: CUTOFF + 2 * DAY + 7 },
+        { metric: 'v', value: 2, ts: CUTOFF + 2 * DAY + 7 },
+      ]);
+    });
+
+    it('is idempotent, and deletes nothing newer when run again with the same cutoff', async () => {
+      await opened.store.deleteBefore(CUTOFF);
+      const kept = await opened.store.raw({ ...everything, orgId: 'org-b', deviceId: 'both' });
+      expect(kept).toHaveLength(3);
+    });
+  });
+}
+
+describeRetention('duckdb', async () => {
+  const directory = await mkdtemp(path.join(tmpdir(), 'retention-'));
+  const store = await createDuckDbTelemetryStore({ path: path.join(directory, 't.duckdb') });
+  // Latest values read before the delete are held in memory: the delete must drop them too.
+  await store.latest('org-a', ['old', 'both']);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+});
+
+const influxUrl = await findService('influx');
+describe.skipIf(!influxUrl)('on InfluxDB', () => {
+  describeRetention('influx', async () => {
+    const database = `iot_test_${uniqueSuffix()}`;
+    const admin = (q: string) =>
+      fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
+    await admin(`CREATE DATABASE "${database}"`);
+    return {
+      store: createInfluxTelemetryStore({ url: influxUrl!, database }),
+      close: async () => {
+        await admin(`DROP DATABASE "${database}"`);
+      },
+    };
+  });
+});
