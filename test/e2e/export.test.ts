@@ -3,10 +3,15 @@
  * device's or a filter's points as CSV and NDJSON, equal to what the devices posted (strings with
  * commas, quotes and line breaks read back through a CSV parser), metrics chosen, formats
  * negotiated and compressed, every refusal with its status and body, tenancy, permissions and
- * rate limits. The expected rows are worked out here from the points posted, not read back from
- * a store.
+ * rate limits; and the README's examples run as written. The expected rows are worked out here
+ * from the points posted, not read back from a store.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
@@ -19,6 +24,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { root } from '../support/child-process.js';
 import { userToken } from '../support/tokens.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
@@ -124,13 +130,13 @@ async function exportOf(
   };
 }
 
-/** What an export of these devices over [FROM, TO) must hold: by device id, then time. */
-function expected(devices: Device[], metrics?: string[]) {
+/** What an export of these devices over [from, to) must hold: by device id, then time. */
+function expected(devices: Device[], metrics?: string[], range = { from: FROM, to: TO }) {
   return [...devices]
     .sort((a, b) => (a.id < b.id ? -1 : 1))
     .flatMap((device) =>
       [...device.points]
-        .filter((point) => point.ts >= Date.parse(FROM) && point.ts < Date.parse(TO))
+        .filter((point) => point.ts >= Date.parse(range.from) && point.ts < Date.parse(range.to))
         .sort((a, b) => a.ts - b.ts)
         .map((point) => ({
           deviceId: device.id,
@@ -532,4 +538,60 @@ it('a viewer of the organization exports like the admin', async () => {
   const viewer = await userToken(app.jwt, DEFAULT_ORGANIZATION.id, 'viewer');
   const answer = await exportOf(`type=meter&${RANGE}&format=ndjson`, { token: viewer });
   expect(ndjsonLines(answer.text)).toEqual(expected([meter1, meter2]));
+});
+
+describe("the README's examples", () => {
+  /** The fenced sh blocks of the README's "Export" section: one, with both examples. */
+  async function exampleBlocks() {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Export');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  }
+
+  it('run as written', async () => {
+    // The walkthrough's thermostat at the north site, with points on the examples' day.
+    const day = Date.UTC(2026, 10, 24);
+    const boiler = await register(
+      app.adminToken,
+      'boiler-readme',
+      'thermostat',
+      { site: 'north' },
+      [0, 1, 2].map((hour) => ({
+        ts: day + hour * 3_600_000,
+        metrics: { temperature: 20 + hour / 2, humidity: 40 + hour },
+      })),
+    );
+    const window = { from: '2026-11-24T00:00:00Z', to: '2026-11-25T00:00:00Z' };
+    const wanted = (metrics?: string[]) => expected([boiler], metrics, window);
+    const query = `deviceId=${boiler.id}&from=${window.from}&to=${window.to}&format=ndjson`;
+    await eventually(
+      async () => (ndjsonLines((await exportOf(query)).text).length === 3 ? true : undefined),
+      10_000,
+      'the thermostat points stored',
+    );
+
+    const [block, ...more] = await exampleBlocks();
+    expect(more).toEqual([]);
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'export-readme-'));
+    try {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        PORT: new URL(app.baseUrl).port,
+        TOKEN: app.adminToken,
+        DEVICE_ID: boiler.id,
+      };
+      // The first command writes telemetry.csv, the second prints NDJSON.
+      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block!], {
+        env,
+        cwd,
+        timeout: 30_000,
+      });
+      const csv = await readFile(path.join(cwd, 'telemetry.csv'), 'utf8');
+      expect((parse(csv) as string[][]).slice(1)).toEqual(expectedRows(wanted()));
+      expect(ndjsonLines(stdout)).toEqual(wanted(['temperature']));
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
 });
