@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import {
+  createGraphQLError,
   createYoga,
   maskError,
   type MaskError,
@@ -17,6 +18,7 @@ import { cacheVerifiedTokens } from '../auth/verified-token-cache.js';
 import { InvalidCredentialError, type Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import { InputRefusedError } from '../ports/input-refused.js';
+import { StoreTimeoutError } from '../ports/store-timeout.js';
 import { badUserInput, unauthenticated } from '../resolvers/errors.js';
 import { schema } from '../schema/index.js';
 import type { ApiServices, ApiSettings, GraphQLContext } from '../schema/context.js';
@@ -120,13 +122,21 @@ export function createGraphQLHandler(options: {
 /**
  * yoga's masking, except for a value a repository refused for good (InputRefusedError: a second
  * line behind the input rules, src/api/hardening/input-rules.ts), which is the caller's input, not an
- * internal failure: BAD_USER_INPUT, without the database's own words.
+ * internal failure: BAD_USER_INPUT, without the database's own words; and a telemetry read the
+ * store stopped at its deadline (StoreTimeoutError): STORE_TIMEOUT, so the caller knows to ask
+ * for less.
  */
 const maskUnlessInputRefused: MaskError = (error, message, isDev) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof InputRefusedError) {
     return badUserInput(
       'a value in the input cannot be stored (a number out of range, or text the database cannot keep)',
+    );
+  }
+  if (original instanceof StoreTimeoutError) {
+    return createGraphQLError(
+      `${original.message} (STORE_QUERY_TIMEOUT_MS): narrow the range or the fleet, or widen the window`,
+      { extensions: { code: 'STORE_TIMEOUT' } },
     );
   }
   return maskError(error, message, isDev);

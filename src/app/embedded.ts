@@ -44,6 +44,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
+    queryTimeoutMs: config.storeQueryTimeoutMs,
   });
   const bus = createInProcessEventBus({
     logger,

@@ -39,7 +39,10 @@ function createRateLimits(
  * InfluxDB behind the Redis latest-values cache, on a connection of its own (closed with the
  * store): the pipeline's writes keep the cache current, the api's `Device.latest` reads it.
  */
-function createTelemetryStore(config: Pick<EngineSettings, 'redis' | 'influx'>, logger: Logger) {
+function createTelemetryStore(
+  config: Pick<EngineSettings, 'redis' | 'influx'> & { storeQueryTimeoutMs: number },
+  logger: Logger,
+) {
   return withRedisLatestCache(adapters.telemetry(config, logger.child({ component: 'influx' })), {
     redis: config.redis.url,
     logger: logger.child({ component: 'latest-cache' }),

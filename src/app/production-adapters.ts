@@ -13,8 +13,15 @@ export const productionAdapters = {
   /** Devices, API keys and alerts on one pool per process. */
   database: (config: Pick<EngineSettings, 'postgres'>) =>
     createPostgresDatabase({ url: config.postgres.url }),
-  telemetry: (config: Pick<EngineSettings, 'influx'>, logger: Logger) =>
-    createInfluxTelemetryStore({ ...config.influx, logger }),
+  telemetry: (
+    config: Pick<EngineSettings, 'influx'> & { storeQueryTimeoutMs: number },
+    logger: Logger,
+  ) =>
+    createInfluxTelemetryStore({
+      ...config.influx,
+      queryTimeoutMs: config.storeQueryTimeoutMs,
+      logger,
+    }),
   bus: (config: Pick<EngineSettings, 'kafka'>, logger: Logger) =>
     createKafkaEventBus({ ...config.kafka, logger }),
   live: (config: Pick<EngineSettings, 'redis'>, logger: Logger) =>

@@ -52,6 +52,8 @@ export const limitsSettings = (mode: Mode) =>
 
       INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
       INGEST_MAX_POINTS: positiveInt(10_000),
+      /** How long one telemetry read may run before the store stops it (STORE_TIMEOUT). */
+      STORE_QUERY_TIMEOUT_MS: positiveInt(30_000),
 
       PIPELINE_BATCH_SIZE: positiveInt(5_000),
       LAST_SEEN_FLUSH_MS: positiveInt(1_000),
@@ -91,6 +93,7 @@ export const limitsSettings = (mode: Mode) =>
           maxSubscriptionsPerUser: env.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER,
         },
         ingest: { maxBodyBytes: env.INGEST_MAX_BODY_BYTES, maxPoints: env.INGEST_MAX_POINTS },
+        storeQueryTimeoutMs: env.STORE_QUERY_TIMEOUT_MS,
         pipeline: {
           batchSize: env.PIPELINE_BATCH_SIZE,
           lastSeenFlushMs: env.LAST_SEEN_FLUSH_MS,

@@ -21,6 +21,7 @@ import {
   type ValueType,
 } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
+import { StoreTimeoutError } from '../../ports/store-timeout.js';
 import type {
   DevicesAggregateQuery,
   GroupsAggregateQuery,
@@ -54,6 +55,8 @@ export interface DuckDbTelemetryStoreOptions {
   readConnections?: number;
   /** Compact after this many rows were appended since the last compaction. */
   compactAfterRows?: number;
+  /** How long a read may run before it is interrupted (StoreTimeoutError); 30 s by default. */
+  queryTimeoutMs?: number;
   /** Devices whose latest values are kept in memory (duckdb-latest-mirror.ts). */
   latestCacheDevices?: number;
   logger?: Logger;
@@ -188,10 +191,31 @@ export async function createDuckDbTelemetryStore(
     });
   }
 
+  const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
+
+  /**
+   * A read, interrupted once it has run for queryTimeoutMs, so its connection is free again. An
+   * interrupt reaches only a statement already executing (one still being prepared ignores it),
+   * so it is repeated until the statement stops; one that finishes meanwhile is answered.
+   */
   async function query(sql: string, params: Params, types: Types) {
     return read(async (connection) => {
-      const reader = await connection.runAndReadAll(sql, params, types);
-      return reader.getRowObjectsJS();
+      let timedOut = false;
+      let interrupting: NodeJS.Timeout | undefined;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        connection.interrupt();
+        interrupting = setInterval(() => connection.interrupt(), 10);
+      }, queryTimeoutMs);
+      try {
+        const reader = await connection.runAndReadAll(sql, params, types);
+        return reader.getRowObjectsJS();
+      } catch (error) {
+        throw timedOut ? new StoreTimeoutError(queryTimeoutMs) : error;
+      } finally {
+        clearTimeout(deadline);
+        clearInterval(interrupting);
+      }
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { StoreTimeoutError } from '../../ports/store-timeout.js';
 
 export interface InfluxSettings {
   url: string;
@@ -16,7 +17,10 @@ export interface InfluxSettings {
   /** 1.x basic auth. */
   username?: string;
   password?: string;
+  /** How long InfluxDB may send nothing (10 s by default). */
   timeoutMs?: number;
+  /** How long one query may take in all (StoreTimeoutError); 30 s by default. */
+  queryTimeoutMs?: number;
 }
 
 export type InfluxValue = number | string | boolean | null;
@@ -46,6 +50,7 @@ export class InfluxError extends Error {
 
 export function createInfluxHttp(settings: InfluxSettings) {
   const timeoutMs = settings.timeoutMs ?? 10_000;
+  const queryTimeoutMs = settings.queryTimeoutMs ?? 30_000;
   const headers: Record<string, string> = {};
   if (settings.token) headers.authorization = `Token ${settings.token}`;
   else if (settings.username) {
@@ -78,8 +83,9 @@ export function createInfluxHttp(settings: InfluxSettings) {
    * not for the whole answer: a long read (a SUM over many points reads them all) goes on as long
    * as InfluxDB keeps sending, and fails once it sends nothing for timeoutMs.
    */
-  function postQuery(url: URL, body: string) {
-    let silence: InfluxError | undefined;
+  function postQuery(url: URL, body: string, deadlineMs: number) {
+    let silence: InfluxError | StoreTimeoutError | undefined;
+    let deadline: NodeJS.Timeout | undefined;
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
         url,
@@ -97,11 +103,22 @@ export function createInfluxHttp(settings: InfluxSettings) {
         silence = new InfluxError(`InfluxDB sent nothing for ${timeoutMs} ms`);
         request.destroy(silence);
       });
+      // The whole query's deadline: a read that streams for ever is stopped too.
+      if (Number.isFinite(deadlineMs)) {
+        deadline = setTimeout(() => {
+          silence = new StoreTimeoutError(deadlineMs);
+          request.destroy(silence);
+        }, deadlineMs);
+      }
       request.on('error', reject);
       request.end(body);
     });
     // Once the answer has begun, destroying the request fails its reading as 'aborted'.
-    return { response, why: (error: unknown) => silence ?? error };
+    return {
+      response,
+      why: (error: unknown) => silence ?? error,
+      done: () => clearTimeout(deadline),
+    };
   }
 
   /** Runs the statements and hands over each result (of one chunk) as it arrives. */
@@ -109,9 +126,10 @@ export function createInfluxHttp(settings: InfluxSettings) {
     q: string,
     params: Record<string, string | number>,
     handle: (result: InfluxStatementResult) => void,
+    deadlineMs = queryTimeoutMs,
   ): Promise<void> {
     const body = new URLSearchParams({ q, params: JSON.stringify(params) }).toString();
-    const query = postQuery(endpoint('query', { epoch: 'ms', chunked: 'true' }), body);
+    const query = postQuery(endpoint('query', { epoch: 'ms', chunked: 'true' }), body, deadlineMs);
     try {
       const response = await query.response;
       const status = response.statusCode ?? 0;
@@ -130,6 +148,8 @@ export function createInfluxHttp(settings: InfluxSettings) {
       }
     } catch (error) {
       throw query.why(error);
+    } finally {
+      query.done();
     }
   }
 
@@ -166,19 +186,31 @@ export function createInfluxHttp(settings: InfluxSettings) {
       });
     },
 
-    /** Each statement's series, whole (queryEach's pieces put together). */
-    async query(q: string, params: Record<string, string | number>): Promise<InfluxSeries[][]> {
+    /**
+     * Each statement's series, whole (queryEach's pieces put together). `deadlineMs` overrides
+     * queryTimeoutMs (Infinity for none: the retention's DELETE).
+     */
+    async query(
+      q: string,
+      params: Record<string, string | number>,
+      deadlineMs = queryTimeoutMs,
+    ): Promise<InfluxSeries[][]> {
       const statements: InfluxSeries[][] = [];
-      await results(q, params, (result) => {
-        // Every statement has a result, with or without series.
-        const series = (statements[result.statement_id] ??= []);
-        for (const next of result.series ?? []) {
-          const last = series.at(-1);
-          if (last && last.name === next.name && sameTags(last.tags, next.tags)) {
-            for (const row of next.values) last.values.push(row);
-          } else series.push(next);
-        }
-      });
+      await results(
+        q,
+        params,
+        (result) => {
+          // Every statement has a result, with or without series.
+          const series = (statements[result.statement_id] ??= []);
+          for (const next of result.series ?? []) {
+            const last = series.at(-1);
+            if (last && last.name === next.name && sameTags(last.tags, next.tags)) {
+              for (const row of next.values) last.values.push(row);
+            } else series.push(next);
+          }
+        },
+        deadlineMs,
+      );
       return Array.from(statements, (series) => series ?? []);
     },
 

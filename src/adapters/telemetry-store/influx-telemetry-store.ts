@@ -348,7 +348,8 @@ export function createInfluxTelemetryStore(
      * with a DURATION would drop whole shards more cheaply; operators may set one too (README).
      */
     async deleteBefore(cutoff) {
-      await http.query('DELETE WHERE time < $cutoff', { cutoff: iso(cutoff) });
+      // No deadline: a first delete of a large store may take long, and no reader waits on it.
+      await http.query('DELETE WHERE time < $cutoff', { cutoff: iso(cutoff) }, Infinity);
     },
 
     ping: () => http.ping(),
