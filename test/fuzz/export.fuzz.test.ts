@@ -62,7 +62,13 @@ beforeAll(async () => {
     meter,
     Array.from({ length: 30 }, (_, i) => ({
       ts: START + i * 60_000,
-      metrics: { temperature: i / 3, door: i % 2 === 0, note: `"${i}",\r\n${'é'.repeat(i)}` },
+      metrics: {
+        temperature: i / 3,
+        door: i % 2 === 0,
+        note: `"${i}",\r\n${'é'.repeat(i)}`,
+        // No comma or quote: only the lone line break makes it a field to quote.
+        mode: i % 2 === 0 ? `line ${i}\nbreak` : `line ${i}\rbreak`,
+      },
     })),
   );
   await post(pump, [{ ts: START, metrics: { pressure: 1.5, mode: 'a,b' } }]);

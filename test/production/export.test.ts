@@ -100,7 +100,7 @@ describe.skipIf(!services)('export on the production api role', () => {
     const answer = await exportOf(`type=exporter&${RANGE}&format=csv&metrics=note,on`);
     expect(answer.status).toBe(200);
     const ts = new Date(START).toISOString();
-    expect(parse(answer.text)).toEqual([
+    expect(parse(answer.text, { record_delimiter: ['\r\n', '\n', '\r'] })).toEqual([
       ['device_id', 'ts', 'metric', 'value'],
       [deviceId, ts, 'note', NOTE],
       [deviceId, ts, 'on', 'true'],

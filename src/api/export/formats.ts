@@ -38,10 +38,13 @@ const ndjson: ExportFormat = {
  * RFC 4180 CSV, one row per metric value: `device_id,ts,metric,value` under a header line, CRLF
  * line breaks, fields holding a comma, a quote or a line break quoted with quotes doubled; numbers
  * as JavaScript writes them (the shortest text that reads back as the same double), booleans as
- * `true`/`false`. csv-stringify does the quoting; its default writes booleans as 1 and "".
+ * `true`/`false`. csv-stringify does the quoting; its default writes booleans as 1 and "", and
+ * quotes a line break only when it is the whole record delimiter (CRLF), so a lone CR or LF,
+ * which CSV readers take for the end of a row, is quoted by `quoted_match`.
  */
 const CSV_OPTIONS = {
   record_delimiter: '\r\n',
+  quoted_match: /[\r\n]/,
   cast: { boolean: (value: boolean) => (value ? 'true' : 'false') },
 } as const;
 
