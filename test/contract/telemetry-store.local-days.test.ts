@@ -14,7 +14,8 @@ import { localBuckets } from '../../src/domain/local-buckets.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import { correctlyRoundedSum } from '../support/reference-aggregates.js';
-import { findService, uniqueSuffix } from '../support/services.js';
+import { findService } from '../support/services.js';
+import { createInfluxTestDatabase } from './influx-test-database.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -156,15 +157,10 @@ describeLocalDays('duckdb', async () => {
 const influxUrl = await findService('influx');
 describe.skipIf(!influxUrl)('on InfluxDB', () => {
   describeLocalDays('influx', async () => {
-    const database = `iot_test_${uniqueSuffix()}`;
-    const admin = (q: string) =>
-      fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
-    await admin(`CREATE DATABASE "${database}"`);
+    const database = await createInfluxTestDatabase(influxUrl!);
     return {
-      store: createInfluxTelemetryStore({ url: influxUrl!, database }),
-      close: async () => {
-        await admin(`DROP DATABASE "${database}"`);
-      },
+      store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
+      close: database.drop,
     };
   });
 });

@@ -10,7 +10,8 @@ import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/d
 import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { findService, uniqueSuffix } from '../support/services.js';
+import { findService } from '../support/services.js';
+import { createInfluxTestDatabase } from './influx-test-database.js';
 
 const DAY = 86_400_000;
 const CUTOFF = Date.UTC(2026, 5, 10);
@@ -104,15 +105,10 @@ describeRetention('duckdb', async () => {
 const influxUrl = await findService('influx');
 describe.skipIf(!influxUrl)('on InfluxDB', () => {
   describeRetention('influx', async () => {
-    const database = `iot_test_${uniqueSuffix()}`;
-    const admin = (q: string) =>
-      fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
-    await admin(`CREATE DATABASE "${database}"`);
+    const database = await createInfluxTestDatabase(influxUrl!);
     return {
-      store: createInfluxTelemetryStore({ url: influxUrl!, database }),
-      close: async () => {
-        await admin(`DROP DATABASE "${database}"`);
-      },
+      store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
+      close: database.drop,
     };
   });
 });

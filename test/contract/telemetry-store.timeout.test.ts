@@ -9,7 +9,8 @@ import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/i
 import { AGGREGATES, type TelemetryPoint } from '../../src/domain/telemetry.js';
 import { StoreTimeoutError } from '../../src/ports/store-timeout.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { findService, uniqueSuffix } from '../support/services.js';
+import { findService } from '../support/services.js';
+import { createInfluxTestDatabase } from './influx-test-database.js';
 
 const ORG = 'org-timeout';
 const DEVICES = Array.from({ length: 20 }, (_, i) => `device-${i}`);
@@ -53,20 +54,19 @@ describe('DuckDB: a read past its deadline', () => {
 
 const influxUrl = await findService('influx');
 describe.skipIf(!influxUrl)('InfluxDB: a read past its deadline', () => {
-  const database = `iot_test_${uniqueSuffix()}`;
-  const admin = (q: string) =>
-    fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
+  let database: Awaited<ReturnType<typeof createInfluxTestDatabase>>;
   beforeAll(async () => {
-    await admin(`CREATE DATABASE "${database}"`);
-    const writer = createInfluxTelemetryStore({ url: influxUrl!, database });
+    database = await createInfluxTestDatabase(influxUrl!);
+    const writer = createInfluxTelemetryStore({ url: influxUrl!, database: database.name });
     for (let i = 0; i < points.length; i += 50_000) await writer.write(points.slice(i, i + 50_000));
   }, 120_000);
-  afterAll(() => admin(`DROP DATABASE "${database}"`));
+  afterAll(() => database?.drop());
 
   it('fails with StoreTimeoutError, and the same read answers under a wider deadline', async () => {
-    const hurried = createInfluxTelemetryStore({ url: influxUrl!, database, queryTimeoutMs: 1 });
+    const settings = { url: influxUrl!, database: database.name };
+    const hurried = createInfluxTelemetryStore({ ...settings, queryTimeoutMs: 1 });
     await expect(heavyRead(hurried)).rejects.toBeInstanceOf(StoreTimeoutError);
-    const patient = createInfluxTelemetryStore({ url: influxUrl!, database });
+    const patient = createInfluxTelemetryStore(settings);
     expect((await heavyRead(patient)).size).toBe(DEVICES.length);
   });
 });

@@ -5,43 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, postTelemetry } from '../support/graphql-client.js';
+import { plainGraphQL } from '../support/plain-graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
 
-interface Answer<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
-}
-
-async function query<T>(document: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
-    body: JSON.stringify({ query: document, variables }),
-  });
-  return (await response.json()) as Answer<T>;
-}
-
-async function data<T>(document: string, variables: Record<string, unknown> = {}) {
-  const answer = await query<T>(document, variables);
-  if (answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL errors: ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
-
-/** The first error's code and message, for the refusals. */
-async function refusal(document: string, variables: Record<string, unknown> = {}) {
-  const answer = await query(document, variables);
-  expect(answer.errors, JSON.stringify(answer)).toBeDefined();
-  const [error] = answer.errors!;
-  return {
-    code: error!.extensions?.code,
-    field: error!.extensions?.field,
-    message: error!.message,
-  };
-}
+const { data, refusal } = plainGraphQL(app);
 
 interface Device {
   id: string;

@@ -5,32 +5,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, postTelemetry } from '../support/graphql-client.js';
 import { liveClient } from '../support/live-client.js';
+import { plainGraphQL } from '../support/plain-graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
 
-interface Answer<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
-}
-
 /** Plain documents (not the generated ones): this file asks for what a dashboard would. */
-async function query<T>(document: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
-    body: JSON.stringify({ query: document, variables }),
-  });
-  return (await response.json()) as Answer<T>;
-}
-
-async function data<T>(document: string, variables: Record<string, unknown> = {}) {
-  const answer = await query<T>(document, variables);
-  if (answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL errors: ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
+const { query, data } = plainGraphQL(app);
 
 async function register(externalId: string) {
   const registered = await data<{
