@@ -10,6 +10,7 @@ const questionKey = (question: TelemetryQuestion) =>
     question.every,
     question.origin,
     question.aggregates,
+    question.percentiles,
   ]);
 
 /** The devices of one batch asking one question, and the store's answer for them. */
@@ -46,6 +47,7 @@ function createTelemetryLoader(services: ApiServices, organizationId: string) {
             every: question.every,
             origin: question.origin,
             aggregates: [...question.aggregates],
+            percentiles: question.percentiles,
           });
         }),
       );

@@ -1,6 +1,6 @@
 import { ExactMoments } from './exact-moments.js';
 import { ExactSum } from './exact-sum.js';
-import { medianOfSorted } from './order-statistics.js';
+import { medianOfSorted, nearestRankOf, percentileOfSorted } from './order-statistics.js';
 import {
   valueTypeOf,
   type Aggregate,
@@ -78,13 +78,9 @@ export function poolReadings(
       const moments = new ExactMoments();
       for (const number of numbers) moments.add(number);
       values.stddev = moments.stddev();
-    } else if (percentile !== undefined) values[name] = nearestRank(sorted, percentile);
+    } else if (percentile !== undefined) {
+      values[name] = percentileOfSorted(sorted, nearestRankOf(percentile));
+    }
   }
   return { values, types: [...types].sort() };
-}
-
-/** InfluxQL PERCENTILE's nearest rank, as the stores compute it (duckdb-telemetry-sql.ts). */
-function nearestRank(sorted: readonly number[], percentile: number): number {
-  const rank = Math.floor((sorted.length * percentile + 50) / 100);
-  return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1]!;
 }

@@ -13,9 +13,10 @@ export const DEFAULT_ALERTS = 100;
 export const MAX_ALERTS = 1_000;
 export const MAX_RULES_PER_ORGANIZATION = 1_000;
 
-/** `telemetry`: buckets per series, metrics per read; `rawTelemetry` pages. */
+/** `telemetry`: buckets per series, metrics and percentiles per read; `rawTelemetry` pages. */
 export const MAX_BUCKETS = 10_000;
 export const MAX_METRICS = 50;
+export const MAX_PERCENTILES = 10;
 export const DEFAULT_RAW_PAGE = 100;
 export const MAX_RAW_PAGE = 1_000;
 

@@ -152,6 +152,18 @@ export interface AggregateQuery {
    */
   origin?: number;
   aggregates: Aggregate[];
+  /**
+   * Percentiles asked besides the aggregates, distinct, each with 0 < p ≤ 100: nearest rank, as
+   * P50..P99 are, of p as written in decimal (domain/order-statistics.ts), answered in this order
+   * as AggregateValues' `percentiles`. Absent or empty: none.
+   */
+  percentiles?: readonly number[];
+}
+
+/** One asked percentile of a bucket's numbers; null when the bucket has none. */
+export interface PercentileValue {
+  percentile: number;
+  value: number | null;
 }
 
 /** The aggregates whose value is a number whatever the metric's type. */
@@ -159,11 +171,13 @@ export type NumericAggregate = Exclude<Aggregate, 'first' | 'last'>;
 
 /**
  * One metric's aggregates in one bucket; only the requested aggregates are set, null where the
- * bucket has no value they take. FIRST and LAST are values as sent, of any type.
+ * bucket has no value they take. FIRST and LAST are values as sent, of any type; `percentiles`
+ * are set when percentiles were asked (AggregateQuery), in the order asked.
  */
 export type AggregateValues = { [A in NumericAggregate]?: number | null } & {
   first?: MetricValue | null;
   last?: MetricValue | null;
+  percentiles?: PercentileValue[];
 };
 
 /** A time bucket that holds at least one point. Stores never return empty buckets. */

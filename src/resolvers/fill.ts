@@ -7,6 +7,8 @@ export interface FillRequest {
   starts: readonly number[];
   metrics: readonly string[];
   aggregates: readonly Aggregate[];
+  /** Percentiles asked besides the aggregates: filled like them, each in its place. */
+  percentiles?: readonly number[];
   mode: FillMode;
 }
 
@@ -34,8 +36,7 @@ export function fillBuckets(buckets: readonly Bucket[], request: FillRequest): B
     for (const metric of request.metrics) {
       const present = found?.values[metric];
       values[metric] =
-        present ??
-        emptyValues(request.aggregates, request.mode === 'ZERO' ? 0 : null, textual.has(metric));
+        present ?? emptyValues(request, request.mode === 'ZERO' ? 0 : null, textual.has(metric));
     }
     filled.push({ start, values, types: found?.types ?? {} });
   }
@@ -58,16 +59,20 @@ function metricsWithTextualEnds(buckets: readonly Bucket[]): Set<string> {
 }
 
 function emptyValues(
-  aggregates: readonly Aggregate[],
+  request: Pick<FillRequest, 'aggregates' | 'percentiles'>,
   value: number | null,
   textualEnds: boolean,
 ): AggregateValues {
-  return Object.fromEntries(
-    aggregates.map((aggregate) => [
+  const values: AggregateValues = Object.fromEntries(
+    request.aggregates.map((aggregate) => [
       aggregate,
       textualEnds && (aggregate === 'first' || aggregate === 'last') ? null : value,
     ]),
   );
+  if (request.percentiles?.length) {
+    values.percentiles = request.percentiles.map((percentile) => ({ percentile, value }));
+  }
+  return values;
 }
 
 function fillPrevious(filled: Bucket[], original: Map<number, Bucket>, request: FillRequest) {
@@ -96,11 +101,23 @@ function fillLinear(filled: Bucket[], original: Map<number, Bucket>, request: Fi
         for (const aggregate of request.aggregates) {
           const a = left.values[aggregate];
           const b = right.values[aggregate];
-          values[aggregate] =
-            typeof a === 'number' && typeof b === 'number' ? a + (b - a) * ratio : null;
+          values[aggregate] = interpolate(a, b, ratio);
+        }
+        if (request.percentiles?.length) {
+          values.percentiles = request.percentiles.map((percentile, i) => ({
+            percentile,
+            value: interpolate(
+              left.values.percentiles?.[i]?.value,
+              right.values.percentiles?.[i]?.value,
+              ratio,
+            ),
+          }));
         }
         filled[index]!.values[metric] = values;
       }
     }
   }
 }
+
+const interpolate = (a: unknown, b: unknown, ratio: number) =>
+  typeof a === 'number' && typeof b === 'number' ? a + (b - a) * ratio : null;

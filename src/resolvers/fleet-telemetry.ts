@@ -13,6 +13,7 @@ import {
 import {
   checkAggregates,
   checkAskedMetrics,
+  checkPercentiles,
   checkRange,
   chooseWindow,
   refuseAggregatesOfWrongType,
@@ -27,6 +28,7 @@ export interface FleetTelemetryArgs extends WindowArgs {
   from: Date;
   to: Date;
   aggregates?: Aggregate[] | null;
+  percentiles?: number[] | null;
   groupBy?: FleetGroupByInput | null;
   fill?: FillMode | null;
 }
@@ -45,7 +47,8 @@ export async function fleetTelemetry(
   const range = checkRange(args.from, args.to);
   const window = chooseWindow(args, range);
   const metrics = checkAskedMetrics(args.metrics);
-  const aggregates = checkAggregates(args.aggregates);
+  const percentiles = checkPercentiles(args.percentiles);
+  const aggregates = checkAggregates(args.aggregates, percentiles);
   const grouping = checkGroupBy(args.groupBy);
   if (grouping.by !== 'DEVICE') {
     const end = aggregates.find((aggregate) => aggregate === 'first' || aggregate === 'last');
@@ -64,7 +67,13 @@ export async function fleetTelemetry(
   const runs = await Promise.all(
     keptRuns(context, window.runs).map((run) => {
       if (members.length === 0) return new Map<string, Bucket[]>();
-      const question = { orgId: context.viewer.organizationId, metrics, ...run, aggregates };
+      const question = {
+        orgId: context.viewer.organizationId,
+        metrics,
+        ...run,
+        aggregates,
+        percentiles,
+      };
       if (grouping.by === 'DEVICE') {
         return context.services.telemetry.aggregateDevices({
           ...question,
@@ -82,13 +91,14 @@ export async function fleetTelemetry(
   );
   const series = groups.map((group, index) => {
     const buckets = runs.flatMap((stored) => stored.get(groupKey(group, index)) ?? []);
-    refuseAggregatesOfWrongType(typesInBuckets([buckets], metrics), aggregates);
+    refuseAggregatesOfWrongType(typesInBuckets([buckets], metrics), aggregates, percentiles);
     return {
       group,
       buckets: bucketsForGraphQL(buckets, {
         starts: window.starts,
         metrics,
         aggregates,
+        percentiles,
         fill: args.fill,
       }),
     };

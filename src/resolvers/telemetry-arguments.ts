@@ -9,6 +9,7 @@ import {
   CHART_WINDOWS,
   MAX_BUCKETS,
   MAX_METRICS,
+  MAX_PERCENTILES,
   parseEvery,
 } from '../domain/query-limits.js';
 import {
@@ -153,9 +154,30 @@ function checkTimeZone(timeZone: string | null | undefined): string {
   return timeZone;
 }
 
-/** The aggregates asked for, each once; MEAN when none are. */
-export function checkAggregates(aggregates: readonly Aggregate[] | null | undefined): Aggregate[] {
-  return aggregates?.length ? [...new Set(aggregates)] : ['mean'];
+/** The aggregates asked for, each once; MEAN when neither they nor percentiles are. */
+export function checkAggregates(
+  aggregates: readonly Aggregate[] | null | undefined,
+  percentiles: readonly number[] = [],
+): Aggregate[] {
+  if (aggregates?.length) return [...new Set(aggregates)];
+  return percentiles.length > 0 ? [] : ['mean'];
+}
+
+/** The percentiles asked for, each once in the order first asked: 0 < p ≤ 100, at most 10. */
+export function checkPercentiles(percentiles: readonly number[] | null | undefined): number[] {
+  if (!percentiles) return [];
+  if (percentiles.length > MAX_PERCENTILES) {
+    throw badUserInput(`at most ${MAX_PERCENTILES} percentiles`, 'percentiles');
+  }
+  for (const p of percentiles) {
+    if (!(p > 0 && p <= 100)) {
+      throw badUserInput(
+        `a percentile is greater than 0 and at most 100 (99.9, 12.5, 50), not ${p}`,
+        'percentiles',
+      );
+    }
+  }
+  return [...new Set(percentiles)];
 }
 
 /**
@@ -165,16 +187,26 @@ export function checkAggregates(aggregates: readonly Aggregate[] | null | undefi
 export function refuseAggregatesOfWrongType(
   typesByMetric: ReadonlyMap<string, ReadonlySet<ValueType>>,
   aggregates: readonly Aggregate[],
+  percentiles: readonly number[] = [],
 ) {
   for (const metric of [...typesByMetric.keys()].sort(compareMetricNames)) {
+    const types = typesByMetric.get(metric)!;
     for (const aggregate of aggregates) {
-      const problem = aggregateProblem(aggregate, typesByMetric.get(metric)!);
+      const problem = aggregateProblem(aggregate, types);
       if (problem) {
         throw badUserInput(
           `${aggregate.toUpperCase()} cannot aggregate metric "${metric}": ${problem}`,
           'aggregates',
         );
       }
+    }
+    // Percentiles take what P50 takes: numbers.
+    const problem = percentiles.length > 0 ? aggregateProblem('p50', types) : undefined;
+    if (problem) {
+      throw badUserInput(
+        `percentiles cannot aggregate metric "${metric}": ${problem}`,
+        'percentiles',
+      );
     }
   }
 }

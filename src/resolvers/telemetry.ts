@@ -15,6 +15,7 @@ import {
   checkAggregates,
   checkAskedMetrics,
   checkMetrics,
+  checkPercentiles,
   checkRange,
   chooseWindow,
   keptRange,
@@ -29,6 +30,7 @@ export interface TelemetryArgs extends WindowArgs {
   from: Date;
   to: Date;
   aggregates?: Aggregate[] | null;
+  percentiles?: number[] | null;
   fill?: FillMode | null;
 }
 
@@ -40,20 +42,27 @@ export async function aggregateTelemetry(
   const range = checkRange(args.from, args.to);
   const window = chooseWindow(args, range);
   const metrics = checkAskedMetrics(args.metrics);
-  const aggregates = checkAggregates(args.aggregates);
+  const percentiles = checkPercentiles(args.percentiles);
+  const aggregates = checkAggregates(args.aggregates, percentiles);
   // Batched per request: the page's devices asking the same question cost one store call (per
   // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time).
   const runs = await Promise.all(
     keptRuns(context, window.runs).map((run) =>
       context.loaders.telemetry.load({
         deviceId: device.id,
-        question: { metrics, ...run, aggregates },
+        question: { metrics, ...run, aggregates, percentiles },
       }),
     ),
   );
   const stored = runs.flat();
-  refuseAggregatesOfWrongType(typesInBuckets([stored], metrics), aggregates);
-  return bucketsForGraphQL(stored, { starts: window.starts, metrics, aggregates, fill: args.fill });
+  refuseAggregatesOfWrongType(typesInBuckets([stored], metrics), aggregates, percentiles);
+  return bucketsForGraphQL(stored, {
+    starts: window.starts,
+    metrics,
+    aggregates,
+    percentiles,
+    fill: args.fill,
+  });
 }
 
 /**
@@ -66,6 +75,7 @@ export function bucketsForGraphQL(
     starts: readonly number[];
     metrics: readonly string[];
     aggregates: readonly Aggregate[];
+    percentiles: readonly number[];
     fill?: FillMode | null;
   },
 ) {

@@ -41,6 +41,8 @@ export interface TelemetryQuestion {
   /** Buckets start at origin + k·every. */
   origin: number;
   aggregates: readonly Aggregate[];
+  /** Distinct, in the order asked (AggregateQuery.percentiles). */
+  percentiles: readonly number[];
 }
 
 export interface TelemetryLoad {

@@ -6,11 +6,13 @@ import { fleetTop } from '../resolvers/fleet-top.js';
 import { builder } from './builder.js';
 import { DeviceFilter, DeviceRef } from './device.js';
 import {
+  AGGREGATES_DESCRIPTION,
   AggregateEnum,
   EVERY_DESCRIPTION,
   FillEnum,
   MAX_POINTS_DESCRIPTION,
   MetricAggregates,
+  PERCENTILES_DESCRIPTION,
   TelemetryBucket,
   TIME_ZONE_DESCRIPTION,
 } from './telemetry.js';
@@ -161,7 +163,8 @@ const FleetRef = builder.objectRef<Fleet>('Fleet').implement({
         to: t.arg({ type: 'DateTime', required: true }),
         every: t.arg.string({ description: EVERY_DESCRIPTION }),
         maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
-        aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
+        aggregates: t.arg({ type: [AggregateEnum], description: AGGREGATES_DESCRIPTION }),
+        percentiles: t.arg.floatList({ description: PERCENTILES_DESCRIPTION }),
         groupBy: t.arg({
           type: FleetGroupByInput,
           description: 'Omitted, the fleet is one group.',

@@ -75,6 +75,23 @@ export const FillEnum = builder.enumType('Fill', {
   },
 });
 
+const PercentileValue = builder
+  .objectRef<{ percentile: number; value: number | null }>('PercentileValue')
+  .implement({
+    description: 'One percentile asked with `percentiles`, and its value.',
+    fields: (t) => ({
+      percentile: t.exposeFloat('percentile'),
+      value: t.exposeFloat('value', {
+        nullable: true,
+        description: 'The nearest-rank value; null when the bucket holds no numbers.',
+      }),
+    }),
+  });
+
+export const PERCENTILES_DESCRIPTION =
+  "Percentiles besides the aggregates, each greater than 0 and at most 100 (99.9, 12.5), at most 10: nearest rank, like P50..P99, of p as written in decimal. Answered in `percentiles` of each bucket's metrics, in the order asked.";
+export const AGGREGATES_DESCRIPTION = 'Defaults to [MEAN], or to none when percentiles are asked.';
+
 export const MetricAggregates = builder
   .objectRef<AggregateValues & { metric: string }>('MetricAggregates')
   .implement({
@@ -94,6 +111,13 @@ export const MetricAggregates = builder
             : t.float({ nullable: true, resolve: (values) => values[name] ?? null }),
         ]),
       ),
+      percentiles: t.field({
+        type: [PercentileValue],
+        nullable: true,
+        description:
+          'The percentiles asked with the `percentiles` argument, in the order asked; null when none were.',
+        resolve: (values) => values.percentiles ?? null,
+      }),
     }),
   });
 
@@ -139,7 +163,8 @@ builder.objectFields(DeviceRef, (t) => ({
       to: t.arg({ type: 'DateTime', required: true }),
       every: t.arg.string({ description: EVERY_DESCRIPTION }),
       maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
-      aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
+      aggregates: t.arg({ type: [AggregateEnum], description: AGGREGATES_DESCRIPTION }),
+      percentiles: t.arg.floatList({ description: PERCENTILES_DESCRIPTION }),
       fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
       timeZone: t.arg.string({ description: TIME_ZONE_DESCRIPTION }),
     },

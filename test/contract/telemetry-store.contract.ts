@@ -59,13 +59,16 @@ function expectedBuckets(
   every: number,
   aggregates: readonly Aggregate[] = AGGREGATES,
   origin = 0,
+  percentiles: readonly number[] = [],
 ): Bucket[] {
   const byStart = new Map<number, Bucket>();
   for (const [metric, values] of Object.entries(samples)) {
     const list = [...values].map(([ts, value]) => ({ ts, value }));
-    for (const { start, values: all, types } of referenceTypedBuckets(list, every, origin)) {
+    const buckets = referenceTypedBuckets(list, every, origin, percentiles);
+    for (const { start, values: all, types, percentiles: asked } of buckets) {
       const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
       bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, all[name]]));
+      if (percentiles.length > 0) bucket.values[metric].percentiles = asked;
       bucket.types[metric] = types;
       byStart.set(start, bucket);
     }
@@ -878,6 +881,92 @@ export function describeTelemetryStoreContract(
       // The pooled MEDIAN of eight numbers is the mean of two of b's, not anything of a's.
       expect(pooledAnswer.get('ab')?.[0]?.values.level?.count).toBe(8);
       expect(pooledAnswer.get('c')).toEqual(devices.get(c));
+    });
+
+    it('ranks percentiles asked by value as written in decimal, per device and pooled, last writes only', async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const every = 10 * MINUTE;
+      const [a, b, quiet] = [newDevice(), newDevice(), newDevice()];
+      const random = seededRandom(92_375);
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      // 375 numbers in a's first bucket: 9.2 % of them is 34.5, so the nearest rank is 35, where
+      // floor(375 * 9.2 / 100 + 0.5) in doubles (InfluxQL PERCENTILE's arithmetic) gives 34.
+      const points = [
+        ...Array.from({ length: 375 }, (_, i) =>
+          point(a, BASE + i * 1_000, { level: Math.round(random() * 100_000) / 100 }, orgId),
+        ),
+        // Three numbers in the next bucket: P1 of them is rank 0, clamped to 1, the smallest.
+        ...[30, 10, 20].map((level, i) => point(a, BASE + every + i * 1_000, { level }, orgId)),
+        // b shares a's first bucket, and has a boolean metric that takes no percentile.
+        ...Array.from({ length: 40 }, (_, i) =>
+          point(b, BASE + i * 3_000, { level: (1 - i) / 4, door: i % 3 === 0 }, orgId),
+        ),
+      ];
+      // Written again with other values: only the last write counts.
+      const resent = points
+        .slice(0, 30)
+        .map(({ deviceId, ts }) =>
+          point(deviceId, ts, { level: 5_000 + Math.round(random() * 1_000) }, orgId),
+        );
+      expect(await store.write(points)).toEqual({ rejected: [] });
+      expect(await store.write(resent)).toEqual({ rejected: [] });
+      for (const written of [...points, ...resent]) record(samples, written);
+      const percentiles = [99.9, 12.5, 9.2, 1, 50, 100, 0.001];
+      const aggregates: Aggregate[] = ['count', 'p90'];
+      const question = {
+        orgId,
+        metrics: ['level', 'door'],
+        from: BASE,
+        to: BASE + 2 * every,
+        every,
+        aggregates,
+        percentiles,
+      };
+
+      const devices = await store.aggregateDevices({ ...question, deviceIds: [a, b, quiet] });
+      for (const device of [a, b]) {
+        expect(devices.get(device), device).toEqual(
+          expectedBuckets(samples.get(device)!, every, aggregates, 0, percentiles),
+        );
+      }
+      expect(devices.get(quiet) ?? []).toEqual([]);
+      const sortedA = [...samples.get(a)!.level!]
+        .filter(([ts]) => ts < BASE + every)
+        .map(([, level]) => level as number)
+        .sort((x, y) => x - y);
+      expect(sortedA).toHaveLength(375);
+      const [first, second] = devices.get(a)!;
+      expect(first?.values.level?.percentiles?.[2]).toEqual({
+        percentile: 9.2,
+        value: sortedA[34],
+      });
+      expect(sortedA[34]).not.toBe(sortedA[33]);
+      expect(second?.values.level?.percentiles).toEqual([
+        { percentile: 99.9, value: 30 },
+        { percentile: 12.5, value: 10 },
+        { percentile: 9.2, value: 10 },
+        { percentile: 1, value: 10 },
+        { percentile: 50, value: 20 },
+        { percentile: 100, value: 30 },
+        { percentile: 0.001, value: 10 },
+      ]);
+      // A metric of booleans has no numbers to rank.
+      expect(devices.get(b)?.[0]?.values.door?.percentiles).toEqual(
+        percentiles.map((percentile) => ({ percentile, value: null })),
+      );
+
+      const groups = [{ key: 'both', deviceIds: [a, b, quiet] }];
+      const pooledAnswer = await store.aggregateGroups({ ...question, groups });
+      expect(pooledAnswer.get('both')).toEqual(
+        expectedBuckets(pooled(samples, [a, b, quiet]), every, aggregates, 0, percentiles),
+      );
+      // Percentiles alone, no other aggregate.
+      const alone = await store.aggregateDevices({ ...question, aggregates: [], deviceIds: [a] });
+      expect(alone.get(a)).toEqual(expectedBuckets(samples.get(a)!, every, [], 0, percentiles));
+      const aloneGrouped = await store.aggregateGroups({ ...question, aggregates: [], groups });
+      expect(aloneGrouped.get('both')).toEqual(
+        expectedBuckets(pooled(samples, [a, b, quiet]), every, [], 0, percentiles),
+      );
     });
 
     it('starts buckets at origin + k·every: one bucket spanning exactly an unaligned [from, to), for devices and groups', async () => {

@@ -1,7 +1,7 @@
 /**
  * The aggregates beyond MEAN and its kin through GraphQL on the embedded app, as the README's
  * "Telemetry queries" section defines them: MEDIAN, STDDEV and SPREAD on a device, a fleet and
- * the fleet's newest values, and what they refuse. Expected numbers are worked out here from the
+ * the fleet's newest values; percentiles of any p; and what they refuse. Expected numbers are worked out here from the
  * points sent, not read from a store.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -92,10 +92,11 @@ const START = Date.UTC(2026, 6, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 const range = { from: iso(START), to: iso(START + 10 * MINUTE) };
 
-/** Two gauges of one type (`gauge`), a door on another (`door`). */
+/** Two gauges of one type (`gauge`), a door on another (`door`), a sampler. */
 let left: Device;
 let right: Device;
 let door: Device;
+let sampler: Device;
 
 beforeAll(async () => {
   left = await register('gauge-left', 'gauge');
@@ -109,6 +110,12 @@ beforeAll(async () => {
   await send(
     right,
     [2, 4, 4, 5].map((level, i) => ({ ts: START + i * MINUTE, metrics: { level } })),
+  );
+  sampler = await register('sampler-1', 'sampler');
+  // 1, 2, ..., 40, ten seconds apart: 1..30 in the first five minutes, 31..40 in the next.
+  await send(
+    sampler,
+    Array.from({ length: 40 }, (_, i) => ({ ts: START + i * 10_000, metrics: { load: i + 1 } })),
   );
   await send(door, [
     { ts: START, metrics: { open: true } },
@@ -229,5 +236,125 @@ describe('MEDIAN, STDDEV and SPREAD', () => {
         message: `${aggregate} cannot aggregate metric "open": its values are booleans, which take COUNT, MEAN (the fraction of true), FIRST and LAST`,
       });
     }
+  });
+});
+
+interface Percentiles {
+  metric: string;
+  p50?: number | null;
+  percentiles: { percentile: number; value: number | null }[] | null;
+}
+
+describe('percentiles of any p', () => {
+  const sampled = `query ($id: ID!, $from: DateTime!, $to: DateTime!, $percentiles: [Float!],
+    $aggregates: [Aggregate!], $fill: Fill) {
+    device(id: $id) {
+      telemetry(metrics: ["load"], from: $from, to: $to, every: "5m", aggregates: $aggregates,
+        percentiles: $percentiles, fill: $fill) {
+        start metrics { metric p50 percentiles { percentile value } }
+      }
+    }
+  }`;
+
+  it('answers them in the order asked, nearest rank of p as written, filled like the aggregates', async () => {
+    const read = await data<{ device: { telemetry: { metrics: Percentiles[] }[] } }>(sampled, {
+      id: sampler.id,
+      from: iso(START),
+      to: iso(START + 15 * MINUTE),
+      percentiles: [99.9, 12.5, 50, 99.9],
+      aggregates: ['P50'],
+      fill: 'ZERO',
+    });
+    const asked = (values: number[]) =>
+      [99.9, 12.5, 50].map((percentile, i) => ({ percentile, value: values[i]! }));
+    expect(read.device.telemetry.map((bucket) => bucket.metrics)).toEqual([
+      // 30 numbers: ranks floor(29.97 + 0.5) = 30, floor(3.75 + 0.5) = 4, 15.
+      [{ metric: 'load', p50: 15, percentiles: asked([30, 4, 15]) }],
+      // 31..40: ranks 10, floor(1.25 + 0.5) = 1, 5.
+      [{ metric: 'load', p50: 35, percentiles: asked([40, 31, 35]) }],
+      // The empty bucket, ZERO-filled.
+      [{ metric: 'load', p50: 0, percentiles: asked([0, 0, 0]) }],
+    ]);
+    // Percentiles alone: no MEAN by default; not asked, they are null.
+    const alone = await data<{ device: { telemetry: { metrics: Percentiles[] }[] } }>(sampled, {
+      id: sampler.id,
+      ...range,
+      percentiles: [12.5],
+    });
+    expect(alone.device.telemetry[0]!.metrics).toEqual([
+      { metric: 'load', p50: null, percentiles: [{ percentile: 12.5, value: 4 }] },
+    ]);
+    const none = await data<{ device: { telemetry: { metrics: Percentiles[] }[] } }>(sampled, {
+      id: sampler.id,
+      ...range,
+      aggregates: ['P50'],
+    });
+    expect(none.device.telemetry[0]!.metrics).toEqual([
+      { metric: 'load', p50: 15, percentiles: null },
+    ]);
+  });
+
+  it('pools them over a fleet', async () => {
+    const read = await data<{
+      fleet: { telemetry: { series: { buckets: { metrics: Percentiles[] }[] }[] } };
+    }>(
+      `query ($from: DateTime!, $to: DateTime!) {
+        fleet(filter: { type: "gauge" }) {
+          telemetry(metrics: ["level"], from: $from, to: $to, every: "10m",
+            percentiles: [12.5, 99.9, 100]) {
+            series { buckets { metrics { metric percentiles { percentile value } } } }
+          }
+        }
+      }`,
+      range,
+    );
+    // 0.1, 0.7, 2, 4, 4, 5: ranks floor(0.75 + 0.5) = 1, floor(5.994 + 0.5) = 6, 6.
+    expect(read.fleet.telemetry.series[0]!.buckets[0]!.metrics).toEqual([
+      {
+        metric: 'level',
+        percentiles: [
+          { percentile: 12.5, value: 0.1 },
+          { percentile: 99.9, value: 5 },
+          { percentile: 100, value: 5 },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses a percentile outside (0, 100], more than ten, and a metric that is not numbers', async () => {
+    const ask = (id: string, metric: string, percentiles: number[]) =>
+      refusal(
+        `query ($id: ID!, $from: DateTime!, $to: DateTime!, $percentiles: [Float!]) {
+          device(id: $id) {
+            telemetry(metrics: ["${metric}"], from: $from, to: $to, every: "10m",
+              percentiles: $percentiles) { start }
+          }
+        }`,
+        { id, ...range, percentiles },
+      );
+    for (const p of [0, 101, -5]) {
+      expect(await ask(sampler.id, 'load', [50, p])).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'percentiles',
+        message: `a percentile is greater than 0 and at most 100 (99.9, 12.5, 50), not ${p}`,
+      });
+    }
+    expect(
+      await ask(
+        sampler.id,
+        'load',
+        Array.from({ length: 11 }, (_, i) => i + 1),
+      ),
+    ).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'percentiles',
+      message: 'at most 10 percentiles',
+    });
+    expect(await ask(door.id, 'open', [99.9])).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'percentiles',
+      message:
+        'percentiles cannot aggregate metric "open": its values are booleans, which take COUNT, MEAN (the fraction of true), FIRST and LAST',
+    });
   });
 });

@@ -129,6 +129,20 @@ export function referenceMedian(sortedValues: readonly number[]): number {
   return lo + (hi - lo) / 2;
 }
 
+/**
+ * The nearest-rank percentile of p as written in decimal, for the p of the tests (at most three
+ * decimals): rank floor(n · p / 100 + 1/2) in integers, n · P + 50000 over 100000 for
+ * P = 1000 · p, clamped to 1..n. Null for no numbers.
+ */
+export function referencePercentile(sortedValues: readonly number[], p: number): number | null {
+  const thousandths = Math.round(p * 1000);
+  if (Math.abs(thousandths - p * 1000) > 1e-6) throw new Error(`${p} has more than 3 decimals`);
+  const n = sortedValues.length;
+  if (n === 0) return null;
+  const rank = Math.floor((n * thousandths + 50_000) / 100_000);
+  return sortedValues[Math.min(Math.max(rank, 1), n) - 1]!;
+}
+
 export function nearestRank(sortedValues: readonly number[], percentile: number): number {
   const index = Math.floor((sortedValues.length * percentile) / 100 + 0.5) - 1;
   return sortedValues[Math.min(Math.max(index, 0), sortedValues.length - 1)]!;
@@ -189,7 +203,10 @@ type ValueType = 'number' | 'boolean' | 'string';
  * fraction of true over booleans), SUM, MIN, MAX and the percentiles over numbers, null where the
  * bucket has none; with the types the bucket holds, by name.
  */
-export function referenceTypedAggregates(samples: readonly TypedSample[]) {
+export function referenceTypedAggregates(
+  samples: readonly TypedSample[],
+  percentiles: readonly number[] = [],
+) {
   const byTime = [...samples].sort((a, b) => a.ts - b.ts);
   const numbers = byTime.flatMap(({ value }) => (typeof value === 'number' ? [value] : []));
   const booleans = byTime.flatMap(({ value }) => (typeof value === 'boolean' ? [value] : []));
@@ -221,6 +238,13 @@ export function referenceTypedAggregates(samples: readonly TypedSample[]) {
       spread: ofNumbers?.spread ?? null,
     },
     types,
+    percentiles: percentiles.map((percentile) => ({
+      percentile,
+      value: referencePercentile(
+        [...numbers].sort((a, b) => a - b),
+        percentile,
+      ),
+    })),
   };
 }
 
@@ -228,7 +252,12 @@ export function referenceTypedAggregates(samples: readonly TypedSample[]) {
  * referenceTypedAggregates per bucket of `every` ms starting at origin + k·every (the epoch's by
  * default), in time order.
  */
-export function referenceTypedBuckets(samples: readonly TypedSample[], every: number, origin = 0) {
+export function referenceTypedBuckets(
+  samples: readonly TypedSample[],
+  every: number,
+  origin = 0,
+  percentiles: readonly number[] = [],
+) {
   const buckets = new Map<number, TypedSample[]>();
   for (const sample of samples) {
     const start = referenceBucketStart(sample.ts, every, origin);
@@ -236,5 +265,5 @@ export function referenceTypedBuckets(samples: readonly TypedSample[], every: nu
   }
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([start, members]) => ({ start, ...referenceTypedAggregates(members) }));
+    .map(([start, members]) => ({ start, ...referenceTypedAggregates(members, percentiles) }));
 }

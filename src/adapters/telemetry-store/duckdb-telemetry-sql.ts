@@ -98,6 +98,16 @@ function percentileSql(p: number): string {
 }
 
 /**
+ * The i-th percentile asked as an argument (AggregateQuery.percentiles): the same rank for any
+ * 0 < p ≤ 100, (2·n·a + b) // 2b for p / 100 = a / b (domain/order-statistics.ts), with 2a, b and
+ * 2b bound as $pa<i>, $pb<i> and $pc<i>, HUGEINTs: user input never reaches the SQL text.
+ */
+function askedPercentileSql(i: number): string {
+  const rank = `(n_num::HUGEINT * $pa${i} + $pb${i}) // $pc${i}`;
+  return `nums[greatest(1, least(n_num::BIGINT, (${rank})::BIGINT))]`;
+}
+
+/**
  * SUM and MEAN exactly. DuckDB's sum() and avg() add doubles in whatever order its threads meet
  * the rows, so their last bits change from one read to the next (and differ from InfluxDB's).
  * Integers add up exactly in any order. A double x is an integer of at most 55 bits once scaled
@@ -143,16 +153,22 @@ export type AggregateSeries = keyof typeof SERIES;
  * Buckets of every series (above) of the devices in $devices, in (series, bucket, metric) order,
  * each starting at $offset + k·$every (buckets.ts). Every bucket has `n_num`, `n_bool` and
  * `n_str`, its values of each type (the types and COUNT follow), `n_true` when MEAN is asked (the
- * MEAN of booleans), then the requested aggregates, with the parts of the exact sum (above) in
- * place of SUM and MEAN of numbers. FIRST and LAST are the earliest and latest value of any type
- * (the whole struct); the others are over the numbers.
+ * MEAN of booleans), then the requested aggregates, with the parts of the exact sums (above) in
+ * place of SUM, MEAN and STDDEV of numbers, `min` and `max` for SPREAD, `median_lo` and
+ * `median_hi` for MEDIAN, and `pct0`.. for the `askedPercentiles` percentiles of the question.
+ * FIRST and LAST are the earliest and latest value of any type (the whole struct); the others are
+ * over the numbers.
  *
  * One pass over the rows, grouped by (series, bucket, metric), and for an exact sum by each
  * number's k too, whose few rows per bucket are then put together. Every aggregate's SQL is a
  * fixed fragment chosen by name; user input (devices, groups, metrics, times, bucket width and
- * origin) only ever reaches the query as bound parameters.
+ * origin, percentiles) only ever reaches the query as bound parameters.
  */
-export function aggregateSql(aggregates: readonly Aggregate[], series: AggregateSeries): string {
+export function aggregateSql(
+  aggregates: readonly Aggregate[],
+  series: AggregateSeries,
+  askedPercentiles = 0,
+): string {
   const wanted = new Set(aggregates);
   const moments = wanted.has('stddev');
   const exact = wanted.has('sum') || wanted.has('mean') || moments;
@@ -187,7 +203,7 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
   }
   const percentiles = aggregates.filter((name) => PERCENTILES[name] !== undefined);
   // The numbers sorted, for the percentiles' ranks and MEDIAN's middle ones.
-  if (percentiles.length > 0 || wanted.has('median')) {
+  if (percentiles.length > 0 || askedPercentiles > 0 || wanted.has('median')) {
     if (exact) {
       add('nums', 'list(num) FILTER (WHERE num IS NOT NULL)', 'list_sort(flatten(list(nums)))');
     } else add('nums', 'list_sort(list(num) FILTER (WHERE num IS NOT NULL))', '');
@@ -195,6 +211,7 @@ export function aggregateSql(aggregates: readonly Aggregate[], series: Aggregate
   const answer = [
     ...names.filter((name) => name !== 'nums'),
     ...[...new Set(percentiles)].map((name) => `${percentileSql(PERCENTILES[name]!)} AS "${name}"`),
+    ...Array.from({ length: askedPercentiles }, (_, i) => `${askedPercentileSql(i)} AS pct${i}`),
     // MEDIAN is taken from the middle ones as InfluxQL takes it (domain/order-statistics.ts).
     ...(wanted.has('median')
       ? ['nums[(n_num::BIGINT + 1) // 2] AS median_lo', 'nums[n_num::BIGINT // 2 + 1] AS median_hi']

@@ -1,6 +1,7 @@
 import {
   BIGINT,
   DuckDBInstance,
+  HUGEINT,
   LIST,
   VARCHAR,
   listValue,
@@ -45,7 +46,7 @@ import {
 import { writeBatch } from './duckdb-telemetry-writer.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
 import { powerSumsOfParts, sampleStddev } from '../../domain/exact-moments.js';
-import { medianOf } from '../../domain/order-statistics.js';
+import { medianOf, percentileFraction } from '../../domain/order-statistics.js';
 import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {
@@ -114,7 +115,11 @@ function sumParts(row: Row): SumPart[] {
 }
 
 /** A bucket's row of aggregateSql as the requested aggregates (domain/telemetry.ts says which). */
-function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValues {
+function bucketValues(
+  row: Row,
+  aggregates: readonly Aggregate[],
+  percentiles: readonly number[],
+): AggregateValues {
   const numbers = Number(row.n_num);
   const booleans = Number(row.n_bool);
   const parts = row.n_parts === undefined || numbers === 0 ? undefined : sumParts(row);
@@ -143,6 +148,12 @@ function bucketValues(row: Row, aggregates: readonly Aggregate[]): AggregateValu
       values.median =
         numbers === 0 ? null : medianOf(numbers, Number(row.median_lo), Number(row.median_hi));
     } else values[name] = numberOrNull(row[name]);
+  }
+  if (percentiles.length > 0) {
+    values.percentiles = percentiles.map((percentile, i) => ({
+      percentile,
+      value: numbers === 0 ? null : numberOrNull(row[`pct${i}`]),
+    }));
   }
   return values;
 }
@@ -245,9 +256,9 @@ export async function createDuckDbTelemetryStore(
   ): Promise<Map<string, Bucket[]>> {
     const offset = bucketOffset(q.every, q.origin);
     const bySeries = new Map<string, Bucket[]>();
-    if (members.devices.length === 0 || q.metrics.length === 0 || q.aggregates.length === 0) {
-      return bySeries;
-    }
+    const percentiles = q.percentiles ?? [];
+    const asked = q.aggregates.length + percentiles.length;
+    if (members.devices.length === 0 || q.metrics.length === 0 || asked === 0) return bySeries;
     if (q.from >= q.to) return bySeries;
     const params: Params = {
       org: q.orgId,
@@ -271,7 +282,15 @@ export async function createDuckDbTelemetryStore(
       params.groups = listValue(members.groups);
       types.groups = STRINGS;
     }
-    const rows = await query(aggregateSql(q.aggregates, series), params, types);
+    percentiles.forEach((p, i) => {
+      const { numerator, denominator } = percentileFraction(p);
+      params[`pa${i}`] = 2n * numerator;
+      params[`pb${i}`] = denominator;
+      params[`pc${i}`] = 2n * denominator;
+      types[`pa${i}`] = types[`pb${i}`] = types[`pc${i}`] = HUGEINT;
+    });
+    const sql = aggregateSql(q.aggregates, series, percentiles.length);
+    const rows = await query(sql, params, types);
     // Rows come in (series, bucket, metric) order.
     for (const row of rows) {
       const key = String(row.series);
@@ -284,7 +303,7 @@ export async function createDuckDbTelemetryStore(
         buckets.push(bucket);
       }
       const metric = String(row.metric);
-      bucket.values[metric] = bucketValues(row, q.aggregates);
+      bucket.values[metric] = bucketValues(row, q.aggregates, percentiles);
       bucket.types[metric] = typesOf(row);
     }
     return bySeries;

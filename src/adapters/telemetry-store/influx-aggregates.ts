@@ -9,6 +9,7 @@ import {
 import { bucketOffset, bucketStart } from './buckets.js';
 import { ExactMoments } from '../../domain/exact-moments.js';
 import { ExactSum } from '../../domain/exact-sum.js';
+import { nearestRankOf, percentileOfSorted } from '../../domain/order-statistics.js';
 import type { InfluxFieldType } from './influx-field-types.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
 
@@ -82,6 +83,8 @@ interface Cell {
   summed?: number;
   /** The numbers' exact sums of powers, for STDDEV (the same read again). */
   moments?: ExactMoments;
+  /** The numbers themselves, for the percentiles InfluxQL cannot rank exactly. */
+  numbers?: number[];
   trues?: number;
   /** FIRST and LAST with their times, per type, when the bucket mixes types. */
   timed?: { first?: [number, MetricValue]; last?: [number, MetricValue] };
@@ -101,6 +104,8 @@ export interface InfluxAggregateQuery {
   /** Query range, bucket width and origin (buckets.ts), epoch ms. */
   range: { from: number; to: number; every: number; origin?: number };
   aggregates: readonly Aggregate[];
+  /** AggregateQuery.percentiles: asked besides the aggregates, answered in this order. */
+  percentiles: readonly number[];
   groupBy: string;
   /**
    * Devices pooled into groups (no FIRST or LAST asked): `groupOf` each device's group key, and
@@ -137,10 +142,18 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   const selected = new Set<Aggregate>(wanted);
   if (wanted.has('spread')) for (const end of ['min', 'max'] as const) selected.add(end);
   const moments = wanted.has('stddev');
+  // PERCENTILE(f, p) of a whole p takes InfluxQL's rank floor(n * p / 100 + 0.5) in doubles,
+  // which is exact then (n * p is an integer; a tie at .5 is exact too), but it answers nothing
+  // for rank 0 (p < 50 of few numbers), where the rank is clamped to 1: MIN. Any other p could
+  // have its rank moved by the rounding of p * n / 100, so its numbers are read and ranked here.
+  const whole = q.percentiles.map((p) => Number.isInteger(p));
+  const held = whole.includes(false);
+  if (q.percentiles.some((p, i) => whole[i] && p < 50)) selected.add('min');
   for (const [metric, types] of q.metrics) {
     for (const type of types) {
       const f = typed(metric, type);
-      const summed = type === 'number' && (wanted.has('sum') || wanted.has('mean') || moments);
+      const summed =
+        type === 'number' && (wanted.has('sum') || wanted.has('mean') || moments || held);
       const selections = [`COUNT(${f}) AS "count"`];
       const ranked: string[] = [];
       for (const name of selected) {
@@ -150,6 +163,12 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
             `${selection(f)} AS ${quoteIdentifier(name)}`,
           );
         }
+      }
+      if (type === 'number') {
+        q.percentiles.forEach((p, i) => {
+          // p is a whole number from 1 to 100 here: nothing of the user's but its digits.
+          if (whole[i]) (q.pools ? ranked : selections).push(`PERCENTILE(${f}, ${p}) AS "pct${i}"`);
+        });
       }
       // The numbers read counts them too: COUNT alone need not be asked again.
       if (!summed || selections.length > 1) {
@@ -212,10 +231,12 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           cell.sum ??= new ExactSum();
           cell.summed ??= 0;
           if (moments) cell.moments ??= new ExactMoments();
+          if (held) cell.numbers ??= [];
         }
         cell.sum!.add(value as number);
         cell.summed! += 1;
         cell.moments?.add(value as number);
+        cell.numbers?.push(value as number);
       }
       return;
     }
@@ -247,6 +268,11 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   }
   if (wanted.has('first') || wanted.has('last')) await timeMixedEnds(q, cells);
 
+  const percentiles = q.percentiles.map((percentile, i) => ({
+    percentile,
+    column: whole[i] ? `pct${i}` : undefined,
+    rankOf: nearestRankOf(percentile),
+  }));
   const result = new Map<string, Bucket[]>();
   for (const [deviceId, byStart] of cells) {
     const buckets: Bucket[] = [];
@@ -260,7 +286,7 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           .sort();
         // A bucket seen only by a read that raced a write (a sum without its count): skipped.
         if (types.length === 0) continue;
-        bucket.values[metric] = valuesOf(cell, types, q.aggregates);
+        bucket.values[metric] = valuesOf(cell, types, q.aggregates, percentiles);
         bucket.types[metric] = types;
       }
       if (Object.keys(bucket.values).length > 0) buckets.push(bucket);
@@ -284,10 +310,18 @@ function merge(selected: Record<string, InfluxValue>, column: string, value: Inf
   else selected[column] = value;
 }
 
+/** A percentile asked: InfluxQL's column for a whole p, else the rank to take of the numbers. */
+interface AskedPercentile {
+  percentile: number;
+  column: string | undefined;
+  rankOf: (count: number) => number;
+}
+
 function valuesOf(
   cell: Cell,
   types: readonly ValueType[],
   aggregates: readonly Aggregate[],
+  percentiles: readonly AskedPercentile[],
 ): AggregateValues {
   const numbers = cell.selected.number;
   const count = types.reduce((total, type) => total + cell.counts[type]!, 0);
@@ -314,6 +348,18 @@ function valuesOf(
       const [min, max] = [numbers?.min, numbers?.max];
       values.spread = typeof min === 'number' && typeof max === 'number' ? max - min : null;
     } else values[name] = (numbers?.[name] ?? null) as number | null;
+  }
+  if (percentiles.length > 0) {
+    const counted = (cell.counts.number ?? 0) > 0;
+    const sorted = cell.numbers ? Float64Array.from(cell.numbers).sort() : undefined;
+    values.percentiles = percentiles.map(({ percentile, column, rankOf }) => ({
+      percentile,
+      value: !counted
+        ? null
+        : column === undefined
+          ? percentileOfSorted(sorted ?? [], rankOf)
+          : ((numbers?.[column] ?? numbers?.min ?? null) as number | null),
+    }));
   }
   return values;
 }

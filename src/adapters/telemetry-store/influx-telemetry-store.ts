@@ -77,6 +77,9 @@ function devicesByGroup(groupOf: ReadonlyMap<string, string>): Map<string, strin
   return groups;
 }
 
+const nothingAsked = (query: Omit<AggregateQuery, 'deviceId'>) =>
+  query.aggregates.length === 0 && !query.percentiles?.length;
+
 /** A metric named like a tag (or `time`) cannot be a field here; ingest refuses such names too. */
 function reservedMetric(point: TelemetryPoint): string | undefined {
   return Object.keys(point.metrics).find((metric) => RESERVED_METRIC_NAMES.has(metric));
@@ -155,6 +158,7 @@ export function createInfluxTelemetryStore(
       metrics,
       range: { from: query.from, to: query.to, every: query.every, origin: query.origin },
       aggregates: query.aggregates,
+      percentiles: query.percentiles ?? [],
       groupBy: DEVICE_TAG,
       pools,
     });
@@ -162,7 +166,7 @@ export function createInfluxTelemetryStore(
 
   async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
     const deviceIds = [...new Set(query.deviceIds)];
-    if (deviceIds.length === 0 || query.aggregates.length === 0) return new Map();
+    if (deviceIds.length === 0 || nothingAsked(query)) return new Map();
     const params = rangeParams(query.orgId, query.from, query.to);
     return aggregateSeries(query, params, deviceFilter(deviceIds, params));
   }
@@ -173,7 +177,7 @@ export function createInfluxTelemetryStore(
    */
   async function aggregateGroups(query: GroupsAggregateQuery): Promise<Map<string, Bucket[]>> {
     const groupOf = groupOfDevice(query);
-    if (groupOf.size === 0 || query.aggregates.length === 0) return new Map();
+    if (groupOf.size === 0 || nothingAsked(query)) return new Map();
     const params = rangeParams(query.orgId, query.from, query.to);
     const clauses: string[] = [];
     const whereOf = new Map<string, string>();
