@@ -11,6 +11,7 @@ const questionKey = (question: TelemetryQuestion) =>
     question.origin,
     question.aggregates,
     question.percentiles,
+    question.counterFrom,
   ]);
 
 /** The devices of one batch asking one question, and the store's answer for them. */
@@ -48,6 +49,7 @@ function createTelemetryLoader(services: ApiServices, organizationId: string) {
             origin: question.origin,
             aggregates: [...question.aggregates],
             percentiles: question.percentiles,
+            counterFrom: question.counterFrom,
           });
         }),
       );

@@ -63,6 +63,8 @@ export function poolReadings(
     const percentile = PERCENTILES[name];
     if (name === 'count') values.count = readings.length;
     else if (name === 'first') values.first = first?.value ?? null;
+    // A counter's steps need a range: the caller refuses INCREASE and RATE of readings.
+    else if (name === 'increase' || name === 'rate') values[name] = null;
     else if (name === 'last') values.last = last?.value ?? null;
     else if (numbers.length === 0) {
       values[name] = name === 'mean' && booleans > 0 ? trues / booleans : null;

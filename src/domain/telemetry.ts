@@ -74,6 +74,8 @@ export const AGGREGATES = [
   'median',
   'stddev',
   'spread',
+  'increase',
+  'rate',
 ] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
@@ -89,7 +91,7 @@ export const ANY_TYPE_AGGREGATES: ReadonlySet<Aggregate> = new Set(['count', 'fi
 
 /**
  * What each type of value can be aggregated by. Numbers: everything (SUM, MIN, MAX, the
- * percentiles, MEDIAN, STDDEV and SPREAD take numbers only). Booleans: COUNT, MEAN (the fraction
+ * percentiles, MEDIAN, STDDEV, SPREAD, INCREASE and RATE take numbers only). Booleans: COUNT, MEAN (the fraction
  * of true, what a dashboard plots for a door left open or an alarm), FIRST, LAST. Strings: COUNT,
  * FIRST, LAST. Anything else is refused, never answered with an empty series.
  */
@@ -125,15 +127,15 @@ const plural = (type: ValueType) => `${type}s`;
 /**
  * The aggregates of a metric's values in a bucket. COUNT counts values of every type and
  * FIRST/LAST are the earliest and latest value by time, whatever its type; MEAN is over numbers,
- * or the fraction of true over booleans; SUM, MIN, MAX, the percentiles, MEDIAN, STDDEV and SPREAD
- * are over numbers. Percentiles use the nearest-rank definition InfluxQL's PERCENTILE() uses and
+ * or the fraction of true over booleans; SUM, MIN, MAX, the percentiles, MEDIAN, STDDEV, SPREAD,
+ * INCREASE and RATE are over numbers. Percentiles use the nearest-rank definition InfluxQL's PERCENTILE() uses and
  * MEDIAN InfluxQL's MEDIAN() (domain/order-statistics.ts); SUM is the exact sum of the bucket's
  * numbers rounded once to the nearest double and MEAN of numbers that sum divided by their count,
  * so no order of addition shows in an answer; STDDEV is the sample standard deviation (n − 1) of
  * the exact variance, rounded once (domain/exact-moments.ts), null below two numbers; SPREAD is
- * MAX − MIN. Every store gives the same answer, to the last bit. Stores compute what they can and
- * report each bucket's value types; refusing what a type cannot take (aggregateProblem) is the
- * caller's.
+ * MAX − MIN; INCREASE and RATE are a counter's (domain/counters.ts). Every store gives the same
+ * answer, to the last bit. Stores compute what they can and report each bucket's value types;
+ * refusing what a type cannot take (aggregateProblem) is the caller's.
  */
 export interface AggregateQuery {
   orgId: string;
@@ -158,6 +160,13 @@ export interface AggregateQuery {
    * as AggregateValues' `percentiles`. Absent or empty: none.
    */
   percentiles?: readonly number[];
+  /**
+   * INCREASE and RATE (domain/counters.ts): the points from here on (at most `from`; default
+   * `from`) may be the previous point of a device's first point in [from, to), so a question cut
+   * into several (runs of a time zone) keeps the steps across its cuts. Only steps to points in
+   * [from, to) are answered.
+   */
+  counterFrom?: number;
 }
 
 /** One asked percentile of a bucket's numbers; null when the bucket has none. */

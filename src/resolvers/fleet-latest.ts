@@ -1,6 +1,7 @@
 import { poolReadings, type Reading } from '../domain/pooled-readings.js';
 import { compareMetricNames, type Aggregate, type ValueType } from '../domain/telemetry.js';
 import type { GraphQLContext } from '../schema/context.js';
+import { badUserInput } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { keptLatest } from './telemetry.js';
 import { checkGroupBy, groupMembers, type FleetGroupByInput } from './fleet-groups.js';
@@ -24,6 +25,13 @@ export interface FleetLatestArgs {
 export async function fleetLatest(context: GraphQLContext, fleet: Fleet, args: FleetLatestArgs) {
   const metrics = checkAskedMetrics(args.metrics);
   const aggregates = checkAggregates(args.aggregates);
+  const counter = aggregates.find((aggregate) => aggregate === 'increase' || aggregate === 'rate');
+  if (counter) {
+    throw badUserInput(
+      `${counter.toUpperCase()} needs a range, of which a newest value has none: ask fleet.telemetry or fleet.top`,
+      'aggregates',
+    );
+  }
   const groups = groupMembers(await fleet.members(), checkGroupBy(args.groupBy));
   const deviceIds = groups.flatMap((group) => group.deviceIds);
   // One batched read for the fleet (the loader batches the devices' loads).

@@ -63,14 +63,17 @@ export async function fleetTelemetry(
   const groups = groupMembers(members, grouping);
   checkSize(context, { devices: members.length, groups: groups.length, metrics, window });
 
-  // One store question per run of equal buckets (one in UTC), each over every device at once.
+  // One store question per run of equal buckets (one in UTC), each over every device at once; a
+  // counter's steps go on across runs (counterFrom: the first run's start).
+  const kept = keptRuns(context, window.runs);
   const runs = await Promise.all(
-    keptRuns(context, window.runs).map((run) => {
+    kept.map((run) => {
       if (members.length === 0) return new Map<string, Bucket[]>();
       const question = {
         orgId: context.viewer.organizationId,
         metrics,
         ...run,
+        counterFrom: kept[0]!.from,
         aggregates,
         percentiles,
       };

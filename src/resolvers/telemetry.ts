@@ -45,12 +45,15 @@ export async function aggregateTelemetry(
   const percentiles = checkPercentiles(args.percentiles);
   const aggregates = checkAggregates(args.aggregates, percentiles);
   // Batched per request: the page's devices asking the same question cost one store call (per
-  // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time).
+  // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time). A
+  // counter's steps go on across runs: each finds its previous point from the first run's start.
+  const kept = keptRuns(context, window.runs);
+  const counterFrom = kept[0]?.from;
   const runs = await Promise.all(
-    keptRuns(context, window.runs).map((run) =>
+    kept.map((run) =>
       context.loaders.telemetry.load({
         deviceId: device.id,
-        question: { metrics, ...run, aggregates, percentiles },
+        question: { metrics, ...run, counterFrom: counterFrom!, aggregates, percentiles },
       }),
     ),
   );

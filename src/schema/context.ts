@@ -43,6 +43,8 @@ export interface TelemetryQuestion {
   aggregates: readonly Aggregate[];
   /** Distinct, in the order asked (AggregateQuery.percentiles). */
   percentiles: readonly number[];
+  /** Where a counter's previous point may be found (AggregateQuery.counterFrom). */
+  counterFrom: number;
 }
 
 export interface TelemetryLoad {

@@ -44,6 +44,9 @@ const AGGREGATE_DESCRIPTIONS: Record<Aggregate, string> = {
   stddev:
     'Numbers only: the sample standard deviation (n - 1) of the exact variance, rounded once; null below two numbers.',
   spread: 'Numbers only: MAX - MIN.',
+  increase:
+    "Numbers only, a counter's: the sum of its steps to each point of the bucket from the one before (in the range), the new value itself after a drop (a reset). Pooled: the sum over the devices.",
+  rate: "Numbers only, a counter's: INCREASE per second of the bucket's span within [from, to).",
 };
 
 export const EVERY_DESCRIPTION =

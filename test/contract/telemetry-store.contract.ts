@@ -17,6 +17,7 @@ import {
   correctlyRoundedSum,
   referenceStddev,
   referenceTypedBuckets,
+  type ReferenceRange,
 } from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
 import { aggregateOne } from '../support/aggregate-one.js';
@@ -51,20 +52,22 @@ function seededRandom(seed: number) {
 
 /**
  * What a store must answer for these samples (per metric, each ts's last written value; several
- * devices' values, pooled, may share a ts), every aggregate asked: the reference's buckets, put
- * together per start.
+ * devices' values, pooled, may share a ts, each tagged with its device for a counter's steps),
+ * every aggregate asked: the reference's buckets, put together per start. Without a range, every
+ * sample is in it, and buckets are whole.
  */
 function expectedBuckets(
-  samples: Record<string, Iterable<readonly [number, MetricValue]>>,
+  samples: Record<string, Iterable<readonly [number, MetricValue, string?]>>,
   every: number,
   aggregates: readonly Aggregate[] = AGGREGATES,
   origin = 0,
   percentiles: readonly number[] = [],
+  range?: ReferenceRange,
 ): Bucket[] {
   const byStart = new Map<number, Bucket>();
   for (const [metric, values] of Object.entries(samples)) {
-    const list = [...values].map(([ts, value]) => ({ ts, value }));
-    const buckets = referenceTypedBuckets(list, every, origin, percentiles);
+    const list = [...values].map(([ts, value, device]) => ({ ts, value, device }));
+    const buckets = referenceTypedBuckets(list, every, origin, percentiles, range);
     for (const { start, values: all, types, percentiles: asked } of buckets) {
       const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
       bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, all[name]]));
@@ -569,10 +572,11 @@ export function describeTelemetryStoreContract(
       samples: ReadonlyMap<string, Record<string, Map<number, MetricValue>>>,
       deviceIds: readonly string[],
     ) => {
-      const all: Record<string, [number, MetricValue][]> = {};
+      const all: Record<string, (readonly [number, MetricValue, string])[]> = {};
       for (const deviceId of deviceIds) {
         for (const [metric, values] of Object.entries(samples.get(deviceId) ?? {})) {
-          (all[metric] ??= []).push(...values);
+          const tagged = [...values].map(([ts, value]) => [ts, value, deviceId] as const);
+          (all[metric] ??= []).push(...tagged);
         }
       }
       return all;
@@ -967,6 +971,108 @@ export function describeTelemetryStoreContract(
       expect(aloneGrouped.get('both')).toEqual(
         expectedBuckets(pooled(samples, [a, b, quiet]), every, [], 0, percentiles),
       );
+    });
+
+    it("gives a counter's INCREASE and RATE: steps in time order, a drop a reset, each step in its later point's bucket, points in range only", async () => {
+      const orgId = `org-${uniqueSuffix()}`;
+      const every = 10 * MINUTE;
+      const [a, b, c] = [newDevice(), newDevice(), newDevice()];
+      const at = (minutes: number) => BASE + minutes * MINUTE;
+      // An unaligned range: its first and last buckets are five minutes of ten.
+      const range = { from: at(5), to: at(45) };
+      const points = [
+        // Before the range: not even the previous point of the first one in it.
+        point(a, at(2), { count: 100 }, orgId),
+        point(a, at(6), { count: 10 }, orgId),
+        point(a, at(8), { count: 15 }, orgId),
+        // A drop: the counter restarted, its step is the new value.
+        point(a, at(12), { count: 3 }, orgId),
+        point(a, at(14), { count: 3 }, orgId),
+        point(a, at(16), { count: 7.5 }, orgId),
+        // Nothing from 20 to 30: the step to 33 is in 33's bucket.
+        point(a, at(33), { count: 20 }, orgId),
+        point(a, at(41), { count: 0.1 }, orgId),
+        // After the range.
+        point(a, at(47), { count: 50 }, orgId),
+        point(b, at(7), { count: 1_000 }, orgId),
+        point(b, at(25), { count: 1_001.5 }, orgId),
+        point(b, at(44), { count: 2 }, orgId),
+        // Alone: INCREASE 0, STDDEV null.
+        point(c, at(22), { count: 42 }, orgId),
+      ];
+      // Written again: the last write counts.
+      const resent = [point(a, at(16), { count: 8 }, orgId)];
+      const samples = new Map<string, Record<string, Map<number, MetricValue>>>();
+      expect(await store.write(points)).toEqual({ rejected: [] });
+      expect(await store.write(resent)).toEqual({ rejected: [] });
+      for (const written of [...points, ...resent]) record(samples, written);
+      const aggregates: Aggregate[] = ['count', 'increase', 'rate', 'stddev'];
+      const question = { orgId, metrics: ['count'], ...range, every, aggregates };
+      type Asked = {
+        from: number;
+        to: number;
+        every: number;
+        origin?: number;
+        counterFrom?: number;
+      };
+      const expected = (deviceIds: string[], asked: Asked = question) =>
+        expectedBuckets(
+          pooled(samples, deviceIds),
+          asked.every,
+          aggregates,
+          asked.origin ?? 0,
+          [],
+          {
+            from: asked.from,
+            to: asked.to,
+            counterFrom: asked.counterFrom,
+          },
+        );
+
+      const devices = await store.aggregateDevices({ ...question, deviceIds: [a, b, c] });
+      for (const device of [a, b, c]) {
+        expect(devices.get(device), device).toEqual(expected([device]));
+      }
+      const seconds = (minutes: number) => minutes * 60;
+      expect(devices.get(a)?.map(({ start, values }) => [start, values.count])).toEqual([
+        [at(0), { count: 2, increase: 5, rate: 5 / seconds(5), stddev: expect.any(Number) }],
+        [at(10), { count: 3, increase: 8, rate: 8 / seconds(10), stddev: expect.any(Number) }],
+        [at(30), { count: 1, increase: 12, rate: 12 / seconds(10), stddev: null }],
+        [at(40), { count: 1, increase: 0.1, rate: 0.1 / seconds(5), stddev: null }],
+      ]);
+      expect(devices.get(c)?.map(({ values }) => values.count)).toEqual([
+        { count: 1, increase: 0, rate: 0, stddev: null },
+      ]);
+
+      // Pooled: the steps of every device of the group, summed exactly.
+      const groups = [{ key: 'all', deviceIds: [a, b, c] }];
+      const pooledAnswer = await store.aggregateGroups({ ...question, groups });
+      expect(pooledAnswer.get('all')).toEqual(expected([a, b, c]));
+      expect(pooledAnswer.get('all')?.map(({ values }) => values.count?.increase)).toEqual([
+        5,
+        8,
+        1.5,
+        12,
+        0.1 + 2,
+      ]);
+
+      // One bucket over the whole range: the sum of the buckets' INCREASEs.
+      const whole = { ...question, every: range.to - range.from, origin: range.from };
+      const [total] = (await store.aggregateDevices({ ...whole, deviceIds: [a] })).get(a)!;
+      expect(total?.values.count?.increase).toBe(5 + 8 + 12 + 0.1);
+      expect(total?.values.count?.rate).toBe((5 + 8 + 12 + 0.1) / seconds(40));
+
+      // The range cut in two questions (a time zone's runs): from the cut on, the previous point
+      // is found before it when counterFrom says where the whole question starts.
+      const late = { ...question, from: at(30), counterFrom: range.from };
+      const lateAnswer = await store.aggregateDevices({ ...late, deviceIds: [a, b] });
+      expect(lateAnswer.get(a)).toEqual(expected([a], late));
+      expect(lateAnswer.get(a)?.map(({ values }) => values.count?.increase)).toEqual([12, 0.1]);
+      const lateGroup = await store.aggregateGroups({ ...late, groups });
+      expect(lateGroup.get('all')).toEqual(expected([a, b, c], late));
+      // Without it, the cut's first point starts a new series.
+      const cut = await store.aggregateDevices({ ...question, from: at(30), deviceIds: [a] });
+      expect(cut.get(a)?.map(({ values }) => values.count?.increase)).toEqual([0, 0.1]);
     });
 
     it('starts buckets at origin + k·every: one bucket spanning exactly an unaligned [from, to), for devices and groups', async () => {

@@ -292,6 +292,8 @@ describe('ingest → store → query', () => {
           'MEDIAN',
           'STDDEV',
           'SPREAD',
+          'INCREASE',
+          'RATE',
         ],
       }),
     );

@@ -1,7 +1,8 @@
 /**
  * The aggregates beyond MEAN and its kin through GraphQL on the embedded app, as the README's
  * "Telemetry queries" section defines them: MEDIAN, STDDEV and SPREAD on a device, a fleet and
- * the fleet's newest values; percentiles of any p; and what they refuse. Expected numbers are worked out here from the
+ * the fleet's newest values; percentiles of any p; a counter's INCREASE and RATE; and what they
+ * refuse. Expected numbers are worked out here from the
  * points sent, not read from a store.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +98,12 @@ let left: Device;
 let right: Device;
 let door: Device;
 let sampler: Device;
+/** Two meters counting energy, each reset once. */
+let meterA: Device;
+let meterB: Device;
+/** A meter read at noon, Berlin time, around the spring DST change (2026-03-29, 23 hours). */
+let berlin: Device;
+const NOONS = [Date.UTC(2026, 2, 28, 11), Date.UTC(2026, 2, 29, 10), Date.UTC(2026, 2, 30, 10)];
 
 beforeAll(async () => {
   left = await register('gauge-left', 'gauge');
@@ -116,6 +123,23 @@ beforeAll(async () => {
   await send(
     sampler,
     Array.from({ length: 40 }, (_, i) => ({ ts: START + i * 10_000, metrics: { load: i + 1 } })),
+  );
+  meterA = await register('meter-a', 'meter');
+  meterB = await register('meter-b', 'meter');
+  // Minute by minute: 100, 110, 130, then 5 (a reset: +5), 25. Steps 10, 20, 5, 20.
+  await send(
+    meterA,
+    [100, 110, 130, 5, 25].map((energy, i) => ({ ts: START + i * MINUTE, metrics: { energy } })),
+  );
+  // 7, 9 then 1 (a reset: +1), 4. Steps 2, 1, 3.
+  await send(
+    meterB,
+    [7, 9, 1, 4].map((energy, i) => ({ ts: START + i * MINUTE, metrics: { energy } })),
+  );
+  berlin = await register('meter-berlin', 'berlin');
+  await send(
+    berlin,
+    [10, 20, 35].map((energy, i) => ({ ts: NOONS[i]!, metrics: { energy } })),
   );
   await send(door, [
     { ts: START, metrics: { open: true } },
@@ -356,5 +380,123 @@ describe('percentiles of any p', () => {
       message:
         'percentiles cannot aggregate metric "open": its values are booleans, which take COUNT, MEAN (the fraction of true), FIRST and LAST',
     });
+  });
+});
+
+interface Counter {
+  metric: string;
+  increase: number | null;
+  rate: number | null;
+}
+
+describe("a counter's INCREASE and RATE", () => {
+  it("counts a drop as a reset, each step in its later point's bucket, on a device", async () => {
+    const read = await data<{ device: { telemetry: { start: string; metrics: Counter[] }[] } }>(
+      `query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+        device(id: $id) {
+          telemetry(metrics: ["energy"], from: $from, to: $to, every: "2m",
+            aggregates: [INCREASE, RATE], fill: ZERO) {
+            start metrics { metric increase rate }
+          }
+        }
+      }`,
+      { id: meterA.id, from: iso(START), to: iso(START + 8 * MINUTE) },
+    );
+    const bucket = (minute: number, increase: number) => ({
+      start: iso(START + minute * MINUTE),
+      metrics: [{ metric: 'energy', increase, rate: increase / 120 }],
+    });
+    expect(read.device.telemetry).toEqual([
+      // 100 starts the series; 110 is +10.
+      bucket(0, 10),
+      // 130 is +20, then 5 after a drop is +5.
+      bucket(2, 25),
+      bucket(4, 20),
+      // Nothing sent: ZERO-filled.
+      bucket(6, 0),
+    ]);
+    // Over the range as one bucket (top ranks by it): the sum of the buckets'.
+    const whole = await data<{ device: { telemetry: { metrics: Counter[] }[] } }>(
+      `query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+        device(id: $id) {
+          telemetry(metrics: ["energy"], from: $from, to: $to, every: "10m",
+            aggregates: [INCREASE, RATE]) { metrics { metric increase rate } }
+        }
+      }`,
+      { id: meterA.id, ...range },
+    );
+    expect(whole.device.telemetry[0]!.metrics).toEqual([
+      { metric: 'energy', increase: 55, rate: 55 / 600 },
+    ]);
+  });
+
+  it('keeps the steps across local days of different lengths (the stores are asked run by run)', async () => {
+    const read = await data<{ device: { telemetry: { start: string; metrics: Counter[] }[] } }>(
+      `query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+        device(id: $id) {
+          telemetry(metrics: ["energy"], from: $from, to: $to, every: "1d",
+            aggregates: [INCREASE, RATE], timeZone: "Europe/Berlin") {
+            start metrics { metric increase rate }
+          }
+        }
+      }`,
+      // Local midnights: the 28th at 23:00 UTC the day before, the 29th likewise, the 30th at
+      // 22:00 UTC (summer time).
+      { id: berlin.id, from: '2026-03-27T23:00:00Z', to: '2026-03-30T22:00:00Z' },
+    );
+    const hours = 3_600;
+    expect(read.device.telemetry).toEqual([
+      { start: '2026-03-27T23:00:00.000Z', metrics: [{ metric: 'energy', increase: 0, rate: 0 }] },
+      {
+        start: '2026-03-28T23:00:00.000Z',
+        metrics: [{ metric: 'energy', increase: 10, rate: 10 / (23 * hours) }],
+      },
+      {
+        start: '2026-03-29T22:00:00.000Z',
+        metrics: [{ metric: 'energy', increase: 15, rate: 15 / (24 * hours) }],
+      },
+    ]);
+  });
+
+  it("sums the devices' INCREASEs over a fleet, ranks by it, and is refused of newest values", async () => {
+    const read = await data<{
+      fleet: {
+        telemetry: { series: { buckets: { metrics: Counter[] }[] }[] };
+        top: { deviceId: string; value: number }[];
+      };
+    }>(
+      `query ($from: DateTime!, $to: DateTime!) {
+        fleet(filter: { type: "meter" }) {
+          telemetry(metrics: ["energy"], from: $from, to: $to, every: "10m",
+            aggregates: [INCREASE, RATE]) {
+            series { buckets { metrics { metric increase rate } } }
+          }
+          top(metric: "energy", aggregate: INCREASE, from: $from, to: $to, n: 2) {
+            deviceId value
+          }
+        }
+      }`,
+      range,
+    );
+    expect(read.fleet.telemetry.series[0]!.buckets[0]!.metrics).toEqual([
+      { metric: 'energy', increase: 55 + 6, rate: 61 / 600 },
+    ]);
+    expect(read.fleet.top).toEqual([
+      { deviceId: meterA.id, value: 55 },
+      { deviceId: meterB.id, value: 6 },
+    ]);
+    for (const aggregate of ['INCREASE', 'RATE']) {
+      expect(
+        await refusal(
+          `{ fleet(filter: { type: "meter" }) {
+            latest(metrics: ["energy"], aggregates: [${aggregate}]) { metrics { metric } }
+          } }`,
+        ),
+      ).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'aggregates',
+        message: `${aggregate} needs a range, of which a newest value has none: ask fleet.telemetry or fleet.top`,
+      });
+    }
   });
 });

@@ -5,6 +5,51 @@
 export interface Sample {
   ts: number;
   value: number;
+  /** A counter's step to this number from the device's one before (withSteps), if any. */
+  step?: number;
+}
+
+/** The range a question covers, and where a counter's previous point may be found. */
+export interface ReferenceRange {
+  from: number;
+  to: number;
+  /** Default `from`: points before it are not even a previous point. */
+  counterFrom?: number;
+}
+
+/**
+ * The samples in [from, to), each number with its counter step (INCREASE, as the README defines
+ * it): per device (samples without one are one device), numbers in time order, the rise from the
+ * one before, or the new value itself when it dropped. Points in [counterFrom, from) count only as
+ * the one before. Without a range, all samples, none before them.
+ */
+export function withSteps<T extends { ts: number; value: unknown; device?: string }>(
+  samples: readonly T[],
+  range?: ReferenceRange,
+): (T & { step?: number })[] {
+  const from = range?.from ?? -Infinity;
+  const to = range?.to ?? Infinity;
+  const since = Math.min(range?.counterFrom ?? from, from);
+  const previous = new Map<string | undefined, number>();
+  const stepped: (T & { step?: number })[] = [];
+  for (const sample of [...samples].sort((a, b) => a.ts - b.ts)) {
+    if (sample.ts < since || sample.ts >= to) continue;
+    let step: number | undefined;
+    if (typeof sample.value === 'number') {
+      const before = previous.get(sample.device);
+      if (before !== undefined)
+        step = sample.value >= before ? sample.value - before : sample.value;
+      previous.set(sample.device, sample.value);
+    }
+    if (sample.ts >= from) stepped.push(step === undefined ? sample : { ...sample, step });
+  }
+  return stepped;
+}
+
+/** The seconds of the bucket [start, start + every) within the range (all of it without one). */
+function spanSeconds(start: number, every: number, range?: ReferenceRange): number {
+  const end = Math.min(start + every, range?.to ?? Infinity);
+  return (end - Math.max(start, range?.from ?? -Infinity)) / 1_000;
 }
 
 /** Every finite double is an integer multiple of 2^-1074: this integer, exactly. */
@@ -148,12 +193,16 @@ export function nearestRank(sortedValues: readonly number[], percentile: number)
   return sortedValues[Math.min(Math.max(index, 0), sortedValues.length - 1)]!;
 }
 
-export function referenceAggregates(samples: readonly Sample[]) {
+/** A bucket's aggregates; RATE over `seconds` (the bucket's span in the range). */
+export function referenceAggregates(samples: readonly Sample[], seconds = NaN) {
   const byTime = [...samples].sort((a, b) => a.ts - b.ts);
   const values = byTime.map((sample) => sample.value);
   const sorted = [...values].sort((a, b) => a - b);
   // Correctly rounded, as the stores compute it (the README's telemetry queries section).
   const sum = correctlyRoundedSum(values);
+  const increase = correctlyRoundedSum(
+    byTime.flatMap(({ step }) => (step === undefined || !Number.isFinite(step) ? [] : [step])),
+  );
   return {
     mean: sum / values.length,
     min: sorted[0]!,
@@ -169,6 +218,8 @@ export function referenceAggregates(samples: readonly Sample[]) {
     median: referenceMedian(sorted),
     stddev: referenceStddev(values),
     spread: sorted.at(-1)! - sorted[0]!,
+    increase,
+    rate: increase / seconds,
   };
 }
 
@@ -177,22 +228,36 @@ export function referenceBucketStart(ts: number, every: number, origin = 0): num
   return origin + Math.floor((ts - origin) / every) * every;
 }
 
-/** Groups samples into buckets of `every` ms starting at origin + k·every (the epoch's by default). */
-export function referenceBuckets(samples: readonly Sample[], every: number, origin = 0) {
+/**
+ * Groups samples into buckets of `every` ms starting at origin + k·every (the epoch's by
+ * default), the samples of one device; within `range` if given (else whole buckets).
+ */
+export function referenceBuckets(
+  samples: readonly Sample[],
+  every: number,
+  origin = 0,
+  range?: ReferenceRange,
+) {
   const buckets = new Map<number, Sample[]>();
-  for (const sample of samples) {
+  for (const sample of withSteps(samples, range)) {
     const start = referenceBucketStart(sample.ts, every, origin);
     buckets.set(start, [...(buckets.get(start) ?? []), sample]);
   }
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([start, members]) => ({ start, ...referenceAggregates(members) }));
+    .map(([start, members]) => ({
+      start,
+      ...referenceAggregates(members, spanSeconds(start, every, range)),
+    }));
 }
 
 /** A value of any type at a time, as a device sent it. */
 export interface TypedSample {
   ts: number;
   value: number | boolean | string;
+  /** Whose: a counter's steps are per device (pooled samples of several devices). */
+  device?: string;
+  step?: number;
 }
 
 type ValueType = 'number' | 'boolean' | 'string';
@@ -200,12 +265,14 @@ type ValueType = 'number' | 'boolean' | 'string';
 /**
  * The aggregates of values of any type, by the README's rule: COUNT counts every value, FIRST and
  * LAST are the earliest and latest by time whatever their type, MEAN is over numbers (else the
- * fraction of true over booleans), SUM, MIN, MAX and the percentiles over numbers, null where the
- * bucket has none; with the types the bucket holds, by name.
+ * fraction of true over booleans), SUM, MIN, MAX, the percentiles, MEDIAN, STDDEV, SPREAD,
+ * INCREASE (of the samples' steps, withSteps) and RATE over numbers, null where the bucket has
+ * none; with the types the bucket holds, by name.
  */
 export function referenceTypedAggregates(
   samples: readonly TypedSample[],
   percentiles: readonly number[] = [],
+  seconds = NaN,
 ) {
   const byTime = [...samples].sort((a, b) => a.ts - b.ts);
   const numbers = byTime.flatMap(({ value }) => (typeof value === 'number' ? [value] : []));
@@ -214,6 +281,7 @@ export function referenceTypedAggregates(
     numbers.length > 0
       ? referenceAggregates(
           byTime.filter((sample): sample is Sample => typeof sample.value === 'number'),
+          seconds,
         )
       : undefined;
   const types = [
@@ -236,6 +304,8 @@ export function referenceTypedAggregates(
       median: ofNumbers?.median ?? null,
       stddev: ofNumbers?.stddev ?? null,
       spread: ofNumbers?.spread ?? null,
+      increase: ofNumbers?.increase ?? null,
+      rate: ofNumbers?.rate ?? null,
     },
     types,
     percentiles: percentiles.map((percentile) => ({
@@ -250,20 +320,24 @@ export function referenceTypedAggregates(
 
 /**
  * referenceTypedAggregates per bucket of `every` ms starting at origin + k·every (the epoch's by
- * default), in time order.
+ * default), in time order; within `range` if given (else whole buckets).
  */
 export function referenceTypedBuckets(
   samples: readonly TypedSample[],
   every: number,
   origin = 0,
   percentiles: readonly number[] = [],
+  range?: ReferenceRange,
 ) {
   const buckets = new Map<number, TypedSample[]>();
-  for (const sample of samples) {
+  for (const sample of withSteps(samples, range)) {
     const start = referenceBucketStart(sample.ts, every, origin);
     buckets.set(start, [...(buckets.get(start) ?? []), sample]);
   }
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([start, members]) => ({ start, ...referenceTypedAggregates(members, percentiles) }));
+    .map(([start, members]) => ({
+      start,
+      ...referenceTypedAggregates(members, percentiles, spanSeconds(start, every, range)),
+    }));
 }

@@ -64,6 +64,7 @@ function collapsedRows(
   columns: 'value' | 'kinds',
   metricFilter: boolean,
   devices: 'one' | 'many',
+  lowerBound: '$lo' | '$since' = '$lo',
 ): string {
   const struct =
     columns === 'value' ? `{'num': num, 'bool': bool, 'str': str}` : `{'num': num, 'bool': bool}`;
@@ -71,7 +72,7 @@ function collapsedRows(
   return `
   SELECT device_id, ts, metric, arg_max(${struct}, seq) AS v
   FROM telemetry
-  WHERE org_id = $org AND ${device} AND ts >= $lo AND ts < $to
+  WHERE org_id = $org AND ${device} AND ts >= ${lowerBound} AND ts < $to
     ${metricFilter ? 'AND list_contains($metrics, metric)' : ''}
   GROUP BY device_id, ts, metric`;
 }
@@ -125,12 +126,44 @@ function askedPercentileSql(i: number): string {
  * Σh², Σh·l and Σl² (each term below 2^86) as `sum_q2`, `sum_q1`, `sum_q0`: ΣX² is
  * q2 * 2^86 + q1 * 2^44 + q0, exactly.
  */
-const EXPONENT_SQL = `CASE WHEN v.num <> 0
-    THEN 32 * CAST(ceil((53 - floor(log2(abs(v.num)))) / 32) AS INTEGER) END`;
-const SCALED_SQL = `CAST(v.num * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT)`;
+const exponentSql = (x: string) => `CASE WHEN ${x} <> 0
+    THEN 32 * CAST(ceil((53 - floor(log2(abs(${x})))) / 32) AS INTEGER) END`;
+const scaledSql = (x: string) => `CAST(${x} * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT)`;
 const HALF = '8796093022208';
 const SQUARE_PARTS_SQL = `sum((x // ${HALF}) * (x // ${HALF})) AS q2,
     sum((x // ${HALF}) * (x % ${HALF})) AS q1, sum((x % ${HALF}) * (x % ${HALF})) AS q0`;
+
+/** The start of the bucket of `ts`: $offset + k·$every (buckets.ts bucketStart). */
+const BUCKET_SQL = 'ts - (((ts - $offset) % $every) + $every) % $every';
+
+/**
+ * INCREASE (domain/counters.ts): each device's numbers of a metric in time order (a window over
+ * the collapsed rows, from $since, which may be before $lo: the previous point of the first one
+ * in range), the step to each one in [$lo, $to) in its bucket, and the steps summed exactly per
+ * bucket as the numbers are for SUM (`inc_n` parts, `inc_k` and `inc_s` for one, `inc_parts` for
+ * several). A step past the largest double (from below -8.9e307 to above 8.9e307) is left out.
+ */
+function increasesSql(key: string, members: string): string {
+  return `steps AS (
+  SELECT series, bucket, metric, CASE WHEN num >= prev THEN num - prev ELSE num END AS step
+  FROM (
+    SELECT ${key} AS series, ${BUCKET_SQL} AS bucket, metric, ts, v.num AS num,
+      lag(v.num) OVER (PARTITION BY device_id, metric ORDER BY ts) AS prev
+    FROM rows ${members} WHERE v.num IS NOT NULL
+  )
+  WHERE prev IS NOT NULL AND ts >= $lo
+),
+step_parts AS (
+  SELECT series, bucket, metric, k, sum(${scaledSql('step')}) AS s
+  FROM (SELECT *, ${exponentSql('step')} AS k FROM steps WHERE step <> 0 AND isfinite(step))
+  GROUP BY series, bucket, metric, k
+),
+increases AS (
+  SELECT series, bucket, metric, count(*)::DOUBLE AS inc_n, max(k) AS inc_k, max(s) AS inc_s,
+    CASE WHEN count(*) > 1 THEN list({'k': k, 's': s}) END AS inc_parts
+  FROM step_parts GROUP BY series, bucket, metric
+)`;
+}
 
 /**
  * What one series of buckets is, as the `series` column: a device, or a group of devices whose
@@ -155,14 +188,16 @@ export type AggregateSeries = keyof typeof SERIES;
  * `n_str`, its values of each type (the types and COUNT follow), `n_true` when MEAN is asked (the
  * MEAN of booleans), then the requested aggregates, with the parts of the exact sums (above) in
  * place of SUM, MEAN and STDDEV of numbers, `min` and `max` for SPREAD, `median_lo` and
- * `median_hi` for MEDIAN, and `pct0`.. for the `askedPercentiles` percentiles of the question.
+ * `median_hi` for MEDIAN, `pct0`.. for the `askedPercentiles` percentiles of the question, and
+ * the parts of the exact sum of the steps (increasesSql) for INCREASE and RATE.
  * FIRST and LAST are the earliest and latest value of any type (the whole struct); the others are
  * over the numbers.
  *
  * One pass over the rows, grouped by (series, bucket, metric), and for an exact sum by each
  * number's k too, whose few rows per bucket are then put together. Every aggregate's SQL is a
  * fixed fragment chosen by name; user input (devices, groups, metrics, times, bucket width and
- * origin, percentiles) only ever reaches the query as bound parameters.
+ * origin, percentiles, the start of a counter's steps) only ever reaches the query as bound
+ * parameters.
  */
 export function aggregateSql(
   aggregates: readonly Aggregate[],
@@ -172,6 +207,7 @@ export function aggregateSql(
   const wanted = new Set(aggregates);
   const moments = wanted.has('stddev');
   const exact = wanted.has('sum') || wanted.has('mean') || moments;
+  const counters = wanted.has('increase') || wanted.has('rate');
   // Each aggregate over a group of cells, and (for an exact sum, whose groups are split by k)
   // over the groups of one bucket. Counts as DOUBLE (exact below 2^53): JavaScript reads them as
   // numbers, not BigInts.
@@ -220,20 +256,29 @@ export function aggregateSql(
   // Strings are only ever shown by FIRST and LAST.
   const columns = wanted.has('first') || wanted.has('last') ? 'value' : 'kinds';
   const { key, members } = SERIES[series];
+  const numbers = exact ? `, ${exponentSql('v.num')} AS k, ${scaledSql('v.num')} AS x` : '';
+  // With INCREASE the rows start at $since, for the steps; the buckets' at $lo.
   const cells = `
-WITH rows AS (${collapsedRows(columns, true, 'many')}),
+WITH rows AS (${collapsedRows(columns, true, 'many', counters ? '$since' : '$lo')}),
 cells AS (
-  SELECT ${key} AS series, ts - (((ts - $offset) % $every) + $every) % $every AS bucket, metric,
-    ts, v, v.num AS num, v.bool AS bool${exact ? `, ${EXPONENT_SQL} AS k, ${SCALED_SQL} AS x` : ''}
-  FROM rows ${members}
-)`;
+  SELECT ${key} AS series, ${BUCKET_SQL} AS bucket, metric, ts, v, v.num AS num,
+    v.bool AS bool${numbers}
+  FROM rows ${members}${counters ? ' WHERE ts >= $lo' : ''}
+)${counters ? `,\n${increasesSql(key, members)}` : ''}`;
+  const increases = counters
+    ? {
+        columns: ', inc_n, inc_k, inc_s, inc_parts',
+        join: ' LEFT JOIN increases USING (series, bucket, metric)',
+      }
+    : { columns: '', join: '' };
   if (!exact) {
     return `${cells},
 buckets AS (
   SELECT series, bucket, metric, ${own.join(', ')}
   FROM cells GROUP BY series, bucket, metric
 )
-SELECT series, bucket, metric, ${answer.join(', ')} FROM buckets
+SELECT series, bucket, metric, ${answer.join(', ')}${increases.columns}
+FROM buckets${increases.join}
 ORDER BY series, bucket, metric`;
   }
   const squares = moments ? ['q2', 'q1', 'q0'] : [];
@@ -251,8 +296,8 @@ buckets AS (
   FROM parts GROUP BY series, bucket, metric
 )
 SELECT series, bucket, metric, ${answer.join(', ')}, n_parts, sum_k, sum_s,
-  ${squares.map((q) => `sum_${q}, `).join('')}sum_parts
-FROM buckets
+  ${squares.map((q) => `sum_${q}, `).join('')}sum_parts${increases.columns}
+FROM buckets${increases.join}
 ORDER BY series, bucket, metric`;
 }
 

@@ -12,7 +12,6 @@ import {
 import pLimit from 'p-limit';
 import {
   metricsByName,
-  type Aggregate,
   type AggregateQuery,
   type AggregateValues,
   type Bucket,
@@ -47,6 +46,7 @@ import { writeBatch } from './duckdb-telemetry-writer.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
 import { powerSumsOfParts, sampleStddev } from '../../domain/exact-moments.js';
 import { medianOf, percentileFraction } from '../../domain/order-statistics.js';
+import { rateOf } from '../../domain/counters.js';
 import type { LatestRow } from './latest-rows.js';
 
 export interface DuckDbTelemetryStoreOptions {
@@ -115,15 +115,25 @@ function sumParts(row: Row): SumPart[] {
 }
 
 /** A bucket's row of aggregateSql as the requested aggregates (domain/telemetry.ts says which). */
+/** The exact sum of a bucket's steps (duckdb-telemetry-sql.ts increasesSql): 0 without any. */
+function increaseOf(row: Row): number {
+  const parts = Number(row.inc_n ?? 0);
+  if (parts === 0) return 0;
+  if (parts > 1) return sumOfScaledIntegers((row.inc_parts ?? []) as { k: number; s: bigint }[]);
+  return sumOfScaledIntegers([{ k: Number(row.inc_k), s: row.inc_s as bigint }]);
+}
+
 function bucketValues(
   row: Row,
-  aggregates: readonly Aggregate[],
+  question: Omit<AggregateQuery, 'deviceId'>,
   percentiles: readonly number[],
 ): AggregateValues {
+  const { aggregates } = question;
   const numbers = Number(row.n_num);
   const booleans = Number(row.n_bool);
   const parts = row.n_parts === undefined || numbers === 0 ? undefined : sumParts(row);
   const sum = parts === undefined ? null : sumOfScaledIntegers(parts);
+  const increase = numbers === 0 ? null : increaseOf(row);
   const values: AggregateValues = {};
   for (const name of aggregates) {
     if (name === 'count') values.count = numbers + booleans + Number(row.n_str);
@@ -144,7 +154,9 @@ function bucketValues(
             );
     } else if (name === 'spread') {
       values.spread = numbers === 0 ? null : Number(row.max) - Number(row.min);
-    } else if (name === 'median') {
+    } else if (name === 'increase') values.increase = increase;
+    else if (name === 'rate') values.rate = rateOf(increase, Number(row.bucket), question);
+    else if (name === 'median') {
       values.median =
         numbers === 0 ? null : medianOf(numbers, Number(row.median_lo), Number(row.median_hi));
     } else values[name] = numberOrNull(row[name]);
@@ -260,6 +272,7 @@ export async function createDuckDbTelemetryStore(
     const asked = q.aggregates.length + percentiles.length;
     if (members.devices.length === 0 || q.metrics.length === 0 || asked === 0) return bySeries;
     if (q.from >= q.to) return bySeries;
+    const counters = q.aggregates.includes('increase') || q.aggregates.includes('rate');
     const params: Params = {
       org: q.orgId,
       devices: listValue(members.devices),
@@ -267,9 +280,12 @@ export async function createDuckDbTelemetryStore(
       to: BigInt(Math.ceil(q.to)),
       every: BigInt(q.every),
       offset: BigInt(offset),
+      // The start of the counters' steps (domain/counters.ts), bound only where the SQL has it.
+      ...(counters ? { since: BigInt(Math.ceil(Math.min(q.counterFrom ?? q.from, q.from))) } : {}),
       metrics: listValue(q.metrics),
     };
     const types: Types = {
+      ...(counters ? { since: BIGINT } : {}),
       org: VARCHAR,
       devices: STRINGS,
       lo: BIGINT,
@@ -303,7 +319,7 @@ export async function createDuckDbTelemetryStore(
         buckets.push(bucket);
       }
       const metric = String(row.metric);
-      bucket.values[metric] = bucketValues(row, q.aggregates, percentiles);
+      bucket.values[metric] = bucketValues(row, q, percentiles);
       bucket.types[metric] = typesOf(row);
     }
     return bySeries;

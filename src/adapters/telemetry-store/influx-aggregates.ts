@@ -10,6 +10,7 @@ import { bucketOffset, bucketStart } from './buckets.js';
 import { ExactMoments } from '../../domain/exact-moments.js';
 import { ExactSum } from '../../domain/exact-sum.js';
 import { nearestRankOf, percentileOfSorted } from '../../domain/order-statistics.js';
+import { counterStep, rateOf } from '../../domain/counters.js';
 import type { InfluxFieldType } from './influx-field-types.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
 
@@ -68,8 +69,10 @@ type Purpose =
   | { kind: 'aggregates'; metric: string; type: ValueType }
   /** The percentiles and MEDIAN of one group's numbers, pooled, per bucket. */
   | { kind: 'ranked'; metric: string; group: string }
-  /** The numbers themselves, for their exact sum (and exact squares). */
+  /** The numbers themselves, for their exact sum (and exact squares, and a counter's steps). */
   | { kind: 'numbers'; metric: string }
+  /** Each device's last number before the range: the first step's previous point (INCREASE). */
+  | { kind: 'previous'; metric: string }
   /** How many values are true, per bucket: the MEAN of booleans. */
   | { kind: 'trues'; metric: string };
 
@@ -85,6 +88,8 @@ interface Cell {
   moments?: ExactMoments;
   /** The numbers themselves, for the percentiles InfluxQL cannot rank exactly. */
   numbers?: number[];
+  /** The exact sum of a counter's steps to the bucket's numbers (INCREASE). */
+  increase?: ExactSum;
   trues?: number;
   /** FIRST and LAST with their times, per type, when the bucket mixes types. */
   timed?: { first?: [number, MetricValue]; last?: [number, MetricValue] };
@@ -106,6 +111,11 @@ export interface InfluxAggregateQuery {
   aggregates: readonly Aggregate[];
   /** AggregateQuery.percentiles: asked besides the aggregates, answered in this order. */
   percentiles: readonly number[];
+  /**
+   * For INCREASE and RATE with AggregateQuery.counterFrom before the range: the WHERE clause of
+   * the same devices over [counterFrom, from) (bound in `params`), for each one's previous point.
+   */
+  before?: string;
   groupBy: string;
   /**
    * Devices pooled into groups (no FIRST or LAST asked): `groupOf` each device's group key, and
@@ -121,11 +131,12 @@ export interface InfluxAggregateQuery {
 /**
  * Buckets of every device (or group, `pools`), computed as the DuckDB store computes them
  * (domain/telemetry.ts), starting at the query's origin + k·every (buckets.ts): per metric and
- * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM, MEAN
- * and STDDEV of numbers, the numbers themselves, summed exactly as they stream in
+ * value type, one statement with COUNT and InfluxQL's own aggregates of that type; for SUM, MEAN,
+ * STDDEV, INCREASE and RATE of numbers, the numbers themselves, summed exactly as they stream in
  * (domain/exact-sum.ts: InfluxQL's SUM() adds shards' partial sums in no fixed order, and has no
- * exact sum; domain/exact-moments.ts), holding running sums per bucket, never the points; for
- * MEAN of booleans, the COUNT of true values. All in
+ * exact sum; domain/exact-moments.ts; domain/counters.ts, each device's numbers coming in time
+ * order), holding running sums per bucket, never the points (but for percentiles InfluxQL cannot
+ * rank); for MEAN of booleans, the COUNT of true values. All in
  * one round trip; a second only for FIRST or LAST of a bucket whose values are of several types
  * (GROUP BY time() reports no time for a value, so each type's first and last are asked alone).
  */
@@ -142,6 +153,9 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
   const selected = new Set<Aggregate>(wanted);
   if (wanted.has('spread')) for (const end of ['min', 'max'] as const) selected.add(end);
   const moments = wanted.has('stddev');
+  // INCREASE from the numbers as they stream in, each device's in time order: the steps, summed
+  // exactly per bucket (domain/counters.ts); the point before the range first, when asked.
+  const counters = wanted.has('increase') || wanted.has('rate');
   // PERCENTILE(f, p) of a whole p takes InfluxQL's rank floor(n * p / 100 + 0.5) in doubles,
   // which is exact then (n * p is an integer; a tie at .5 is exact too), but it answers nothing
   // for rank 0 (p < 50 of few numbers), where the rank is clamped to 1: MIN. Any other p could
@@ -153,7 +167,8 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
     for (const type of types) {
       const f = typed(metric, type);
       const summed =
-        type === 'number' && (wanted.has('sum') || wanted.has('mean') || moments || held);
+        type === 'number' &&
+        (wanted.has('sum') || wanted.has('mean') || moments || held || counters);
       const selections = [`COUNT(${f}) AS "count"`];
       const ranked: string[] = [];
       for (const name of selected) {
@@ -176,6 +191,10 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           `SELECT ${selections.join(', ')} FROM ${q.from} WHERE ${q.where} ${groupBy}`,
         );
         purposes.push({ kind: 'aggregates', metric, type });
+      }
+      if (summed && counters && q.before) {
+        statements.push(`SELECT LAST(${f}) FROM ${q.from} WHERE ${q.before} GROUP BY ${q.groupBy}`);
+        purposes.push({ kind: 'previous', metric });
       }
       if (summed) {
         statements.push(`SELECT ${f} FROM ${q.from} WHERE ${q.where} GROUP BY ${q.groupBy}`);
@@ -216,10 +235,19 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
       : deviceId === undefined || !q.pools
         ? deviceId
         : q.pools.groupOf.get(deviceId);
+  // Per metric and device, the last number read: a series may come in several chunks.
+  const previous = new Map<string, number>();
   await q.http.queryEach(statements.join('; '), q.params, (statement, series) => {
     const purpose = purposes[statement]!;
-    const key = keyOf(purpose, series.tags?.device_id);
+    const deviceId = series.tags?.device_id;
+    const key = keyOf(purpose, deviceId);
     if (key === undefined) return;
+    const chain = `${purpose.metric}\u0000${deviceId}`;
+    if (purpose.kind === 'previous') {
+      const value = series.values[0]?.[1];
+      if (typeof value === 'number') previous.set(chain, value);
+      return;
+    }
     if (purpose.kind === 'numbers') {
       let start = Number.NaN;
       let cell: Cell | undefined;
@@ -232,11 +260,22 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           cell.summed ??= 0;
           if (moments) cell.moments ??= new ExactMoments();
           if (held) cell.numbers ??= [];
+          if (counters) cell.increase ??= new ExactSum();
         }
-        cell.sum!.add(value as number);
+        const number = value as number;
+        cell.sum!.add(number);
         cell.summed! += 1;
-        cell.moments?.add(value as number);
-        cell.numbers?.push(value as number);
+        cell.moments?.add(number);
+        cell.numbers?.push(number);
+        if (counters) {
+          const before = previous.get(chain);
+          if (before !== undefined) {
+            // A step past the largest double is left out, as DuckDB's SQL leaves it out.
+            const step = counterStep(before, number);
+            if (Number.isFinite(step)) cell.increase!.add(step);
+          }
+          previous.set(chain, number);
+        }
       }
       return;
     }
@@ -286,7 +325,9 @@ export async function influxAggregates(q: InfluxAggregateQuery): Promise<Map<str
           .sort();
         // A bucket seen only by a read that raced a write (a sum without its count): skipped.
         if (types.length === 0) continue;
-        bucket.values[metric] = valuesOf(cell, types, q.aggregates, percentiles);
+        bucket.values[metric] = valuesOf(cell, types, q.aggregates, percentiles, () =>
+          rateOf(increaseOf(cell), start, q.range),
+        );
         bucket.types[metric] = types;
       }
       if (Object.keys(bucket.values).length > 0) buckets.push(bucket);
@@ -317,11 +358,16 @@ interface AskedPercentile {
   rankOf: (count: number) => number;
 }
 
+/** INCREASE of a cell: its steps' exact sum, 0 without steps, null without numbers. */
+const increaseOf = (cell: Cell) =>
+  (cell.counts.number ?? 0) > 0 ? (cell.increase?.value() ?? 0) : null;
+
 function valuesOf(
   cell: Cell,
   types: readonly ValueType[],
   aggregates: readonly Aggregate[],
   percentiles: readonly AskedPercentile[],
+  rate: () => number | null,
 ): AggregateValues {
   const numbers = cell.selected.number;
   const count = types.reduce((total, type) => total + cell.counts[type]!, 0);
@@ -344,6 +390,8 @@ function valuesOf(
           ? ((cell.selected[types[0]!]?.[name] ?? null) as MetricValue | null)
           : (cell.timed?.[name]?.[1] ?? null);
     } else if (name === 'stddev') values.stddev = cell.moments?.stddev() ?? null;
+    else if (name === 'increase') values.increase = increaseOf(cell);
+    else if (name === 'rate') values.rate = rate();
     else if (name === 'spread') {
       const [min, max] = [numbers?.min, numbers?.max];
       values.spread = typeof min === 'number' && typeof max === 'number' ? max - min : null;

@@ -148,6 +148,13 @@ export function createInfluxTelemetryStore(
     const metrics = new Map(
       query.metrics.map((metric) => [metric, valueTypes(fieldTypes.get(metric))] as const),
     );
+    // A counter's previous point may lie before the range (AggregateQuery.counterFrom).
+    const counters = query.aggregates.includes('increase') || query.aggregates.includes('rate');
+    let before: string | undefined;
+    if (counters && query.counterFrom !== undefined && query.counterFrom < query.from) {
+      params.since = iso(query.counterFrom);
+      before = `${ORG_TAG} = $org AND (${deviceClause}) AND time >= $since AND time < $from`;
+    }
     return influxAggregates({
       http,
       from: quoteIdentifier(measurementOf(query.orgId)),
@@ -159,6 +166,7 @@ export function createInfluxTelemetryStore(
       range: { from: query.from, to: query.to, every: query.every, origin: query.origin },
       aggregates: query.aggregates,
       percentiles: query.percentiles ?? [],
+      before,
       groupBy: DEVICE_TAG,
       pools,
     });
