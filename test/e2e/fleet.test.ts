@@ -10,29 +10,9 @@ import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
 
-const { data, refusal } = plainGraphQL(app);
+const { data, refusal, register } = plainGraphQL(app);
 
-interface Device {
-  id: string;
-  token: string;
-}
-
-async function register(externalId: string, type: string, labels: Record<string, string>) {
-  const registered = await data<{ registerDevice: { token: string; device: { id: string } } }>(
-    `mutation ($input: RegisterDeviceInput!) {
-      registerDevice(input: $input) { token device { id } }
-    }`,
-    {
-      input: {
-        externalId,
-        name: externalId,
-        type,
-        labels: Object.entries(labels).map(([key, value]) => ({ key, value })),
-      },
-    },
-  );
-  return { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
-}
+type Device = Awaited<ReturnType<typeof register>>;
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 5, 1);

@@ -2,91 +2,17 @@
  * The aggregates beyond MEAN and its kin through GraphQL on the embedded app, as the README's
  * "Telemetry queries" section defines them: MEDIAN, STDDEV and SPREAD on a device, a fleet and
  * the fleet's newest values; percentiles of any p; a counter's INCREASE and RATE; and what they
- * refuse. Expected numbers are worked out here from the
- * points sent, not read from a store.
+ * refuse. Expected numbers are worked out here from the points sent, not read from a store.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventually, postTelemetry } from '../support/graphql-client.js';
+import { plainGraphQL } from '../support/plain-graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
 
-interface Answer<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
-}
+const { data, refusal, register, sendAndWait: send } = plainGraphQL(app);
 
-async function query<T>(document: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
-    body: JSON.stringify({ query: document, variables }),
-  });
-  return (await response.json()) as Answer<T>;
-}
-
-async function data<T>(document: string, variables: Record<string, unknown> = {}) {
-  const answer = await query<T>(document, variables);
-  if (answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL errors: ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
-
-/** The first error's code, argument and message. */
-async function refusal(document: string, variables: Record<string, unknown> = {}) {
-  const answer = await query(document, variables);
-  expect(answer.errors, JSON.stringify(answer)).toBeDefined();
-  const [error] = answer.errors!;
-  return {
-    code: error!.extensions?.code,
-    field: error!.extensions?.field,
-    message: error!.message,
-  };
-}
-
-interface Device {
-  id: string;
-  token: string;
-}
-
-async function register(externalId: string, type: string): Promise<Device> {
-  const registered = await data<{ registerDevice: { token: string; device: { id: string } } }>(
-    `mutation ($input: RegisterDeviceInput!) {
-      registerDevice(input: $input) { token device { id } }
-    }`,
-    { input: { externalId, name: externalId, type } },
-  );
-  return { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
-}
-
-type Point = { ts: number; metrics: Record<string, number | boolean> };
-
-/** Posts the points as NDJSON and waits until all of them can be read back. */
-async function send(device: Device, points: Point[]) {
-  const body = points.map((point) => JSON.stringify(point)).join('\n');
-  const posted = await postTelemetry(app.baseUrl, device.token, body, 'application/x-ndjson');
-  expect(posted.status).toBe(202);
-  const times = new Set(points.map((point) => point.ts));
-  await eventually(
-    async () => {
-      const read = await data<{ device: { rawTelemetry: { edges: { node: { ts: string } }[] } } }>(
-        `query ($id: ID!) {
-          device(id: $id) {
-            rawTelemetry(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", first: 1000) {
-              edges { node { ts } }
-            }
-          }
-        }`,
-        { id: device.id },
-      );
-      const stored = new Set(read.device.rawTelemetry.edges.map((e) => Date.parse(e.node.ts)));
-      return [...times].every((ts) => stored.has(ts)) ? true : undefined;
-    },
-    10_000,
-    `${points.length} points stored`,
-  );
-}
+type Device = Awaited<ReturnType<typeof register>>;
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 6, 1);

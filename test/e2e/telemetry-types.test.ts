@@ -11,47 +11,7 @@ import { useEmbeddedApp } from '../support/use-embedded-app.js';
 const app = useEmbeddedApp();
 
 /** Plain documents (not the generated ones): this file asks for what a dashboard would. */
-const { query, data } = plainGraphQL(app);
-
-async function register(externalId: string) {
-  const registered = await data<{
-    registerDevice: { token: string; device: { id: string } };
-  }>(
-    `mutation ($input: RegisterDeviceInput!) {
-      registerDevice(input: $input) { token device { id } }
-    }`,
-    { input: { externalId, name: externalId, type: 'sensor' } },
-  );
-  return { id: registered.registerDevice.device.id, token: registered.registerDevice.token };
-}
-
-type Point = { ts: number; metrics: Record<string, number | boolean | string> };
-
-/** Posts the points as NDJSON and waits until all of them can be read back. */
-async function send(device: { id: string; token: string }, points: Point[]) {
-  const body = points.map((point) => JSON.stringify(point)).join('\n');
-  const posted = await postTelemetry(app.baseUrl, device.token, body, 'application/x-ndjson');
-  expect(posted.status).toBe(202);
-  const times = new Set(points.map((point) => point.ts));
-  await eventually(
-    async () => {
-      const read = await data<{ device: { rawTelemetry: { edges: { node: { ts: string } }[] } } }>(
-        `query ($id: ID!) {
-          device(id: $id) {
-            rawTelemetry(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", first: 1000) {
-              edges { node { ts } }
-            }
-          }
-        }`,
-        { id: device.id },
-      );
-      const stored = new Set(read.device.rawTelemetry.edges.map((e) => Date.parse(e.node.ts)));
-      return [...times].every((ts) => stored.has(ts)) ? true : undefined;
-    },
-    10_000,
-    `${points.length} points stored`,
-  );
-}
+const { query, data, register, sendAndWait: send } = plainGraphQL(app);
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 2, 1);

@@ -4,13 +4,12 @@
  * local day or hour is worked out here by hand.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventually, postTelemetry } from '../support/graphql-client.js';
 import { plainGraphQL } from '../support/plain-graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
 
-const { query, data } = plainGraphQL(app);
+const { query, data, register, sendAndWait } = plainGraphQL(app);
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -33,29 +32,11 @@ const TIMES = [
 let deviceId: string;
 
 beforeAll(async () => {
-  const registered = await data<{ registerDevice: { token: string; device: { id: string } } }>(
-    `mutation { registerDevice(input: { externalId: "tz-1", name: "tz-1", type: "meter" }) {
-      token device { id } } }`,
-  );
-  deviceId = registered.registerDevice.device.id;
-  const body = TIMES.map((ts) => JSON.stringify({ ts, metrics: { energy: 1 } })).join('\n');
-  const posted = await postTelemetry(
-    app.baseUrl,
-    registered.registerDevice.token,
-    body,
-    'application/x-ndjson',
-  );
-  expect(posted.status).toBe(202);
-  await eventually(
-    async () => {
-      const read = await data<{ fleet: { reporting: number } }>(
-        `query ($from: DateTime!, $to: DateTime!) { fleet { reporting(from: $from, to: $to) } }`,
-        { from: iso(TIMES.at(-1)!), to: iso(TIMES.at(-1)! + 1) },
-      );
-      return read.fleet.reporting === 1 ? true : undefined;
-    },
-    10_000,
-    'points stored',
+  const device = await register('tz-1', 'meter');
+  deviceId = device.id;
+  await sendAndWait(
+    device,
+    TIMES.map((ts) => ({ ts, metrics: { energy: 1 } })),
   );
 });
 
