@@ -1,8 +1,7 @@
 import { MAX_FLEET_CELLS } from '../domain/query-limits.js';
-import type { Aggregate, Bucket } from '../domain/telemetry.js';
+import type { Bucket } from '../domain/telemetry.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { badUserInput } from './errors.js';
-import type { FillMode } from './fill.js';
 import type { Fleet } from './fleet.js';
 import {
   checkGroupBy,
@@ -10,27 +9,11 @@ import {
   type FleetGroup,
   type FleetGroupByInput,
 } from './fleet-groups.js';
-import {
-  checkAggregates,
-  checkAskedMetrics,
-  checkPercentiles,
-  checkRange,
-  chooseWindow,
-  refuseAggregatesOfWrongType,
-  typesInBuckets,
-  type Window,
-  type WindowArgs,
-} from './telemetry-arguments.js';
-import { bucketsForGraphQL, keptRuns } from './telemetry.js';
+import type { Window } from './telemetry-arguments.js';
+import { checkTelemetryQuestion, seriesForGraphQL, type TelemetryArgs } from './telemetry.js';
 
-export interface FleetTelemetryArgs extends WindowArgs {
-  metrics: string[];
-  from: Date;
-  to: Date;
-  aggregates?: Aggregate[] | null;
-  percentiles?: number[] | null;
+export interface FleetTelemetryArgs extends TelemetryArgs {
   groupBy?: FleetGroupByInput | null;
-  fill?: FillMode | null;
 }
 
 /**
@@ -44,11 +27,8 @@ export async function fleetTelemetry(
   fleet: Fleet,
   args: FleetTelemetryArgs,
 ) {
-  const range = checkRange(args.from, args.to);
-  const window = chooseWindow(args, range);
-  const metrics = checkAskedMetrics(args.metrics);
-  const percentiles = checkPercentiles(args.percentiles);
-  const aggregates = checkAggregates(args.aggregates, percentiles);
+  const question = checkTelemetryQuestion(context, args);
+  const { window, metrics, aggregates, percentiles, counterFrom } = question;
   const grouping = checkGroupBy(args.groupBy);
   if (grouping.by !== 'DEVICE') {
     const end = aggregates.find((aggregate) => aggregate === 'first' || aggregate === 'last');
@@ -63,28 +43,26 @@ export async function fleetTelemetry(
   const groups = groupMembers(members, grouping);
   checkSize(context, { devices: members.length, groups: groups.length, metrics, window });
 
-  // One store question per run of equal buckets (one in UTC), each over every device at once; a
-  // counter's steps go on across runs (counterFrom: the first run's start).
-  const kept = keptRuns(context, window.runs);
+  // One store question per run of equal buckets, each over every device at once.
   const runs = await Promise.all(
-    kept.map((run) => {
+    question.runs.map((run) => {
       if (members.length === 0) return new Map<string, Bucket[]>();
-      const question = {
+      const asked = {
         orgId: context.viewer.organizationId,
         metrics,
         ...run,
-        counterFrom: kept[0]!.from,
+        counterFrom,
         aggregates,
         percentiles,
       };
       if (grouping.by === 'DEVICE') {
         return context.services.telemetry.aggregateDevices({
-          ...question,
+          ...asked,
           deviceIds: members.map((member) => member.id),
         });
       }
       return context.services.telemetry.aggregateGroups({
-        ...question,
+        ...asked,
         groups: groups.map((group, index) => ({
           key: groupKey(group, index),
           deviceIds: group.deviceIds,
@@ -92,20 +70,14 @@ export async function fleetTelemetry(
       });
     }),
   );
-  const series = groups.map((group, index) => {
-    const buckets = runs.flatMap((stored) => stored.get(groupKey(group, index)) ?? []);
-    refuseAggregatesOfWrongType(typesInBuckets([buckets], metrics), aggregates, percentiles);
-    return {
-      group,
-      buckets: bucketsForGraphQL(buckets, {
-        starts: window.starts,
-        metrics,
-        aggregates,
-        percentiles,
-        fill: args.fill,
-      }),
-    };
-  });
+  const series = groups.map((group, index) => ({
+    group,
+    buckets: seriesForGraphQL(
+      runs.flatMap((stored) => stored.get(groupKey(group, index)) ?? []),
+      question,
+      args.fill,
+    ),
+  }));
   return { from: args.from, to: args.to, every: window.every, timeZone: window.timeZone, series };
 }
 

@@ -34,38 +34,58 @@ export interface TelemetryArgs extends WindowArgs {
   fill?: FillMode | null;
 }
 
-export async function aggregateTelemetry(
-  context: GraphQLContext,
-  device: Device,
-  args: TelemetryArgs,
-) {
+/**
+ * A telemetry question (a device's or a fleet's) checked: its window, metrics and aggregates,
+ * and the runs of equal buckets the store is asked for, each clipped to the retention (one run in
+ * UTC, a few a year in a zone with daylight saving time). A counter's steps go on across runs:
+ * each finds its previous point from the first run's start (`counterFrom`).
+ */
+export function checkTelemetryQuestion(context: GraphQLContext, args: TelemetryArgs) {
   const range = checkRange(args.from, args.to);
   const window = chooseWindow(args, range);
   const metrics = checkAskedMetrics(args.metrics);
   const percentiles = checkPercentiles(args.percentiles);
   const aggregates = checkAggregates(args.aggregates, percentiles);
-  // Batched per request: the page's devices asking the same question cost one store call (per
-  // run of equal buckets: one in UTC, a few a year in a zone with daylight saving time). A
-  // counter's steps go on across runs: each finds its previous point from the first run's start.
-  const kept = keptRuns(context, window.runs);
-  const counterFrom = kept[0]?.from;
-  const runs = await Promise.all(
-    kept.map((run) =>
-      context.loaders.telemetry.load({
-        deviceId: device.id,
-        question: { metrics, ...run, counterFrom: counterFrom!, aggregates, percentiles },
-      }),
-    ),
-  );
-  const stored = runs.flat();
+  const runs = keptRuns(context, window.runs);
+  return { window, metrics, percentiles, aggregates, runs, counterFrom: runs[0]?.from ?? 0 };
+}
+
+type TelemetryQuestion = ReturnType<typeof checkTelemetryQuestion>;
+
+/** One series' stored buckets answered: refused for a type they cannot take, else filled. */
+export function seriesForGraphQL(
+  stored: readonly Bucket[],
+  question: TelemetryQuestion,
+  fill: FillMode | null | undefined,
+) {
+  const { window, metrics, aggregates, percentiles } = question;
   refuseAggregatesOfWrongType(typesInBuckets([stored], metrics), aggregates, percentiles);
   return bucketsForGraphQL(stored, {
     starts: window.starts,
     metrics,
     aggregates,
     percentiles,
-    fill: args.fill,
+    fill,
   });
+}
+
+export async function aggregateTelemetry(
+  context: GraphQLContext,
+  device: Device,
+  args: TelemetryArgs,
+) {
+  const question = checkTelemetryQuestion(context, args);
+  const { metrics, aggregates, percentiles, counterFrom } = question;
+  // Batched per request: the page's devices asking the same question cost one store call per run.
+  const runs = await Promise.all(
+    question.runs.map((run) =>
+      context.loaders.telemetry.load({
+        deviceId: device.id,
+        question: { metrics, ...run, counterFrom, aggregates, percentiles },
+      }),
+    ),
+  );
+  return seriesForGraphQL(runs.flat(), question, args.fill);
 }
 
 /**

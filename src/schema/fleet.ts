@@ -5,17 +5,7 @@ import { fleetTelemetry } from '../resolvers/fleet-telemetry.js';
 import { fleetTop } from '../resolvers/fleet-top.js';
 import { builder } from './builder.js';
 import { DeviceFilter, DeviceRef } from './device.js';
-import {
-  AGGREGATES_DESCRIPTION,
-  AggregateEnum,
-  EVERY_DESCRIPTION,
-  FillEnum,
-  MAX_POINTS_DESCRIPTION,
-  MetricAggregates,
-  PERCENTILES_DESCRIPTION,
-  TelemetryBucket,
-  TIME_ZONE_DESCRIPTION,
-} from './telemetry.js';
+import { AggregateEnum, MetricAggregates, TELEMETRY_ARGS, TelemetryBucket } from './telemetry.js';
 
 const FleetGroupingEnum = builder.enumType('FleetGrouping', {
   description: 'What the devices of a fleet answer are grouped by.',
@@ -158,19 +148,11 @@ const FleetRef = builder.objectRef<Fleet>('Fleet').implement({
       description:
         "Time buckets over [from, to), one series per group, each bucket pooling every point of the group's devices in it. FIRST and LAST only when grouped by device.",
       args: {
-        metrics: t.arg.stringList({ required: true }),
-        from: t.arg({ type: 'DateTime', required: true }),
-        to: t.arg({ type: 'DateTime', required: true }),
-        every: t.arg.string({ description: EVERY_DESCRIPTION }),
-        maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
-        aggregates: t.arg({ type: [AggregateEnum], description: AGGREGATES_DESCRIPTION }),
-        percentiles: t.arg.floatList({ description: PERCENTILES_DESCRIPTION }),
+        ...TELEMETRY_ARGS,
         groupBy: t.arg({
           type: FleetGroupByInput,
           description: 'Omitted, the fleet is one group.',
         }),
-        fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
-        timeZone: t.arg.string({ description: TIME_ZONE_DESCRIPTION }),
       },
       resolve: (fleet, args, context) => fleetTelemetry(context, fleet, args),
     }),

@@ -49,11 +49,10 @@ const AGGREGATE_DESCRIPTIONS: Record<Aggregate, string> = {
   rate: "Numbers only, a counter's: INCREASE per second of the bucket's span within [from, to).",
 };
 
-export const EVERY_DESCRIPTION =
-  'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w. Give this or maxPoints.';
-export const MAX_POINTS_DESCRIPTION = `At most this many buckets: the smallest width of ${CHART_WINDOWS.join(' ')} that cuts the range into no more. For charts: a year loads as fast as an hour. Give this or every.`;
+const EVERY_DESCRIPTION = 'Bucket width: 500ms, 30s, 5m, 1h, 1d, 1w. Give this or maxPoints.';
+const MAX_POINTS_DESCRIPTION = `At most this many buckets: the smallest width of ${CHART_WINDOWS.join(' ')} that cuts the range into no more. For charts: a year loads as fast as an hour. Give this or every.`;
 
-export const TIME_ZONE_DESCRIPTION =
+const TIME_ZONE_DESCRIPTION =
   'An IANA time zone (Europe/Berlin; UTC by default): buckets of whole days start at local midnight (a daylight-saving day is 23 or 25 hours long), shorter ones where local time is a multiple of their width (hours of a half-hour zone start at :30 UTC).';
 
 export const AggregateEnum = builder.enumType('Aggregate', {
@@ -67,7 +66,7 @@ export const AggregateEnum = builder.enumType('Aggregate', {
   ),
 });
 
-export const FillEnum = builder.enumType('Fill', {
+const FillEnum = builder.enumType('Fill', {
   description: 'What empty buckets hold (InfluxQL fill()).',
   values: {
     NONE: { description: 'Empty buckets are left out.' },
@@ -91,9 +90,9 @@ const PercentileValue = builder
     }),
   });
 
-export const PERCENTILES_DESCRIPTION =
+const PERCENTILES_DESCRIPTION =
   "Percentiles besides the aggregates, each greater than 0 and at most 100 (99.9, 12.5), at most 10: nearest rank, like P50..P99, of p as written in decimal. Answered in `percentiles` of each bucket's metrics, in the order asked.";
-export const AGGREGATES_DESCRIPTION = 'Defaults to [MEAN], or to none when percentiles are asked.';
+const AGGREGATES_DESCRIPTION = 'Defaults to [MEAN], or to none when percentiles are asked.';
 
 export const MetricAggregates = builder
   .objectRef<AggregateValues & { metric: string }>('MetricAggregates')
@@ -148,6 +147,19 @@ const TelemetryPointRef = builder
     }),
   });
 
+/** The arguments of a telemetry question, a device's or a fleet's. */
+export const TELEMETRY_ARGS = builder.args((t) => ({
+  metrics: t.stringList({ required: true }),
+  from: t.field({ type: 'DateTime', required: true }),
+  to: t.field({ type: 'DateTime', required: true }),
+  every: t.string({ description: EVERY_DESCRIPTION }),
+  maxPoints: t.int({ description: MAX_POINTS_DESCRIPTION }),
+  aggregates: t.field({ type: [AggregateEnum], description: AGGREGATES_DESCRIPTION }),
+  percentiles: t.floatList({ description: PERCENTILES_DESCRIPTION }),
+  fill: t.field({ type: FillEnum, defaultValue: 'NONE' }),
+  timeZone: t.string({ description: TIME_ZONE_DESCRIPTION }),
+}));
+
 builder.objectFields(DeviceRef, (t) => ({
   latest: t.field({
     type: [MetricReading],
@@ -160,17 +172,7 @@ builder.objectFields(DeviceRef, (t) => ({
     authScopes: { permission: 'telemetry:read' },
     description:
       'Time buckets over [from, to), aligned to multiples of their width since the epoch, or to local time in `timeZone`. Give the width as `every`, or let `maxPoints` choose it.',
-    args: {
-      metrics: t.arg.stringList({ required: true }),
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      every: t.arg.string({ description: EVERY_DESCRIPTION }),
-      maxPoints: t.arg.int({ description: MAX_POINTS_DESCRIPTION }),
-      aggregates: t.arg({ type: [AggregateEnum], description: AGGREGATES_DESCRIPTION }),
-      percentiles: t.arg.floatList({ description: PERCENTILES_DESCRIPTION }),
-      fill: t.arg({ type: FillEnum, defaultValue: 'NONE' }),
-      timeZone: t.arg.string({ description: TIME_ZONE_DESCRIPTION }),
-    },
+    args: TELEMETRY_ARGS,
     resolve: (device, args, context) => aggregateTelemetry(context, device, args),
   }),
   rawTelemetry: t.connection({
