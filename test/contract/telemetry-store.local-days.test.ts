@@ -4,18 +4,12 @@
  * and a half-hour zone's hours, each store's answers must equal the points grouped by their
  * local calendar day or hour, worked out here with Intl (not with the code under test).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
-import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { localBuckets } from '../../src/domain/local-buckets.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import { correctlyRoundedSum } from '../support/reference-aggregates.js';
-import { findService } from '../support/services.js';
-import { createInfluxTestDatabase } from './influx-test-database.js';
+import { describeOnBothStores, type OpenedStore } from './store-fixtures.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -104,10 +98,7 @@ async function askByLocal(
   );
 }
 
-function describeLocalDays(
-  name: string,
-  open: () => Promise<{ store: TelemetryStore; close: () => Promise<void> }>,
-) {
+function describeLocalDays(name: string, open: () => Promise<OpenedStore>) {
   describe(`local-time buckets: ${name}`, () => {
     let opened: Awaited<ReturnType<typeof open>>;
     beforeAll(async () => {
@@ -140,27 +131,4 @@ function describeLocalDays(
   });
 }
 
-describeLocalDays('duckdb', async () => {
-  const directory = await mkdtemp(path.join(tmpdir(), 'local-days-'));
-  const store = await createDuckDbTelemetryStore({
-    path: path.join(directory, 'telemetry.duckdb'),
-  });
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-});
-
-const influxUrl = await findService('influx');
-describe.skipIf(!influxUrl)('on InfluxDB', () => {
-  describeLocalDays('influx', async () => {
-    const database = await createInfluxTestDatabase(influxUrl!);
-    return {
-      store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
-      close: database.drop,
-    };
-  });
-});
+describeOnBothStores(describeLocalDays);

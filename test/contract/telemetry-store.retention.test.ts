@@ -2,16 +2,9 @@
  * RAW_RETENTION's deletes on both stores: `deleteBefore(cutoff)` removes every organization's
  * points older than the cutoff, from raw reads, aggregates and latest values, and nothing newer.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
-import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
-import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { findService } from '../support/services.js';
-import { createInfluxTestDatabase } from './influx-test-database.js';
+import { describeOnBothStores, type OpenedStore } from './store-fixtures.js';
 
 const DAY = 86_400_000;
 const CUTOFF = Date.UTC(2026, 5, 10);
@@ -33,10 +26,7 @@ const points: TelemetryPoint[] = ORGS.flatMap((orgId) => [
   })),
 ]);
 
-function describeRetention(
-  name: string,
-  open: () => Promise<{ store: TelemetryStore; close: () => Promise<void> }>,
-) {
+function describeRetention(name: string, open: () => Promise<OpenedStore>) {
   describe(`deleteBefore: ${name}`, () => {
     let opened: Awaited<ReturnType<typeof open>>;
     beforeAll(async () => {
@@ -88,27 +78,11 @@ function describeRetention(
   });
 }
 
-describeRetention('duckdb', async () => {
-  const directory = await mkdtemp(path.join(tmpdir(), 'retention-'));
-  const store = await createDuckDbTelemetryStore({ path: path.join(directory, 't.duckdb') });
-  // Latest values read before the delete are held in memory: the delete must drop them too.
-  await store.latest('org-a', ['old', 'both']);
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-});
-
-const influxUrl = await findService('influx');
-describe.skipIf(!influxUrl)('on InfluxDB', () => {
-  describeRetention('influx', async () => {
-    const database = await createInfluxTestDatabase(influxUrl!);
-    return {
-      store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
-      close: database.drop,
-    };
-  });
-});
+describeOnBothStores((name, open) =>
+  describeRetention(name, async () => {
+    const opened = await open();
+    // Latest values read before the delete are held in memory: the delete must drop them too.
+    await opened.store.latest('org-a', ['old', 'both']);
+    return opened;
+  }),
+);
