@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceStddev } from '../../test/support/reference-aggregates.js';
 import { ExactMoments, powerSumsOfParts, sampleStddev } from './exact-moments.js';
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 const streamed = (values: readonly number[]) => {
   const moments = new ExactMoments();

@@ -21,6 +21,7 @@ import {
 } from '../support/reference-aggregates.js';
 import { uniqueSuffix } from '../support/services.js';
 import { aggregateOne } from '../support/aggregate-one.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 export interface TelemetryStoreFixture {
   store: TelemetryStore;
@@ -37,18 +38,6 @@ export interface TelemetryStoreFixture {
 const BASE = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A small seeded generator (mulberry32) so a failing case can be replayed from its seed. */
-function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * What a store must answer for these samples (per metric, each ts's last written value; several
