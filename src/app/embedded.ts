@@ -10,7 +10,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { startRawRetention } from '../pipeline/raw-retention.js';
+import { startRetention } from '../pipeline/retention.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createGraphQLApi } from './graphql-api.js';
 import {
@@ -105,9 +105,10 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     async start() {
       await pipeline.start();
       if (config.rawRetention) {
-        stopRetention = startRawRetention({
+        stopRetention = startRetention({
           store: telemetry,
-          retention: config.rawRetention,
+          raw: config.rawRetention,
+          rollups: config.rollupRetention,
           logger: logger.child({ component: 'retention' }),
         });
       }

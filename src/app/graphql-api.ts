@@ -46,6 +46,7 @@ export function createGraphQLApi(options: {
       deviceTokenGraceSeconds: config.deviceTokenGraceSeconds,
       maxCost: config.graphql.maxCost,
       rawRetentionMs: config.rawRetention?.ms,
+      rollupRetentionMs: config.rollupRetention?.ms,
     },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits, subscriptions }),

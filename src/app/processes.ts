@@ -12,7 +12,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { startRawRetention } from '../pipeline/raw-retention.js';
+import { startRetention } from '../pipeline/retention.js';
 import { createGraphQLApi } from './graphql-api.js';
 import { productionAdapters as adapters } from './production-adapters.js';
 
@@ -164,7 +164,12 @@ export async function createPipelineProcess(
     async start() {
       await pipeline.start();
       if (config.rawRetention) {
-        stopRetention = startRawRetention({ store, retention: config.rawRetention, logger });
+        stopRetention = startRetention({
+          store,
+          raw: config.rawRetention,
+          rollups: config.rollupRetention,
+          logger,
+        });
       }
       return http.listen(config.ports.pipeline, config.host);
     },

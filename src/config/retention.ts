@@ -13,9 +13,22 @@ const duration = z
   }));
 
 /**
- * How long raw points are kept. Unset: for ever. Set, every process applies it: ingest refuses
- * older points, reads never show them, and the store deletes them (docs/architecture.md).
+ * How long raw points (RAW_RETENTION) and rollups (ROLLUP_RETENTION) are kept; unset, for ever.
+ * Set, every process applies them: ingest refuses points older than the raw retention, reads never
+ * show what either has expired, and the store deletes it (docs/architecture.md). Rollups answer
+ * the long ranges, so they are kept at least as long as the points they sum up.
  */
 export const retentionSettings = z
-  .object({ RAW_RETENTION: optionalString.pipe(duration.optional()) })
-  .transform((env) => ({ rawRetention: env.RAW_RETENTION }));
+  .object({
+    RAW_RETENTION: optionalString.pipe(duration.optional()),
+    ROLLUP_RETENTION: optionalString.pipe(duration.optional()),
+  })
+  .refine(
+    ({ RAW_RETENTION: raw, ROLLUP_RETENTION: rollups }) =>
+      rollups === undefined || (raw !== undefined && rollups.ms >= raw.ms),
+    {
+      path: ['ROLLUP_RETENTION'],
+      message: 'must be at least RAW_RETENTION (which must then be set too)',
+    },
+  )
+  .transform((env) => ({ rawRetention: env.RAW_RETENTION, rollupRetention: env.ROLLUP_RETENTION }));

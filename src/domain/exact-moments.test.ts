@@ -98,3 +98,39 @@ describe('STDDEV from exact sums', () => {
     expect(streamed([1.7e308, -1.7e308])).toBe(Infinity);
   });
 });
+
+describe('ExactMoments merged and kept as text (the rollups of the InfluxDB store)', () => {
+  const momentsOf = (values: readonly number[]) => {
+    const moments = new ExactMoments();
+    for (const value of values) moments.add(value);
+    return moments;
+  };
+
+  it('merges and reads back to the moments of all the numbers, to the last bit', () => {
+    const random = seededRandom(20_261_205);
+    for (let round = 0; round < 300; round++) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 5) }, () =>
+        Array.from({ length: Math.floor(random() * 12) }, () => {
+          const kind = random();
+          if (kind < 0.05) return 0;
+          if (kind < 0.1) return (random() - 0.5) * 1e300;
+          if (kind < 0.15) return (random() - 0.5) * 1e-300;
+          return Math.round((random() - 0.3) * 1e6) / 1e3;
+        }),
+      );
+      const merged = new ExactMoments();
+      for (const part of parts) merged.merge(ExactMoments.fromText(momentsOf(part).toText()));
+      const all = parts.flat();
+      expect(merged.count).toBe(all.length);
+      expect(merged.stddev(), JSON.stringify(parts)).toBe(streamed(all));
+      expect(merged.sumValue()).toBe(momentsOf(all).sumValue());
+      expect(ExactMoments.fromText(merged.toText()).stddev()).toBe(streamed(all));
+    }
+  });
+
+  it('refuses text it did not write', () => {
+    expect(() => ExactMoments.fromText('')).toThrow(SyntaxError);
+    expect(() => ExactMoments.fromText('-1;;;0')).toThrow(SyntaxError);
+    expect(ExactMoments.fromText(new ExactMoments().toText()).stddev()).toBeNull();
+  });
+});

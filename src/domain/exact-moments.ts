@@ -57,6 +57,42 @@ export class ExactMoments {
       squares: (this.squares.exactUnits() << 1074n) + this.wide,
     });
   }
+
+  /** The numbers' sum, correctly rounded (SUM, and MEAN over `count`): one sum serves both. */
+  sumValue(): number {
+    return this.sum.value();
+  }
+
+  /** Adds the numbers `other` counted, exactly: as if each had been added here. */
+  merge(other: ExactMoments): void {
+    this.count += other.count;
+    this.sum.merge(other.sum);
+    this.squares.merge(other.squares);
+    this.wide += other.wide;
+  }
+
+  /**
+   * Count, Σx, Σx² (ExactSum.toText each) and the wide squares, `;`-separated: what a store keeps
+   * to merge the moments of several spans later (InfluxDB's rollups), read back by `fromText`.
+   */
+  toText(): string {
+    return `${this.count};${this.sum.toText()};${this.squares.toText()};${this.wide}`;
+  }
+
+  /** The moments `toText` wrote. Throws SyntaxError on any other text. */
+  static fromText(text: string): ExactMoments {
+    const parts = text.split(';');
+    const count = Number(parts[0]);
+    if (parts.length !== 4 || !Number.isSafeInteger(count) || count < 0) {
+      throw new SyntaxError(`not exact moments: ${text}`);
+    }
+    const moments = new ExactMoments();
+    moments.count = count;
+    moments.sum.merge(ExactSum.fromText(parts[1]!));
+    moments.squares.merge(ExactSum.fromText(parts[2]!));
+    moments.wide = BigInt(parts[3]!);
+    return moments;
+  }
 }
 
 /**

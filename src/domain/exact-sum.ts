@@ -103,6 +103,42 @@ export class ExactSum {
     for (const partial of this.partials) units += unitsOf(partial);
     return units;
   }
+
+  /**
+   * Adds what `other` holds, exactly: its partials one by one (each add is exact), and its units
+   * if it went on in integers. The sum of two sums is then the sum of all their numbers, so
+   * rollups of several rows add up to the very bits of a sum over the points.
+   */
+  merge(other: ExactSum): void {
+    for (const partial of other.partials) this.add(partial);
+    if (other.units !== undefined) {
+      this.units = this.exactUnits() + other.units;
+      this.partials.length = 0;
+    }
+  }
+
+  /**
+   * The exact sum as short text that `fromText` reads back to an equal sum: the partials in
+   * shortest round-trip form, space-separated ('' for nothing), or `u` and the units once the sum
+   * went on in integers. For stores that keep a sum to be merged later (InfluxDB's rollups).
+   */
+  toText(): string {
+    return this.units === undefined ? this.partials.join(' ') : `u${this.units}`;
+  }
+
+  /** The sum `toText` wrote. Throws SyntaxError on any other text. */
+  static fromText(text: string): ExactSum {
+    const sum = new ExactSum();
+    if (text.startsWith('u')) sum.units = BigInt(text.slice(1));
+    else if (text !== '') {
+      for (const part of text.split(' ')) {
+        const partial = Number(part);
+        if (!Number.isFinite(partial)) throw new SyntaxError(`not an exact sum: ${text}`);
+        sum.add(partial);
+      }
+    }
+    return sum;
+  }
 }
 
 /** The correctly rounded sum of `values`. */

@@ -39,7 +39,10 @@ export interface WriteResult {
 export interface TelemetryStore {
   /**
    * Durable when the promise resolves, except the points listed as rejected (refused for good,
-   * e.g. a field type conflict); nothing is dropped without being listed. Throws when the store
+   * e.g. a field type conflict), with the rollups of the buckets the points fall in
+   * (adapters/telemetry-store/rollup-plan.ts) recomputed from the stored points, so a batch
+   * written again, a duplicate, a late or an out-of-order point leaves them equal to the points'
+   * own aggregates; nothing is dropped without being listed. Throws when the store
    * cannot take the batch now (unreachable, unauthorized, missing database): retry later.
    * Idempotent on (deviceId, ts); later writes win per metric.
    */
@@ -73,10 +76,13 @@ export interface TelemetryStore {
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */
   raw(query: RawQuery): Promise<TelemetryPoint[]>;
   /**
-   * Deletes every organization's points older than `cutoff` (epoch ms), for RAW_RETENTION. May
-   * take a while on a large store, but never holds writes back for long. Idempotent.
+   * Deletes every organization's points older than `cutoff` (epoch ms), for RAW_RETENTION; the
+   * rollups stay. May take a while on a large store, but never holds writes back for long.
+   * Idempotent.
    */
   deleteBefore(cutoff: number): Promise<void>;
+  /** Deletes every organization's rollup rows older than `cutoff`, for ROLLUP_RETENTION. */
+  deleteRollupsBefore(cutoff: number): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

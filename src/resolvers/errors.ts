@@ -20,6 +20,23 @@ export function unauthenticated(message: string) {
   });
 }
 
+/**
+ * An aggregate whose exact value lies beyond the largest double (a SUM of numbers near 1.8e308):
+ * no JSON number can carry it, and GraphQL's Float would fail with a masked error.
+ */
+export function valueOutOfRange(aggregate: string, metric: string) {
+  return createGraphQLError(
+    `${aggregate.toUpperCase()} of "${metric}" is beyond the range of a double (about ±1.8e308)`,
+    { extensions: { code: 'VALUE_OUT_OF_RANGE' } },
+  );
+}
+
+/** `value` as GraphQL's Float can carry it, or VALUE_OUT_OF_RANGE for ±Infinity. */
+export function finiteOrRefused(value: number, aggregate: string, metric: string): number {
+  if (Number.isFinite(value)) return value;
+  throw valueOutOfRange(aggregate, metric);
+}
+
 export function conflict(message: string) {
   return createGraphQLError(message, { extensions: { code: 'CONFLICT' } });
 }

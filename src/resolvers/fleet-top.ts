@@ -1,12 +1,12 @@
 import { MAX_EVERY_MS, MAX_TOP } from '../domain/query-limits.js';
 import type { Aggregate } from '../domain/telemetry.js';
 import type { GraphQLContext } from '../schema/context.js';
-import { badUserInput } from './errors.js';
+import { badUserInput, finiteOrRefused } from './errors.js';
 import type { Fleet } from './fleet.js';
 import {
   checkMetricName,
   checkRange,
-  keptRange,
+  keptRun,
   refuseAggregatesOfWrongType,
   typesInBuckets,
 } from './telemetry-arguments.js';
@@ -36,13 +36,20 @@ export async function fleetTop(context: GraphQLContext, fleet: Fleet, args: Flee
   const { metric, aggregate } = args;
   checkMetricName(metric, 'metric');
   const members = await fleet.members();
-  const kept = keptRange(context, range);
+  // One bucket spanning exactly the range: whole, from the rollups when they answer it.
+  const asked = { aggregates: [aggregate], percentiles: [] };
+  const kept = keptRun(
+    context,
+    { ...range, every: range.to - range.from, origin: range.from },
+    asked,
+  );
   if (members.length === 0 || !kept) return [];
   const byDevice = await context.services.telemetry.aggregateDevices({
     orgId: context.viewer.organizationId,
     deviceIds: members.map((member) => member.id),
     metrics: [metric],
-    ...kept,
+    from: kept.from,
+    to: kept.to,
     every: kept.to - kept.from,
     origin: kept.from,
     aggregates: [aggregate],
@@ -66,5 +73,7 @@ export async function fleetTop(context: GraphQLContext, fleet: Fleet, args: Flee
       direction * (a.value - b.value) ||
       (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0),
   );
-  return ranked.slice(0, args.n);
+  return ranked
+    .slice(0, args.n)
+    .map((ranking) => ({ ...ranking, value: finiteOrRefused(ranking.value, aggregate, metric) }));
 }

@@ -3,7 +3,9 @@
  * questions), each refusal a BAD_USER_INPUT naming the argument and what a valid one looks like.
  */
 import { metricNameProblem } from '../domain/metric-name.js';
+import { bucketOffset, bucketStart } from '../domain/bucket-grid.js';
 import { isTimeZone, localBuckets, type BucketRun } from '../domain/local-buckets.js';
+import { planRollups } from '../domain/rollups.js';
 import {
   bucketCount,
   CHART_WINDOWS,
@@ -44,6 +46,40 @@ export function keptRange<R extends { from: number; to: number }>(
 ): R | undefined {
   const from = Math.max(range.from, oldestKept(context));
   return from < range.to ? { ...range, from: Math.ceil(from) } : undefined;
+}
+
+/** The oldest time a bucket from the rollups may show (ROLLUP_RETENTION). */
+function oldestRollupKept(context: GraphQLContext): number {
+  const retention = context.settings.rollupRetentionMs;
+  return retention === undefined ? -Infinity : Date.now() - retention;
+}
+
+/**
+ * The part of a run of buckets a read may show. Buckets the rollups answer (domain/rollups.ts)
+ * are kept for ROLLUP_RETENTION, the points for RAW_RETENTION: past the raw retention, a run
+ * keeps its whole buckets up to the rollup retention, and a bucket the range cuts (read from
+ * points) only when none of it is past the raw one; a first bucket cut by the raw retention
+ * starts at it. Anything else is clamped to the raw retention.
+ */
+export function keptRun<R extends BucketRun>(
+  context: GraphQLContext,
+  run: R,
+  asked: { aggregates: readonly Aggregate[]; percentiles: readonly number[] },
+): R | undefined {
+  const oldestPoint = oldestKept(context);
+  const plan = planRollups({ ...run, ...asked });
+  if (run.from >= oldestPoint || !plan) return keptRange(context, run);
+  const grid = (ts: number) => bucketStart(ts, run.every, bucketOffset(run.every, run.origin));
+  const oldestRollup = oldestRollupKept(context);
+  const firstWhole = (ts: number) => (grid(ts) === ts ? ts : grid(ts) + run.every);
+  let from = run.from < oldestRollup ? firstWhole(oldestRollup) : run.from;
+  // A first bucket cut by the range: its points may be gone, up to the raw retention.
+  if (from === run.from && from !== grid(from)) from = Math.min(firstWhole(from), oldestPoint);
+  let to = run.to;
+  // A last bucket cut by the range, partly past the raw retention: left out.
+  if (grid(to) !== to && grid(to) < oldestPoint) to = grid(to);
+  if (from >= to) return keptRange(context, run);
+  return { ...run, from: Math.ceil(from), to };
 }
 
 /** Distinct, valid metric names: ingest's rule, so no name reaches a store's query unchecked. */

@@ -19,6 +19,7 @@ import {
   checkRange,
   chooseWindow,
   keptRange,
+  keptRun,
   oldestKept,
   refuseAggregatesOfWrongType,
   typesInBuckets,
@@ -46,7 +47,8 @@ export function checkTelemetryQuestion(context: GraphQLContext, args: TelemetryA
   const metrics = checkAskedMetrics(args.metrics);
   const percentiles = checkPercentiles(args.percentiles);
   const aggregates = checkAggregates(args.aggregates, percentiles);
-  const runs = keptRuns(context, window.runs);
+  const asked = { aggregates, percentiles };
+  const runs = window.runs.flatMap((run) => keptRun(context, run, asked) ?? []);
   return { window, metrics, percentiles, aggregates, runs, counterFrom: runs[0]?.from ?? 0 };
 }
 
@@ -173,14 +175,6 @@ function pageOf(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
-}
-
-/** The runs of a window, each clipped to the retention; those wholly past it left out. */
-export function keptRuns<R extends { from: number; to: number }>(
-  context: GraphQLContext,
-  runs: readonly R[],
-): R[] {
-  return runs.flatMap((run) => keptRange(context, run) ?? []);
 }
 
 /** A device's latest values, without those older than the retention. */

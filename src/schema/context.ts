@@ -30,6 +30,8 @@ export interface ApiSettings {
   maxCost: number;
   /** RAW_RETENTION in ms: no read shows a point older than now minus it. */
   rawRetentionMs?: number;
+  /** ROLLUP_RETENTION in ms: no bucket older than now minus it comes from the rollups. */
+  rollupRetentionMs?: number;
 }
 
 /** One `Device.telemetry` question, already validated by the resolver. */

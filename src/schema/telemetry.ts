@@ -12,6 +12,7 @@ import {
   metricEntries,
   rawTelemetry,
 } from '../resolvers/telemetry.js';
+import { finiteOrRefused } from '../resolvers/errors.js';
 import { builder } from './builder.js';
 import { DeviceRef } from './device.js';
 
@@ -110,7 +111,13 @@ export const MetricAggregates = builder
                 nullable: true,
                 resolve: (values) => values[name] ?? null,
               })
-            : t.float({ nullable: true, resolve: (values) => values[name] ?? null }),
+            : t.float({
+                nullable: true,
+                resolve: (values) => {
+                  const value = values[name];
+                  return value == null ? null : finiteOrRefused(value, name, values.metric);
+                },
+              }),
         ]),
       ),
       percentiles: t.field({

@@ -1,6 +1,8 @@
 /**
- * RAW_RETENTION on the read side: every GraphQL read clamps its range to the retention, so points
- * the store has not deleted yet are never shown; then the retention round deletes them for good.
+ * RAW_RETENTION and ROLLUP_RETENTION on the read side: every GraphQL read clamps its range to the
+ * retentions, so what the store has not deleted yet is never shown; then the retention round
+ * deletes it for good. Past the raw retention, whole buckets the rollups answer stay for the
+ * rollup retention.
  * Real PGlite and DuckDB; the points are written straight into the store, as ingest would refuse
  * the old ones.
  */
@@ -9,7 +11,7 @@ import { createInProcessLiveHub } from '../../src/adapters/live-hub/in-process-l
 import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { createLogger } from '../../src/logger.js';
-import { startRawRetention } from '../../src/pipeline/raw-retention.js';
+import { startRetention } from '../../src/pipeline/retention.js';
 import type { MetadataDatabase } from '../../src/ports/database.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../support/in-process-api.js';
@@ -23,6 +25,8 @@ let database: MetadataDatabase;
 let store: TelemetryStore;
 let api: ReturnType<typeof createInProcessApi>;
 let forever: ReturnType<typeof createInProcessApi>;
+/** Raw points for a day, rollups for a month. */
+let rollups: ReturnType<typeof createInProcessApi>;
 let token: string;
 let deviceId: string;
 
@@ -36,7 +40,11 @@ beforeAll(async () => {
     telemetry: store,
     live: createInProcessLiveHub(),
   };
-  api = createInProcessApi(services, { rawRetentionMs: 24 * HOUR });
+  api = createInProcessApi(services, { rawRetentionMs: 24 * HOUR, rollupRetentionMs: 24 * HOUR });
+  rollups = createInProcessApi(services, {
+    rawRetentionMs: 24 * HOUR,
+    rollupRetentionMs: 30 * 24 * HOUR,
+  });
   forever = createInProcessApi(services);
   await database.devices.ensureOrganization(ORG, ORG);
   const device = await database.devices.createDevice(
@@ -118,13 +126,24 @@ describe('raw retention', () => {
     });
   });
 
+  it('answers whole buckets past the raw retention from the rollups, points stay hidden', async () => {
+    const answer = (await read(rollups)) as typeof RECENT_ONLY;
+    expect(answer.device.rawTelemetry).toEqual(RECENT_ONLY.device.rawTelemetry);
+    expect(answer.device.telemetry).toEqual([
+      { metrics: [{ sum: 100, count: 1 }] },
+      { metrics: [{ sum: 5, count: 1 }] },
+    ]);
+  });
+
   it('deletes the expired points in its round, and then every reader agrees', async () => {
-    const stop = startRawRetention({
+    const stop = startRetention({
       store,
-      retention: { text: '24h', ms: 24 * HOUR },
+      raw: { text: '24h', ms: 24 * HOUR },
+      rollups: { text: '24h', ms: 24 * HOUR },
       logger: createLogger('silent', 'test'),
     });
     await stop();
     expect(await read(forever)).toEqual(RECENT_ONLY);
+    expect(await read(rollups)).toEqual(RECENT_ONLY);
   });
 });

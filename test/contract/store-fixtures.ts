@@ -36,16 +36,17 @@ export async function openDuckDbOnDisk(): Promise<OpenedStore> {
 const influxUrl = await findService('influx');
 
 /**
- * Declares `suite` for DuckDB, and for InfluxDB on a database of its own when InfluxDB is
- * reachable (findService fails the run under CI when it is not).
+ * Declares `suite` for DuckDB, and for InfluxDB on a database of its own (with `influx`'s
+ * options) when InfluxDB is reachable (findService fails the run under CI when it is not).
  */
 export function describeOnBothStores(
   suite: (name: string, open: () => Promise<OpenedStore>) => void,
+  influx: { shardDuration?: string } = {},
 ) {
   suite('duckdb', openDuckDbOnDisk);
   describe.skipIf(!influxUrl)('on InfluxDB', () => {
     suite('influx', async () => {
-      const database = await createInfluxTestDatabase(influxUrl!);
+      const database = await createInfluxTestDatabase(influxUrl!, influx);
       return {
         store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
         close: database.drop,

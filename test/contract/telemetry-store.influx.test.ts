@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxError } from '../../src/adapters/telemetry-store/influx-http.js';
-import {
-  createInfluxTelemetryStore,
-  measurementOf,
-} from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
+import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.js';
+import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import { findService, uniqueSuffix } from '../support/services.js';
 import { describeTelemetryStoreContract } from './telemetry-store.contract.js';

@@ -36,6 +36,7 @@ function countingLatest(store: TelemetryStore) {
       store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
     deleteBefore: (cutoff) => store.deleteBefore(cutoff),
+    deleteRollupsBefore: (cutoff) => store.deleteRollupsBefore(cutoff),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -426,3 +426,39 @@ describe("a counter's INCREASE and RATE", () => {
     }
   });
 });
+
+describe('an aggregate beyond the largest double', () => {
+  it('is refused with VALUE_OUT_OF_RANGE naming it, and the rest of the answer stands', async () => {
+    const huge = await register('huge-1', 'huge');
+    await send(huge, [
+      { ts: START, metrics: { x: 1.7e308 } },
+      { ts: START + MINUTE, metrics: { x: 1.7e308 } },
+    ]);
+    const telemetry = (aggregates: string) =>
+      `query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+        device(id: $id) {
+          telemetry(metrics: ["x"], from: $from, to: $to, every: "10m", aggregates: [${aggregates}]) {
+            metrics { max sum }
+          }
+        }
+      }`;
+    expect(await refusal(telemetry('MAX, SUM'), { id: huge.id, ...range })).toEqual({
+      code: 'VALUE_OUT_OF_RANGE',
+      field: undefined,
+      message: 'SUM of "x" is beyond the range of a double (about ±1.8e308)',
+    });
+    expect(await data(telemetry('MAX'), { id: huge.id, ...range })).toEqual({
+      device: { telemetry: [{ metrics: [{ max: 1.7e308, sum: null }] }] },
+    });
+    expect(
+      await refusal(
+        `query ($from: DateTime!, $to: DateTime!) {
+          fleet(filter: { type: "huge" }) {
+            top(metric: "x", aggregate: SUM, from: $from, to: $to, n: 1) { value }
+          }
+        }`,
+        range,
+      ),
+    ).toMatchObject({ code: 'VALUE_OUT_OF_RANGE' });
+  });
+});

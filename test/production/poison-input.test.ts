@@ -15,7 +15,7 @@ import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { decodeMessage, encodePoints } from '../../src/adapters/event-bus/kafka-codec.js';
 import { DEAD_LETTER_HEADERS } from '../../src/adapters/event-bus/kafka-consumer.js';
-import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
+import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { CreateAlertRuleDocument } from '../generated/graphql.js';

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { createPostgresDatabase, migratePostgres } from '../../src/adapters/prisma/postgres.js';
-import { measurementOf } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
+import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.js';
 import { signUserToken } from '../../src/auth/jwt.js';
 import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { findService, uniqueSuffix } from './services.js';

@@ -77,13 +77,33 @@ function collapsedRows(
   GROUP BY device_id, ts, metric`;
 }
 
-/** Points are paged, not rows: the page holds whole points (every requested metric of each ts). */
+/**
+ * The last time of a page of raw points: the $limit-th distinct time from $lo (or the last one
+ * before $to), taken from the first $rows rows by time, a top-N of integers that DuckDB reads only
+ * as far as it must (a DISTINCT over the range, or collapsing every row up to $to, reads all of it
+ * for each page and made an export quadratic in its length). `complete` says whether those rows
+ * held the whole page: they did when they held $limit times or were all the rows there are; else
+ * the caller asks again with more rows.
+ */
+export function rawPageEndSql(metricFilter: boolean): string {
+  return `
+WITH head AS (
+  SELECT ts FROM telemetry
+  WHERE org_id = $org AND device_id = $device AND ts >= $lo AND ts < $to
+    ${metricFilter ? 'AND list_contains($metrics, metric)' : ''}
+  ORDER BY ts LIMIT $rows
+),
+times AS (SELECT DISTINCT ts FROM head ORDER BY ts LIMIT $limit)
+SELECT (SELECT max(ts) FROM times) AS last,
+  (SELECT count(*) FROM times) = $limit OR (SELECT count(*) FROM head) < $rows AS complete`;
+}
+
+/** A page's points (every requested metric of each time in [$lo, $last]), as last written. */
 export function rawSql(metricFilter: boolean): string {
   return `
-WITH rows AS (${collapsedRows('value', metricFilter, 'one')}),
-page AS (SELECT DISTINCT ts FROM rows ORDER BY ts LIMIT $limit)
+WITH rows AS (${collapsedRows('value', metricFilter, 'one')})
 SELECT ts, metric, v.num AS num, v.bool AS bool, v.str AS str
-FROM rows SEMI JOIN page USING (ts)
+FROM rows
 ORDER BY ts, metric`;
 }
 
@@ -126,15 +146,18 @@ function askedPercentileSql(i: number): string {
  * Σh², Σh·l and Σl² (each term below 2^86) as `sum_q2`, `sum_q1`, `sum_q0`: ΣX² is
  * q2 * 2^86 + q1 * 2^44 + q0, exactly.
  */
-const exponentSql = (x: string) => `CASE WHEN ${x} <> 0
+export const exponentSql = (x: string) => `CASE WHEN ${x} <> 0
     THEN 32 * CAST(ceil((53 - floor(log2(abs(${x})))) / 32) AS INTEGER) END`;
-const scaledSql = (x: string) => `CAST(${x} * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT)`;
+export const scaledSql = (x: string) =>
+  `CAST(${x} * pow(2, k // 2) * pow(2, k - k // 2) AS HUGEINT)`;
 const HALF = '8796093022208';
-const SQUARE_PARTS_SQL = `sum((x // ${HALF}) * (x // ${HALF})) AS q2,
+export const SQUARE_PARTS_SQL = `sum((x // ${HALF}) * (x // ${HALF})) AS q2,
     sum((x // ${HALF}) * (x % ${HALF})) AS q1, sum((x % ${HALF}) * (x % ${HALF})) AS q0`;
 
 /** The start of the bucket of `ts`: $offset + k·$every (buckets.ts bucketStart). */
-const BUCKET_SQL = 'ts - (((ts - $offset) % $every) + $every) % $every';
+export const bucketSql = (ts: string, every = '$every', offset = '$offset') =>
+  `${ts} - (((${ts} - ${offset}) % ${every}) + ${every}) % ${every}`;
+const BUCKET_SQL = bucketSql('ts');
 
 /**
  * INCREASE (domain/counters.ts): each device's numbers of a metric in time order (a window over
@@ -171,7 +194,7 @@ increases AS (
  * (device, group) pairs: unnest of two lists in one SELECT walks them side by side). The join comes
  * after collapsedRows, so a device's duplicates are collapsed before its points meet the group's.
  */
-const SERIES = {
+export const SERIES = {
   device: { key: 'device_id', members: '' },
   group: {
     key: 'group_key',
@@ -312,7 +335,8 @@ WHERE org_id = $org AND list_contains($devices, device_id) AND ts >= $lo AND ts 
 
 /** RAW_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time. */
 export const OLDEST_SQL = 'SELECT min(ts) AS ts FROM telemetry';
-export const DELETE_BEFORE_SQL = 'DELETE FROM telemetry WHERE ts >= $lo AND ts < $to';
+export const DELETE_BEFORE_SQL =
+  'DELETE FROM telemetry WHERE ts >= $lo AND ts < $to AND ts < $cutoff';
 export const DELETE_LATEST_BEFORE_SQL = 'DELETE FROM telemetry_latest WHERE ts < $to';
 
 /**

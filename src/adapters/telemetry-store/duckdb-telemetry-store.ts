@@ -27,7 +27,9 @@ import type {
   GroupsAggregateQuery,
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
-import { bucketOffset, groupOfDevice } from './buckets.js';
+import { bucketOffset, bucketStart } from '../../domain/bucket-grid.js';
+import { ROLLUP_GRAINS, planRollups } from '../../domain/rollups.js';
+import { groupOfDevice } from './buckets.js';
 import { createLatestMirror } from './duckdb-latest-mirror.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
@@ -39,10 +41,19 @@ import {
   SCHEMA_SQL,
   STAGING_SQL,
   aggregateSql,
+  rawPageEndSql,
   rawSql,
   type AggregateSeries,
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
+import {
+  DELETE_ROLLUPS_BEFORE_SQL,
+  OLDEST_ROLLUP_SQL,
+  TOUCHED_SQL,
+  rollupAggregateSql,
+} from './duckdb-rollup-sql.js';
+import { createRollups } from './duckdb-rollup-schema.js';
+import { answerByPlan } from './rollup-plan.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
 import { powerSumsOfParts, sampleStddev } from '../../domain/exact-moments.js';
 import { medianOf, percentileFraction } from '../../domain/order-statistics.js';
@@ -91,6 +102,9 @@ function typesOf(row: Row): ValueType[] {
   if (Number(row.n_str) > 0) types.push('string');
   return types;
 }
+
+const numberOrUndefined = (value: unknown) =>
+  value === null || value === undefined ? undefined : Number(value);
 
 const numberOrNull = (value: unknown) =>
   value === null || value === undefined ? null : Number(value);
@@ -183,6 +197,8 @@ export async function createDuckDbTelemetryStore(
   const writer = await instance.connect();
   await writer.run(SCHEMA_SQL);
   await writer.run(STAGING_SQL);
+  await writer.run(TOUCHED_SQL);
+  await createRollups(writer, options.logger);
   const readers = await Promise.all(
     Array.from({ length: options.readConnections ?? 4 }, () => instance.connect()),
   );
@@ -258,13 +274,31 @@ export async function createDuckDbTelemetryStore(
   }
 
   /**
-   * The buckets of each series of aggregateSql: `members` are the devices asked, and for groups
-   * each one's group key, side by side (bound as two lists).
+   * The buckets of each series: `members` are the devices asked, and for groups each one's group
+   * key, side by side (bound as two lists). The buckets that lie whole in the range come from the
+   * rollups when they can (rollup-plan.ts), the others from the points (aggregateSql).
    */
-  async function aggregateSeries(
+  function aggregateSeries(
     q: Omit<AggregateQuery, 'deviceId'>,
     series: AggregateSeries,
     members: { devices: string[]; groups?: string[] },
+  ): Promise<Map<string, Bucket[]>> {
+    const plan = planRollups(q);
+    if (!plan) return seriesBuckets(q, series, members);
+    return answerByPlan(
+      q,
+      plan,
+      (part, grain) => seriesBuckets(part, series, members, grain),
+      (part) => seriesBuckets(part, series, members),
+    );
+  }
+
+  /** The buckets of each series, from the rollups of `grain` or, without one, the points. */
+  async function seriesBuckets(
+    q: Omit<AggregateQuery, 'deviceId'>,
+    series: AggregateSeries,
+    members: { devices: string[]; groups?: string[] },
+    grain?: number,
   ): Promise<Map<string, Bucket[]>> {
     const offset = bucketOffset(q.every, q.origin);
     const bySeries = new Map<string, Bucket[]>();
@@ -305,7 +339,18 @@ export async function createDuckDbTelemetryStore(
       params[`pc${i}`] = 2n * denominator;
       types[`pa${i}`] = types[`pb${i}`] = types[`pc${i}`] = HUGEINT;
     });
-    const sql = aggregateSql(q.aggregates, series, percentiles.length);
+    let sql: string;
+    if (grain === undefined) sql = aggregateSql(q.aggregates, series, percentiles.length);
+    else {
+      const sums = ['sum', 'mean', 'stddev'].some((name) => q.aggregates.includes(name as never));
+      sql = rollupAggregateSql(series, { sums, counters });
+      params.grain = BigInt(grain);
+      types.grain = BIGINT;
+      if (counters) {
+        params.start = BigInt(bucketStart(Number(params.since), grain, 0));
+        types.start = BIGINT;
+      }
+    }
     const rows = await query(sql, params, types);
     // Rows come in (series, bucket, metric) order.
     for (const row of rows) {
@@ -358,30 +403,68 @@ export async function createDuckDbTelemetryStore(
   }
 
   /**
-   * A day of rows per statement, each its own turn on the write queue: a year of expired data is
-   * deleted in 365 short steps with write batches between them, not in one long one. The latest
-   * values go too (reads never show a value older than the retention), and with them the
-   * in-memory copy, refilled on demand.
+   * The last time of the page of `limit` raw points from $lo (rawPageEndSql), undefined when there
+   * is none. Rows per point are guessed from the metrics asked, and the guess grows until the
+   * rows read hold the page.
    */
-  async function deleteBefore(cutoff: number): Promise<void> {
-    assertOpen();
-    const [oldest] = await query(OLDEST_SQL, {}, {});
-    let from = Number(oldest?.ts ?? cutoff);
-    while (from < cutoff) {
+  async function rawPageEnd(
+    params: Params,
+    types: Types,
+    filtered: boolean,
+    limit: number,
+    metrics: number,
+  ): Promise<bigint | undefined> {
+    for (let rows = limit * Math.max(2, metrics); ; rows *= 4) {
+      const [end] = await query(
+        rawPageEndSql(filtered),
+        { ...params, limit: BigInt(limit), rows: BigInt(rows) },
+        { ...types, limit: BIGINT, rows: BIGINT },
+      );
+      if (typeof end?.last !== 'bigint') return undefined;
+      if (end.complete) return end.last;
+    }
+  }
+
+  /**
+   * Deletes the rows of `sql` in [oldest, cutoff) a day per statement, each its own turn on the
+   * write queue: a year of expired data goes in 365 short steps with write batches between them,
+   * not in one long one.
+   */
+  async function deleteByDay(sql: string, oldest: number | undefined, cutoff: number) {
+    for (let from = oldest ?? cutoff; from < cutoff; from += DAY_MS) {
       const to = Math.min(from + DAY_MS, cutoff);
       await writeQueue(() =>
         writer.run(
-          DELETE_BEFORE_SQL,
-          { lo: BigInt(from), to: BigInt(to) },
-          { lo: BIGINT, to: BIGINT },
+          sql,
+          { lo: BigInt(from), to: BigInt(to), cutoff: BigInt(cutoff) },
+          { lo: BIGINT, to: BIGINT, cutoff: BIGINT },
         ),
       );
-      from = to;
     }
+  }
+
+  /**
+   * The points before the cutoff, rounded down to the coarsest rollup's bucket: a point accepted
+   * later (ingest refuses older ones) never lands in a bucket whose points are partly gone, so
+   * its rollups are recomputed from all of them. The latest values go too (reads never show a
+   * value older than the retention), and with them the in-memory copy, refilled on demand.
+   */
+  async function deleteBefore(cutoff: number): Promise<void> {
+    assertOpen();
+    const kept = bucketStart(cutoff, ROLLUP_GRAINS.at(-1)!, 0);
+    const [oldest] = await query(OLDEST_SQL, {}, {});
+    await deleteByDay(DELETE_BEFORE_SQL, numberOrUndefined(oldest?.ts), kept);
     await writeQueue(async () => {
-      await writer.run(DELETE_LATEST_BEFORE_SQL, { to: BigInt(cutoff) }, { to: BIGINT });
+      await writer.run(DELETE_LATEST_BEFORE_SQL, { to: BigInt(kept) }, { to: BIGINT });
       mirror.clear();
     });
+  }
+
+  /** The rollup rows whose whole bucket lies before the cutoff. */
+  async function deleteRollupsBefore(cutoff: number): Promise<void> {
+    assertOpen();
+    const [oldest] = await query(OLDEST_ROLLUP_SQL, {}, {});
+    await deleteByDay(DELETE_ROLLUPS_BEFORE_SQL, numberOrUndefined(oldest?.bucket), cutoff);
   }
 
   function compact(): Promise<number> {
@@ -462,14 +545,17 @@ export async function createDuckDbTelemetryStore(
         device: q.deviceId,
         lo: BigInt(Math.ceil(lo)),
         to: BigInt(Math.ceil(q.to)),
-        limit: BigInt(limit),
       };
-      const types: Types = { org: VARCHAR, device: VARCHAR, lo: BIGINT, to: BIGINT, limit: BIGINT };
-      if (q.metrics.length > 0) {
+      const types: Types = { org: VARCHAR, device: VARCHAR, lo: BIGINT, to: BIGINT };
+      const filtered = q.metrics.length > 0;
+      if (filtered) {
         params.metrics = listValue(q.metrics);
         types.metrics = STRINGS;
       }
-      const rows = await query(rawSql(q.metrics.length > 0), params, types);
+      const last = await rawPageEnd(params, types, filtered, limit, q.metrics.length);
+      if (last === undefined) return [];
+      params.to = last + 1n;
+      const rows = await query(rawSql(filtered), params, types);
       const points: TelemetryPoint[] = [];
       for (const row of rows) {
         const ts = Number(row.ts);
@@ -487,6 +573,7 @@ export async function createDuckDbTelemetryStore(
     },
 
     deleteBefore,
+    deleteRollupsBefore,
 
     async ping() {
       await read((connection) => connection.run('SELECT 1'));

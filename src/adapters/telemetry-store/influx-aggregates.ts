@@ -6,7 +6,7 @@ import {
   type MetricValue,
   type ValueType,
 } from '../../domain/telemetry.js';
-import { bucketOffset, bucketStart } from './buckets.js';
+import { bucketOffset, bucketStart } from '../../domain/bucket-grid.js';
 import { ExactMoments } from '../../domain/exact-moments.js';
 import { ExactSum } from '../../domain/exact-sum.js';
 import { nearestRankOf, percentileOfSorted } from '../../domain/order-statistics.js';

@@ -21,12 +21,12 @@ const BYTES_PER_WRITE = 4 * 1024 * 1024;
  */
 const REFUSES_LINES = new Set([400, 422, 413]);
 
-function chunks(lines: readonly PointLine[]): PointLine[][] {
-  const result: PointLine[][] = [];
-  let current: PointLine[] = [];
+function chunks<T>(entries: readonly T[], lineOf: (entry: T) => string): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const entry of lines) {
-    const size = Buffer.byteLength(entry.line) + 1;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(lineOf(entry)) + 1;
     if (
       current.length > 0 &&
       (current.length >= LINES_PER_WRITE || bytes + size > BYTES_PER_WRITE)
@@ -69,6 +69,17 @@ export async function writeLines(
     }
   }
 
-  for (const part of chunks(lines)) await write(part);
+  for (const part of chunks(lines, (entry) => entry.line)) await write(part);
   return rejected;
+}
+
+/**
+ * Writes lines of our own making (rollup rows), in bodies of the same sizes, and throws on any
+ * refusal: such a line is never the input's fault, so the write is retried as a whole.
+ */
+export async function writeOwnLines(
+  http: ReturnType<typeof createInfluxHttp>,
+  lines: readonly string[],
+): Promise<void> {
+  for (const part of chunks(lines, (line) => line)) await http.write(part.join('\n'));
 }

@@ -25,29 +25,22 @@ import {
 } from './influx-aggregates.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
 import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
+import {
+  DEVICE_TAG,
+  ORG_TAG,
+  RAW_MEASUREMENTS,
+  ROLLUP_MEASUREMENTS,
+  iso,
+  lineSettings,
+  measurementOf,
+} from './influx-layout.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
+import { aggregateFromRollups } from './influx-rollup-reader.js';
+import { updateRollups } from './influx-rollup-writer.js';
+import { planRollups } from '../../domain/rollups.js';
+import { answerByPlan } from './rollup-plan.js';
 
-/**
- * One measurement per organization: InfluxDB fixes a field's type per measurement (and shard),
- * so one tenant's string `temperature` cannot get another tenant's numbers refused, and SHOW
- * FIELD KEYS lists only the tenant's own metrics. Point escapes the name in line protocol,
- * quoteIdentifier in InfluxQL.
- */
-export const measurementOf = (orgId: string) => `telemetry_${orgId}`;
-
-/**
- * Tags, always qualified with ::tag in InfluxQL: an unqualified identifier means the field when a
- * field of that name exists, which would let a point's metric named org_id answer for the tag.
- */
-const ORG_TAG = `${quoteIdentifier('org_id')}::tag`;
-const DEVICE_TAG = `${quoteIdentifier('device_id')}::tag`;
 const field = (metric: string) => `${quoteIdentifier(metric)}::field`;
-
-/** Millisecond timestamps go into line protocol as they are (the write uses precision=ms). */
-const lineSettings = {
-  convertTime: (value: string | number | Date | undefined) =>
-    value === undefined ? undefined : String(value),
-};
 
 /**
  * `device_id::tag = $d0 OR device_id::tag = $d1 ...`, each id bound in `params`, numbered from
@@ -98,8 +91,6 @@ function toLine(point: TelemetryPoint): string | undefined {
   return line.timestamp(point.ts).toLineProtocol(lineSettings);
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** The params of `inRange`, to which device filters add their ids. */
 const rangeParams = (orgId: string, from: number, to: number): Record<string, string> => ({
   org: orgId,
@@ -117,6 +108,9 @@ const inRange = (deviceClause: string) =>
  * exactly the idempotence the port asks for. Queries are InfluxQL with bound parameters;
  * identifiers (measurements, metric names) are quoted and typed (::tag, ::field), never pasted
  * raw. Points InfluxDB refuses for good are returned as rejected, never dropped in silence.
+ * Rollups (rollup-plan.ts) sit in measurements of their own (influx-layout.ts): every write
+ * recomputes the rows its points fall in (influx-rollup-writer.ts), and a question whose whole
+ * buckets they can answer reads them (influx-rollup-reader.ts) beside the points of its cut ones.
  */
 export function createInfluxTelemetryStore(
   settings: InfluxSettings & { logger?: Logger },
@@ -172,20 +166,51 @@ export function createInfluxTelemetryStore(
     });
   }
 
+  /**
+   * A question answered from rollups where rollup-plan.ts allows it: its whole buckets from the
+   * rows of one grain (influx-rollup-reader.ts), the buckets the range cuts by `raw`, in parallel;
+   * else all of it by `raw`. `seriesOf` names each device's series: its own id, or its group.
+   */
+  function answer<Q extends DevicesAggregateQuery | GroupsAggregateQuery>(
+    query: Q,
+    seriesOf: ReadonlyMap<string, string>,
+    raw: (part: Q) => Promise<Map<string, Bucket[]>>,
+  ): Promise<Map<string, Bucket[]>> {
+    const plan = planRollups(query);
+    if (!plan) return raw(query);
+    const fromRollups = (part: Q, grain: number) =>
+      aggregateFromRollups(http, {
+        ...part,
+        grain,
+        seriesOf,
+        counterFrom: part.counterFrom ?? part.from,
+      });
+    return answerByPlan(query, plan, fromRollups, raw);
+  }
+
   async function aggregateDevices(query: DevicesAggregateQuery): Promise<Map<string, Bucket[]>> {
     const deviceIds = [...new Set(query.deviceIds)];
     if (deviceIds.length === 0 || nothingAsked(query)) return new Map();
-    const params = rangeParams(query.orgId, query.from, query.to);
-    return aggregateSeries(query, params, deviceFilter(deviceIds, params));
+    return answer(query, new Map(deviceIds.map((id) => [id, id])), (part) => {
+      const params = rangeParams(part.orgId, part.from, part.to);
+      return aggregateSeries(part, params, deviceFilter(deviceIds, params));
+    });
+  }
+
+  async function aggregateGroups(query: GroupsAggregateQuery): Promise<Map<string, Bucket[]>> {
+    const groupOf = groupOfDevice(query);
+    if (groupOf.size === 0 || nothingAsked(query)) return new Map();
+    return answer(query, groupOf, (part) => rawGroups(part, groupOf));
   }
 
   /**
    * The statements of aggregateDevices over every device of the groups, folded per group, and per
    * group the WHERE clause of its own devices for its percentiles (every id bound once, for both).
    */
-  async function aggregateGroups(query: GroupsAggregateQuery): Promise<Map<string, Bucket[]>> {
-    const groupOf = groupOfDevice(query);
-    if (groupOf.size === 0 || nothingAsked(query)) return new Map();
+  function rawGroups(
+    query: GroupsAggregateQuery,
+    groupOf: ReadonlyMap<string, string>,
+  ): Promise<Map<string, Bucket[]>> {
     const params = rangeParams(query.orgId, query.from, query.to);
     const clauses: string[] = [];
     const whereOf = new Map<string, string>();
@@ -243,9 +268,9 @@ export function createInfluxTelemetryStore(
         settings.logger?.warn({ rejected: rejected.length }, 'InfluxDB refused points for good');
       }
       const refused = new Set(rejected.map(({ point }) => point));
-      for (const point of points) {
-        if (!refused.has(point)) fieldTypesOf(point.orgId).noteWritten([point]);
-      }
+      const stored = points.filter((point) => !refused.has(point));
+      for (const point of stored) fieldTypesOf(point.orgId).noteWritten([point]);
+      await updateRollups(http, stored);
       return { rejected };
     },
 
@@ -356,12 +381,25 @@ export function createInfluxTelemetryStore(
     },
 
     /**
-     * One DELETE for the whole database, which holds nothing but telemetry. A retention policy
-     * with a DURATION would drop whole shards more cheaply; operators may set one too (README).
+     * One DELETE over every organization's points, none of the rollups (influx-layout.ts). A
+     * retention policy with a DURATION would drop whole shards more cheaply, but of both.
      */
     async deleteBefore(cutoff) {
       // No deadline: a first delete of a large store may take long, and no reader waits on it.
-      await http.query('DELETE WHERE time < $cutoff', { cutoff: iso(cutoff) }, Infinity);
+      await http.query(
+        `DELETE FROM ${RAW_MEASUREMENTS} WHERE time < $cutoff`,
+        { cutoff: iso(cutoff) },
+        Infinity,
+      );
+    },
+
+    /** One DELETE over every organization's rollup rows of every grain, by bucket start. */
+    async deleteRollupsBefore(cutoff) {
+      await http.query(
+        `DELETE FROM ${ROLLUP_MEASUREMENTS} WHERE time < $cutoff`,
+        { cutoff: iso(cutoff) },
+        Infinity,
+      );
     },
 
     ping: () => http.ping(),

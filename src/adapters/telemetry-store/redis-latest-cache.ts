@@ -182,6 +182,7 @@ export function withRedisLatestCache(
     raw: (query) => store.raw(query),
     // Cached values older than the cutoff stay until replaced: reads filter them out (loaders.ts).
     deleteBefore: (cutoff) => store.deleteBefore(cutoff),
+    deleteRollupsBefore: (cutoff) => store.deleteRollupsBefore(cutoff),
     ping: () => store.ping(),
     async write(points) {
       const result = await store.write(points);

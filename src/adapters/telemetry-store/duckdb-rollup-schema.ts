@@ -1,0 +1,57 @@
+import { BIGINT, type DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from '../../logger.js';
+import { ROLLUP_SCHEMA_SQL } from './duckdb-rollup-sql.js';
+import { bucketSql } from './duckdb-telemetry-sql.js';
+import { recomputeTouched } from './duckdb-rollup-writer.js';
+import { ROLLUP_GRAINS } from '../../domain/rollups.js';
+
+const DAY_MS = 86_400_000;
+
+const BUILT = 'rollups_built';
+
+/**
+ * Creates the rollup table, and when the store holds points from before it (written by a version
+ * without rollups), computes their rows before the store serves a read: a rollup read of a range
+ * without rows would answer as if it had no points. One day of points per transaction; a start
+ * cut short begins again, and the meta row says when it is done.
+ */
+export async function createRollups(connection: DuckDBConnection, logger?: Logger) {
+  await connection.run(ROLLUP_SCHEMA_SQL);
+  const built = await connection.runAndReadAll('SELECT 1 FROM telemetry_meta WHERE key = $key', {
+    key: BUILT,
+  });
+  if (built.getRowsJS().length > 0) return;
+  await connection.run('DELETE FROM telemetry_rollup');
+  const started = Date.now();
+  const span = await connection.runAndReadAll('SELECT min(ts), max(ts) FROM telemetry');
+  const [oldest, newest] = span.getRowsJS()[0] ?? [];
+  if (typeof oldest === 'bigint' && typeof newest === 'bigint') {
+    await rebuild(connection, Number(oldest), Number(newest));
+    logger?.info(
+      { ms: Date.now() - started },
+      'rollups computed for the points stored before them',
+    );
+  }
+  await connection.run('INSERT INTO telemetry_meta VALUES ($key, 1)', { key: BUILT });
+}
+
+async function rebuild(connection: DuckDBConnection, oldest: number, newest: number) {
+  const [finest] = ROLLUP_GRAINS;
+  for (let day = Math.floor(oldest / DAY_MS) * DAY_MS; day <= newest; day += DAY_MS) {
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await connection.run(
+        `INSERT INTO rollup_touched SELECT DISTINCT org_id, device_id, metric,
+           ${bucketSql('ts', '$grain', '0')} FROM telemetry WHERE ts >= $lo AND ts < $hi`,
+        { grain: BigInt(finest), lo: BigInt(day), hi: BigInt(day + DAY_MS) },
+        { grain: BIGINT, lo: BIGINT, hi: BIGINT },
+      );
+      await recomputeTouched(connection, day, day + DAY_MS);
+      await connection.run('DELETE FROM rollup_touched');
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+}

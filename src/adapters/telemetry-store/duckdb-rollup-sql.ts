@@ -1,0 +1,287 @@
+import {
+  SERIES,
+  SQUARE_PARTS_SQL,
+  bucketSql,
+  exponentSql,
+  scaledSql,
+} from './duckdb-telemetry-sql.js';
+import type { AggregateSeries } from './duckdb-telemetry-sql.js';
+
+/**
+ * DuckDB's rollups (rollup-plan.ts). A row holds what every derivable aggregate of one device's
+ * metric over one bucket of `grain` ms needs, in parts that add up exactly: the counts by type
+ * and of true, MIN and MAX, FIRST and LAST with their times, the exact sums of the numbers and of
+ * their squares as the raw reads keep them (duckdb-telemetry-sql.ts: per binary exponent k, the
+ * HUGEINT sum s and the square pieces q2, q1, q0), and for a counter the bucket's first number,
+ * its last number with its time, and the exact sum of its inner steps (between two of its own
+ * numbers). Rows of a coarser bucket, or of a question's bucket, are the rows inside it put
+ * together by the same rules, plus the steps from each row's last number to the next row's first,
+ * so an answer from rollups has the very bits of the answer from the points.
+ *
+ * No primary key: a row is replaced by deleting and inserting it in the write's transaction
+ * (DuckDB checks a key's uniqueness eagerly within a transaction, which refuses that).
+ */
+export const ROLLUP_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS telemetry_rollup (
+  grain BIGINT NOT NULL,
+  org_id VARCHAR NOT NULL,
+  device_id VARCHAR NOT NULL,
+  metric VARCHAR NOT NULL,
+  bucket BIGINT NOT NULL,
+  n_num DOUBLE NOT NULL,
+  n_bool DOUBLE NOT NULL,
+  n_str DOUBLE NOT NULL,
+  n_true DOUBLE NOT NULL,
+  "min" DOUBLE,
+  "max" DOUBLE,
+  "first" STRUCT(ts BIGINT, v STRUCT(num DOUBLE, bool BOOLEAN, str VARCHAR)),
+  "last" STRUCT(ts BIGINT, v STRUCT(num DOUBLE, bool BOOLEAN, str VARCHAR)),
+  parts STRUCT(k INTEGER, s HUGEINT, q2 HUGEINT, q1 HUGEINT, q0 HUGEINT)[],
+  first_num DOUBLE,
+  last_num STRUCT(ts BIGINT, num DOUBLE),
+  steps STRUCT(k INTEGER, s HUGEINT)[]
+);
+`;
+
+/** The (org, device, metric, 1-minute bucket) a write batch touched, on the writer connection. */
+export const TOUCHED_SQL = `
+CREATE TEMP TABLE rollup_touched (org_id VARCHAR, device_id VARCHAR, metric VARCHAR, bucket BIGINT);
+`;
+
+/** The columns of a rollup row after its key, in table order. */
+const ROW_COLUMNS = `n_num, n_bool, n_str, n_true, "min", "max", "first", "last", parts, first_num,
+  last_num, steps`;
+
+interface Combine {
+  /** The rows to put together: a relation with `keys`, device_id, metric, `moment` and ROW_COLUMNS. */
+  rows: string;
+  /** The columns a result row is keyed by, besides its bucket. */
+  keys: string;
+  /** The bucket of a row, from its `moment`. */
+  bucket: string;
+  /**
+   * Which steps between rows count: `inner`, only between rows of one bucket (a rollup row's own
+   * steps); `since`, between any two rows of a device whose earlier number is at or after $since
+   * (a question's: its first bucket's first step may come from before it); `none`, no steps (a
+   * question without INCREASE or RATE).
+   */
+  steps: 'inner' | 'since' | 'none';
+  /** Whether the exact sums' parts are put together (a question without SUM, MEAN or STDDEV). */
+  sums: boolean;
+  /** Rows before this time only lend their last number to a step ($lo); default: every row. */
+  from?: string;
+  /** Columns the result starts with (a rollup row's grain). */
+  lead?: string;
+}
+
+/**
+ * Rollup rows, or points as rows, put together per (keys, bucket): counts and the exact sums'
+ * parts added (per k), MIN of the MINs, the earliest FIRST, the latest LAST, the first row's
+ * first number and the last row's last, and the steps: each row's own, plus the step from each
+ * row's last number to the next row's first (domain/counters.ts counterStep), summed exactly per
+ * k as the raw reads sum them.
+ */
+export function combineSql(combine: Combine): string {
+  const { rows, keys, bucket, steps, sums, from, lead = '' } = combine;
+  const inRange = from === undefined ? 'true' : `moment >= ${from}`;
+  const ctes = [`src AS (SELECT ${keys}, ${bucket} AS bucket, * EXCLUDE (${keys}) FROM (${rows}))`];
+  const joins: string[] = [];
+  if (steps !== 'none') {
+    const chain = steps === 'inner' ? `device_id, metric, ${keys}, bucket` : 'device_id, metric';
+    const counted = steps === 'inner' ? 'true' : `prev.ts >= $since AND ${inRange}`;
+    ctes.push(`links AS (
+  SELECT ${keys}, bucket, CASE WHEN first_num >= prev.num THEN first_num - prev.num
+    ELSE first_num END AS step
+  FROM (
+    SELECT ${keys}, bucket, moment, first_num,
+      lag(last_num) OVER (PARTITION BY ${chain} ORDER BY moment) AS prev
+    FROM src WHERE first_num IS NOT NULL
+  )
+  WHERE prev IS NOT NULL AND ${counted}
+)`);
+    ctes.push(`step_parts AS (
+  SELECT ${keys}, bucket, k, sum(s) AS s FROM (
+    SELECT ${keys}, bucket, unnest(steps, recursive := true) FROM src WHERE ${inRange}
+    UNION ALL BY NAME
+    SELECT ${keys}, bucket, k, ${scaledSql('step')} AS s
+    FROM (SELECT *, ${exponentSql('step')} AS k FROM links WHERE step <> 0 AND isfinite(step))
+  )
+  GROUP BY ${keys}, bucket, k
+)`);
+    joins.push(`LEFT JOIN (
+  SELECT ${keys}, bucket, list({'k': k, 's': s}) AS steps
+  FROM step_parts GROUP BY ${keys}, bucket
+) USING (${keys}, bucket)`);
+  }
+  if (sums) {
+    ctes.push(`sum_parts AS (
+  SELECT ${keys}, bucket, k, sum(s) AS s, sum(q2) AS q2, sum(q1) AS q1, sum(q0) AS q0
+  FROM (SELECT ${keys}, bucket, unnest(parts, recursive := true) FROM src WHERE ${inRange})
+  GROUP BY ${keys}, bucket, k
+)`);
+    joins.push(`LEFT JOIN (
+  SELECT ${keys}, bucket, list({'k': k, 's': s, 'q2': q2, 'q1': q1, 'q0': q0}) AS parts
+  FROM sum_parts GROUP BY ${keys}, bucket
+) USING (${keys}, bucket)`);
+  }
+  ctes.push(`combined AS (
+  SELECT ${keys}, bucket, sum(n_num) AS n_num, sum(n_bool) AS n_bool, sum(n_str) AS n_str,
+    sum(n_true) AS n_true, min("min") AS "min", max("max") AS "max",
+    arg_min("first", "first".ts) AS "first", arg_max("last", "last".ts) AS "last",
+    arg_min(first_num, moment) AS first_num, arg_max(last_num, moment) AS last_num
+  FROM src WHERE ${inRange}
+  GROUP BY ${keys}, bucket
+)`);
+  const absent = [
+    ...(sums ? [] : ['NULL AS parts']),
+    ...(steps === 'none' ? ['NULL AS steps'] : []),
+  ];
+  return `${ctes.join(',\n')}
+SELECT ${lead}* ${absent.length > 0 ? `, ${absent.join(', ')}` : ''}
+FROM combined
+${joins.join('\n')}`;
+}
+
+/**
+ * The buckets of every series (duckdb-telemetry-sql.ts SERIES) from the rollup rows of $grain in
+ * [$lo, $to), in the columns aggregateSql answers with, so one reader turns both into buckets:
+ * the first exact-sum part as sum_k, sum_s and its squares' pieces, `sum_parts` when there are
+ * several; the same for the steps (inc_*). With `counters`, the rows from $start (the grain's
+ * bucket of $since) lend their last numbers to the first steps.
+ */
+export function rollupAggregateSql(
+  series: AggregateSeries,
+  options: { sums: boolean; counters: boolean },
+): string {
+  const { key, members } = SERIES[series];
+  const rows = `SELECT ${key} AS series, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
+    FROM telemetry_rollup ${members}
+    WHERE grain = $grain AND org_id = $org AND list_contains($devices, device_id)
+      AND list_contains($metrics, metric) AND bucket >= ${options.counters ? '$start' : '$lo'}
+      AND bucket < $to`;
+  const columns = ['n_num', 'n_bool', 'n_str', 'n_true', '"min"', '"max"'];
+  columns.push('"first".v AS "first"', '"last".v AS "last"');
+  if (options.sums) {
+    columns.push(
+      'coalesce(len(parts), 0)::DOUBLE AS n_parts',
+      ...['k', 's', 'q2', 'q1', 'q0'].map((name) => `parts[1].${name} AS sum_${name}`),
+      'CASE WHEN len(parts) > 1 THEN parts END AS sum_parts',
+    );
+  }
+  if (options.counters) {
+    columns.push(
+      'coalesce(len(steps), 0)::DOUBLE AS inc_n',
+      'steps[1].k AS inc_k',
+      'steps[1].s AS inc_s',
+      'CASE WHEN len(steps) > 1 THEN steps END AS inc_parts',
+    );
+  }
+  const combined = combineSql({
+    rows,
+    keys: 'series, metric',
+    bucket: bucketSql('moment'),
+    steps: options.counters ? 'since' : 'none',
+    sums: options.sums,
+    from: options.counters ? '$lo' : undefined,
+  });
+  return `SELECT series, bucket, metric, ${columns.join(', ')}
+FROM (WITH ${combined})
+ORDER BY series, bucket, metric`;
+}
+
+const ROLLUP_KEY = 'org_id, device_id, metric';
+const TOUCHED_OF_GRAIN = `SELECT DISTINCT org_id, device_id, metric,
+    ${bucketSql('bucket', '$grain', '0')} AS bucket FROM rollup_touched`;
+
+/** Deletes the rows of $grain over the touched buckets, before they are computed again. */
+export const DELETE_TOUCHED_SQL = `
+DELETE FROM telemetry_rollup AS r USING (${TOUCHED_OF_GRAIN}) AS t
+WHERE r.grain = $grain AND r.org_id = t.org_id AND r.device_id = t.device_id
+  AND r.metric = t.metric AND r.bucket = t.bucket
+`;
+
+/**
+ * The finest rows of the touched buckets, from the points stored in [$lo, $hi) (the touched
+ * minutes' span, so the zone maps skip the rest), duplicates collapsed to the last write: the
+ * aggregates of aggregateSql (duckdb-telemetry-sql.ts) per bucket, kept as their parts.
+ */
+export const INSERT_FINEST_SQL = `
+INSERT INTO telemetry_rollup BY NAME
+WITH points AS (
+  SELECT org_id, device_id, metric, ts, arg_max({'num': num, 'bool': bool, 'str': str}, seq) AS v
+  FROM telemetry AS t
+  SEMI JOIN rollup_touched AS r ON t.org_id = r.org_id AND t.device_id = r.device_id
+    AND t.metric = r.metric AND ${bucketSql('t.ts', '$grain', '0')} = r.bucket
+  WHERE t.ts >= $lo AND t.ts < $hi
+  GROUP BY org_id, device_id, metric, ts
+),
+cells AS (
+  SELECT ${ROLLUP_KEY}, ${bucketSql('ts', '$grain', '0')} AS bucket, ts, v, v.num AS num,
+    lag(v.num) OVER (PARTITION BY ${ROLLUP_KEY}, bucket ORDER BY ts) AS prev
+  FROM (SELECT * FROM points WHERE v.num IS NOT NULL)
+),
+sum_parts AS (
+  SELECT ${ROLLUP_KEY}, bucket, k, sum(x) AS s, ${SQUARE_PARTS_SQL}
+  FROM (SELECT *, ${scaledSql('num')} AS x FROM (SELECT *, ${exponentSql('num')} AS k FROM cells))
+  WHERE k IS NOT NULL
+  GROUP BY ${ROLLUP_KEY}, bucket, k
+),
+step_parts AS (
+  SELECT ${ROLLUP_KEY}, bucket, k, sum(${scaledSql('step')}) AS s
+  FROM (
+    SELECT *, ${exponentSql('step')} AS k FROM (
+      SELECT ${ROLLUP_KEY}, bucket, CASE WHEN num >= prev THEN num - prev ELSE num END AS step
+      FROM cells WHERE prev IS NOT NULL
+    ) WHERE step <> 0 AND isfinite(step)
+  )
+  GROUP BY ${ROLLUP_KEY}, bucket, k
+),
+combined AS (
+  SELECT ${ROLLUP_KEY}, ${bucketSql('ts', '$grain', '0')} AS bucket,
+    count(v.num)::DOUBLE AS n_num, count(v.bool)::DOUBLE AS n_bool,
+    (count(*) - count(v.num) - count(v.bool))::DOUBLE AS n_str,
+    (count(*) FILTER (WHERE v.bool))::DOUBLE AS n_true, min(v.num) AS "min", max(v.num) AS "max",
+    arg_min({'ts': ts, 'v': v}, ts) AS "first", arg_max({'ts': ts, 'v': v}, ts) AS "last",
+    arg_min(v.num, ts) AS first_num,
+    arg_max({'ts': ts, 'num': v.num}, ts) FILTER (WHERE v.num IS NOT NULL) AS last_num
+  FROM points GROUP BY ${ROLLUP_KEY}, bucket
+)
+SELECT $grain AS grain, * FROM combined
+LEFT JOIN (
+  SELECT ${ROLLUP_KEY}, bucket, list({'k': k, 's': s, 'q2': q2, 'q1': q1, 'q0': q0}) AS parts
+  FROM sum_parts GROUP BY ${ROLLUP_KEY}, bucket
+) USING (${ROLLUP_KEY}, bucket)
+LEFT JOIN (
+  SELECT ${ROLLUP_KEY}, bucket, list({'k': k, 's': s}) AS steps
+  FROM step_parts GROUP BY ${ROLLUP_KEY}, bucket
+) USING (${ROLLUP_KEY}, bucket)
+`;
+
+/**
+ * A coarser grain's rows of the touched buckets ($grain), from the rows of the grain below
+ * ($finer) inside them, in [$lo, $hi).
+ */
+export const INSERT_COARSER_SQL = `
+INSERT INTO telemetry_rollup BY NAME
+WITH ${combineSql({
+  rows: `SELECT org_id, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
+    FROM telemetry_rollup AS r
+    SEMI JOIN (${TOUCHED_OF_GRAIN}) AS t ON r.org_id = t.org_id AND r.device_id = t.device_id
+      AND r.metric = t.metric AND ${bucketSql('r.bucket', '$grain', '0')} = t.bucket
+    WHERE r.grain = $finer AND r.bucket >= $lo AND r.bucket < $hi`,
+  keys: ROLLUP_KEY,
+  bucket: bucketSql('moment', '$grain', '0'),
+  steps: 'inner',
+  sums: true,
+  lead: '$grain AS grain, ',
+})}
+`;
+
+/**
+ * ROLLUP_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time, those whose
+ * whole bucket lies before $cutoff.
+ */
+export const OLDEST_ROLLUP_SQL = 'SELECT min(bucket) AS bucket FROM telemetry_rollup';
+export const DELETE_ROLLUPS_BEFORE_SQL = `
+DELETE FROM telemetry_rollup WHERE bucket >= $lo AND bucket < $to AND bucket + grain <= $cutoff
+`;

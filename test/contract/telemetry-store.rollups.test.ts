@@ -1,0 +1,231 @@
+/**
+ * Rollups on both stores (src/adapters/telemetry-store/rollup-plan.ts): points written in
+ * shuffled batches, with duplicates, late and out-of-order points and batches delivered twice.
+ * For every aggregate a rollup answers, each window of the ladder that rollups serve must give
+ * the very bits the points give (test/support/reference-aggregates.ts, worked out here from the
+ * points as last written, not by the code under test), for devices and for pooled groups, with
+ * ranges that cut their first and last buckets. Then the raw points are deleted: the answers must
+ * not change (they come from the rollups), until the rollups are deleted too.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Aggregate, Bucket, MetricValue, TelemetryPoint } from '../../src/domain/telemetry.js';
+import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
+import { referenceTypedBuckets, type ReferenceRange } from '../support/reference-aggregates.js';
+import { seededRandom } from '../support/seeded-random.js';
+import { describeOnBothStores, type OpenedStore } from './store-fixtures.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const T0 = Date.UTC(2026, 2, 2);
+const SPAN = 3 * HOUR;
+const ORG = 'org-rollups';
+const OTHER = 'org-rollups-other';
+const DEVICES = ['d1', 'd2', 'd3'];
+const METRICS = ['door', 'energy', 'mixed', 'power', 'state'];
+const DERIVABLE: Aggregate[] = [
+  'count',
+  'sum',
+  'mean',
+  'min',
+  'max',
+  'first',
+  'last',
+  'stddev',
+  'spread',
+  'increase',
+  'rate',
+];
+const POOLED = DERIVABLE.filter((name) => name !== 'first' && name !== 'last');
+/** The windows rollups serve, each dividing SPAN: every bucket of WHOLE is whole. */
+const WINDOWS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 3 * HOUR];
+
+const random = seededRandom(20261205);
+const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+
+/**
+ * A device's metrics at one time: numbers of many magnitudes, a counter that resets, booleans,
+ * strings, and `mixed`: numbers, but strings in the second hour (InfluxDB takes one type per
+ * shard: its database here has shards of an hour), so buckets of more than an hour hold both.
+ */
+function metricsOf(counter: { value: number }, ts: number): Record<string, MetricValue> {
+  counter.value = random() < 0.05 ? random() * 3 : counter.value + random() * 7.3;
+  const metrics: Record<string, MetricValue> = {
+    power: (random() - 0.3) * 10 ** Math.floor(random() * 9 - 3),
+    energy: counter.value,
+  };
+  if (random() < 0.4) metrics.door = random() < 0.5;
+  if (random() < 0.2) metrics.state = pick(['idle', 'run, fast', 'say "hi"; then stop']);
+  const secondHour = ts >= T0 + HOUR && ts < T0 + 2 * HOUR;
+  if (random() < 0.5) metrics.mixed = secondHour ? pick(['n/a', 'off,1']) : random() * 100;
+  return metrics;
+}
+
+/** Every write in the order it is made: duplicates of a time later, some batches twice. */
+function writesOf(orgId: string): TelemetryPoint[][] {
+  const writes: TelemetryPoint[] = [];
+  for (const deviceId of DEVICES) {
+    const counter = { value: 0 };
+    const times = new Set<number>();
+    while (times.size < 300) times.add(T0 + Math.floor(random() * SPAN));
+    for (const ts of [...times].sort((a, b) => a - b)) {
+      writes.push({ orgId, deviceId, ts, metrics: metricsOf(counter, ts) });
+    }
+  }
+  // Shuffled: late and out-of-order points, then a tenth of them written again with new values.
+  for (let i = writes.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [writes[i], writes[j]] = [writes[j]!, writes[i]!];
+  }
+  const again = writes
+    .filter(() => random() < 0.1)
+    .map((point) => ({
+      ...point,
+      metrics: { ...metricsOf({ value: 0 }, point.ts), energy: 5 },
+    }));
+  const all = [...writes, ...again];
+  const batches: TelemetryPoint[][] = [];
+  for (let i = 0; i < all.length;) {
+    const size = 1 + Math.floor(random() * 80);
+    batches.push(all.slice(i, i + size));
+    i += size;
+  }
+  // Delivered twice, as a consumer does after a crash before its commit.
+  for (const batch of batches.filter(() => random() < 0.1)) batches.push(batch);
+  return batches;
+}
+
+const batchesOf = { [ORG]: writesOf(ORG), [OTHER]: writesOf(OTHER) };
+
+/** Per device and metric, each time's value as last written, replayed in write order. */
+function lastWritten(batches: TelemetryPoint[][]) {
+  const values = new Map<string, Map<string, Map<number, MetricValue>>>();
+  for (const point of batches.flat()) {
+    let byMetric = values.get(point.deviceId);
+    if (!byMetric) values.set(point.deviceId, (byMetric = new Map()));
+    for (const [metric, value] of Object.entries(point.metrics)) {
+      let byTime = byMetric.get(metric);
+      if (!byTime) byMetric.set(metric, (byTime = new Map()));
+      byTime.set(point.ts, value);
+    }
+  }
+  return values;
+}
+
+const truth = lastWritten(batchesOf[ORG]);
+
+/** The buckets the points of `devices`, pooled, must give. */
+function expected(
+  devices: readonly string[],
+  every: number,
+  aggregates: readonly Aggregate[],
+  range: ReferenceRange,
+): Bucket[] {
+  const byStart = new Map<number, Bucket>();
+  for (const metric of METRICS) {
+    const samples = devices.flatMap((device) =>
+      [...(truth.get(device)?.get(metric) ?? [])].map(([ts, value]) => ({ ts, value, device })),
+    );
+    for (const { start, values, types } of referenceTypedBuckets(samples, every, 0, [], range)) {
+      const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
+      bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, values[name]]));
+      bucket.types[metric] = types;
+      byStart.set(start, bucket);
+    }
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+const WHOLE = { from: T0, to: T0 + SPAN };
+/** Cuts its first and last buckets; a counter's first step may come from before it. */
+const CUT = { from: T0 + 7 * MINUTE + 13_005, to: T0 + 161 * MINUTE + 1, counterFrom: T0 };
+
+function ask(store: TelemetryStore, every: number, range: ReferenceRange, aggregates = DERIVABLE) {
+  return store.aggregateDevices({
+    orgId: ORG,
+    deviceIds: DEVICES,
+    metrics: METRICS,
+    every,
+    origin: 0,
+    aggregates,
+    ...range,
+  });
+}
+
+function askGroups(store: TelemetryStore, every: number, range: ReferenceRange) {
+  return store.aggregateGroups({
+    orgId: ORG,
+    groups: [
+      { key: 'g1', deviceIds: ['d1', 'd2'] },
+      { key: 'g2', deviceIds: ['d3'] },
+    ],
+    metrics: METRICS,
+    every,
+    origin: 0,
+    aggregates: POOLED,
+    ...range,
+  });
+}
+
+/** Every device's and group's answer, for every window, against the points'. */
+async function expectEveryWindow(store: TelemetryStore, range: ReferenceRange) {
+  for (const every of WINDOWS) {
+    const devices = await ask(store, every, range);
+    for (const device of DEVICES) {
+      expect(devices.get(device), `${device} every ${every}`).toEqual(
+        expected([device], every, DERIVABLE, range),
+      );
+    }
+    const groups = await askGroups(store, every, range);
+    expect(groups.get('g1'), `g1 every ${every}`).toEqual(
+      expected(['d1', 'd2'], every, POOLED, range),
+    );
+    expect(groups.get('g2'), `g2 every ${every}`).toEqual(expected(['d3'], every, POOLED, range));
+  }
+}
+
+function describeRollups(name: string, open: () => Promise<OpenedStore>) {
+  describe(`rollups: ${name}`, () => {
+    let opened: OpenedStore;
+    beforeAll(async () => {
+      opened = await open();
+      // The two organizations' batches interleaved: the same device ids in both.
+      const [ours, theirs] = [batchesOf[ORG], batchesOf[OTHER]];
+      for (let i = 0; i < Math.max(ours.length, theirs.length); i++) {
+        for (const batch of [ours[i], theirs[i]]) {
+          if (batch) expect(await opened.store.write(batch)).toEqual({ rejected: [] });
+        }
+      }
+    }, 120_000);
+    afterAll(() => opened?.close());
+
+    it('answers every derivable aggregate as the points do, over whole buckets', async () => {
+      await expectEveryWindow(opened.store, WHOLE);
+    });
+
+    it('answers ranges that cut their first and last buckets, counters from before', async () => {
+      await expectEveryWindow(opened.store, CUT);
+    });
+
+    it('keeps answering whole buckets from the rollups once the points are deleted', async () => {
+      const { store } = opened;
+      await store.deleteBefore(T0 + SPAN + 2 * HOUR);
+      const raw = { orgId: ORG, deviceId: 'd1', metrics: [], limit: 10, ...WHOLE };
+      expect(await store.raw(raw)).toEqual([]);
+      // A percentile needs the points: gone.
+      expect(await ask(store, HOUR, WHOLE, ['p50'])).toEqual(new Map());
+      await expectEveryWindow(store, WHOLE);
+    });
+
+    it('forgets the rollups older than their own retention', async () => {
+      const { store } = opened;
+      await store.deleteRollupsBefore(T0 + 2 * HOUR);
+      const kept = { from: T0 + 2 * HOUR, to: T0 + SPAN };
+      const answer = await ask(store, HOUR, WHOLE);
+      expect(answer.get('d1')).toEqual(expected(['d1'], HOUR, DERIVABLE, kept));
+      await store.deleteRollupsBefore(T0 + SPAN);
+      expect(await ask(store, HOUR, WHOLE)).toEqual(new Map());
+    });
+  });
+}
+
+describeOnBothStores(describeRollups, { shardDuration: '1h' });
