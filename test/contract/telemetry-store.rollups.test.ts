@@ -7,6 +7,7 @@
  * ranges that cut their first and last buckets. Then the raw points are deleted: the answers must
  * not change (they come from the rollups), until the rollups are deleted too.
  */
+import { ROLLUP_AGGREGATES } from '../../src/domain/rollups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue, TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
@@ -22,19 +23,8 @@ const ORG = 'org-rollups';
 const OTHER = 'org-rollups-other';
 const DEVICES = ['d1', 'd2', 'd3'];
 const METRICS = ['door', 'energy', 'mixed', 'power', 'state'];
-const DERIVABLE: Aggregate[] = [
-  'count',
-  'sum',
-  'mean',
-  'min',
-  'max',
-  'first',
-  'last',
-  'stddev',
-  'spread',
-  'increase',
-  'rate',
-];
+/** Every aggregate a rollup answers (all of them: a new one is tested here as it comes). */
+const DERIVABLE: Aggregate[] = [...ROLLUP_AGGREGATES];
 const POOLED = DERIVABLE.filter((name) => name !== 'first' && name !== 'last');
 /** The windows rollups serve, each dividing SPAN: every bucket of WHOLE is whole. */
 const WINDOWS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 3 * HOUR];

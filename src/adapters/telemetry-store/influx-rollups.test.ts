@@ -4,6 +4,7 @@
  * from rows, each against what the points themselves give (test/support/reference-aggregates.ts).
  * test/contract/telemetry-store.rollups.test.ts checks the same through a real InfluxDB.
  */
+import { ROLLUP_AGGREGATES } from '../../domain/rollups.js';
 import { describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue } from '../../domain/telemetry.js';
 import {
@@ -21,19 +22,8 @@ const HOUR = 60 * MINUTE;
 const T0 = Date.UTC(2026, 2, 2);
 const DEVICES = ['d1', 'd2', 'd3'];
 const METRICS = ['counter', 'flag', 'mixed', 'reading', 'state'];
-const ALL: Aggregate[] = [
-  'count',
-  'sum',
-  'mean',
-  'min',
-  'max',
-  'first',
-  'last',
-  'stddev',
-  'spread',
-  'increase',
-  'rate',
-];
+/** Every aggregate a rollup answers (all of them: a new one is tested here as it comes). */
+const ALL: Aggregate[] = [...ROLLUP_AGGREGATES];
 const POOLED = ALL.filter((name) => name !== 'first' && name !== 'last');
 
 interface Sample {
