@@ -18,8 +18,9 @@ import type { AggregateSeries } from './duckdb-telemetry-sql.js';
  * together by the same rules, plus the steps from each row's last number to the next row's first,
  * so an answer from rollups has the very bits of the answer from the points.
  *
- * No primary key: a row is replaced by deleting and inserting it in the write's transaction
- * (DuckDB checks a key's uniqueness eagerly within a transaction, which refuses that).
+ * No primary key: a row is replaced by deleting and inserting it in the write's transaction, and
+ * reads find rows by grain and bucket through DuckDB's zone maps; a key's index would cost every
+ * write its upkeep.
  */
 export const ROLLUP_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS telemetry_rollup (
