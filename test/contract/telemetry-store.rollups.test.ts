@@ -11,7 +11,7 @@ import { ROLLUP_AGGREGATES } from '../../src/domain/rollups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue, TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import { referenceTypedBuckets, type ReferenceRange } from '../support/reference-aggregates.js';
+import { referenceMetricBuckets, type ReferenceRange } from '../support/reference-aggregates.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { describeOnBothStores, type OpenedStore } from './store-fixtures.js';
 
@@ -110,19 +110,16 @@ function expected(
   aggregates: readonly Aggregate[],
   range: ReferenceRange,
 ): Bucket[] {
-  const byStart = new Map<number, Bucket>();
-  for (const metric of METRICS) {
-    const samples = devices.flatMap((device) =>
-      [...(truth.get(device)?.get(metric) ?? [])].map(([ts, value]) => ({ ts, value, device })),
-    );
-    for (const { start, values, types } of referenceTypedBuckets(samples, every, 0, [], range)) {
-      const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
-      bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, values[name]]));
-      bucket.types[metric] = types;
-      byStart.set(start, bucket);
-    }
-  }
-  return [...byStart.values()].sort((a, b) => a.start - b.start);
+  const samplesByMetric = METRICS.map(
+    (metric) =>
+      [
+        metric,
+        devices.flatMap((device) =>
+          [...(truth.get(device)?.get(metric) ?? [])].map(([ts, value]) => ({ ts, value, device })),
+        ),
+      ] as const,
+  );
+  return referenceMetricBuckets(samplesByMetric, every, 0, aggregates, range);
 }
 
 const WHOLE = { from: T0, to: T0 + SPAN };

@@ -1,3 +1,4 @@
+import type { Aggregate, Bucket } from '../../src/domain/telemetry.js';
 /**
  * An independent, deliberately naive computation of the documented aggregates, for checking the
  * stores' answers: arrays and sorting, no SQL.
@@ -340,4 +341,33 @@ export function referenceTypedBuckets(
       start,
       ...referenceTypedAggregates(members, percentiles, spanSeconds(start, every, range)),
     }));
+}
+
+/**
+ * referenceTypedBuckets of each metric's samples, put together per bucket start as a store
+ * answers (`Bucket`s), with the `aggregates` asked, in time order.
+ */
+export function referenceMetricBuckets(
+  samplesByMetric: Iterable<readonly [string, readonly TypedSample[]]>,
+  every: number,
+  origin: number,
+  aggregates: readonly Aggregate[],
+  range?: ReferenceRange,
+): Bucket[] {
+  const byStart = new Map<number, Bucket>();
+  for (const [metric, samples] of samplesByMetric) {
+    for (const { start, values, types } of referenceTypedBuckets(
+      samples,
+      every,
+      origin,
+      [],
+      range,
+    )) {
+      const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
+      bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, values[name]]));
+      bucket.types[metric] = types;
+      byStart.set(start, bucket);
+    }
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }

@@ -342,7 +342,9 @@ export async function createDuckDbTelemetryStore(
     let sql: string;
     if (grain === undefined) sql = aggregateSql(q.aggregates, series, percentiles.length);
     else {
-      const sums = ['sum', 'mean', 'stddev'].some((name) => q.aggregates.includes(name as never));
+      const sums = q.aggregates.some(
+        (name) => name === 'sum' || name === 'mean' || name === 'stddev',
+      );
       sql = rollupAggregateSql(series, { sums, counters });
       params.grain = BigInt(grain);
       types.grain = BIGINT;

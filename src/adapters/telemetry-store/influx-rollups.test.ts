@@ -8,7 +8,7 @@ import { ROLLUP_AGGREGATES } from '../../domain/rollups.js';
 import { describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue } from '../../domain/telemetry.js';
 import {
-  referenceTypedBuckets,
+  referenceMetricBuckets,
   type ReferenceRange,
 } from '../../../test/support/reference-aggregates.js';
 import { seededRandom } from '../../../test/support/seeded-random.js';
@@ -122,17 +122,11 @@ function expected(
   aggregates: readonly Aggregate[],
   range: ReferenceRange,
 ): Bucket[] {
-  const byStart = new Map<number, Bucket>();
-  for (const metric of METRICS) {
-    const own = samples.get(metric)!.filter((sample) => devices.includes(sample.device));
-    for (const { start, values, types } of referenceTypedBuckets(own, every, origin, [], range)) {
-      const bucket = byStart.get(start) ?? { start, values: {}, types: {} };
-      bucket.values[metric] = Object.fromEntries(aggregates.map((name) => [name, values[name]]));
-      bucket.types[metric] = types;
-      byStart.set(start, bucket);
-    }
-  }
-  return [...byStart.values()].sort((a, b) => a.start - b.start);
+  const samplesByMetric = METRICS.map(
+    (metric) =>
+      [metric, samples.get(metric)!.filter((sample) => devices.includes(sample.device))] as const,
+  );
+  return referenceMetricBuckets(samplesByMetric, every, origin, aggregates, range);
 }
 
 describe('a question answered from InfluxDB rollup rows', () => {
