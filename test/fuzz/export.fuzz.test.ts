@@ -23,7 +23,7 @@ import { CreateApiKeyDocument, RegisterDeviceDocument } from '../generated/graph
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import { DEFAULT_ORGANIZATION } from '../../src/app/embedded.js';
-import { fuzz, fuzzRuns, fuzzTimeout } from './fuzz-support.js';
+import { fuzz, fuzzBudget } from './fuzz-support.js';
 import { storedReading, useFuzzedApp } from './fuzzed-app.js';
 import { checkExportAnswer, sendExport } from './export-checks.js';
 import { exportRequest, type ExportFixture } from './export-requests.js';
@@ -107,7 +107,7 @@ let sent = 0;
 const nextAddress = () => `127.0.${2 + (Math.floor(sent / 250) % 250)}.${1 + (sent++ % 250)}`;
 
 describe('export fuzzing', () => {
-  const runs = fuzzRuns(400);
+  const budget = fuzzBudget(400, 1, 30);
   it(
     'answers every request with 200 or a documented refusal, never a 5xx or a foreign point',
     async () => {
@@ -120,14 +120,14 @@ describe('export fuzzing', () => {
           const key = checkExportAnswer(request, answer, fixture);
           stats.set(key, (stats.get(key) ?? 0) + 1);
         },
-        runs,
+        budget,
       );
       console.info('export fuzz answers:', Object.fromEntries(stats));
       // The fuzzer reached both sides: exports, and the parameter checks.
       expect(stats.get('200')).toBeGreaterThan(0);
       expect(stats.get('400 BAD_REQUEST')).toBeGreaterThan(0);
     },
-    fuzzTimeout(runs, 30),
+    budget.timeout,
   );
 
   it('the app is healthy afterwards: ready, exporting, and storing a fresh point', async () => {

@@ -19,23 +19,43 @@ export function fuzzRuns(defaultRuns: number, weight = 1): number {
   return defaultRuns;
 }
 
+/** How long a property may run: its runs, and the test's timeout. */
+export interface FuzzBudget {
+  runs: number;
+  /** The test's timeout: `runs` runs of about `msPerRun` three times over, and room to shrink. */
+  timeout: number;
+}
+
 /**
- * fc.assert parameters: the run count, and the seed and path of a reported failure when
- * FUZZ_SEED (and FUZZ_PATH) replay it: fast-check prints both with the counterexample.
+ * The budget of a property: fuzzRuns(defaultRuns, weight) runs of about `msPerRun` each. Pass
+ * it to fuzz, and its `timeout` to the test.
  */
-function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
+export function fuzzBudget(defaultRuns: number, weight: number, msPerRun: number): FuzzBudget {
+  const runs = fuzzRuns(defaultRuns, weight);
+  return { runs, timeout: Math.max(30_000, runs * msPerRun * 3 + 30_000) };
+}
+
+/**
+ * How long before the test's timeout fast-check stops starting runs (and shrinking): a failure
+ * found by then is reported with its counterexample instead of being lost to the timeout.
+ */
+const REPORTING_MARGIN_MS = 15_000;
+
+/**
+ * fc.check parameters: the run count, a time limit inside the test's timeout, and the seed and
+ * path of a reported failure when FUZZ_SEED (and FUZZ_PATH) replay it: fast-check prints both
+ * with the counterexample.
+ */
+function fuzzParameters(budget: FuzzBudget): fc.Parameters<unknown> {
   const seed = process.env.FUZZ_SEED;
   const path = process.env.FUZZ_PATH;
   return {
-    numRuns,
+    numRuns: budget.runs,
+    interruptAfterTimeLimit: budget.timeout - REPORTING_MARGIN_MS,
+    markInterruptAsFailure: false,
     ...(seed !== undefined && seed !== '' ? { seed: Number(seed) } : {}),
     ...(path ? { path } : {}),
   };
-}
-
-/** A test timeout for `runs` runs of about `msPerRun`, with room for shrinking. */
-export function fuzzTimeout(runs: number, msPerRun: number): number {
-  return Math.max(30_000, runs * msPerRun * 3 + 30_000);
 }
 
 /**
@@ -98,10 +118,15 @@ export async function fuzz<T>(
   label: string,
   arbitrary: fc.Arbitrary<T>,
   check: (value: T) => Promise<void>,
-  runs: number,
+  budget: FuzzBudget,
 ): Promise<void> {
   if (!process.env.FUZZ_SURVEY) {
-    await fc.assert(fc.asyncProperty(arbitrary, check), fuzzParameters(runs));
+    const details = await fc.check(fc.asyncProperty(arbitrary, check), fuzzParameters(budget));
+    if (details.failed) throw new Error(fc.defaultReportMessage(details));
+    // A machine too busy for the budget: the runs made are checked, and the log says how few.
+    if (details.interrupted) {
+      console.warn(`${label}: time limit reached after ${details.numRuns} of ${budget.runs} runs`);
+    }
     return;
   }
   const classes = new Map<string, SurveyEntry>();
@@ -119,7 +144,7 @@ export async function fuzz<T>(
         }
       }
     }),
-    fuzzParameters(runs),
+    fuzzParameters(budget),
   );
   if (classes.size === 0) return;
   const report = [...classes.entries()].map(

@@ -39,7 +39,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevicesDocument, RegisterDeviceDocument } from '../generated/graphql.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
-import { allOf, fuzz, fuzzRuns, fuzzTimeout } from './fuzz-support.js';
+import { allOf, fuzz, fuzzBudget } from './fuzz-support.js';
 import { storedReading, useFuzzedApp } from './fuzzed-app.js';
 import type { Mode } from './graphql-documents.js';
 import { outcomeReport } from './graphql-error-checks.js';
@@ -56,9 +56,6 @@ const real = emptyRealValues();
 beforeAll(() => seedRealValues(real, app));
 
 const targetsBelowRoots = nestedTargets(real);
-
-const QUERY_RUNS = fuzzRuns(60, 0.2);
-const SUBSCRIPTION_RUNS = fuzzRuns(12, 0.05);
 
 afterAll(() => {
   // What the run reached (data from the resolvers, and each code refusals came with), for the
@@ -82,8 +79,10 @@ describe('GraphQL fuzzing', () => {
   });
 
   for (const target of [...rootTargets, ...targetsBelowRoots]) {
-    const runs = target.operation === 'subscription' ? SUBSCRIPTION_RUNS : QUERY_RUNS;
-    const perRun = target.operation === 'subscription' ? 4 * SUBSCRIPTION_HOLD_MS : 40;
+    const budget =
+      target.operation === 'subscription'
+        ? fuzzBudget(12, 0.05, 4 * SUBSCRIPTION_HOLD_MS)
+        : fuzzBudget(60, 0.2, 40);
     it(
       `${target.name}: every answer is < 500 and every error has a code other than INTERNAL_SERVER_ERROR`,
       async () => {
@@ -100,20 +99,20 @@ describe('GraphQL fuzzing', () => {
             const modes: Mode[] = inlineFirst ? ['inline', 'variables'] : ['variables', 'inline'];
             await allOf(modes.map((mode) => () => send(app, target, operation, mode, transport)));
           },
-          runs,
+          budget,
         );
       },
-      fuzzTimeout(runs, perRun),
+      budget.timeout,
     );
   }
 
-  const rawRuns = fuzzRuns(300, 0.5);
+  const rawBudget = fuzzBudget(300, 0.5, 20);
   it(
     'raw requests (any body, media type, method): every answer is < 500, every error has a code',
     async () => {
-      await fuzz('raw requests', rawRequest, (request) => sendRaw(app, request), rawRuns);
+      await fuzz('raw requests', rawRequest, (request) => sendRaw(app, request), rawBudget);
     },
-    fuzzTimeout(rawRuns, 20),
+    rawBudget.timeout,
   );
 
   it('still answers a normal query, and the pipeline still stores a fresh point', async () => {

@@ -29,7 +29,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegisterDeviceDocument } from '../generated/graphql.js';
 import { createGraphQLClient, expectData } from '../support/graphql-client.js';
-import { fuzz, fuzzRuns, fuzzTimeout, Violation } from './fuzz-support.js';
+import { fuzz, fuzzBudget, Violation } from './fuzz-support.js';
 import { storedReading, useFuzzedApp } from './fuzzed-app.js';
 import { unstorableCharacters, unstorableKinds } from './odd-strings.js';
 import { visible } from './string-escapes.js';
@@ -58,7 +58,7 @@ beforeAll(async () => {
 const post = (ingest: IngestRequest) => postIngest(app.baseUrl, device.token, ingest);
 
 describe('ingest fuzzing', () => {
-  const anyRuns = fuzzRuns(800);
+  const anyBudget = fuzzBudget(800, 1, 20);
   it(
     'answers every body with 202 or a documented 4xx carrying a JSON code, never a 5xx',
     async () => {
@@ -78,7 +78,7 @@ describe('ingest fuzzing', () => {
               accepted.push(`${[...new Set(bad)].join(', ')}: ${describeRequest(ingest)}`);
           }
         },
-        anyRuns,
+        anyBudget,
       );
       console.info('ingest fuzz answers:', Object.fromEntries(stats));
       // Reported here, asserted by the property below (which names the item and field).
@@ -91,10 +91,10 @@ describe('ingest fuzzing', () => {
       expect(stats.get('202')).toBeGreaterThan(0);
       expect(stats.get('400 INVALID_POINTS')).toBeGreaterThan(0);
     },
-    fuzzTimeout(anyRuns, 20),
+    anyBudget.timeout,
   );
 
-  const unstorableRuns = fuzzRuns(150, 0.25);
+  const unstorableBudget = fuzzBudget(150, 0.25, 20);
   it(
     'refuses a point holding NUL or a lone surrogate with 400 naming the item and field',
     async () => {
@@ -120,13 +120,13 @@ describe('ingest fuzzing', () => {
             );
           }
         },
-        unstorableRuns,
+        unstorableBudget,
       );
     },
-    fuzzTimeout(unstorableRuns, 20),
+    unstorableBudget.timeout,
   );
 
-  const legalRuns = fuzzRuns(150, 0.25);
+  const legalBudget = fuzzBudget(150, 0.25, 20);
   it(
     'accepts every well-formed body whole',
     async () => {
@@ -144,10 +144,10 @@ describe('ingest fuzzing', () => {
             );
           }
         },
-        legalRuns,
+        legalBudget,
       );
     },
-    fuzzTimeout(legalRuns, 20),
+    legalBudget.timeout,
   );
 
   it('the pipeline still stores a fresh point afterwards', async () => {
