@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
+import { createLogger } from '../../src/logger.js';
+import { eventually } from '../support/graphql-client.js';
 import { describeTelemetryStoreContract } from './telemetry-store.contract.js';
 
 /** Enough rows for DuckDB to aggregate one bucket on several threads (once, on the file). */
@@ -97,6 +99,29 @@ describe('DuckDB telemetry store', () => {
         { orgId: 'org', deviceId: 'dev', ts: 2, metrics: { temp: 20, mode: 'm20' } },
       ]);
       expect(await store.compact()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('recomputes the rollups on its own soon after a write, with no read asking', async () => {
+    const logged: { msg: string; buckets?: number }[] = [];
+    const logger = createLogger('debug', 'test', {
+      write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]),
+    });
+    const store = await createDuckDbTelemetryStore({
+      path: ':memory:',
+      rollupRefreshMs: 300,
+      logger,
+    });
+    try {
+      const point = (ts: number) => ({ orgId: 'org', deviceId: 'dev', ts, metrics: { t: ts } });
+      // Two batches in one minute and one in the next: one refresh of both minutes.
+      await store.write([point(1_000)]);
+      await store.write([point(2_000), point(61_000)]);
+      const refreshed = () => logged.filter((entry) => entry.msg === 'rollups refreshed');
+      await eventually(async () => refreshed().length > 0 || undefined, 5_000, 'a refresh');
+      expect(refreshed().map((entry) => entry.buckets)).toEqual([2]);
     } finally {
       await store.close();
     }

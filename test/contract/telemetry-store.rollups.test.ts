@@ -7,6 +7,10 @@
  * ranges that cut their first and last buckets. Then the raw points are deleted: the answers must
  * not change (they come from the rollups), until the rollups are deleted too.
  */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { ROLLUP_AGGREGATES } from '../../src/domain/rollups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue, TelemetryPoint } from '../../src/domain/telemetry.js';
@@ -216,3 +220,29 @@ function describeRollups(name: string, open: () => Promise<OpenedStore>) {
 }
 
 describeOnBothStores(describeRollups, { shardDuration: '1h' });
+
+describe('rollups: duckdb after a crash', () => {
+  it('recomputes, at the next open, the buckets written since the last refresh', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'rollups-crash-'));
+    const file = path.join(directory, 'telemetry.duckdb');
+    const crashed = path.join(directory, 'crashed.duckdb');
+    // No refresh on its own, and no read to ask for one: every batch's rollups are pending.
+    const before = await createDuckDbTelemetryStore({ path: file, rollupRefreshMs: 1e9 });
+    let after: TelemetryStore | undefined;
+    try {
+      for (const batch of batchesOf[ORG]) await before.write(batch);
+      // The files as a crash leaves them: the committed batches in the write-ahead log.
+      await cp(file, crashed);
+      await cp(`${file}.wal`, `${crashed}.wal`).catch(() => undefined);
+      after = await createDuckDbTelemetryStore({ path: crashed, rollupRefreshMs: 1e9 });
+      await expectEveryWindow(after, WHOLE);
+      // The answers come from the rollups, not from the points.
+      await after.deleteBefore(T0 + SPAN + 2 * HOUR);
+      await expectEveryWindow(after, WHOLE);
+    } finally {
+      await after?.close();
+      await before.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -41,7 +41,7 @@ async function rebuild(connection: DuckDBConnection, oldest: number, newest: num
     await connection.run('BEGIN TRANSACTION');
     try {
       await connection.run(
-        `INSERT INTO rollup_touched SELECT DISTINCT org_id, device_id, metric,
+        `INSERT INTO rollup_touched SELECT DISTINCT org_id, device_id,
            ${bucketSql('ts', '$grain', '0')} FROM telemetry WHERE ts >= $lo AND ts < $hi`,
         { grain: BigInt(finest), lo: BigInt(day), hi: BigInt(day + DAY_MS) },
         { grain: BIGINT, lo: BIGINT, hi: BIGINT },

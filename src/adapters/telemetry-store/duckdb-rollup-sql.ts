@@ -42,11 +42,20 @@ CREATE TABLE IF NOT EXISTS telemetry_rollup (
   last_num STRUCT(ts BIGINT, num DOUBLE),
   steps STRUCT(k INTEGER, s HUGEINT)[]
 );
+CREATE TABLE IF NOT EXISTS rollup_dirty (
+  org_id VARCHAR NOT NULL,
+  device_id VARCHAR NOT NULL,
+  bucket BIGINT NOT NULL
+);
 `;
 
-/** The (org, device, metric, 1-minute bucket) a write batch touched, on the writer connection. */
+/**
+ * The (org, device, finest bucket) whose rollup rows, of every metric, are being recomputed, on
+ * the writer connection (rollup_dirty holds those written since the last refresh:
+ * duckdb-rollup-writer.ts).
+ */
 export const TOUCHED_SQL = `
-CREATE TEMP TABLE rollup_touched (org_id VARCHAR, device_id VARCHAR, metric VARCHAR, bucket BIGINT);
+CREATE TEMP TABLE rollup_touched (org_id VARCHAR, device_id VARCHAR, bucket BIGINT);
 `;
 
 /** The columns of a rollup row after its key, in table order. */
@@ -191,14 +200,14 @@ ORDER BY series, bucket, metric`;
 }
 
 const ROLLUP_KEY = 'org_id, device_id, metric';
-const TOUCHED_OF_GRAIN = `SELECT DISTINCT org_id, device_id, metric,
+const TOUCHED_OF_GRAIN = `SELECT DISTINCT org_id, device_id,
     ${bucketSql('bucket', '$grain', '0')} AS bucket FROM rollup_touched`;
 
 /** Deletes the rows of $grain over the touched buckets, before they are computed again. */
 export const DELETE_TOUCHED_SQL = `
 DELETE FROM telemetry_rollup AS r USING (${TOUCHED_OF_GRAIN}) AS t
 WHERE r.grain = $grain AND r.org_id = t.org_id AND r.device_id = t.device_id
-  AND r.metric = t.metric AND r.bucket = t.bucket
+  AND r.bucket = t.bucket
 `;
 
 /**
@@ -212,7 +221,7 @@ WITH points AS (
   SELECT org_id, device_id, metric, ts, arg_max({'num': num, 'bool': bool, 'str': str}, seq) AS v
   FROM telemetry AS t
   SEMI JOIN rollup_touched AS r ON t.org_id = r.org_id AND t.device_id = r.device_id
-    AND t.metric = r.metric AND ${bucketSql('t.ts', '$grain', '0')} = r.bucket
+    AND ${bucketSql('t.ts', '$grain', '0')} = r.bucket
   WHERE t.ts >= $lo AND t.ts < $hi
   GROUP BY org_id, device_id, metric, ts
 ),
@@ -268,7 +277,7 @@ WITH ${combineSql({
   rows: `SELECT org_id, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
     FROM telemetry_rollup AS r
     SEMI JOIN (${TOUCHED_OF_GRAIN}) AS t ON r.org_id = t.org_id AND r.device_id = t.device_id
-      AND r.metric = t.metric AND ${bucketSql('r.bucket', '$grain', '0')} = t.bucket
+      AND ${bucketSql('r.bucket', '$grain', '0')} = t.bucket
     WHERE r.grain = $finer AND r.bucket >= $lo AND r.bucket < $hi`,
   keys: ROLLUP_KEY,
   bucket: bucketSql('moment', '$grain', '0'),

@@ -8,80 +8,107 @@ const [FINEST, ...COARSER] = ROLLUP_GRAINS;
 
 /**
  * Touched minutes further apart than this are recomputed in separate statements, at most
- * MAX_SPANS of them per batch: each span's statements cost some milliseconds whatever it holds,
- * so a batch of points scattered over years (a backfill, or a device with a wild clock) must not
- * cost a statement per point and hold back every device's writes behind it.
+ * MAX_SPANS of them per refresh: each span's statements cost some milliseconds whatever it holds,
+ * so points scattered over years (a backfill, or a device with a wild clock) must not cost a
+ * statement per point and hold back every device's writes behind it.
  */
 const CLUSTER_GAP_MS = 3_600_000;
 const MAX_SPANS = 4;
 
 const SPAN_TYPES = { grain: BIGINT, lo: BIGINT, hi: BIGINT };
 
-interface Touched {
-  orgId: string;
-  deviceId: string;
-  metric: string;
-  bucket: number;
-}
-
-/** The distinct (org, device, metric, finest bucket) of the points, by bucket. */
-function touchedBy(points: readonly TelemetryPoint[]): Touched[] {
-  const seen = new Map<string, Touched>();
-  for (const { orgId, deviceId, ts, metrics } of points) {
-    const bucket = bucketStart(ts, FINEST, 0);
-    for (const metric of Object.keys(metrics)) {
-      const key = `${orgId}\u0000${deviceId}\u0000${metric}\u0000${bucket}`;
-      if (!seen.has(key)) seen.set(key, { orgId, deviceId, metric, bucket });
-    }
-  }
-  return [...seen.values()].sort((a, b) => a.bucket - b.bucket);
-}
-
 /**
- * Runs of touched buckets with no gap longer than CLUSTER_GAP_MS, the largest gaps only when
- * there would be more than MAX_SPANS runs: each run is one time span.
+ * Records, in the write's transaction, the finest buckets the batch's points fall in, as distinct
+ * (org, device, bucket): a device's metrics mostly come together, so the refresh recomputes the
+ * rows of all its metrics there. The marks commit with the points or not at all, so the next
+ * refreshRollups recomputes them however the process ends. Recomputing at every write instead
+ * cost a bucket one recompute per batch that touched it (an hour's row 360 times for a device
+ * reporting every 10 s).
  */
-function clusters(touched: Touched[]): Touched[][] {
-  const gaps = touched
-    .slice(1)
-    .map((one, i) => ({ at: i + 1, length: one.bucket - touched[i]!.bucket }))
-    .filter((gap) => gap.length > CLUSTER_GAP_MS)
-    .sort((a, b) => b.length - a.length)
-    .slice(0, MAX_SPANS - 1)
-    .map((gap) => gap.at)
-    .sort((a, b) => a - b);
-  return [0, ...gaps].map((start, i) => touched.slice(start, gaps[i] ?? touched.length));
-}
-
-/**
- * Recomputes, from the stored points, the rollup rows of every bucket the batch's points fall in:
- * the finest grain's from the points, each coarser one's from the grain below. Recomputing rather
- * than adding the batch in makes a batch written twice, a duplicate point or a late one leave the
- * rows equal to the points' own aggregates. Runs in the write's transaction, on its connection, so
- * the rows commit with the points or not at all. A batch whose points lie far apart in time (a
- * late point beside today's) is recomputed span by span, so no statement scans the time between.
- */
-export async function updateRollups(
+export async function markTouched(
   connection: DuckDBConnection,
   points: readonly TelemetryPoint[],
 ): Promise<void> {
-  for (const run of clusters(touchedBy(points))) {
-    const touched = await connection.createAppender('rollup_touched', 'main', 'temp');
-    try {
-      for (const { orgId, deviceId, metric, bucket } of run) {
-        touched.appendVarchar(orgId);
-        touched.appendVarchar(deviceId);
-        touched.appendVarchar(metric);
-        touched.appendDouble(bucket);
-        touched.endRow();
-      }
-      touched.flushSync();
-    } finally {
-      touched.closeSync();
+  const seen = new Set<string>();
+  const appender = await connection.createAppender('rollup_dirty');
+  try {
+    for (const { orgId, deviceId, ts } of points) {
+      const bucket = bucketStart(ts, FINEST, 0);
+      const key = `${orgId}\u0000${deviceId}\u0000${bucket}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      appender.appendVarchar(orgId);
+      appender.appendVarchar(deviceId);
+      appender.appendDouble(bucket);
+      appender.endRow();
     }
-    await recomputeTouched(connection, run[0]!.bucket, run.at(-1)!.bucket + FINEST);
-    await connection.run('DELETE FROM rollup_touched');
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
+}
+
+/**
+ * Recomputes, from the stored points, the rollup rows of every bucket marked since the last
+ * refresh, in one transaction on the writer connection: the finest grain's from the points, each
+ * coarser one's from the grain below. Recomputing rather than adding the points in makes a batch
+ * written twice, a duplicate point or a late one leave the rows equal to the points' own
+ * aggregates. Marks far apart in time (a late point beside today's) are recomputed span by span,
+ * so no statement scans the time between. Returns how many finest buckets were recomputed.
+ */
+export async function refreshRollups(connection: DuckDBConnection): Promise<number> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    let buckets = 0;
+    for (const span of await markedSpans(connection)) {
+      const marked = await connection.run(
+        `INSERT INTO rollup_touched SELECT DISTINCT org_id, device_id, bucket
+         FROM rollup_dirty WHERE bucket >= $lo AND bucket < $hi`,
+        { lo: BigInt(span.lo), hi: BigInt(span.hi) },
+        { lo: BIGINT, hi: BIGINT },
+      );
+      buckets += marked.rowsChanged;
+      await recomputeTouched(connection, span.lo, span.hi);
+      await connection.run('DELETE FROM rollup_touched');
+    }
+    await connection.run('DELETE FROM rollup_dirty');
+    await connection.run('COMMIT');
+    return buckets;
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The spans [lo, hi) of the marked finest buckets: one from the first to the last, cut at the
+ * widest gaps longer than CLUSTER_GAP_MS, into MAX_SPANS at most. Worked out in SQL over the
+ * distinct buckets, so the marks never travel to JavaScript.
+ */
+async function markedSpans(connection: DuckDBConnection): Promise<{ lo: number; hi: number }[]> {
+  const reader = await connection.runAndReadAll(
+    `WITH buckets AS (SELECT DISTINCT bucket FROM rollup_dirty),
+     gaps AS (SELECT bucket, bucket - lag(bucket) OVER (ORDER BY bucket) AS gap FROM buckets)
+     SELECT NULL AS bucket, NULL AS gap, min(bucket) AS first, max(bucket) AS last FROM buckets
+     UNION ALL
+     (SELECT bucket, gap, NULL, NULL FROM gaps WHERE gap > $gap ORDER BY gap DESC LIMIT $cuts)`,
+    { gap: BigInt(CLUSTER_GAP_MS), cuts: BigInt(MAX_SPANS - 1) },
+    { gap: BIGINT, cuts: BIGINT },
+  );
+  const [bounds, ...gaps] = reader.getRowObjectsJS();
+  if (typeof bounds?.first !== 'bigint' || typeof bounds.last !== 'bigint') return [];
+  const cuts = gaps
+    .map((row) => ({ at: Number(row.bucket), gap: Number(row.gap) }))
+    .sort((a, b) => a.at - b.at);
+  const spans: { lo: number; hi: number }[] = [];
+  let lo = Number(bounds.first);
+  // A cut at `at` ends a span at the bucket `gap` before it, and starts the next one.
+  for (const { at, gap } of cuts) {
+    spans.push({ lo, hi: at - gap + FINEST });
+    lo = at;
+  }
+  spans.push({ lo, hi: Number(bounds.last) + FINEST });
+  return spans;
 }
 
 /**

@@ -52,6 +52,7 @@ import {
   TOUCHED_SQL,
   rollupAggregateSql,
 } from './duckdb-rollup-sql.js';
+import { refreshRollups } from './duckdb-rollup-writer.js';
 import { createRollups } from './duckdb-rollup-schema.js';
 import { answerByPlan } from './rollup-plan.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
@@ -71,6 +72,11 @@ export interface DuckDbTelemetryStoreOptions {
   queryTimeoutMs?: number;
   /** Devices whose latest values are kept in memory (duckdb-latest-mirror.ts). */
   latestCacheDevices?: number;
+  /**
+   * How long after a write the rollups of the buckets it touched are recomputed, at the latest
+   * (a rollup read recomputes them first); 1 s by default. Writes in between share the work.
+   */
+  rollupRefreshMs?: number;
   logger?: Logger;
 }
 
@@ -213,6 +219,12 @@ export async function createDuckDbTelemetryStore(
   let compactedSeq = await readCompactedSeq(writer);
   let closed = false;
   let compactionQueued = false;
+  const rollupRefreshMs = options.rollupRefreshMs ?? 1_000;
+  /** Whether a write committed since the last refresh began (or marks were left by a crash). */
+  let rollupsDirty =
+    (await writer.runAndReadAll('SELECT 1 FROM rollup_dirty LIMIT 1')).currentRowCount > 0;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let refreshing: Promise<void> | undefined;
 
   function assertOpen() {
     if (closed) throw new Error('DuckDB telemetry store is closed');
@@ -278,13 +290,14 @@ export async function createDuckDbTelemetryStore(
    * key, side by side (bound as two lists). The buckets that lie whole in the range come from the
    * rollups when they can (rollup-plan.ts), the others from the points (aggregateSql).
    */
-  function aggregateSeries(
+  async function aggregateSeries(
     q: Omit<AggregateQuery, 'deviceId'>,
     series: AggregateSeries,
     members: { devices: string[]; groups?: string[] },
   ): Promise<Map<string, Bucket[]>> {
     const plan = planRollups(q);
     if (!plan) return seriesBuckets(q, series, members);
+    await freshRollups();
     return answerByPlan(
       q,
       plan,
@@ -453,6 +466,8 @@ export async function createDuckDbTelemetryStore(
    */
   async function deleteBefore(cutoff: number): Promise<void> {
     assertOpen();
+    // The rollups of points written before now are computed before any of the points go.
+    await freshRollups();
     const kept = bucketStart(cutoff, ROLLUP_GRAINS.at(-1)!, 0);
     const [oldest] = await query(OLDEST_SQL, {}, {});
     await deleteByDay(DELETE_BEFORE_SQL, numberOrUndefined(oldest?.ts), kept);
@@ -467,6 +482,53 @@ export async function createDuckDbTelemetryStore(
     assertOpen();
     const [oldest] = await query(OLDEST_ROLLUP_SQL, {}, {});
     await deleteByDay(DELETE_ROLLUPS_BEFORE_SQL, numberOrUndefined(oldest?.bucket), cutoff);
+  }
+
+  /**
+   * Recomputes the rollups of the buckets marked since the last refresh (duckdb-rollup-writer.ts),
+   * queued behind the writes already waiting, so it covers every write that committed before the
+   * call. A failure leaves the marks in place for the next refresh.
+   */
+  function refreshRollupsNow(): Promise<void> {
+    clearTimeout(refreshTimer);
+    refreshTimer = undefined;
+    rollupsDirty = false;
+    const run = writeQueue(async () => {
+      const started = performance.now();
+      const buckets = await refreshRollups(writer);
+      options.logger?.debug({ buckets, ms: performance.now() - started }, 'rollups refreshed');
+    }).catch((error: unknown) => {
+      rollupsDirty = true;
+      throw error;
+    });
+    refreshing = run;
+    run
+      .finally(() => {
+        if (refreshing === run) refreshing = undefined;
+      })
+      .catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once the rollups hold every write that committed before the call. */
+  function freshRollups(): Promise<void> {
+    if (rollupsDirty) return refreshRollupsNow();
+    return refreshing ?? Promise.resolve();
+  }
+
+  /** After a write: a refresh within rollupRefreshMs, unless one is already due. */
+  function scheduleRollupRefresh() {
+    rollupsDirty = true;
+    if (refreshTimer !== undefined || closed) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      refreshRollupsNow().catch((error: unknown) =>
+        options.logger?.error(
+          { err: error },
+          'rollup refresh failed; retried on the next read or write',
+        ),
+      );
+    }, rollupRefreshMs);
   }
 
   function compact(): Promise<number> {
@@ -505,6 +567,7 @@ export async function createDuckDbTelemetryStore(
         // Committed: the in-memory copies follow before any other write or fill can run.
         mirror.noteWritten(written.latest);
       });
+      scheduleRollupRefresh();
       if (!compactionQueued && nextSeq - compactedSeq >= compactAfterRows) {
         compactInBackground();
       }
@@ -586,7 +649,12 @@ export async function createDuckDbTelemetryStore(
     async close() {
       if (closed) return;
       closed = true;
-      // Let queued writes and running reads finish before the connections go away.
+      clearTimeout(refreshTimer);
+      // Let queued writes and running reads finish before the connections go away, and the
+      // rollups catch up with the writes (a refresh that fails here is done at the next open).
+      await freshRollups().catch((error: unknown) =>
+        options.logger?.error({ err: error }, 'rollup refresh failed at close'),
+      );
       await writeQueue(() => undefined);
       await readLimit(() => undefined);
       while (readLimit.activeCount > 0 || readLimit.pendingCount > 0) {

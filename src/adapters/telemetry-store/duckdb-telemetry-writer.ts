@@ -1,6 +1,6 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
-import { updateRollups } from './duckdb-rollup-writer.js';
+import { markTouched } from './duckdb-rollup-writer.js';
 import { MERGE_LATEST_SQL } from './duckdb-telemetry-sql.js';
 import { newestPerMetric, type LatestRow } from './latest-rows.js';
 
@@ -33,10 +33,11 @@ function assertTimestamp(point: TelemetryPoint) {
 
 /**
  * Appends the batch's rows, merges its newest value per (org, device, metric) into
- * telemetry_latest and recomputes the rollups of the buckets it touched, in one transaction, so a
- * failed batch leaves nothing behind and a resolved one is committed (durable in DuckDB's WAL). The caller owns the connection exclusively: other
- * statements on it would join this transaction. Returns the number of rows appended and the
- * batch's newest value per (org, device, metric), as merged into telemetry_latest.
+ * telemetry_latest and marks the rollup buckets it touched for the next refresh, in one
+ * transaction, so a failed batch leaves nothing behind and a resolved one is committed (durable
+ * in DuckDB's WAL). The caller owns the connection exclusively: other statements on it would
+ * join this transaction. Returns the number of rows appended and the batch's newest value per
+ * (org, device, metric), as merged into telemetry_latest.
  */
 export async function writeBatch(
   connection: DuckDBConnection,
@@ -80,7 +81,7 @@ export async function writeBatch(
       staging.closeSync();
     }
     await connection.run(MERGE_LATEST_SQL);
-    await updateRollups(connection, points);
+    await markTouched(connection, points);
     await connection.run('COMMIT');
   } catch (error) {
     await connection.run('ROLLBACK').catch(() => undefined);
