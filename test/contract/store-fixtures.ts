@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
-import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
+import {
+  createDuckDbTelemetryStore,
+  type DuckDbTelemetryStoreOptions,
+} from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import { findService } from '../support/services.js';
@@ -18,10 +21,13 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** A DuckDB store in a file of its own. */
-export async function openDuckDbOnDisk(): Promise<OpenedStore> {
+/** A DuckDB store in a file of its own, with `options` beside its path. */
+export async function openDuckDbOnDisk(
+  options: Omit<DuckDbTelemetryStoreOptions, 'path'> = {},
+): Promise<OpenedStore> {
   const directory = await mkdtemp(path.join(tmpdir(), 'telemetry-'));
   const store = await createDuckDbTelemetryStore({
+    ...options,
     path: path.join(directory, 'telemetry.duckdb'),
   });
   return {
@@ -43,7 +49,7 @@ export function describeOnBothStores(
   suite: (name: string, open: () => Promise<OpenedStore>) => void,
   influx: { shardDuration?: string } = {},
 ) {
-  suite('duckdb', openDuckDbOnDisk);
+  suite('duckdb', () => openDuckDbOnDisk());
   describe.skipIf(!influxUrl)('on InfluxDB', () => {
     suite('influx', async () => {
       const database = await createInfluxTestDatabase(influxUrl!, influx);

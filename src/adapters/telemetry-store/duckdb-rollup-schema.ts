@@ -1,8 +1,8 @@
 import { BIGINT, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '../../logger.js';
-import { ROLLUP_SCHEMA_SQL } from './duckdb-rollup-sql.js';
+import { ROLLUP_SCHEMA_SQL, ROLLUP_TABLES } from './duckdb-rollup-sql.js';
 import { bucketSql } from './duckdb-telemetry-sql.js';
-import { recomputeTouched } from './duckdb-rollup-writer.js';
+import { recomputeTouched, settleRollups } from './duckdb-rollup-writer.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
 
 const DAY_MS = 86_400_000;
@@ -15,18 +15,22 @@ const BUILT = 'rollups_built';
  * without rows would answer as if it had no points. One day of points per transaction; a start
  * cut short begins again, and the meta row says when it is done.
  */
-export async function createRollups(connection: DuckDBConnection, logger?: Logger) {
+export async function createRollups(
+  connection: DuckDBConnection,
+  settleRows: number,
+  logger?: Logger,
+) {
   await connection.run(ROLLUP_SCHEMA_SQL);
   const built = await connection.runAndReadAll('SELECT 1 FROM telemetry_meta WHERE key = $key', {
     key: BUILT,
   });
   if (built.getRowsJS().length > 0) return;
-  await connection.run('DELETE FROM telemetry_rollup');
+  for (const table of ROLLUP_TABLES) await connection.run(`DELETE FROM ${table}`);
   const started = Date.now();
   const span = await connection.runAndReadAll('SELECT min(ts), max(ts) FROM telemetry');
   const [oldest, newest] = span.getRowsJS()[0] ?? [];
   if (typeof oldest === 'bigint' && typeof newest === 'bigint') {
-    await rebuild(connection, Number(oldest), Number(newest));
+    await rebuild(connection, Number(oldest), Number(newest), settleRows);
     logger?.info(
       { ms: Date.now() - started },
       'rollups computed for the points stored before them',
@@ -35,7 +39,12 @@ export async function createRollups(connection: DuckDBConnection, logger?: Logge
   await connection.run('INSERT INTO telemetry_meta VALUES ($key, 1)', { key: BUILT });
 }
 
-async function rebuild(connection: DuckDBConnection, oldest: number, newest: number) {
+async function rebuild(
+  connection: DuckDBConnection,
+  oldest: number,
+  newest: number,
+  settleRows: number,
+) {
   const [finest] = ROLLUP_GRAINS;
   for (let day = Math.floor(oldest / DAY_MS) * DAY_MS; day <= newest; day += DAY_MS) {
     await connection.run('BEGIN TRANSACTION');
@@ -53,5 +62,6 @@ async function rebuild(connection: DuckDBConnection, oldest: number, newest: num
       await connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+    await settleRollups(connection, settleRows);
   }
 }

@@ -18,12 +18,15 @@ import type { AggregateSeries } from './duckdb-telemetry-sql.js';
  * together by the same rules, plus the steps from each row's last number to the next row's first,
  * so an answer from rollups has the very bits of the answer from the points.
  *
- * No primary key: a row is replaced by deleting and inserting it in the write's transaction, and
- * reads find rows by grain and bucket through DuckDB's zone maps; a key's index would cost every
- * write its upkeep.
+ * The rows live in two tables. A refresh (duckdb-rollup-writer.ts) deletes the rows of the buckets
+ * it recomputes from both and inserts the new ones into telemetry_rollup_fresh; once that holds
+ * enough rows, they move to telemetry_rollup sorted by (grain, org, device, metric, bucket). So
+ * telemetry_rollup is a run of sorted chunks, each a few row groups, and a read of one device
+ * finds its rows through DuckDB's zone maps in one row group per chunk instead of scanning every
+ * device's (rows are written in time order, all devices together). No primary key: a key's index
+ * would cost every refresh its upkeep, and reads do not look rows up one by one.
  */
-export const ROLLUP_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS telemetry_rollup (
+const ROLLUP_COLUMNS_SQL = `(
   grain BIGINT NOT NULL,
   org_id VARCHAR NOT NULL,
   device_id VARCHAR NOT NULL,
@@ -41,7 +44,17 @@ CREATE TABLE IF NOT EXISTS telemetry_rollup (
   first_num DOUBLE,
   last_num STRUCT(ts BIGINT, num DOUBLE),
   steps STRUCT(k INTEGER, s HUGEINT)[]
-);
+)`;
+
+export const ROLLUP_TABLES = ['telemetry_rollup', 'telemetry_rollup_fresh'] as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
+
+/** The rows of both tables. */
+const ALL_ROLLUPS = '(FROM telemetry_rollup UNION ALL FROM telemetry_rollup_fresh)';
+
+export const ROLLUP_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS telemetry_rollup ${ROLLUP_COLUMNS_SQL};
+CREATE TABLE IF NOT EXISTS telemetry_rollup_fresh ${ROLLUP_COLUMNS_SQL};
 CREATE TABLE IF NOT EXISTS rollup_dirty (
   org_id VARCHAR NOT NULL,
   device_id VARCHAR NOT NULL,
@@ -165,8 +178,9 @@ export function rollupAggregateSql(
 ): string {
   const { key, members } = SERIES[series];
   const rows = `SELECT ${key} AS series, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
-    FROM telemetry_rollup ${members}
+    FROM ${ALL_ROLLUPS} ${members}
     WHERE grain = $grain AND org_id = $org AND list_contains($devices, device_id)
+      AND device_id BETWEEN list_min($devices) AND list_max($devices)
       AND list_contains($metrics, metric) AND bucket >= ${options.counters ? '$start' : '$lo'}
       AND bucket < $to`;
   const columns = ['n_num', 'n_bool', 'n_str', 'n_true', '"min"', '"max"'];
@@ -203,9 +217,9 @@ const ROLLUP_KEY = 'org_id, device_id, metric';
 const TOUCHED_OF_GRAIN = `SELECT DISTINCT org_id, device_id,
     ${bucketSql('bucket', '$grain', '0')} AS bucket FROM rollup_touched`;
 
-/** Deletes the rows of $grain over the touched buckets, before they are computed again. */
-export const DELETE_TOUCHED_SQL = `
-DELETE FROM telemetry_rollup AS r USING (${TOUCHED_OF_GRAIN}) AS t
+/** Deletes a table's rows of $grain over the touched buckets, before they are computed again. */
+export const deleteTouchedSql = (table: RollupTable) => `
+DELETE FROM ${table} AS r USING (${TOUCHED_OF_GRAIN}) AS t
 WHERE r.grain = $grain AND r.org_id = t.org_id AND r.device_id = t.device_id
   AND r.bucket = t.bucket
 `;
@@ -216,7 +230,7 @@ WHERE r.grain = $grain AND r.org_id = t.org_id AND r.device_id = t.device_id
  * aggregates of aggregateSql (duckdb-telemetry-sql.ts) per bucket, kept as their parts.
  */
 export const INSERT_FINEST_SQL = `
-INSERT INTO telemetry_rollup BY NAME
+INSERT INTO telemetry_rollup_fresh BY NAME
 WITH points AS (
   SELECT org_id, device_id, metric, ts, arg_max({'num': num, 'bool': bool, 'str': str}, seq) AS v
   FROM telemetry AS t
@@ -272,10 +286,10 @@ LEFT JOIN (
  * ($finer) inside them, in [$lo, $hi).
  */
 export const INSERT_COARSER_SQL = `
-INSERT INTO telemetry_rollup BY NAME
+INSERT INTO telemetry_rollup_fresh BY NAME
 WITH ${combineSql({
   rows: `SELECT org_id, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
-    FROM telemetry_rollup AS r
+    FROM ${ALL_ROLLUPS} AS r
     SEMI JOIN (${TOUCHED_OF_GRAIN}) AS t ON r.org_id = t.org_id AND r.device_id = t.device_id
       AND ${bucketSql('r.bucket', '$grain', '0')} = t.bucket
     WHERE r.grain = $finer AND r.bucket >= $lo AND r.bucket < $hi`,
@@ -291,7 +305,14 @@ WITH ${combineSql({
  * ROLLUP_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time, those whose
  * whole bucket lies before $cutoff.
  */
-export const OLDEST_ROLLUP_SQL = 'SELECT min(bucket) AS bucket FROM telemetry_rollup';
-export const DELETE_ROLLUPS_BEFORE_SQL = `
-DELETE FROM telemetry_rollup WHERE bucket >= $lo AND bucket < $to AND bucket + grain <= $cutoff
+export const OLDEST_ROLLUP_SQL = `SELECT min(bucket) AS bucket FROM ${ALL_ROLLUPS}`;
+export const deleteRollupsBeforeSql = (table: RollupTable) => `
+DELETE FROM ${table} WHERE bucket >= $lo AND bucket < $to AND bucket + grain <= $cutoff
 `;
+
+/** The fresh rows, sorted, moved to telemetry_rollup (run in one transaction). */
+export const SETTLE_SQL = [
+  `INSERT INTO telemetry_rollup
+   FROM telemetry_rollup_fresh ORDER BY grain, org_id, device_id, metric, bucket`,
+  'DELETE FROM telemetry_rollup_fresh',
+];

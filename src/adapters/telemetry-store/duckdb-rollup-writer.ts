@@ -1,7 +1,13 @@
 import { BIGINT, type DuckDBConnection } from '@duckdb/node-api';
 import type { TelemetryPoint } from '../../domain/telemetry.js';
 import { bucketStart } from '../../domain/bucket-grid.js';
-import { DELETE_TOUCHED_SQL, INSERT_COARSER_SQL, INSERT_FINEST_SQL } from './duckdb-rollup-sql.js';
+import {
+  INSERT_COARSER_SQL,
+  INSERT_FINEST_SQL,
+  ROLLUP_TABLES,
+  SETTLE_SQL,
+  deleteTouchedSql,
+} from './duckdb-rollup-sql.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
 
 const [FINEST, ...COARSER] = ROLLUP_GRAINS;
@@ -123,7 +129,9 @@ export async function recomputeTouched(connection: DuckDBConnection, lo: number,
       lo: BigInt(bucketStart(lo, grain, 0)),
       hi: BigInt(bucketStart(hi - 1, grain, 0) + grain),
     };
-    await connection.run(DELETE_TOUCHED_SQL, { grain: span.grain }, { grain: BIGINT });
+    for (const table of ROLLUP_TABLES) {
+      await connection.run(deleteTouchedSql(table), { grain: span.grain }, { grain: BIGINT });
+    }
     if (grain === FINEST) await connection.run(INSERT_FINEST_SQL, span, SPAN_TYPES);
     else {
       await connection.run(
@@ -133,5 +141,27 @@ export async function recomputeTouched(connection: DuckDBConnection, lo: number,
       );
     }
     finer = grain;
+  }
+}
+
+/**
+ * Moves the fresh rollup rows, sorted, to telemetry_rollup (duckdb-rollup-sql.ts) once there are
+ * at least `minRows` of them, in one transaction on the writer connection. Returns rows moved.
+ */
+export async function settleRollups(
+  connection: DuckDBConnection,
+  minRows: number,
+): Promise<number> {
+  const counted = await connection.runAndReadAll('SELECT count(*) FROM telemetry_rollup_fresh');
+  const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
+  if (rows === 0 || rows < minRows) return 0;
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    for (const sql of SETTLE_SQL) await connection.run(sql);
+    await connection.run('COMMIT');
+    return rows;
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
   }
 }

@@ -47,12 +47,13 @@ import {
 } from './duckdb-telemetry-sql.js';
 import { writeBatch } from './duckdb-telemetry-writer.js';
 import {
-  DELETE_ROLLUPS_BEFORE_SQL,
+  ROLLUP_TABLES,
+  deleteRollupsBeforeSql,
   OLDEST_ROLLUP_SQL,
   TOUCHED_SQL,
   rollupAggregateSql,
 } from './duckdb-rollup-sql.js';
-import { refreshRollups } from './duckdb-rollup-writer.js';
+import { refreshRollups, settleRollups } from './duckdb-rollup-writer.js';
 import { createRollups } from './duckdb-rollup-schema.js';
 import { answerByPlan } from './rollup-plan.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
@@ -77,6 +78,13 @@ export interface DuckDbTelemetryStoreOptions {
    * (a rollup read recomputes them first); 1 s by default. Writes in between share the work.
    */
   rollupRefreshMs?: number;
+  /**
+   * Fresh rollup rows past which a refresh moves them, sorted, among the settled ones
+   * (duckdb-rollup-sql.ts). By default 250,000: a couple of DuckDB row groups (122,880 rows
+   * each), so each sorted chunk holds one device's rows in one of them, while the unsorted fresh
+   * rows every read scans stay few.
+   */
+  rollupSettleRows?: number;
   logger?: Logger;
 }
 
@@ -204,7 +212,7 @@ export async function createDuckDbTelemetryStore(
   await writer.run(SCHEMA_SQL);
   await writer.run(STAGING_SQL);
   await writer.run(TOUCHED_SQL);
-  await createRollups(writer, options.logger);
+  await createRollups(writer, options.rollupSettleRows ?? 250_000, options.logger);
   const readers = await Promise.all(
     Array.from({ length: options.readConnections ?? 4 }, () => instance.connect()),
   );
@@ -220,6 +228,7 @@ export async function createDuckDbTelemetryStore(
   let closed = false;
   let compactionQueued = false;
   const rollupRefreshMs = options.rollupRefreshMs ?? 1_000;
+  const rollupSettleRows = options.rollupSettleRows ?? 250_000;
   /** Whether a write committed since the last refresh began (or marks were left by a crash). */
   let rollupsDirty =
     (await writer.runAndReadAll('SELECT 1 FROM rollup_dirty LIMIT 1')).currentRowCount > 0;
@@ -481,7 +490,9 @@ export async function createDuckDbTelemetryStore(
   async function deleteRollupsBefore(cutoff: number): Promise<void> {
     assertOpen();
     const [oldest] = await query(OLDEST_ROLLUP_SQL, {}, {});
-    await deleteByDay(DELETE_ROLLUPS_BEFORE_SQL, numberOrUndefined(oldest?.bucket), cutoff);
+    for (const table of ROLLUP_TABLES) {
+      await deleteByDay(deleteRollupsBeforeSql(table), numberOrUndefined(oldest?.bucket), cutoff);
+    }
   }
 
   /**
@@ -496,7 +507,11 @@ export async function createDuckDbTelemetryStore(
     const run = writeQueue(async () => {
       const started = performance.now();
       const buckets = await refreshRollups(writer);
-      options.logger?.debug({ buckets, ms: performance.now() - started }, 'rollups refreshed');
+      const settled = await settleRollups(writer, rollupSettleRows);
+      options.logger?.debug(
+        { buckets, settled, ms: performance.now() - started },
+        'rollups refreshed',
+      );
     }).catch((error: unknown) => {
       rollupsDirty = true;
       throw error;
