@@ -11,7 +11,7 @@ import fc from 'fast-check';
  * under a minute), or `FUZZ_RUNS` scaled by the same weight (`FUZZ_RUNS=2000` runs the main
  * properties 2,000 times each).
  */
-export function fuzzRuns(defaultRuns: number, weight = 1): number {
+function fuzzRuns(defaultRuns: number, weight = 1): number {
   const requested = Number(process.env.FUZZ_RUNS);
   if (Number.isInteger(requested) && requested > 0) {
     return Math.max(1, Math.round(requested * weight));

@@ -3,6 +3,7 @@ import type { Logger } from '../../logger.js';
 import { ROLLUP_SCHEMA_SQL, ROLLUP_TABLES } from './duckdb-rollup-sql.js';
 import { bucketSql } from './duckdb-telemetry-sql.js';
 import { recomputeTouched, settleRollups } from './duckdb-rollup-writer.js';
+import { inTransaction } from './duckdb-transaction.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
 
 const DAY_MS = 86_400_000;
@@ -47,8 +48,7 @@ async function rebuild(
 ) {
   const [finest] = ROLLUP_GRAINS;
   for (let day = Math.floor(oldest / DAY_MS) * DAY_MS; day <= newest; day += DAY_MS) {
-    await connection.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(connection, async () => {
       await connection.run(
         `INSERT INTO rollup_touched SELECT DISTINCT org_id, device_id,
            ${bucketSql('ts', '$grain', '0')} FROM telemetry WHERE ts >= $lo AND ts < $hi`,
@@ -57,11 +57,7 @@ async function rebuild(
       );
       await recomputeTouched(connection, day, day + DAY_MS);
       await connection.run('DELETE FROM rollup_touched');
-      await connection.run('COMMIT');
-    } catch (error) {
-      await connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    });
     await settleRollups(connection, settleRows);
   }
 }

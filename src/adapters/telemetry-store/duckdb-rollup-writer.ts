@@ -9,6 +9,7 @@ import {
   deleteTouchedSql,
 } from './duckdb-rollup-sql.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
+import { inTransaction } from './duckdb-transaction.js';
 
 const [FINEST, ...COARSER] = ROLLUP_GRAINS;
 
@@ -63,8 +64,7 @@ export async function markTouched(
  * so no statement scans the time between. Returns how many finest buckets were recomputed.
  */
 export async function refreshRollups(connection: DuckDBConnection): Promise<number> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  return inTransaction(connection, async () => {
     let buckets = 0;
     for (const span of await markedSpans(connection)) {
       const marked = await connection.run(
@@ -78,12 +78,8 @@ export async function refreshRollups(connection: DuckDBConnection): Promise<numb
       await connection.run('DELETE FROM rollup_touched');
     }
     await connection.run('DELETE FROM rollup_dirty');
-    await connection.run('COMMIT');
     return buckets;
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /**
@@ -92,28 +88,32 @@ export async function refreshRollups(connection: DuckDBConnection): Promise<numb
  * distinct buckets, so the marks never travel to JavaScript.
  */
 async function markedSpans(connection: DuckDBConnection): Promise<{ lo: number; hi: number }[]> {
-  const reader = await connection.runAndReadAll(
-    `WITH buckets AS (SELECT DISTINCT bucket FROM rollup_dirty),
-     gaps AS (SELECT bucket, bucket - lag(bucket) OVER (ORDER BY bucket) AS gap FROM buckets)
-     SELECT NULL AS bucket, NULL AS gap, min(bucket) AS first, max(bucket) AS last FROM buckets
-     UNION ALL
-     (SELECT bucket, gap, NULL, NULL FROM gaps WHERE gap > $gap ORDER BY gap DESC LIMIT $cuts)`,
+  const bounds = await connection.runAndReadAll(
+    'SELECT min(bucket) AS first, max(bucket) AS last FROM rollup_dirty',
+  );
+  const { first, last } = bounds.getRowObjectsJS()[0] ?? {};
+  if (typeof first !== 'bigint' || typeof last !== 'bigint') return [];
+  const widest = await connection.runAndReadAll(
+    `SELECT bucket AS at, gap FROM (
+       SELECT bucket, bucket - lag(bucket) OVER (ORDER BY bucket) AS gap
+       FROM (SELECT DISTINCT bucket FROM rollup_dirty)
+     )
+     WHERE gap > $gap ORDER BY gap DESC LIMIT $cuts`,
     { gap: BigInt(CLUSTER_GAP_MS), cuts: BigInt(MAX_SPANS - 1) },
     { gap: BIGINT, cuts: BIGINT },
   );
-  const [bounds, ...gaps] = reader.getRowObjectsJS();
-  if (typeof bounds?.first !== 'bigint' || typeof bounds.last !== 'bigint') return [];
-  const cuts = gaps
-    .map((row) => ({ at: Number(row.bucket), gap: Number(row.gap) }))
+  const cuts = widest
+    .getRowObjectsJS()
+    .map((row) => ({ at: Number(row.at), gap: Number(row.gap) }))
     .sort((a, b) => a.at - b.at);
   const spans: { lo: number; hi: number }[] = [];
-  let lo = Number(bounds.first);
+  let lo = Number(first);
   // A cut at `at` ends a span at the bucket `gap` before it, and starts the next one.
   for (const { at, gap } of cuts) {
     spans.push({ lo, hi: at - gap + FINEST });
     lo = at;
   }
-  spans.push({ lo, hi: Number(bounds.last) + FINEST });
+  spans.push({ lo, hi: Number(last) + FINEST });
   return spans;
 }
 
@@ -145,6 +145,13 @@ export async function recomputeTouched(connection: DuckDBConnection, lo: number,
 }
 
 /**
+ * Fresh rollup rows past which a refresh settles them by default: a couple of DuckDB row groups
+ * (122,880 rows each), so each sorted chunk holds one device's rows in one of them, while the
+ * unsorted fresh rows every read scans stay few.
+ */
+export const SETTLE_ROWS = 250_000;
+
+/**
  * Moves the fresh rollup rows, sorted, to telemetry_rollup (duckdb-rollup-sql.ts) once there are
  * at least `minRows` of them, in one transaction on the writer connection. Returns rows moved.
  */
@@ -154,14 +161,9 @@ export async function settleRollups(
 ): Promise<number> {
   const counted = await connection.runAndReadAll('SELECT count(*) FROM telemetry_rollup_fresh');
   const rows = Number(counted.getRowsJS()[0]?.[0] ?? 0);
-  if (rows === 0 || rows < minRows) return 0;
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  if (rows < Math.max(1, minRows)) return 0;
+  return inTransaction(connection, async () => {
     for (const sql of SETTLE_SQL) await connection.run(sql);
-    await connection.run('COMMIT');
     return rows;
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }

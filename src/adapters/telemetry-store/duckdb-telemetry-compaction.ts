@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COMPACT_SQL } from './duckdb-telemetry-sql.js';
+import { inTransaction } from './duckdb-transaction.js';
 
 const COMPACTED_SEQ = 'compacted_seq';
 
@@ -21,8 +22,7 @@ export async function compactTelemetry(
   fromSeq: number,
   toSeq: number,
 ): Promise<number> {
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  return inTransaction(connection, async () => {
     const range = await connection.runAndReadAll(
       'SELECT min(ts), max(ts) FROM telemetry WHERE seq >= $from AND seq < $to',
       { from: fromSeq, to: toSeq },
@@ -37,10 +37,6 @@ export async function compactTelemetry(
       key: COMPACTED_SEQ,
       seq: toSeq,
     });
-    await connection.run('COMMIT');
     return deleted;
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }

@@ -53,7 +53,7 @@ import {
   TOUCHED_SQL,
   rollupAggregateSql,
 } from './duckdb-rollup-sql.js';
-import { refreshRollups, settleRollups } from './duckdb-rollup-writer.js';
+import { SETTLE_ROWS, refreshRollups, settleRollups } from './duckdb-rollup-writer.js';
 import { createRollups } from './duckdb-rollup-schema.js';
 import { answerByPlan } from './rollup-plan.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
@@ -80,9 +80,7 @@ export interface DuckDbTelemetryStoreOptions {
   rollupRefreshMs?: number;
   /**
    * Fresh rollup rows past which a refresh moves them, sorted, among the settled ones
-   * (duckdb-rollup-sql.ts). By default 250,000: a couple of DuckDB row groups (122,880 rows
-   * each), so each sorted chunk holds one device's rows in one of them, while the unsorted fresh
-   * rows every read scans stay few.
+   * (duckdb-rollup-sql.ts); SETTLE_ROWS by default.
    */
   rollupSettleRows?: number;
   logger?: Logger;
@@ -212,7 +210,8 @@ export async function createDuckDbTelemetryStore(
   await writer.run(SCHEMA_SQL);
   await writer.run(STAGING_SQL);
   await writer.run(TOUCHED_SQL);
-  await createRollups(writer, options.rollupSettleRows ?? 250_000, options.logger);
+  const rollupSettleRows = options.rollupSettleRows ?? SETTLE_ROWS;
+  await createRollups(writer, rollupSettleRows, options.logger);
   const readers = await Promise.all(
     Array.from({ length: options.readConnections ?? 4 }, () => instance.connect()),
   );
@@ -228,7 +227,6 @@ export async function createDuckDbTelemetryStore(
   let closed = false;
   let compactionQueued = false;
   const rollupRefreshMs = options.rollupRefreshMs ?? 1_000;
-  const rollupSettleRows = options.rollupSettleRows ?? 250_000;
   /** Whether a write committed since the last refresh began (or marks were left by a crash). */
   let rollupsDirty =
     (await writer.runAndReadAll('SELECT 1 FROM rollup_dirty LIMIT 1')).currentRowCount > 0;

@@ -1,6 +1,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
 import { markTouched } from './duckdb-rollup-writer.js';
+import { inTransaction } from './duckdb-transaction.js';
 import { MERGE_LATEST_SQL } from './duckdb-telemetry-sql.js';
 import { newestPerMetric, type LatestRow } from './latest-rows.js';
 
@@ -47,8 +48,7 @@ export async function writeBatch(
   points.forEach(assertTimestamp);
   let seq = firstSeq;
   const latest = newestPerMetric(points);
-  await connection.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(connection, async () => {
     const rows = await connection.createAppender('telemetry');
     try {
       for (const point of points) {
@@ -82,10 +82,6 @@ export async function writeBatch(
     }
     await connection.run(MERGE_LATEST_SQL);
     await markTouched(connection, points);
-    await connection.run('COMMIT');
-  } catch (error) {
-    await connection.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
   return { rows: seq - firstSeq, latest };
 }
