@@ -362,10 +362,25 @@ export async function createDuckDbTelemetryStore(
     let sql: string;
     if (grain === undefined) sql = aggregateSql(q.aggregates, series, percentiles.length);
     else {
-      const sums = q.aggregates.some(
-        (name) => name === 'sum' || name === 'mean' || name === 'stddev',
-      );
-      sql = rollupAggregateSql(series, { sums, counters });
+      const asked = new Set(q.aggregates);
+      const direct = series === 'device' && grain === q.every && !counters;
+      if (direct) {
+        // The rows are the buckets: their grid is not worked out (DuckDB refuses unused parameters).
+        delete params.every;
+        delete params.offset;
+        delete types.every;
+        delete types.offset;
+      }
+      sql = rollupAggregateSql(series, {
+        sums: asked.has('stddev')
+          ? 'squares'
+          : asked.has('sum') || asked.has('mean')
+            ? 'sums'
+            : 'none',
+        counters,
+        ends: asked.has('first') || asked.has('last'),
+        direct,
+      });
       params.grain = BigInt(grain);
       types.grain = BIGINT;
       if (counters) {
