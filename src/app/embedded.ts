@@ -39,7 +39,10 @@ export async function createEmbeddedApp(config: EmbeddedConfig, logger: Logger) 
 
 async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock: DataDirLock) {
   const jwt = await embeddedJwtSettings(config);
-  const database = await createPgliteDatabase({ dataDir: config.dataDir });
+  const database = await createPgliteDatabase({
+    dataDir: config.dataDir,
+    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+  });
   const { devices, apiKeys, alerts } = database;
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
@@ -64,6 +67,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     devices,
     alerts,
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    connectivitySweepMs: config.pipeline.connectivitySweepMs,
     alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
     logger: logger.child({ component: 'pipeline' }),
   });

@@ -143,6 +143,7 @@ export async function createPipelineProcess(
     devices: database.devices,
     alerts: database.alerts,
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
+    connectivitySweepMs: config.pipeline.connectivitySweepMs,
     alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
     logger,
   });

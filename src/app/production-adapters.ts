@@ -11,8 +11,11 @@ import type { Logger } from '../logger.js';
  */
 export const productionAdapters = {
   /** Devices, API keys and alerts on one pool per process. */
-  database: (config: Pick<EngineSettings, 'postgres'>) =>
-    createPostgresDatabase({ url: config.postgres.url }),
+  database: (config: Pick<EngineSettings, 'postgres'> & { heartbeatTimeoutSeconds: number }) =>
+    createPostgresDatabase({
+      url: config.postgres.url,
+      heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    }),
   telemetry: (
     config: Pick<EngineSettings, 'influx'> & { storeQueryTimeoutMs: number },
     logger: Logger,

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+  MAX_HEARTBEAT_TIMEOUT_SECONDS,
+} from '../domain/connectivity.js';
 import { optionalString, positiveInt } from './fields.js';
 import type { Mode } from './server.js';
 
@@ -58,6 +62,16 @@ export const limitsSettings = (mode: Mode) =>
       PIPELINE_BATCH_SIZE: positiveInt(5_000),
       LAST_SEEN_FLUSH_MS: positiveInt(1_000),
       ALERT_RULE_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
+
+      /** A device is OFFLINE once silent this long, unless its own or its type's says otherwise. */
+      HEARTBEAT_TIMEOUT_SECONDS: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_HEARTBEAT_TIMEOUT_SECONDS)
+        .default(DEFAULT_HEARTBEAT_TIMEOUT_SECONDS),
+      /** How often the pipeline looks for devices whose deadline passed (src/pipeline/connectivity-sweeper.ts). */
+      CONNECTIVITY_SWEEP_MS: positiveInt(500),
     })
     .transform((env) => {
       const byOrganization: z.output<typeof organizationOverrides> =
@@ -98,7 +112,10 @@ export const limitsSettings = (mode: Mode) =>
           batchSize: env.PIPELINE_BATCH_SIZE,
           lastSeenFlushMs: env.LAST_SEEN_FLUSH_MS,
           alertRuleCacheMs: env.ALERT_RULE_CACHE_MS,
+          connectivitySweepMs: env.CONNECTIVITY_SWEEP_MS,
         },
+        /** The server's heartbeat timeout (domain/connectivity.ts). */
+        heartbeatTimeoutSeconds: env.HEARTBEAT_TIMEOUT_SECONDS,
       };
     });
 

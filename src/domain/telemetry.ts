@@ -11,6 +11,11 @@ export interface TelemetryPoint {
   /** Epoch milliseconds. */
   ts: number;
   metrics: Record<string, MetricValue>;
+  /**
+   * When ingest received the point (epoch ms): what lastSeenAt and connectivity go by. Not
+   * stored with the point; absent on points that did not come through ingest.
+   */
+  receivedAt?: number;
 }
 
 /** Points by organization, each organization's in their order. */

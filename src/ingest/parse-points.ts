@@ -192,7 +192,13 @@ function toPoint(
   const metrics = checkMetrics(raw.metrics, index, sink);
   if (!valid || ts === undefined || metrics === undefined) return undefined;
   // orgId and deviceId come from the authenticated device, never from the body.
-  return { orgId: context.orgId, deviceId: context.deviceId, ts, metrics };
+  return {
+    orgId: context.orgId,
+    deviceId: context.deviceId,
+    ts,
+    metrics,
+    receivedAt: context.receivedAt,
+  };
 }
 
 function parseJsonBody(body: string, context: ParseContext, sink: ErrorSink): ParseResult {

@@ -4,7 +4,7 @@ import type { DeviceRepository } from '../ports/device-repository.js';
 import { isolateRefusedInput } from './isolate-refused-input.js';
 
 /**
- * Write-behind of devices' lastSeenAt: points only raise an in-memory high-water mark per device,
+ * Write-behind of devices' lastSeenAt (when the server received their newest point): points only raise an in-memory high-water mark per device,
  * and one statement per interval writes them all, so metadata writes do not grow with the point
  * rate. A failed flush keeps its marks for the next one.
  */
@@ -21,8 +21,10 @@ export function createLastSeenWriter(options: {
   function note(points: readonly TelemetryPoint[]) {
     const limit = now();
     for (const point of points) {
-      // Clocks ahead of ours must not push lastSeenAt into the future.
-      const seen = Math.min(point.ts, limit);
+      // When ingest received it; a point that did not come through ingest (or from an older
+      // ingest) falls back to its own time, never later than now: a clock ahead of ours must
+      // not push lastSeenAt into the future.
+      const seen = Math.min(point.receivedAt ?? point.ts, limit);
       const current = pending.get(point.deviceId);
       if (current === undefined || seen > current) pending.set(point.deviceId, seen);
     }

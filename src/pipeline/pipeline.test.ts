@@ -49,9 +49,12 @@ function setUp() {
   const live = {
     publish: vi.fn(async (_points: readonly TelemetryPoint[]) => undefined),
     publishAlerts: vi.fn(async () => undefined),
+    publishConnectivity: vi.fn(async () => undefined),
   };
   const devices = {
     recordLastSeen: vi.fn(async (_lastSeen: ReadonlyMap<string, number>) => undefined),
+    recomputeDeadlines: vi.fn(async () => undefined),
+    sweepConnectivity: vi.fn(async () => []),
     findDevices: vi.fn(async (_org: string, ids: readonly string[]) => ids.map(() => null)),
   };
   // No alert rules: evaluating a batch reads the (empty) rule list and nothing else.
@@ -69,6 +72,7 @@ function setUp() {
     devices: devices as unknown as DeviceRepository,
     alerts: alerts as unknown as AlertRepository,
     lastSeenFlushMs: FLUSH_MS,
+    connectivitySweepMs: 60_000,
     logger: createLogger('silent', 'pipeline-test'),
   };
   const pipeline = createPipeline(options);
@@ -174,7 +178,11 @@ function capturedLogger() {
   return { logger: createLogger('debug', 'test', sink), lines };
 }
 
-const lastSeenOnly = { recordLastSeen: async () => undefined } as unknown as DeviceRepository;
+const lastSeenOnly = {
+  recordLastSeen: async () => undefined,
+  recomputeDeadlines: async () => undefined,
+  sweepConnectivity: async () => [],
+} as unknown as DeviceRepository;
 // No alert rules: these tests are about the store and the bus (alerts: alert-evaluator.test.ts).
 const noAlertRules = { listRules: async () => [] } as unknown as AlertRepository;
 
@@ -202,6 +210,7 @@ describe('pipeline on the in-process bus and DuckDB', () => {
       devices: lastSeenOnly,
       alerts: noAlertRules,
       lastSeenFlushMs: 60_000,
+      connectivitySweepMs: 60_000,
       logger,
     });
     const published: TelemetryPoint[] = [];

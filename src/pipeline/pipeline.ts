@@ -7,6 +7,7 @@ import type { LiveHub } from '../ports/live-hub.js';
 import type { RejectedPoint, TelemetryStore } from '../ports/telemetry-store.js';
 import { admissionProblem } from './admission.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
+import { createConnectivitySweeper } from './connectivity-sweeper.js';
 import { isolateRefusedInput } from './isolate-refused-input.js';
 import { createLastSeenWriter } from './last-seen-writer.js';
 
@@ -17,6 +18,8 @@ export interface PipelineOptions {
   devices: DeviceRepository;
   alerts: AlertRepository;
   lastSeenFlushMs: number;
+  /** How often devices whose heartbeat deadline passed are turned OFFLINE (and back). */
+  connectivitySweepMs: number;
   /** How long an organization's alert rules are reused before being read again. */
   alertRuleCacheMs?: number;
   logger: Logger;
@@ -52,6 +55,12 @@ export function createPipeline(options: PipelineOptions) {
   const lastSeen = createLastSeenWriter({
     devices,
     flushIntervalMs: options.lastSeenFlushMs,
+    logger,
+  });
+  const connectivity = createConnectivitySweeper({
+    devices,
+    live,
+    intervalMs: options.connectivitySweepMs,
     logger,
   });
   const alertEvaluator = createAlertEvaluator({
@@ -135,6 +144,7 @@ export function createPipeline(options: PipelineOptions) {
 
   return {
     async start() {
+      await connectivity.start();
       consumer = await bus.consume(handleBatch);
       logger.info('pipeline consuming');
     },
@@ -148,6 +158,7 @@ export function createPipeline(options: PipelineOptions) {
     async stop() {
       await consumer?.stop();
       await lastSeen.stop();
+      await connectivity.stop();
     },
   };
 }

@@ -1,3 +1,9 @@
+import type {
+  Connectivity,
+  ConnectivityChange,
+  ConnectivityState,
+} from '../domain/connectivity.js';
+
 export type DeviceStatus = 'ACTIVE' | 'DISABLED';
 
 export interface GeoLocation {
@@ -15,7 +21,11 @@ export interface Device {
   labels: Record<string, string>;
   location: GeoLocation | null;
   status: DeviceStatus;
+  /** When the server received the device's newest point. */
   lastSeenAt: Date | null;
+  /** The device's own heartbeat timeout; null: its type's, else the server's. */
+  heartbeatTimeoutSeconds: number | null;
+  connectivity: Connectivity;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -33,6 +43,7 @@ export interface NewDevice {
   type: string;
   labels?: Record<string, string>;
   location?: GeoLocation | null;
+  heartbeatTimeoutSeconds?: number | null;
 }
 
 export interface DevicePatch {
@@ -41,6 +52,15 @@ export interface DevicePatch {
   labels?: Record<string, string>;
   location?: GeoLocation | null;
   status?: DeviceStatus;
+  /** null: inherit the type's or the server's again. */
+  heartbeatTimeoutSeconds?: number | null;
+}
+
+/** An organization's settings for its devices of one type. */
+export interface DeviceTypeSettings {
+  type: string;
+  /** null: the server's. */
+  heartbeatTimeoutSeconds: number | null;
 }
 
 export interface DeviceFilter {
@@ -50,6 +70,8 @@ export interface DeviceFilter {
   labels?: Record<string, string>;
   /** Case-insensitive substring of name or externalId. */
   search?: string;
+  /** Any of these states. */
+  connectivity?: readonly ConnectivityState[];
 }
 
 export interface DevicePageRequest {
@@ -118,6 +140,31 @@ export interface DeviceRepository {
   ): Promise<Device | null>;
   /** The device behind a credential that is not (yet) revoked. */
   findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null>;
-  /** Write-behind of last-seen times: each device's lastSeenAt only ever moves forward. */
+  /** How many of the organization's devices matching the filter are in each state. */
+  countByConnectivity(
+    organizationId: string,
+    filter: DeviceFilter,
+  ): Promise<Record<ConnectivityState, number>>;
+  /** The types the organization's devices have or had settings for, by name. */
+  listDeviceTypes(organizationId: string): Promise<DeviceTypeSettings[]>;
+  /** Sets (null: clears) a type's settings; its devices' deadlines follow at once. */
+  setDeviceType(organizationId: string, settings: DeviceTypeSettings): Promise<DeviceTypeSettings>;
+  /**
+   * Write-behind of the times the server received each device's points: each device's lastSeenAt
+   * only ever moves forward, and its deadline (offlineAt) with it. The state itself is changed by
+   * sweepConnectivity.
+   */
   recordLastSeen(lastSeen: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Every device whose deadline says another state than it has (a deadline passed, a device heard
+   * from again, a timeout changed) moves to it. Each transition is claimed by exactly one caller
+   * however many run at once (a row lock: a device locked by one sweep is skipped by the others),
+   * and returned to that caller only.
+   */
+  sweepConnectivity(): Promise<ConnectivityChange[]>;
+  /**
+   * Every device's deadline from its lastSeenAt and the timeouts in force (the server's may have
+   * changed since the last start); run once at start-up, before sweeping.
+   */
+  recomputeDeadlines(): Promise<void>;
 }

@@ -1,13 +1,16 @@
 import type { AlertEvent } from '../domain/alerts.js';
+import type { ConnectivityChange } from '../domain/connectivity.js';
 import type { TelemetryPoint } from '../domain/telemetry.js';
 
 export type LiveListener = (point: TelemetryPoint) => void;
 export type AlertListener = (event: AlertEvent) => void;
+export type ConnectivityListener = (change: ConnectivityChange) => void;
 
 /**
  * Live fan-out of stored points to subscribers, per device: in-process embedded, Redis pub/sub
  * in production (so any API replica serves any subscriber). Channels are scoped by organization.
- * Alert status changes travel the same way, on one channel per organization.
+ * Alert status changes and connectivity transitions travel the same way, each on one channel per
+ * organization.
  */
 export interface LiveHub {
   publish(points: readonly TelemetryPoint[]): Promise<void>;
@@ -16,6 +19,9 @@ export interface LiveHub {
   publishAlerts(events: readonly AlertEvent[]): Promise<void>;
   /** Every alert status change of the organization; returns the unsubscribe function. */
   subscribeAlerts(orgId: string, listener: AlertListener): Promise<() => void>;
+  publishConnectivity(changes: readonly ConnectivityChange[]): Promise<void>;
+  /** Every connectivity transition of the organization; returns the unsubscribe function. */
+  subscribeConnectivity(orgId: string, listener: ConnectivityListener): Promise<() => void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { MAX_HEARTBEAT_TIMEOUT_SECONDS } from '../domain/connectivity.js';
 import type { GeoLocation } from '../ports/device-repository.js';
 import { badUserInput } from './errors.js';
 
@@ -59,4 +60,16 @@ export function checkLocation(location: GeoLocation | null | undefined): GeoLoca
     throw badUserInput('altitude must be within ±1,000,000 metres', 'location');
   }
   return { latitude, longitude, altitude };
+}
+
+/** BAD_USER_INPUT unless a heartbeat timeout a device or type can have (null: inherit). */
+export function checkHeartbeatTimeout(seconds: number | null | undefined, field: string) {
+  if (seconds === null || seconds === undefined) return seconds;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
+    throw badUserInput(
+      `${field} must be a whole number of seconds from 1 to ${MAX_HEARTBEAT_TIMEOUT_SECONDS} (30 days), or null to inherit`,
+      field,
+    );
+  }
+  return seconds;
 }

@@ -8,15 +8,23 @@ import {
   type DeviceStatus,
   type GeoLocation,
 } from '../ports/device-repository.js';
-import { checkLocation, labelsToMap, requireText, type LabelInput } from './device-input.js';
+import {
+  checkHeartbeatTimeout,
+  checkLocation,
+  labelsToMap,
+  requireText,
+  type LabelInput,
+} from './device-input.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/query-limits.js';
 import { badUserInput, conflict, notFound, pageSize, refuseBackwardPaging } from './errors.js';
+import type { ConnectivityState } from '../domain/connectivity.js';
 
 export interface DeviceFilterInput {
   type?: string | null;
   status?: DeviceStatus | null;
   labels?: LabelInput[] | null;
   search?: string | null;
+  connectivity?: ConnectivityState[] | null;
 }
 
 export interface RegisterDeviceInput {
@@ -25,6 +33,7 @@ export interface RegisterDeviceInput {
   type: string;
   labels?: LabelInput[] | null;
   location?: GeoLocation | null;
+  heartbeatTimeoutSeconds?: number | null;
 }
 
 export interface UpdateDeviceInput {
@@ -32,6 +41,8 @@ export interface UpdateDeviceInput {
   type?: string | null;
   labels?: LabelInput[] | null;
   location?: GeoLocation | null;
+  /** null: inherit the type's or the server's again; absent: unchanged. */
+  heartbeatTimeoutSeconds?: number | null;
 }
 
 const encodeCursor = (id: string) => Buffer.from(`device:${id}`).toString('base64url');
@@ -49,6 +60,7 @@ export function toDeviceFilter(input: DeviceFilterInput | null | undefined): Dev
   if (input?.status) filter.status = input.status;
   if (input?.labels?.length) filter.labels = labelsToMap(input.labels, 'filter.labels');
   if (input?.search) filter.search = input.search;
+  if (input?.connectivity) filter.connectivity = [...new Set(input.connectivity)];
   return filter;
 }
 
@@ -104,6 +116,8 @@ export async function registerDevice(context: GraphQLContext, input: RegisterDev
         type: requireText(input.type, 'type', 64),
         labels: labelsToMap(input.labels ?? []),
         location: checkLocation(input.location),
+        heartbeatTimeoutSeconds:
+          checkHeartbeatTimeout(input.heartbeatTimeoutSeconds, 'heartbeatTimeoutSeconds') ?? null,
       },
       hashDeviceToken(token),
     );
@@ -130,6 +144,12 @@ export function updateDevice(context: GraphQLContext, id: string, input: UpdateD
   if (input.type != null) patch.type = requireText(input.type, 'type', 64);
   if (input.labels != null) patch.labels = labelsToMap(input.labels);
   if (input.location !== undefined) patch.location = checkLocation(input.location);
+  if (input.heartbeatTimeoutSeconds !== undefined) {
+    patch.heartbeatTimeoutSeconds = checkHeartbeatTimeout(
+      input.heartbeatTimeoutSeconds,
+      'heartbeatTimeoutSeconds',
+    );
+  }
   return patchDevice(context, id, patch);
 }
 

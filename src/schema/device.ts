@@ -8,6 +8,8 @@ import {
   updateDevice,
 } from '../resolvers/devices.js';
 import { builder } from './builder.js';
+import { ConnectivityStateEnum, DeviceConnectivityRef } from './connectivity.js';
+import { subscribeConnectivity, type ConnectivityEvent } from '../resolvers/connectivity.js';
 
 export const DeviceStatusEnum = builder.enumType('DeviceStatus', {
   values: {
@@ -59,7 +61,18 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
     lastSeenAt: t.field({
       type: 'DateTime',
       nullable: true,
+      description:
+        "When the server received the device's newest point (not the point's own time), written behind within LAST_SEEN_FLUSH_MS.",
       resolve: (device) => device.lastSeenAt,
+    }),
+    connectivity: t.field({
+      type: DeviceConnectivityRef,
+      resolve: (device) => device.connectivity,
+    }),
+    heartbeatTimeoutSeconds: t.exposeInt('heartbeatTimeoutSeconds', {
+      nullable: true,
+      description:
+        "The device's own heartbeat timeout; null: its type's (deviceTypes), else the server's.",
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (device) => device.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (device) => device.updatedAt }),
@@ -72,6 +85,10 @@ export const DeviceFilter = builder.inputType('DeviceFilter', {
     status: t.field({ type: DeviceStatusEnum }),
     labels: t.field({ type: [LabelInput], description: 'Every pair must match.' }),
     search: t.string({ description: 'Case-insensitive part of the name or externalId.' }),
+    connectivity: t.field({
+      type: [ConnectivityStateEnum],
+      description: 'Any of these states.',
+    }),
   }),
 });
 
@@ -109,6 +126,9 @@ const RegisterDeviceInput = builder.inputType('RegisterDeviceInput', {
     type: t.string({ required: true }),
     labels: t.field({ type: [LabelInput] }),
     location: t.field({ type: LocationInput }),
+    heartbeatTimeoutSeconds: t.int({
+      description: "1 to 2592000 (30 days); omitted or null: the type's, else the server's.",
+    }),
   }),
 });
 
@@ -118,6 +138,9 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
     type: t.string(),
     labels: t.field({ type: [LabelInput], description: 'Replaces all labels.' }),
     location: t.field({ type: LocationInput }),
+    heartbeatTimeoutSeconds: t.int({
+      description: "1 to 2592000 (30 days); null: the type's, else the server's, again.",
+    }),
   }),
 });
 
@@ -165,3 +188,36 @@ builder.mutationFields((t) => ({
       rotateDeviceToken(context, String(args.id), args.gracePeriodSeconds),
   }),
 }));
+
+const ConnectivityEventRef = builder
+  .objectRef<ConnectivityEvent>('DeviceConnectivityEvent')
+  .implement({
+    description: "A device's move from one connectivity state to another.",
+    fields: (t) => ({
+      deviceId: t.exposeID('deviceId'),
+      device: t.field({
+        type: DeviceRef,
+        description: 'The device as it was when the transition arrived.',
+        resolve: (event) => event.device,
+      }),
+      state: t.field({ type: ConnectivityStateEnum, resolve: (event) => event.state }),
+      previous: t.field({ type: ConnectivityStateEnum, resolve: (event) => event.previous }),
+      since: t.field({
+        type: 'DateTime',
+        description: 'When the new state began (DeviceConnectivity.since).',
+        resolve: (event) => new Date(event.since),
+      }),
+    }),
+  });
+
+builder.subscriptionField('deviceConnectivity', (t) =>
+  t.field({
+    type: ConnectivityEventRef,
+    authScopes: { permission: 'devices:read' },
+    description:
+      "Each connectivity transition of the organization's devices that match the filter (devices registered later included), as the pipeline raises it: once, however many pipeline replicas run, and on time with no traffic at all.",
+    args: { filter: t.arg({ type: DeviceFilter }) },
+    subscribe: (_root, args, context) => subscribeConnectivity(context, args.filter),
+    resolve: (event) => event,
+  }),
+);

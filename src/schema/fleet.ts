@@ -3,7 +3,9 @@ import { fleetDeviceCount, fleetReporting, openFleet, type Fleet } from '../reso
 import { fleetLatest } from '../resolvers/fleet-latest.js';
 import { fleetTelemetry } from '../resolvers/fleet-telemetry.js';
 import { fleetTop } from '../resolvers/fleet-top.js';
+import { fleetConnectivity } from '../resolvers/connectivity.js';
 import { builder } from './builder.js';
+import { ConnectivityCountsRef } from './connectivity.js';
 import { DeviceFilter, DeviceRef } from './device.js';
 import { AggregateEnum, MetricAggregates, TELEMETRY_ARGS, TelemetryBucket } from './telemetry.js';
 
@@ -132,6 +134,11 @@ const FleetRef = builder.objectRef<Fleet>('Fleet').implement({
     deviceCount: t.int({
       description: 'How many devices the filter matches.',
       resolve: (fleet, _args, context) => fleetDeviceCount(context, fleet),
+    }),
+    connectivity: t.field({
+      type: ConnectivityCountsRef,
+      description: 'How many of them are in each connectivity state.',
+      resolve: (fleet, _args, context) => fleetConnectivity(context, fleet),
     }),
     reporting: t.int({
       authScopes: TELEMETRY_READ,

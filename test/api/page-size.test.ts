@@ -19,6 +19,8 @@ const device: Device = {
   location: null,
   status: 'ACTIVE',
   lastSeenAt: null,
+  heartbeatTimeoutSeconds: null,
+  connectivity: { state: 'NEVER_SEEN', since: new Date(0) },
   createdAt: new Date(0),
   updatedAt: new Date(0),
 };

@@ -3,9 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../../src/adapters/prisma/pglite.js';
+import { describeDeviceConnectivityContract } from './device-connectivity.contract.js';
 import { describeDeviceRepositoryContract } from './device-repository.contract.js';
 
 describeDeviceRepositoryContract('PGlite (in memory)', () => createPgliteDatabase());
+describeDeviceConnectivityContract('PGlite (in memory)', (settings) =>
+  createPgliteDatabase(settings),
+);
 
 describe('PGlite device repository on disk', () => {
   const dirs: string[] = [];

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AlertEvent } from '../../src/domain/alerts.js';
+import type { ConnectivityChange } from '../../src/domain/connectivity.js';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
 import type { LiveHub } from '../../src/ports/live-hub.js';
 
@@ -22,6 +23,14 @@ const alert = (organizationId: string, ts: number): AlertEvent => ({
   status: ts % 2 === 0 ? 'FIRING' : 'OK',
   value: ts % 3 === 0 ? 'stuck' : 30 + ts,
   ts,
+});
+
+const transition = (organizationId: string, since: number): ConnectivityChange => ({
+  organizationId,
+  deviceId: '0190b5a0-0000-7000-8000-000000000003',
+  state: since % 2 === 0 ? 'OFFLINE' : 'ONLINE',
+  previous: since % 2 === 0 ? 'ONLINE' : 'NEVER_SEEN',
+  since,
 });
 
 /** Collects what a listener receives, for assertions that wait for asynchronous delivery. */
@@ -158,6 +167,25 @@ export function describeLiveHubContract(name: string, open: () => Promise<LiveHu
       await hub.publishAlerts([alert('org-a', 1)]);
       await eventually(() => expect(staying.received).toHaveLength(1));
       expect(leaving.received).toEqual([]);
+    });
+
+    it("delivers an organization's connectivity transitions in order, never another's nor its alerts", async () => {
+      const transitions = recorder<ConnectivityChange>();
+      const alerts = recorder<AlertEvent>();
+      const unsubscribe = await hub.subscribeConnectivity('org-a', transitions.listener);
+      await hub.subscribeAlerts('org-a', alerts.listener);
+      await hub.publishConnectivity([transition('org-b', 1)]);
+      await hub.publishAlerts([alert('org-a', 5)]);
+      const sent = [transition('org-a', 2), transition('org-a', 3)];
+      await hub.publishConnectivity(sent);
+      await eventually(() => expect(transitions.received).toEqual(sent));
+      expect(alerts.received).toEqual([alert('org-a', 5)]);
+
+      unsubscribe();
+      await hub.publishConnectivity([transition('org-a', 4)]);
+      await hub.publishAlerts([alert('org-a', 6)]);
+      await eventually(() => expect(alerts.received).toHaveLength(2));
+      expect(transitions.received).toEqual(sent);
     });
   });
 }

@@ -131,6 +131,7 @@ for (const target of targets) {
           'alert_states',
           'api_keys',
           'device_credentials',
+          'device_types',
           'devices',
           'organizations',
         ]);

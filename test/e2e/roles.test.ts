@@ -17,6 +17,7 @@ import {
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  SetDeviceTypeDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
@@ -87,6 +88,10 @@ const mutations: Record<
   },
   enableDevice: {
     run: (gql) => gql(EnableDeviceDocument, { id: deviceId }),
+    by: OPERATORS,
+  },
+  setDeviceType: {
+    run: (gql) => gql(SetDeviceTypeDocument, { input: { type: 't', heartbeatTimeoutSeconds: 60 } }),
     by: OPERATORS,
   },
   createApiKey: {

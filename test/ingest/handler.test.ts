@@ -74,6 +74,8 @@ describe('accepted requests', () => {
         deviceId: 'device-1',
         ts: NOW - 1000,
         metrics: { temperature: 21.5, door: true, mode: 'eco' },
+        // When the server received it (its clock), whatever the point's own time says.
+        receivedAt: NOW,
       },
     ]);
   });

@@ -15,15 +15,20 @@ const errorsOf = (value: unknown) => {
 const pointWith = (metrics: Record<string, unknown>) => ({ ts: NOW, metrics });
 
 describe('body shapes', () => {
-  it('reads one point and stamps it with the device, never the body', () => {
-    expect(json({ ts: NOW, metrics: { temperature: 21.5, door: false, mode: 'eco' } })).toEqual({
+  it('reads one point and stamps it with the device and the receive time, never the body', () => {
+    const body = { ts: NOW - 5_000, metrics: { temperature: 21.5, door: false, mode: 'eco' } };
+    expect(json({ ...body, orgId: 'x', deviceId: 'y', receivedAt: 1 })).toMatchObject({
+      ok: false,
+    });
+    expect(json(body)).toEqual({
       ok: true,
       points: [
         {
           orgId: 'org',
           deviceId: 'dev',
-          ts: NOW,
+          ts: NOW - 5_000,
           metrics: { temperature: 21.5, door: false, mode: 'eco' },
+          receivedAt: NOW,
         },
       ],
     });

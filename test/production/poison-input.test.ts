@@ -282,6 +282,7 @@ describe.skipIf(!services)('production: a NUL in a string metric value (issue 7)
         deviceId: attackerOther.id,
         ts: base + 1,
         metrics: conflicting,
+        receivedAt: expect.any(Number),
       },
     ]);
     // InfluxDB's own words, as the README promises.

@@ -4,6 +4,12 @@
  */
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import {
+  CONNECTIVITY_STATES,
+  DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+  type ConnectivityChange,
+  type ConnectivityState,
+} from '../../domain/connectivity.js';
+import {
   DuplicateExternalIdError,
   type DevicePage,
   type DevicePageRequest,
@@ -12,12 +18,17 @@ import {
   type DeviceRepository,
 } from '../../ports/device-repository.js';
 import { isUuid, toLabels } from '../prisma/columns.js';
-import { toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
+import { DEVICE_COLUMNS_SQL, toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
 
 export interface PrismaDeviceRepositoryOptions {
   /** Shared with the other repositories; the database (src/adapters/prisma/) closes it. */
   prisma: PrismaClient;
+  /** The server's heartbeat timeout, for devices whose own and type's are not set. */
+  heartbeatTimeoutSeconds?: number;
 }
+
+/** The most transitions one statement of a sweep claims; a sweep runs as many as it needs. */
+const SWEEP_BATCH = 10_000;
 
 /** The WHERE conditions of an organization's devices matching `filter`; every value bound. */
 function filterConditions(organizationId: string, filter: DeviceFilter): Prisma.Sql[] {
@@ -38,6 +49,10 @@ function filterConditions(organizationId: string, filter: DeviceFilter): Prisma.
       Prisma.sql`(strpos(lower(name), ${needle}) > 0 OR strpos(lower(external_id), ${needle}) > 0)`,
     );
   }
+  if (filter.connectivity !== undefined) {
+    const states = filter.connectivity.filter((state) => CONNECTIVITY_STATES.includes(state));
+    conditions.push(Prisma.sql`connectivity::text = ANY(${states}::text[])`);
+  }
   return conditions;
 }
 
@@ -45,6 +60,30 @@ export function createPrismaDeviceRepository(
   options: PrismaDeviceRepositoryOptions,
 ): DeviceRepository {
   const { prisma } = options;
+  const serverTimeout = options.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS;
+  /**
+   * When device `d` turns OFFLINE if silent: its lastSeenAt plus its own timeout, else its
+   * type's, else the server's.
+   */
+  const deadlineSql = (
+    lastSeen: Prisma.Sql,
+  ) => Prisma.sql`${lastSeen} + make_interval(secs => coalesce(
+    d.heartbeat_timeout_seconds,
+    (SELECT t.heartbeat_timeout_seconds FROM device_types AS t
+      WHERE t.organization_id = d.organization_id AND t.type = d.type),
+    ${serverTimeout}::int))`;
+
+  /** Sets the deadline of the devices matching `where` (on `d`) from their lastSeenAt. */
+  async function recomputeDeadlinesWhere(
+    client: Pick<PrismaClient, '$executeRaw'>,
+    where: Prisma.Sql,
+  ) {
+    const deadline = deadlineSql(Prisma.sql`d.last_seen_at`);
+    await client.$executeRaw`
+      UPDATE devices AS d SET offline_at = ${deadline}
+      WHERE d.last_seen_at IS NOT NULL AND ${where}
+        AND d.offline_at IS DISTINCT FROM ${deadline}`;
+  }
 
   async function listDevices(request: DevicePageRequest): Promise<DevicePage> {
     const { organizationId, filter = {}, first, after } = request;
@@ -63,9 +102,7 @@ export function createPrismaDeviceRepository(
     // ordered as uuids; timestamps as ISO text, read the way Prisma reads them (below).
     const [page] = await prisma.$queryRaw<[{ page: string }]>`
       SELECT coalesce(json_agg(t ORDER BY t.id), '[]')::text AS page FROM (
-        SELECT id, organization_id AS "organizationId", external_id AS "externalId",
-               name, type, labels, latitude, longitude, altitude, status,
-               last_seen_at AS "lastSeenAt", created_at AS "createdAt", updated_at AS "updatedAt"
+        SELECT ${Prisma.raw(DEVICE_COLUMNS_SQL)}
         FROM devices
         WHERE ${Prisma.join(conditions, ' AND ')}
         ORDER BY devices.id
@@ -78,24 +115,108 @@ export function createPrismaDeviceRepository(
   async function updateDevice(organizationId: string, id: string, patch: DevicePatch) {
     if (!isUuid(id)) return null;
     try {
-      const row = await prisma.device.update({
-        where: { id, organizationId },
-        data: {
-          name: patch.name,
-          type: patch.type,
-          labels: patch.labels,
-          status: patch.status,
-          ...(patch.location === undefined ? {} : toLocationColumns(patch.location)),
-        },
+      return await prisma.$transaction(async (tx) => {
+        const row = await tx.device.update({
+          where: { id, organizationId },
+          data: {
+            name: patch.name,
+            type: patch.type,
+            labels: patch.labels,
+            status: patch.status,
+            heartbeatTimeoutSeconds: patch.heartbeatTimeoutSeconds,
+            ...(patch.location === undefined ? {} : toLocationColumns(patch.location)),
+          },
+        });
+        // A new timeout or type moves the deadline; the sweep makes the state follow it.
+        if (patch.heartbeatTimeoutSeconds !== undefined || patch.type !== undefined) {
+          await recomputeDeadlinesWhere(tx, Prisma.sql`d.id = ${id}::uuid`);
+        }
+        return toDevice(row);
       });
-      return toDevice(row);
     } catch (error) {
       if (isPrismaError(error, 'P2025')) return null;
       throw error;
     }
   }
 
+  /** Claims at most SWEEP_BATCH due transitions (see DeviceRepository.sweepConnectivity). */
+  async function sweepOnce(): Promise<ConnectivityChange[]> {
+    // SKIP LOCKED: a device another sweep (or a lastSeenAt write) holds is left to it; a device
+    // another sweep changed since this statement began is read anew by FOR UPDATE and, no longer
+    // due, dropped. So each transition is claimed once, whatever the number of sweepers.
+    const rows = await prisma.$queryRaw<
+      {
+        id: string;
+        organizationId: string;
+        previous: ConnectivityState;
+        state: ConnectivityState;
+        since: Date;
+      }[]
+    >`
+      WITH due AS (
+        SELECT id, connectivity AS previous,
+          (CASE WHEN offline_at > now() THEN 'ONLINE' ELSE 'OFFLINE' END)::connectivity_state AS state
+        FROM devices
+        WHERE (connectivity = 'ONLINE' AND offline_at <= now())
+           OR (connectivity = 'OFFLINE' AND offline_at > now())
+           OR (connectivity = 'NEVER_SEEN' AND offline_at IS NOT NULL)
+        LIMIT ${SWEEP_BATCH}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE devices AS d SET connectivity = due.state,
+        connectivity_since = CASE WHEN due.state = 'OFFLINE' THEN d.offline_at
+          ELSE least(d.last_seen_at, now()) END
+      FROM due WHERE d.id = due.id
+      RETURNING d.id::text AS id, d.organization_id AS "organizationId",
+        due.previous::text AS previous, due.state::text AS state, d.connectivity_since AS since`;
+    return rows.map((row) => ({
+      organizationId: row.organizationId,
+      deviceId: row.id.toLowerCase(),
+      state: row.state,
+      previous: row.previous,
+      since: new Date(row.since).getTime(),
+    }));
+  }
+
   return {
+    async countByConnectivity(organizationId, filter) {
+      const rows = await prisma.$queryRaw<{ state: ConnectivityState; count: number }[]>`
+        SELECT connectivity::text AS state, count(*)::int AS count FROM devices
+        WHERE ${Prisma.join(filterConditions(organizationId, filter), ' AND ')}
+        GROUP BY connectivity`;
+      const counts = { NEVER_SEEN: 0, ONLINE: 0, OFFLINE: 0 };
+      for (const row of rows) counts[row.state] = row.count;
+      return counts;
+    },
+
+    async listDeviceTypes(organizationId) {
+      return prisma.$queryRaw<{ type: string; heartbeatTimeoutSeconds: number | null }[]>`
+        SELECT k.type, t.heartbeat_timeout_seconds AS "heartbeatTimeoutSeconds"
+        FROM (
+          SELECT DISTINCT type FROM devices WHERE organization_id = ${organizationId}
+          UNION SELECT type FROM device_types WHERE organization_id = ${organizationId}
+        ) AS k
+        LEFT JOIN device_types AS t ON t.organization_id = ${organizationId} AND t.type = k.type
+        ORDER BY k.type`;
+    },
+
+    async setDeviceType(organizationId, settings) {
+      const { type, heartbeatTimeoutSeconds } = settings;
+      await prisma.$transaction(async (tx) => {
+        await tx.deviceType.upsert({
+          where: { organizationId_type: { organizationId, type } },
+          create: { organizationId, type, heartbeatTimeoutSeconds },
+          update: { heartbeatTimeoutSeconds },
+        });
+        await recomputeDeadlinesWhere(
+          tx,
+          Prisma.sql`d.organization_id = ${organizationId} AND d.type = ${type}
+            AND d.heartbeat_timeout_seconds IS NULL`,
+        );
+      });
+      return { type, heartbeatTimeoutSeconds };
+    },
+
     async countDevices(organizationId, filter) {
       const [row] = await prisma.$queryRaw<[{ count: number }]>`
         SELECT count(*)::int AS count FROM devices
@@ -134,6 +255,7 @@ export function createPrismaDeviceRepository(
             type: device.type,
             labels: device.labels ?? {},
             ...toLocationColumns(device.location ?? null),
+            heartbeatTimeoutSeconds: device.heartbeatTimeoutSeconds ?? null,
             // A nested create runs in the same transaction as the device's insert.
             credentials: { create: { tokenHash } },
           },
@@ -210,9 +332,22 @@ export function createPrismaDeviceRepository(
       // One statement for the whole batch; the comparison keeps lastSeenAt moving forward only,
       // whatever order concurrent pipeline workers flush in.
       await prisma.$executeRaw`
-        UPDATE devices AS d SET last_seen_at = v.seen
+        UPDATE devices AS d SET last_seen_at = v.seen, offline_at = ${deadlineSql(Prisma.sql`v.seen`)}
         FROM unnest(${ids}::uuid[], ${times}::timestamptz[]) AS v(id, seen)
         WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen)`;
+    },
+
+    async sweepConnectivity() {
+      const changes: ConnectivityChange[] = [];
+      for (;;) {
+        const batch = await sweepOnce();
+        changes.push(...batch);
+        if (batch.length < SWEEP_BATCH) return changes;
+      }
+    },
+
+    async recomputeDeadlines() {
+      await recomputeDeadlinesWhere(prisma, Prisma.sql`true`);
     },
   };
 }
@@ -227,6 +362,7 @@ function readTimestampsLikePrisma(row: DeviceRow): DeviceRow {
   return {
     ...row,
     lastSeenAt: row.lastSeenAt === null ? null : new Date(utc(row.lastSeenAt)),
+    connectivitySince: new Date(utc(row.connectivitySince)),
     createdAt: new Date(utc(row.createdAt)),
     updatedAt: new Date(utc(row.updatedAt)),
   };

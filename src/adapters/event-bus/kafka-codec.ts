@@ -12,6 +12,8 @@ const messageSchema = z.object({
   v: z.literal(1),
   orgId: z.string().min(1),
   deviceId: z.string().min(1),
+  /** When ingest received the newest of the points (epoch ms); absent from older producers. */
+  receivedAt: z.number().int().optional(),
   points: z.array(
     z.object({
       ts: z.number().int(),
@@ -42,10 +44,21 @@ export interface EncodedMessage {
 
 function encodeDevice(points: TelemetryPoint[], maxBytes: number): EncodedMessage[] {
   const { orgId, deviceId } = points[0]!;
+  // One receipt time per message, the newest: all that lastSeenAt needs of it.
+  let receivedAt: number | undefined;
+  for (const point of points) {
+    if (
+      point.receivedAt !== undefined &&
+      !(receivedAt !== undefined && receivedAt >= point.receivedAt)
+    ) {
+      receivedAt = point.receivedAt;
+    }
+  }
   const body: TelemetryMessage = {
     v: 1,
     orgId,
     deviceId,
+    ...(receivedAt === undefined ? {} : { receivedAt }),
     points: points.map(({ ts, metrics }) => ({ ts, metrics })),
   };
   const value = Buffer.from(JSON.stringify(body));
@@ -107,6 +120,8 @@ export function decodeMessage(value: Buffer | null): TelemetryPoint[] {
       `invalid telemetry message: ${z.prettifyError(parsed.error)}`,
     );
   }
-  const { orgId, deviceId, points } = parsed.data;
-  return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics }));
+  const { orgId, deviceId, receivedAt, points } = parsed.data;
+  if (receivedAt === undefined)
+    return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics }));
+  return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics, receivedAt }));
 }

@@ -4,12 +4,13 @@ type Listener = (message: never) => void;
 
 /**
  * The embedded live hub: listeners per channel, all in this process. Channels are a device's
- * telemetry (organization, device) or an organization's alerts.
+ * telemetry (organization, device), an organization's alerts or its connectivity transitions.
  */
 export function createInProcessLiveHub(): LiveHub {
   const channels = new Map<string, Set<Listener>>();
   const telemetryChannel = (orgId: string, deviceId: string) => `t\u0000${orgId}\u0000${deviceId}`;
   const alertChannel = (orgId: string) => `a\u0000${orgId}`;
+  const connectivityChannel = (orgId: string) => `c\u0000${orgId}`;
 
   function deliver<Message>(key: string, message: Message) {
     const listeners = channels.get(key) as Set<(message: Message) => void> | undefined;
@@ -47,6 +48,12 @@ export function createInProcessLiveHub(): LiveHub {
     },
     async subscribeAlerts(orgId, listener) {
       return listen(alertChannel(orgId), listener);
+    },
+    async publishConnectivity(changes) {
+      for (const change of changes) deliver(connectivityChannel(change.organizationId), change);
+    },
+    async subscribeConnectivity(orgId, listener) {
+      return listen(connectivityChannel(orgId), listener);
     },
     async ping() {},
     async close() {

@@ -48,6 +48,7 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   const channelName = (orgId: string, deviceId: string) =>
     `${keyPrefix}telemetry:${orgId}:${deviceId}`;
   const alertChannelName = (orgId: string) => `${keyPrefix}alerts:${orgId}`;
+  const connectivityChannelName = (orgId: string) => `${keyPrefix}connectivity:${orgId}`;
 
   subscriber.on('message', (name: string, message: string) => {
     const channel = channels.get(name);
@@ -119,6 +120,9 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     publishAlerts: (events) =>
       publishAll(events.map((event) => [alertChannelName(event.organizationId), event])),
     subscribeAlerts: (orgId, listener) => listen(alertChannelName(orgId), listener),
+    publishConnectivity: (changes) =>
+      publishAll(changes.map((change) => [connectivityChannelName(change.organizationId), change])),
+    subscribeConnectivity: (orgId, listener) => listen(connectivityChannelName(orgId), listener),
 
     async ping() {
       await Promise.all([publisher.ping(), subscriber.ping()]);

@@ -9,14 +9,22 @@ import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-k
 import { createPrismaDeviceRepository } from '../device-repository/prisma-device-repository.js';
 import { refusingBadInput } from './input-refused.js';
 
+/** Settings of the database's repositories. */
+export interface MetadataSettings {
+  /** The server's heartbeat timeout (HEARTBEAT_TIMEOUT_SECONDS); 300 s by default. */
+  heartbeatTimeoutSeconds?: number;
+}
+
 /** `release` frees what the client runs on (the PGlite instance, the pg pool) once it is disconnected. */
 export function createPrismaDatabase(
   prisma: PrismaClient,
   release: () => Promise<void>,
+  settings: MetadataSettings = {},
 ): MetadataDatabase {
+  const { heartbeatTimeoutSeconds } = settings;
   // One bad value must fail as bad input, not as an outage (src/ports/input-refused.ts).
   return {
-    devices: refusingBadInput(createPrismaDeviceRepository({ prisma })),
+    devices: refusingBadInput(createPrismaDeviceRepository({ prisma, heartbeatTimeoutSeconds })),
     apiKeys: refusingBadInput(createPrismaApiKeyRepository({ prisma })),
     alerts: refusingBadInput(createPrismaAlertRepository({ prisma })),
     async ping() {

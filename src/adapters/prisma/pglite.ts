@@ -9,9 +9,9 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import type { MetadataDatabase } from '../../ports/database.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaDatabase } from './database.js';
+import { createPrismaDatabase, type MetadataSettings } from './database.js';
 
-export interface PgliteDatabaseOptions {
+export interface PgliteDatabaseOptions extends MetadataSettings {
   /** Data lives in `${dataDir}/pglite`; omit for an in-memory database (tests). */
   dataDir?: string;
 }
@@ -53,5 +53,5 @@ export async function createPgliteDatabase(
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
-  return createPrismaDatabase(prisma, () => db.close());
+  return createPrismaDatabase(prisma, () => db.close(), options);
 }

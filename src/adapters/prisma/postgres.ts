@@ -8,9 +8,9 @@ import pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import type { MetadataDatabase } from '../../ports/database.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
-import { createPrismaDatabase } from './database.js';
+import { createPrismaDatabase, type MetadataSettings } from './database.js';
 
-export interface PostgresDatabaseOptions {
+export interface PostgresDatabaseOptions extends MetadataSettings {
   url: string;
   /** Pool size per process. */
   maxConnections?: number;
@@ -29,7 +29,7 @@ export async function createPostgresDatabase(
     options: '-c TimeZone=UTC',
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return createPrismaDatabase(prisma, () => pool.end());
+  return createPrismaDatabase(prisma, () => pool.end(), options);
 }
 
 /** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */

@@ -1,0 +1,71 @@
+import type { Logger } from '../logger.js';
+import type { DeviceRepository } from '../ports/device-repository.js';
+import type { LiveHub } from '../ports/live-hub.js';
+
+/**
+ * Turns devices OFFLINE on time with no traffic at all, and ONLINE again once heard from: every
+ * `intervalMs`, the devices whose deadline (lastSeenAt + heartbeat timeout) says another state
+ * than they have are moved to it in PostgreSQL (DeviceRepository.sweepConnectivity), and the
+ * transitions are published on the live hub.
+ *
+ * Why rows claimed in PostgreSQL (docs/architecture.md, "Device connectivity"): the deadlines
+ * live next to what moves them (lastSeenAt, the timeouts of devices and types), so a changed
+ * timeout or a restart of every process needs no other store to be rebuilt; a row lock makes each
+ * transition claimed by exactly one of any number of pipeline replicas; and an index on
+ * (state, deadline) keeps a sweep with nothing due at an index probe.
+ *
+ * A transition is published after its claim commits: a process killed between the two leaves the
+ * state right in the database but no live message for it (subscribers that reconnect read the
+ * states). Published at most once, never twice.
+ */
+export function createConnectivitySweeper(options: {
+  devices: DeviceRepository;
+  live: Pick<LiveHub, 'publishConnectivity'>;
+  intervalMs: number;
+  logger: Logger;
+}) {
+  const { devices, live, intervalMs, logger } = options;
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  let stopped = false;
+
+  async function sweepOnce() {
+    const changes = await devices.sweepConnectivity();
+    if (changes.length === 0) return;
+    try {
+      await live.publishConnectivity(changes);
+    } catch (error) {
+      logger.warn(
+        { err: error, transitions: changes.length },
+        'connectivity transitions stored but not published live',
+      );
+    }
+  }
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      sweeping = sweepOnce()
+        .catch((error: unknown) => logger.warn({ err: error }, 'connectivity sweep failed'))
+        .finally(() => {
+          sweeping = undefined;
+          schedule();
+        });
+    }, intervalMs);
+    timer.unref();
+  }
+
+  return {
+    /** Deadlines from the timeouts in force now (the server's may have changed), then sweeps. */
+    async start() {
+      await devices.recomputeDeadlines();
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await sweeping;
+    },
+  };
+}
