@@ -40,7 +40,8 @@ function checkMetric(metric: string) {
   return metric;
 }
 
-function checkThreshold(condition: AlertCondition, threshold: MetricValue) {
+/** BAD_USER_INPUT unless the threshold suits the condition (alert rules, subscription filters). */
+export function checkThreshold(condition: AlertCondition, threshold: MetricValue) {
   if (ORDERING_CONDITIONS.has(condition) && typeof threshold !== 'number') {
     throw badUserInput(`${condition} compares numbers: threshold must be a number`, 'threshold');
   }

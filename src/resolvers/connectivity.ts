@@ -50,6 +50,9 @@ export interface ConnectivityEvent extends ConnectivityChange {
   device: Device;
 }
 
+/** The most transitions whose devices one read fetches (a sweep may raise thousands at once). */
+const DEVICES_PER_READ = 1_000;
+
 /**
  * Every connectivity transition of the caller's organization whose device matches the filter
  * (devices registered later included: each transition's device is read when it arrives).
@@ -62,20 +65,37 @@ export function subscribeConnectivity(
   const { organizationId } = context.viewer;
   const { devices, live } = context.services;
   return liveStream<ConnectivityEvent>((push) => {
-    // One transition after the other, so a device's ONLINE and OFFLINE arrive in their order.
-    let previous = Promise.resolve();
+    // Transitions wait here while the devices of the ones before them are read: one read per
+    // batch, in arrival order, so a device's ONLINE and OFFLINE arrive in their order.
+    const pending: ConnectivityChange[] = [];
+    let draining = false;
+    async function drain() {
+      draining = true;
+      while (pending.length > 0) {
+        const batch = pending.splice(0, DEVICES_PER_READ);
+        try {
+          // Read fresh, not through the request's loader: a subscription outlives any cache.
+          const found = await devices.findDevices(
+            organizationId,
+            batch.map((change) => change.deviceId),
+          );
+          batch.forEach((change, index) => {
+            const device = found[index];
+            if (!device) return; // deleted since
+            // The transition's own state, not the one read (a later sweep may have moved on).
+            const connectivity = { state: change.state, since: new Date(change.since) };
+            const current = { ...device, connectivity };
+            if (deviceMatches(current, filter)) push({ ...change, device: current });
+          });
+        } catch {
+          // A failed read skips its batch; the next ones still come.
+        }
+      }
+      draining = false;
+    }
     return live.subscribeConnectivity(organizationId, (change) => {
-      previous = previous.then(async () => {
-        // Read fresh, not through the request's loader: a subscription outlives any cache of it.
-        const [device] = await devices.findDevices(organizationId, [change.deviceId]);
-        if (!device) return; // deleted since
-        // The transition's own state, not the one read (a later sweep may have moved it on).
-        const connectivity = { state: change.state, since: new Date(change.since) };
-        const current = { ...device, connectivity };
-        if (deviceMatches(current, filter)) push({ ...change, device: current });
-      });
-      // A failed read skips that transition; the next ones still come.
-      previous = previous.catch(() => undefined);
+      pending.push(change);
+      if (!draining) void drain();
     });
   });
 }

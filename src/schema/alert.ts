@@ -14,7 +14,7 @@ import { builder } from './builder.js';
 import { DeviceRef, Label, LabelInput } from './device.js';
 
 // `satisfies`: a value the domain adds or drops fails to compile here.
-const AlertConditionEnum = builder.enumType('AlertCondition', {
+export const AlertConditionEnum = builder.enumType('AlertCondition', {
   values: {
     GT: { description: 'value > threshold (numbers only)' },
     GTE: { description: 'value ≥ threshold (numbers only)' },

@@ -13,6 +13,7 @@ import {
   rawTelemetry,
 } from '../resolvers/telemetry.js';
 import { finiteOrRefused } from '../resolvers/errors.js';
+import { AlertConditionEnum } from './alert.js';
 import { builder } from './builder.js';
 import { DeviceRef } from './device.js';
 
@@ -195,13 +196,37 @@ builder.objectFields(DeviceRef, (t) => ({
   }),
 }));
 
+const TelemetryCondition = builder.inputType('TelemetryCondition', {
+  description: 'metric <condition> threshold, as alert rules compare them.',
+  fields: (t) => ({
+    metric: t.string({ required: true }),
+    condition: t.field({ type: AlertConditionEnum, required: true }),
+    threshold: t.field({ type: 'MetricValue', required: true }),
+  }),
+});
+
 builder.subscriptionField('telemetry', (t) =>
   t.field({
     type: TelemetryPointRef,
     authScopes: { permission: 'telemetry:read' },
-    description: 'Each new point of these devices, as soon as it is stored.',
-    args: { deviceIds: t.arg.idList({ required: true }) },
-    subscribe: (_root, args, context) => subscribeTelemetry(context, args.deviceIds.map(String)),
+    description:
+      'Each new point of these devices, as soon as it is stored: only the metrics asked, only the points meeting `where`, at most one message per device per `sampleEvery`.',
+    args: {
+      deviceIds: t.arg.idList({ required: true }),
+      metrics: t.arg.stringList({
+        description: 'Only these metrics; a point with none of them is not sent. All when omitted.',
+      }),
+      where: t.arg({
+        type: TelemetryCondition,
+        description: 'Only the points whose value of `metric` meets the condition.',
+      }),
+      sampleEvery: t.arg.string({
+        description:
+          "At most one message per device per interval (100ms to 1h, like 500ms, 1s, 1m), carrying each metric's newest value in it: the first point goes out at once, the rest of the interval's points together at its end.",
+      }),
+    },
+    subscribe: (_root, args, context) =>
+      subscribeTelemetry(context, args.deviceIds.map(String), args),
     resolve: (point) => point,
   }),
 );

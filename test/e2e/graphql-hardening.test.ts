@@ -17,22 +17,28 @@ import {
   AlertStatusesDocument,
   ApiKeysDocument,
   CreateAlertRuleDocument,
+  ConnectivityOverviewDocument,
   CreateApiKeyDocument,
   DeleteAlertRuleDocument,
+  DeviceConnectivityDocument,
   DeviceDocument,
   DeviceLatestDocument,
   DeviceNameDocument,
   DeviceNamesDocument,
   DevicesDocument,
+  DeviceTypesDocument,
   DisableDeviceDocument,
   EnableDeviceDocument,
   FleetOverviewDocument,
   LiveAlertsDocument,
+  LiveConnectivityDocument,
   LiveTelemetryDocument,
+  LiveTelemetryShapedDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  SetDeviceTypeDocument,
   TelemetryDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
@@ -490,6 +496,35 @@ describe('query cost of the operations in use', () => {
       () => send(device, { temperature: 22 }),
     );
     expect(point?.data).toHaveProperty('telemetry.deviceId', device.id);
+    const sampled = await firstEvent(
+      LiveTelemetryShapedDocument,
+      {
+        deviceIds: devices.slice(0, 49).map((each) => each.id),
+        metrics: ['temperature'],
+        where: { metric: 'temperature', condition: 'GT', threshold: 0 },
+        sampleEvery: '1s',
+      },
+      () => send(device, { temperature: 22 }),
+    );
+    expect(sampled?.data).toHaveProperty('telemetry.deviceId', device.id);
+
+    await run(DeviceConnectivityDocument, { id: device.id });
+    await run(ConnectivityOverviewDocument, { filter: { connectivity: ['ONLINE', 'OFFLINE'] } });
+    await run(SetDeviceTypeDocument, { input: { type: 'beacon', heartbeatTimeoutSeconds: 1 } });
+    await run(DeviceTypesDocument, {});
+    const { registerDevice: beacon } = await run(RegisterDeviceDocument, {
+      input: { externalId: 'beacon', name: 'Beacon', type: 'beacon' },
+    });
+    // Each poke is longer than the beacon's 1 s timeout: a transition each way per poke.
+    const transition = await firstEvent(
+      LiveConnectivityDocument,
+      { filter: { type: 'beacon' } },
+      async () => {
+        await send(beacon, { rssi: -60 });
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+      },
+    );
+    expect(transition?.data).toHaveProperty('deviceConnectivity.deviceId', beacon.device.id);
 
     const { createAlertRule: rule } = await run(CreateAlertRuleDocument, {
       input: { name: 'canary', metric: 'canary', condition: 'EQ', threshold: 1 },
