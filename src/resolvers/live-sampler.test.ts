@@ -95,7 +95,21 @@ describe('live sampler (sampleEvery)', () => {
         }
         sampler.close();
       }),
-      { numRuns: 200 },
+      {
+        numRuns: 300,
+        examples: [
+          // Found by CI: a merged message's metrics keep their own times once sent (p's 0, not
+          // the message's 1), so a later p of time 0 still goes out.
+          [
+            [
+              { after: 0, device: 'c', ts: 0, metrics: { t: 0 } },
+              { after: 0, device: 'c', ts: 0, metrics: { p: 0 } },
+              { after: 0, device: 'c', ts: 1, metrics: { t: 0 } },
+              { after: 1_000, device: 'c', ts: 0, metrics: { p: 1, t: 0 } },
+            ],
+          ],
+        ],
+      },
     );
   });
 });

@@ -27,13 +27,16 @@ interface DeviceState {
 export function createLiveSampler(intervalMs: number, emit: (point: TelemetryPoint) => void) {
   const devices = new Map<string, DeviceState>();
 
-  function send(state: DeviceState, point: TelemetryPoint) {
-    for (const metric of Object.keys(point.metrics)) state.sentTimes[metric] = point.ts;
+  /** Sends the point; `times` are its metrics' own times when it was merged from several. */
+  function send(state: DeviceState, point: TelemetryPoint, times?: Record<string, number>) {
+    for (const metric of Object.keys(point.metrics)) {
+      state.sentTimes[metric] = times?.[metric] ?? point.ts;
+    }
     emit(point);
     const window: NonNullable<DeviceState['window']> = {
       timer: setTimeout(() => {
         state.window = undefined;
-        if (window.pending) send(state, window.pending.point);
+        if (window.pending) send(state, window.pending.point, window.pending.times);
       }, intervalMs),
     };
     state.window = window;

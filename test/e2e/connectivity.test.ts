@@ -4,7 +4,6 @@
  * (each transition once, filtered, in its organization only), timeouts per device and per type,
  * and deadlines that hold across a restart with another server timeout.
  */
-import { print } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/auth/viewer.js';
 import {
@@ -26,11 +25,9 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
-import { liveClient } from '../support/live-client.js';
+import { subscribeLive, untilLive } from '../support/live-subscription.js';
 import { userToken } from '../support/tokens.js';
 import { useEmbeddedApp, type EmbeddedApp } from '../support/use-embedded-app.js';
-
-type Transition = LiveConnectivitySubscription['deviceConnectivity'];
 
 const ORG = 'org-connectivity';
 const OTHER_ORG = 'org-connectivity-other';
@@ -74,10 +71,8 @@ async function connectivityOf(id: string, target: Pick<EmbeddedApp, 'baseUrl' | 
 }
 
 /**
- * Subscribes to the organization's transitions matching `filter` and waits until the
- * subscription is live: a canary matching it (heartbeat 1 s) is sent a point a turn, each turn
- * longer than its timeout, until one of its transitions arrives (graphql-ws does not acknowledge
- * a subscription).
+ * Subscribes to the organization's transitions matching `filter`, live once a canary matching it
+ * (heartbeat 1 s) had a transition: it is sent a point a turn, each turn longer than its timeout.
  */
 async function subscribe(filter: DeviceFilter, org = ORG) {
   const canary = await register(
@@ -89,37 +84,25 @@ async function subscribe(filter: DeviceFilter, org = ORG) {
     },
     org,
   );
-  const client = liveClient(app.baseUrl, await userToken(app.jwt, org, 'viewer'));
-  const received: Transition[] = [];
-  const errors: unknown[] = [];
-  client.subscribe(
-    { query: print(LiveConnectivityDocument), variables: { filter } },
-    {
-      next: (message) => {
-        if (message.data) {
-          received.push((message.data as LiveConnectivitySubscription).deviceConnectivity);
-        }
-        if (message.errors) errors.push(message.errors);
-      },
-      error: (error) => errors.push(error),
-      complete: () => undefined,
-    },
+  const live = subscribeLive(
+    app.baseUrl,
+    await userToken(app.jwt, org, 'viewer'),
+    { document: LiveConnectivityDocument, variables: { filter } },
+    (data) => (data as LiveConnectivitySubscription).deviceConnectivity,
   );
-  await eventually(
+  await untilLive(
+    live,
     async () => {
-      // Past the canary's 1 s: a transition each way per turn, whenever the subscription starts.
       await send(canary.token, Date.now());
       await new Promise((resolve) => setTimeout(resolve, 1_300));
-      return received.some((t) => t.deviceId === canary.id) ? true : undefined;
     },
-    15_000,
-    'the connectivity subscription to be live',
+    (transition) => transition.deviceId === canary.id,
   );
   return {
-    of: (id: string) => received.filter((transition) => transition.deviceId === id),
-    all: () => received.filter((transition) => transition.deviceId !== canary.id),
-    errors,
-    close: () => client.dispose(),
+    of: (id: string) => live.received.filter((transition) => transition.deviceId === id),
+    all: () => live.received.filter((transition) => transition.deviceId !== canary.id),
+    errors: live.errors,
+    close: live.close,
   };
 }
 
@@ -128,11 +111,11 @@ describe('device connectivity', () => {
     const room = { key: 'room', value: unique('lab') };
     const live = await subscribe({ labels: [room] });
     try {
-      const device = await register({ heartbeatTimeoutSeconds: 2, labels: [room] });
-      const elsewhere = await register({ heartbeatTimeoutSeconds: 2 });
+      const device = await register({ heartbeatTimeoutSeconds: 3, labels: [room] });
+      const elsewhere = await register({ heartbeatTimeoutSeconds: 3 });
       expect(await connectivityOf(device.id)).toMatchObject({
         lastSeenAt: null,
-        heartbeatTimeoutSeconds: 2,
+        heartbeatTimeoutSeconds: 3,
         connectivity: { state: 'NEVER_SEEN' },
       });
 
@@ -152,7 +135,7 @@ describe('device connectivity', () => {
       expect(lastSeen).toBeGreaterThanOrEqual(sent);
       expect(lastSeen).toBeLessThanOrEqual(Date.now());
 
-      // Silent for its 2 s: OFFLINE since lastSeenAt + 2 s, with no request to prompt it.
+      // Silent for its 3 s: OFFLINE since lastSeenAt + 3 s, with no request to prompt it.
       const offline = await eventually(
         async () => {
           const seen = await connectivityOf(device.id);
@@ -161,7 +144,7 @@ describe('device connectivity', () => {
         8_000,
         'the device to be OFFLINE',
       );
-      expect(Date.parse(offline.connectivity.since)).toBe(lastSeen + 2_000);
+      expect(Date.parse(offline.connectivity.since)).toBe(lastSeen + 3_000);
 
       // Live: both transitions, in order, once each; none of the device outside the filter.
       await eventually(

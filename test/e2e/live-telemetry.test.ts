@@ -4,7 +4,6 @@
  * `sampleEvery` at most one message per device per interval with each metric's newest value; a
  * bad argument is refused with BAD_USER_INPUT before anything streams.
  */
-import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   LiveTelemetryShapedDocument,
@@ -18,7 +17,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
-import { liveClient } from '../support/live-client.js';
+import { subscribeLive } from '../support/live-subscription.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 type Message = LiveTelemetryShapedSubscription['telemetry'];
@@ -39,29 +38,13 @@ async function send(token: string, ts: number, metrics: Record<string, number | 
 }
 
 /** Subscribes with `variables`; what arrives, with the time it arrived, and the errors. */
-function subscribe(variables: LiveTelemetryShapedSubscriptionVariables) {
-  const client = liveClient(app.baseUrl, app.adminToken);
-  const received: { at: number; message: Message }[] = [];
-  const errors: unknown[] = [];
-  client.subscribe(
-    { query: print(LiveTelemetryShapedDocument), variables },
-    {
-      next: (result) => {
-        if (result.data) {
-          received.push({
-            at: Date.now(),
-            message: (result.data as LiveTelemetryShapedSubscription).telemetry,
-          });
-        }
-        if (result.errors) errors.push(...result.errors);
-      },
-      // A refusal before streaming comes as the list of its GraphQL errors.
-      error: (error) => errors.push(...(Array.isArray(error) ? error : [error])),
-      complete: () => undefined,
-    },
+const subscribe = (variables: LiveTelemetryShapedSubscriptionVariables) =>
+  subscribeLive(
+    app.baseUrl,
+    app.adminToken,
+    { document: LiveTelemetryShapedDocument, variables },
+    (data) => ({ at: Date.now(), message: (data as LiveTelemetryShapedSubscription).telemetry }),
   );
-  return { received, errors, close: () => client.dispose() };
-}
 
 const valuesOf = (message: Message) =>
   Object.fromEntries(message.metrics.map(({ metric, value }) => [metric, value]));
