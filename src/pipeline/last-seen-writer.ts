@@ -4,9 +4,10 @@ import type { DeviceRepository } from '../ports/device-repository.js';
 import { isolateRefusedInput } from './isolate-refused-input.js';
 
 /**
- * Write-behind of devices' lastSeenAt (when the server received their newest point): points only raise an in-memory high-water mark per device,
- * and one statement per interval writes them all, so metadata writes do not grow with the point
- * rate. A failed flush keeps its marks for the next one.
+ * Write-behind of devices' lastSeenAt (when the server received their newest point): points only
+ * raise an in-memory high-water mark per device, and one statement per interval writes them all,
+ * so metadata writes do not grow with the point rate. A failed flush keeps its marks for the next
+ * one.
  */
 export function createLastSeenWriter(options: {
   devices: DeviceRepository;

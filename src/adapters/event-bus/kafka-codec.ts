@@ -47,12 +47,7 @@ function encodeDevice(points: TelemetryPoint[], maxBytes: number): EncodedMessag
   // One receipt time per message, the newest: all that lastSeenAt needs of it.
   let receivedAt: number | undefined;
   for (const point of points) {
-    if (
-      point.receivedAt !== undefined &&
-      !(receivedAt !== undefined && receivedAt >= point.receivedAt)
-    ) {
-      receivedAt = point.receivedAt;
-    }
+    if (point.receivedAt !== undefined) receivedAt = Math.max(receivedAt ?? 0, point.receivedAt);
   }
   const body: TelemetryMessage = {
     v: 1,
@@ -121,7 +116,9 @@ export function decodeMessage(value: Buffer | null): TelemetryPoint[] {
     );
   }
   const { orgId, deviceId, receivedAt, points } = parsed.data;
-  if (receivedAt === undefined)
-    return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics }));
-  return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics, receivedAt }));
+  return points.map(({ ts, metrics }) =>
+    receivedAt === undefined
+      ? { orgId, deviceId, ts, metrics }
+      : { orgId, deviceId, ts, metrics, receivedAt },
+  );
 }

@@ -327,13 +327,16 @@ export async function createDuckDbTelemetryStore(
     if (members.devices.length === 0 || q.metrics.length === 0 || asked === 0) return bySeries;
     if (q.from >= q.to) return bySeries;
     const counters = q.aggregates.includes('increase') || q.aggregates.includes('rate');
+    // A device's rollup rows of the question's own window are its buckets as they are
+    // (RollupAsk.direct): no grid to work out, so no $every and $offset (DuckDB refuses a
+    // parameter the SQL does not use).
+    const direct = grain === q.every && series === 'device' && !counters;
     const params: Params = {
       org: q.orgId,
       devices: listValue(members.devices),
       lo: BigInt(Math.ceil(q.from)),
       to: BigInt(Math.ceil(q.to)),
-      every: BigInt(q.every),
-      offset: BigInt(offset),
+      ...(direct ? {} : { every: BigInt(q.every), offset: BigInt(offset) }),
       // The start of the counters' steps (domain/counters.ts), bound only where the SQL has it.
       ...(counters ? { since: BigInt(Math.ceil(Math.min(q.counterFrom ?? q.from, q.from))) } : {}),
       metrics: listValue(q.metrics),
@@ -344,8 +347,7 @@ export async function createDuckDbTelemetryStore(
       devices: STRINGS,
       lo: BIGINT,
       to: BIGINT,
-      every: BIGINT,
-      offset: BIGINT,
+      ...(direct ? {} : { every: BIGINT, offset: BIGINT }),
       metrics: STRINGS,
     };
     if (members.groups) {
@@ -363,14 +365,6 @@ export async function createDuckDbTelemetryStore(
     if (grain === undefined) sql = aggregateSql(q.aggregates, series, percentiles.length);
     else {
       const asked = new Set(q.aggregates);
-      const direct = series === 'device' && grain === q.every && !counters;
-      if (direct) {
-        // The rows are the buckets: their grid is not worked out (DuckDB refuses unused parameters).
-        delete params.every;
-        delete params.offset;
-        delete types.every;
-        delete types.offset;
-      }
       sql = rollupAggregateSql(series, {
         sums: asked.has('stddev')
           ? 'squares'
