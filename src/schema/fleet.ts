@@ -1,6 +1,7 @@
 import type { FleetGroup } from '../resolvers/fleet-groups.js';
 import { fleetDeviceCount, fleetReporting, openFleet, type Fleet } from '../resolvers/fleet.js';
 import { fleetLatest } from '../resolvers/fleet-latest.js';
+import { subscribeFleetLatest, type FleetLatestUpdate } from '../resolvers/live-fleet-latest.js';
 import { fleetTelemetry } from '../resolvers/fleet-telemetry.js';
 import { fleetTop } from '../resolvers/fleet-top.js';
 import { fleetConnectivity } from '../resolvers/connectivity.js';
@@ -203,5 +204,39 @@ builder.queryField('fleet', (t) =>
     description: "The caller's devices that match the filter (all of them when omitted).",
     args: { filter: t.arg({ type: DeviceFilter }) },
     resolve: (_root, args, context) => openFleet(context, args.filter),
+  }),
+);
+
+const FleetLatestUpdateRef = builder.objectRef<FleetLatestUpdate>('FleetLatestUpdate').implement({
+  description: "One push of `fleetLatest`: each group's aggregates of its devices' newest values.",
+  fields: (t) => ({
+    at: t.field({
+      type: 'DateTime',
+      description: 'When these values were read.',
+      resolve: (update) => update.at,
+    }),
+    groups: t.field({ type: [FleetLatestGroup], resolve: (update) => update.groups }),
+  }),
+});
+
+builder.subscriptionField('fleetLatest', (t) =>
+  t.field({
+    type: FleetLatestUpdateRef,
+    // Both, as `fleet { latest }` needs: the filter reads devices, the answer their telemetry.
+    authScopes: { $all: { permission: 'telemetry:read', $any: { permission: 'devices:read' } } },
+    description:
+      '`fleet(filter).latest(...)` pushed at once and then every `every`: the live total power per site, say. Devices registered later that match are included. Subscribers asking the same are served by one computation.',
+    args: {
+      filter: t.arg({ type: DeviceFilter }),
+      metrics: t.arg.stringList({ required: true }),
+      aggregates: t.arg({ type: [AggregateEnum], description: 'Defaults to [MEAN].' }),
+      groupBy: t.arg({ type: FleetGroupByInput, description: 'Omitted, the fleet is one group.' }),
+      every: t.arg.string({
+        defaultValue: '5s',
+        description: 'How often, from 1s to 1h, like 1s, 10s or 1m.',
+      }),
+    },
+    subscribe: (_root, args, context) => subscribeFleetLatest(context, args),
+    resolve: (update) => update,
   }),
 );

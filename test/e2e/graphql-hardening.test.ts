@@ -32,6 +32,7 @@ import {
   FleetOverviewDocument,
   LiveAlertsDocument,
   LiveConnectivityDocument,
+  LiveFleetLatestDocument,
   LiveTelemetryDocument,
   LiveTelemetryShapedDocument,
   RawTelemetryDocument,
@@ -507,6 +508,12 @@ describe('query cost of the operations in use', () => {
       () => send(device, { temperature: 22 }),
     );
     expect(sampled?.data).toHaveProperty('telemetry.deviceId', device.id);
+    const fleetNow = await firstEvent(
+      LiveFleetLatestDocument,
+      { metrics: ['temperature'], aggregates: ['COUNT', 'SUM'], groupBy: { device: true } },
+      async () => undefined,
+    );
+    expect(fleetNow?.data).toHaveProperty('fleetLatest.groups');
 
     await run(DeviceConnectivityDocument, { id: device.id });
     await run(ConnectivityOverviewDocument, { filter: { connectivity: ['ONLINE', 'OFFLINE'] } });
