@@ -2,12 +2,22 @@ import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
 
 /**
- * How many bytes a member's socket may have waiting unsent before it skips events. A slow or
- * stalled dashboard then loses points (as a per-subscriber sliding buffer did) instead of growing
- * the server's memory, and never delays the other members: the bound is checked before each
- * write, which itself never waits. A dead peer is terminated by graphql-ws's keep-alive ping.
+ * How many bytes a member's socket may have waiting unsent before the fan-out stops writing to it
+ * and queues instead. The bound is checked before each write, which itself never waits, so a slow
+ * or stalled dashboard never delays the other members. A dead peer is terminated by graphql-ws's
+ * keep-alive ping.
  */
 export const MAX_BUFFERED_BYTES_PER_MEMBER = 256 * 1024;
+/**
+ * How many bytes of updates a member's queue holds while its socket is full (payload text; the
+ * strings are shared by the group, so this is mostly references). Past it the oldest are dropped,
+ * and the member's next message says how many (`extensions.dropped`).
+ */
+export const MAX_QUEUED_BYTES_PER_MEMBER = 64 * 1024;
+/** How long one group may execute a burst of events before it lets the event loop turn. */
+const YIELD_EVERY_MS = 5;
+/** How often queued members are offered their socket again (ws has no per-message drain). */
+const FLUSH_EVERY_MS = 20;
 
 /** The part of a `ws` socket the fan-out writes to. */
 export interface FanoutSocket {
@@ -31,10 +41,21 @@ interface Group {
   release(): void;
 }
 
+/** One event of a group: the result, and its `next` payload serialized once for every member. */
+interface Update {
+  result: ExecutionResult;
+  payload: string;
+}
+
 interface Member {
   /** `{"id":"<id>","type":"next","payload":` — graphql-ws's `next` message up to the payload. */
   prefix: string;
   socket: FanoutSocket;
+  /** Updates waiting for the socket to drain, oldest first. */
+  queue: Update[];
+  queuedBytes: number;
+  /** Updates dropped since the last one written: told in the next one's `extensions.dropped`. */
+  dropped: number;
   /** Leaves the group; the member's stream completes, or fails with `failure.error`. */
   end(failure?: { error: unknown }): void;
 }
@@ -55,26 +76,87 @@ function closeQuietly(iterator: AsyncIterator<ExecutionResult>) {
  * subscribers with the same group key (src/api/live-fanout-key.ts) share one subscription. Its
  * first member's subscribe creates the source; each event is executed once by it, its `next`
  * payload is serialized once, and the same string, with only the message id spliced in, is written
- * straight to every member's socket. graphql-ws keeps everything else (the protocol, errors,
+ * straight to every member's socket. A member whose socket is full (a slow or stalled client) gets
+ * a bounded queue instead: the oldest updates are dropped past it, and the next one written says
+ * how many in `extensions.dropped`, so memory stays bounded, nothing is lost silently, and the
+ * other members are written to on time. graphql-ws keeps everything else (the protocol, errors,
  * `complete`, closing): each member hands it a stream that yields nothing itself and ends when the
  * member leaves (the client's `complete`, its socket closing, a credential expiring) or when the
  * source ends (complete, or error with the source's error). The source is closed when the last
  * member leaves.
  */
-export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
+export function createLiveFanout(
+  options: { maxBufferedBytes?: number; maxQueuedBytes?: number } = {},
+) {
   const maxBufferedBytes = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES_PER_MEMBER;
+  const maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_BYTES_PER_MEMBER;
   const groups = new Map<string, Group>();
 
-  function deliver(member: Member, payload: string) {
-    const { socket } = member;
-    // A closing socket is graphql-ws's to end; a slow one skips this event.
-    if (socket.readyState !== socket.OPEN || socket.bufferedAmount > maxBufferedBytes) return;
+  /** Members with a queue, offered their socket again every FLUSH_EVERY_MS while any is left. */
+  const backlogged = new Set<Member>();
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  const socketFull = ({ socket }: Member) => socket.bufferedAmount > maxBufferedBytes;
+
+  function write(member: Member, update: Update) {
+    // Only a member that lost updates pays for a payload of its own.
+    const payload =
+      member.dropped === 0
+        ? update.payload
+        : serializePayload({
+            ...update.result,
+            extensions: { ...update.result.extensions, dropped: member.dropped },
+          });
+    member.dropped = 0;
     try {
-      socket.send(`${member.prefix}${payload}}`);
+      member.socket.send(`${member.prefix}${payload}}`);
     } catch (error) {
       // Only this member is affected: the others are written to all the same.
       member.end({ error });
     }
+  }
+
+  function enqueue(member: Member, update: Update) {
+    member.queue.push(update);
+    member.queuedBytes += update.payload.length;
+    // The newest update always stays: a slow client gets the latest state when it catches up.
+    while (member.queuedBytes > maxQueuedBytes && member.queue.length > 1) {
+      member.queuedBytes -= member.queue.shift()!.payload.length;
+      member.dropped++;
+    }
+    backlogged.add(member);
+    flushTimer ??= setInterval(flushBacklog, FLUSH_EVERY_MS);
+  }
+
+  function flush(member: Member) {
+    if (member.socket.readyState !== member.socket.OPEN) return forget(member);
+    while (member.queue.length > 0 && !socketFull(member)) {
+      const update = member.queue.shift()!;
+      member.queuedBytes -= update.payload.length;
+      write(member, update);
+    }
+    if (member.queue.length === 0) backlogged.delete(member);
+  }
+
+  function flushBacklog() {
+    for (const member of backlogged) flush(member);
+    if (backlogged.size === 0) {
+      clearInterval(flushTimer);
+      flushTimer = undefined;
+    }
+  }
+
+  function deliver(member: Member, update: Update) {
+    // A closing socket is graphql-ws's to end.
+    if (member.socket.readyState !== member.socket.OPEN) return;
+    if (member.queue.length === 0 && !socketFull(member)) write(member, update);
+    else enqueue(member, update);
+  }
+
+  function forget(member: Member) {
+    member.queue = [];
+    member.queuedBytes = 0;
+    backlogged.delete(member);
   }
 
   function createGroup(key: string, source: AsyncIterable<ExecutionResult>) {
@@ -98,11 +180,18 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
     async function pump() {
       let failure: { error: unknown } | undefined;
       try {
+        let turnStarted = performance.now();
         for (;;) {
           const next = await iterator.next();
           if (next.done || ended) break;
-          const payload = serializePayload(next.value);
-          for (const member of members) deliver(member, payload);
+          const update = { result: next.value, payload: serializePayload(next.value) };
+          for (const member of members) deliver(member, update);
+          // A burst (a pipeline batch of thousands) resolves without ever leaving the microtask
+          // queue: give sockets and other groups their turn every few milliseconds.
+          if (performance.now() - turnStarted > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            turnStarted = performance.now();
+          }
         }
       } catch (error) {
         failure = { error };
@@ -126,9 +215,13 @@ export function createLiveFanout(options: { maxBufferedBytes?: number } = {}) {
     const member: Member = {
       prefix: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
       socket,
+      queue: [],
+      queuedBytes: 0,
+      dropped: 0,
       end(failure) {
         if (!active) return;
         active = false;
+        forget(member);
         group.members.delete(member);
         if (group.members.size === 0) group.release();
         if (failure) settle.reject(failure.error);

@@ -9,8 +9,13 @@ import { createLiveSampler } from './live-sampler.js';
 import { checkMetricName, checkMetrics } from './telemetry-arguments.js';
 
 const MAX_DEVICES_PER_SUBSCRIPTION = 100;
-/** A slow dashboard loses its oldest pending events rather than growing the server's memory. */
-const PENDING_EVENTS_PER_SUBSCRIBER = 1_024;
+/**
+ * Events a subscription's source holds before it executes them: the pipeline publishes a whole
+ * batch at once (PIPELINE_BATCH_SIZE, 5,000 by default), so room for two. Past it the oldest are
+ * dropped, which happens only when the api cannot execute events as fast as they arrive; a slow
+ * client is bounded, and told what it lost, per socket in the fan-out (src/api/live-fanout.ts).
+ */
+const PENDING_EVENTS_PER_SOURCE = 10_000;
 /** sampleEvery's bounds: a dashboard's refresh, from ten a second to once an hour. */
 const MIN_SAMPLE_MS = 100;
 const MAX_SAMPLE_MS = 3_600_000;
@@ -78,7 +83,7 @@ export function liveStream<T>(
     const unlisten = await listen((event) => void push(event));
     await stop;
     unlisten();
-  }, new SlidingBuffer(PENDING_EVENTS_PER_SUBSCRIBER));
+  }, new SlidingBuffer(PENDING_EVENTS_PER_SOURCE));
 }
 
 /**

@@ -236,7 +236,7 @@ describe('createLiveFanout', () => {
     }
   });
 
-  it('skips a member whose socket has too much unsent, without holding up the others', async () => {
+  it('queues for a member whose socket has too much unsent, without holding up the others', async () => {
     const fanout = createLiveFanout({ maxBufferedBytes: 1_000 });
     const source = controlledSource();
     const slow = fakeSocket();
@@ -247,15 +247,61 @@ describe('createLiveFanout', () => {
 
     slow.bufferedAmount = 1_001;
     await source.push(event(1).result);
-    await vi.waitFor(() => expect(fast.frames).toHaveLength(1));
+    await source.push(event(2).result);
+    await vi.waitFor(() => expect(fast.frames).toHaveLength(2));
     expect(slow.frames).toHaveLength(0);
 
-    // Drained: it receives again (the skipped event is lost for it).
+    // Drained: the queued updates follow in order, with nothing dropped.
     slow.bufferedAmount = 0;
-    await source.push(event(2).result);
+    await vi.waitFor(() => expect(slow.frames).toHaveLength(2));
+    expect(nexts(slow).map((m) => m.payload)).toEqual([
+      { data: { telemetry: { seq: 1 } } },
+      { data: { telemetry: { seq: 2 } } },
+    ]);
+    await source.push(event(3).result);
+    await vi.waitFor(() => expect(slow.frames).toHaveLength(3));
+  });
+
+  it('drops the oldest past its queue and says how many in the next message, once', async () => {
+    const payloadBytes = JSON.stringify({ data: { telemetry: { seq: 10 } } }).length;
+    // Room for three updates in the queue.
+    const fanout = createLiveFanout({ maxBufferedBytes: 1_000, maxQueuedBytes: 3 * payloadBytes });
+    const source = controlledSource();
+    const slow = fakeSocket();
+    const fast = fakeSocket();
+    await fanout.subscribe('key', { socket: slow, id: 'slow' }, () => source.source);
+    await fanout.subscribe('key', { socket: fast, id: 'fast' }, () => controlledSource().source);
+    await started(source);
+
+    slow.bufferedAmount = 1_001;
+    for (let seq = 10; seq < 20; seq++) await source.push(event(seq).result);
+    await vi.waitFor(() => expect(fast.frames).toHaveLength(10));
+    slow.bufferedAmount = 0;
+    await vi.waitFor(() => expect(slow.frames).toHaveLength(3));
+    // The newest three, the first of them saying the seven before were dropped; the fast member
+    // never sees `dropped`.
+    expect(nexts(slow).map((m) => m.payload)).toEqual([
+      { data: { telemetry: { seq: 17 } }, extensions: { dropped: 7 } },
+      { data: { telemetry: { seq: 18 } } },
+      { data: { telemetry: { seq: 19 } } },
+    ]);
+    expect(nexts(fast).every((m) => !('extensions' in (m.payload as object)))).toBe(true);
+  });
+
+  it('keeps the newest update however large, dropping everything older', async () => {
+    const fanout = createLiveFanout({ maxBufferedBytes: 1_000, maxQueuedBytes: 1 });
+    const source = controlledSource();
+    const slow = fakeSocket();
+    await fanout.subscribe('key', { socket: slow, id: 'slow' }, () => source.source);
+    await started(source);
+    slow.bufferedAmount = 1_001;
+    for (let seq = 0; seq < 5; seq++) await source.push(event(seq).result);
+    slow.bufferedAmount = 0;
     await vi.waitFor(() => expect(slow.frames).toHaveLength(1));
-    expect(nexts(slow).map((m) => m.payload)).toEqual([{ data: { telemetry: { seq: 2 } } }]);
-    expect(fast.frames).toHaveLength(2);
+    expect(nexts(slow)[0]!.payload).toEqual({
+      data: { telemetry: { seq: 4 } },
+      extensions: { dropped: 4 },
+    });
   });
 
   it('writes nothing to a closing socket', async () => {

@@ -106,9 +106,13 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       head += batch.length;
       // Points are queued before their log write, so an empty queue means every logged line is
       // consumed, including any whose write is still in flight (the log runs the reset after it).
-      if (queued() === 0) wal?.reset();
-      // Compact once the consumed prefix dominates, so memory follows the backlog, not history.
-      if (head > 65_536 && head * 2 > queue.length) {
+      if (queued() === 0) {
+        wal?.reset();
+        // Nothing waits: let go of what was consumed.
+        queue = [];
+        head = 0;
+      } else if (head > 65_536 && head * 2 > queue.length) {
+        // Compact once the consumed prefix dominates, so memory follows the backlog, not history.
         queue = queue.slice(head);
         head = 0;
       }
