@@ -16,6 +16,11 @@ export interface LiveHub {
   publish(points: readonly TelemetryPoint[]): Promise<void>;
   /** Returns the unsubscribe function. Delivery starts once the returned promise resolves. */
   subscribe(orgId: string, deviceId: string, listener: LiveListener): Promise<() => void>;
+  /**
+   * Every point of every device of the organization, devices registered later included (for
+   * subscriptions by filter). Returns the unsubscribe function; delivery starts once it resolves.
+   */
+  subscribeOrganization(orgId: string, listener: LiveListener): Promise<() => void>;
   publishAlerts(events: readonly AlertEvent[]): Promise<void>;
   /** Every alert status change of the organization; returns the unsubscribe function. */
   subscribeAlerts(orgId: string, listener: AlertListener): Promise<() => void>;

@@ -137,6 +137,42 @@ export function describeLiveHubContract(name: string, open: () => Promise<LiveHu
       expect(before.received).toHaveLength(2);
     });
 
+    it("delivers every device's points of the organization to its organization subscriber, in order, never another's", async () => {
+      const { received, listener } = recorder();
+      const device = recorder();
+      await hub.subscribeOrganization('org-a', listener);
+      await hub.subscribe('org-a', 'dev-1', device.listener);
+      await hub.publish([
+        point('org-a', 'dev-1', 1),
+        point('org-b', 'dev-1', 2),
+        point('org-a', 'dev-new', 3),
+        point('org-ab', 'dev-1', 4),
+      ]);
+      await hub.publishAlerts([alert('org-a', 5)]);
+      await hub.publish([point('org-a', 'dev-2', 6)]);
+      await eventually(() => expect(received.map((p) => p.ts)).toContain(6));
+      expect(received).toEqual([
+        point('org-a', 'dev-1', 1),
+        point('org-a', 'dev-new', 3),
+        point('org-a', 'dev-2', 6),
+      ]);
+      // The device's own subscriber still gets its points once.
+      expect(device.received.map((p) => p.ts)).toEqual([1]);
+    });
+
+    it('takes an organization id literally, glob characters and all, and stops after unsubscribe', async () => {
+      const { received, listener } = recorder();
+      const unsubscribe = await hub.subscribeOrganization('org-*', listener);
+      await hub.publish([point('org-a', 'dev-1', 1), point('org-*', 'dev-1', 2)]);
+      await eventually(() => expect(received.map((p) => p.ts)).toEqual([2]));
+      unsubscribe();
+      const marker = recorder();
+      await hub.subscribeOrganization('org-*', marker.listener);
+      await hub.publish([point('org-*', 'dev-1', 3)]);
+      await eventually(() => expect(marker.received).toHaveLength(1));
+      expect(received.map((p) => p.ts)).toEqual([2]);
+    });
+
     it("delivers an organization's alerts intact and in order to each of its subscribers", async () => {
       const recorders = [recorder<AlertEvent>(), recorder<AlertEvent>()];
       for (const r of recorders) await hub.subscribeAlerts('org-a', r.listener);

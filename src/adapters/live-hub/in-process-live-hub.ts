@@ -4,11 +4,12 @@ type Listener = (message: never) => void;
 
 /**
  * The embedded live hub: listeners per channel, all in this process. Channels are a device's
- * telemetry (organization, device), an organization's alerts or its connectivity transitions.
+ * telemetry (organization, device), all of an organization's telemetry, its alerts or its connectivity transitions.
  */
 export function createInProcessLiveHub(): LiveHub {
   const channels = new Map<string, Set<Listener>>();
   const telemetryChannel = (orgId: string, deviceId: string) => `t\u0000${orgId}\u0000${deviceId}`;
+  const organizationChannel = (orgId: string) => `o\u0000${orgId}`;
   const alertChannel = (orgId: string) => `a\u0000${orgId}`;
   const connectivityChannel = (orgId: string) => `c\u0000${orgId}`;
 
@@ -38,10 +39,16 @@ export function createInProcessLiveHub(): LiveHub {
 
   return {
     async publish(points) {
-      for (const point of points) deliver(telemetryChannel(point.orgId, point.deviceId), point);
+      for (const point of points) {
+        deliver(telemetryChannel(point.orgId, point.deviceId), point);
+        deliver(organizationChannel(point.orgId), point);
+      }
     },
     async subscribe(orgId, deviceId, listener) {
       return listen(telemetryChannel(orgId, deviceId), listener);
+    },
+    async subscribeOrganization(orgId, listener) {
+      return listen(organizationChannel(orgId), listener);
     },
     async publishAlerts(events) {
       for (const event of events) deliver(alertChannel(event.organizationId), event);

@@ -13,9 +13,15 @@ type Listener = (message: never) => void;
 
 interface Channel {
   listeners: Set<Listener>;
-  /** Settles once Redis confirmed the SUBSCRIBE for this channel. */
+  /** Settles once Redis confirmed the SUBSCRIBE (or PSUBSCRIBE) for this channel. */
   subscribed: Promise<unknown>;
 }
+
+/** Channels by name, and patterns (PSUBSCRIBE) by pattern: each subscribed once per process. */
+type Subscriptions = Map<string, Channel>;
+
+/** A literal for a Redis glob pattern: its special characters escaped. */
+const globLiteral = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 /**
  * Live fan-out over Redis pub/sub, so any API replica serves any subscriber. Publishing and
@@ -33,7 +39,8 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   const name = (role: string) => `live-hub:${role}${keyPrefix ? `:${keyPrefix}` : ''}`;
   const publisher = new Redis(url, { ...connectionOptions, connectionName: name('publish') });
   const subscriber = new Redis(url, { ...connectionOptions, connectionName: name('subscribe') });
-  const channels = new Map<string, Channel>();
+  const channels: Subscriptions = new Map();
+  const patterns: Subscriptions = new Map();
 
   for (const [role, connection] of [
     ['publish', publisher],
@@ -47,12 +54,14 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
 
   const channelName = (orgId: string, deviceId: string) =>
     `${keyPrefix}telemetry:${orgId}:${deviceId}`;
+  // Every device channel of the organization: device ids cannot hold a glob character, but the
+  // prefix and the organization id are escaped all the same.
+  const organizationPattern = (orgId: string) =>
+    `${globLiteral(`${keyPrefix}telemetry:${orgId}:`)}*`;
   const alertChannelName = (orgId: string) => `${keyPrefix}alerts:${orgId}`;
   const connectivityChannelName = (orgId: string) => `${keyPrefix}connectivity:${orgId}`;
 
-  subscriber.on('message', (name: string, message: string) => {
-    const channel = channels.get(name);
-    if (!channel) return;
+  function dispatch(listeners: Set<Listener>, name: string, message: string) {
     let decoded: never;
     try {
       decoded = JSON.parse(message) as never;
@@ -60,7 +69,7 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
       logger?.warn({ err, channel: name }, 'undecodable live message dropped');
       return;
     }
-    for (const listener of channel.listeners) {
+    for (const listener of listeners) {
       try {
         listener(decoded);
       } catch (err) {
@@ -68,17 +77,24 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
         logger?.warn({ err, channel: name }, 'live listener threw');
       }
     }
+  }
+  subscriber.on('message', (name: string, message: string) => {
+    const channel = channels.get(name);
+    if (channel) dispatch(channel.listeners, name, message);
+  });
+  subscriber.on('pmessage', (pattern: string, name: string, message: string) => {
+    const channel = patterns.get(pattern);
+    if (channel) dispatch(channel.listeners, name, message);
   });
 
-  function release(name: string, channel: Channel, listener: Listener) {
+  function release(kind: Subscriptions, name: string, channel: Channel, listener: Listener) {
     channel.listeners.delete(listener);
-    if (channel.listeners.size > 0 || channels.get(name) !== channel) return;
-    channels.delete(name);
+    if (channel.listeners.size > 0 || kind.get(name) !== channel) return;
+    kind.delete(name);
     // Commands on one connection run in order, so a SUBSCRIBE issued after this UNSUBSCRIBE (a
     // new listener arriving) still leaves the channel subscribed.
-    subscriber
-      .unsubscribe(name)
-      .catch((err: unknown) => logger?.warn({ err, channel: name }, 'unsubscribe failed'));
+    const done = kind === patterns ? subscriber.punsubscribe(name) : subscriber.unsubscribe(name);
+    done.catch((err: unknown) => logger?.warn({ err, channel: name }, 'unsubscribe failed'));
   }
 
   /** Publishes every message on its channel in one round trip. */
@@ -91,25 +107,27 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     if (failed) throw failed[0];
   }
 
-  async function listen(name: string, listener: Listener) {
-    let channel = channels.get(name);
+  async function listen(name: string, listener: Listener, kind: Subscriptions = channels) {
+    let channel = kind.get(name);
     if (!channel) {
-      channel = { listeners: new Set(), subscribed: subscriber.subscribe(name) };
-      channels.set(name, channel);
+      const subscribed =
+        kind === patterns ? subscriber.psubscribe(name) : subscriber.subscribe(name);
+      channel = { listeners: new Set(), subscribed };
+      kind.set(name, channel);
     }
     channel.listeners.add(listener);
     const current = channel;
     try {
       await current.subscribed;
     } catch (err) {
-      release(name, current, listener);
+      release(kind, name, current, listener);
       throw err;
     }
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      release(name, current, listener);
+      release(kind, name, current, listener);
     };
   }
 
@@ -117,6 +135,8 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     publish: (points) =>
       publishAll(points.map((point) => [channelName(point.orgId, point.deviceId), point])),
     subscribe: (orgId, deviceId, listener) => listen(channelName(orgId, deviceId), listener),
+    subscribeOrganization: (orgId, listener) =>
+      listen(organizationPattern(orgId), listener, patterns),
     publishAlerts: (events) =>
       publishAll(events.map((event) => [alertChannelName(event.organizationId), event])),
     subscribeAlerts: (orgId, listener) => listen(alertChannelName(orgId), listener),
@@ -130,6 +150,7 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
 
     async close() {
       channels.clear();
+      patterns.clear();
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };
