@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/context.js';
 import type { ServerContext } from './server-context.js';
-import { releasedAtEnd, type ViewerSubscriptions } from './subscription-caps.js';
+import { releasedAtEnd } from '../resolvers/released-at-end.js';
+import type { ViewerSubscriptions } from './subscription-caps.js';
 
 /** Over Node's HTTP server yoga's context also carries the response (@whatwg-node/server). */
 type OperationContext = GraphQLContext & ServerContext & { res?: ServerResponse };

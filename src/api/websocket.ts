@@ -22,7 +22,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { bearerToken, type ServerContext } from './server-context.js';
 import { createLiveFanout } from './live-fanout.js';
 import { liveGroupKey } from './live-fanout-key.js';
-import { releasedAtEnd } from './subscription-caps.js';
+import { releasedAtEnd } from '../resolvers/released-at-end.js';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;

@@ -64,6 +64,9 @@ export interface LatestValue {
   ts: number;
 }
 
+/** How far ahead of its receipt a point's time may be (a device's clock running fast). */
+export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+
 export const AGGREGATES = [
   'mean',
   'min',

@@ -9,14 +9,13 @@
  */
 import { metricNameProblem } from '../domain/metric-name.js';
 import { textProblem } from '../domain/text-rule.js';
-import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
+import { MAX_FUTURE_MS, type MetricValue, type TelemetryPoint } from '../domain/telemetry.js';
 import { parseRfc3339 } from './rfc3339.js';
 
 export type BodyFormat = 'json' | 'ndjson';
 
 export const MAX_METRICS_PER_POINT = 100;
 export const MAX_STRING_LENGTH = 256;
-export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 /** At most this many errors are listed; the response says how many more there were. */
 export const MAX_LISTED_ERRORS = 100;
 

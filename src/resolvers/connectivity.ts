@@ -1,5 +1,6 @@
 import type { ConnectivityChange } from '../domain/connectivity.js';
-import type { Device, DeviceFilter } from '../ports/device-repository.js';
+import type { Device } from '../ports/device-repository.js';
+import { deviceMatches } from './device-match.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { toDeviceFilter, type DeviceFilterInput } from './devices.js';
 import { checkHeartbeatTimeout, requireText } from './device-input.js';
@@ -25,24 +26,6 @@ export async function setDeviceType(
     heartbeatTimeoutSeconds:
       checkHeartbeatTimeout(input.heartbeatTimeoutSeconds, 'heartbeatTimeoutSeconds') ?? null,
   });
-}
-
-/** Whether the device is one the filter selects, as the repository's filter would say. */
-export function deviceMatches(device: Device, filter: DeviceFilter): boolean {
-  if (filter.type !== undefined && device.type !== filter.type) return false;
-  if (filter.status !== undefined && device.status !== filter.status) return false;
-  if (filter.connectivity && !filter.connectivity.includes(device.connectivity.state)) return false;
-  for (const [key, value] of Object.entries(filter.labels ?? {})) {
-    if (device.labels[key] !== value) return false;
-  }
-  if (filter.search) {
-    const needle = filter.search.toLowerCase();
-    const found =
-      device.name.toLowerCase().includes(needle) ||
-      device.externalId.toLowerCase().includes(needle);
-    if (!found) return false;
-  }
-  return true;
 }
 
 /** A transition as the subscription hands it to its fields, with the device as it is now. */

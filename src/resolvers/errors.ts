@@ -14,6 +14,10 @@ export function badUserInput(message: string, field?: string) {
   });
 }
 
+export function forbidden(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
 export function unauthenticated(message: string) {
   return createGraphQLError(message, {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },

@@ -4,11 +4,14 @@ import { meetsCondition, type AlertCondition } from '../domain/alerts.js';
 import { parseEvery } from '../domain/query-limits.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import { checkThreshold } from './alerts.js';
-import { badUserInput, notFound } from './errors.js';
+import { toDeviceFilter, type DeviceFilterInput } from './devices.js';
+import { badUserInput, forbidden } from './errors.js';
+import { filteredDevices, namedDevices, type LiveDevices } from './live-devices.js';
+import { createHandover, MAX_RESUMED_POINTS, readSince } from './live-resume.js';
+import { releasedAtEnd } from './released-at-end.js';
 import { createLiveSampler } from './live-sampler.js';
 import { checkMetricName, checkMetrics } from './telemetry-arguments.js';
 
-const MAX_DEVICES_PER_SUBSCRIPTION = 100;
 /**
  * Events a subscription's source holds before it executes them: the pipeline publishes a whole
  * batch at once (PIPELINE_BATCH_SIZE, 5,000 by default), so room for two. Past it the oldest are
@@ -22,6 +25,12 @@ const MAX_SAMPLE_MS = 3_600_000;
 
 /** What a telemetry subscription asks besides its devices. */
 export interface LiveTelemetryArgs {
+  /** The devices, named (each checked) … */
+  deviceIds?: readonly string[] | null;
+  /** … or matched by a filter, devices registered later included. */
+  filter?: DeviceFilterInput | null;
+  /** First the points stored after this time, then the live ones. */
+  since?: Date | null;
   /** Only these metrics; a point with none of them is not sent. */
   metrics?: readonly string[] | null;
   /** Only points whose value of `metric` meets the condition. */
@@ -86,43 +95,105 @@ export function liveStream<T>(
   }, new SlidingBuffer(PENDING_EVENTS_PER_SOURCE));
 }
 
-/**
- * Checks every device before the stream starts (an unknown or foreign id fails the subscription
- * with NOT_FOUND, like a query would), then streams the live hub's points for those devices.
- */
-export async function subscribeTelemetry(
-  context: GraphQLContext,
-  deviceIds: readonly string[],
-  args: LiveTelemetryArgs = {},
-): Promise<AsyncIterable<TelemetryPoint>> {
-  const shape = pointShaper(args);
-  const sampleMs = checkSampleEvery(args.sampleEvery);
-  const ids = [...new Set(deviceIds)];
-  if (ids.length === 0 || ids.length > MAX_DEVICES_PER_SUBSCRIPTION) {
-    throw badUserInput(
-      `deviceIds must name 1 to ${MAX_DEVICES_PER_SUBSCRIPTION} devices`,
-      'deviceIds',
-    );
-  }
-  const devices = await context.loaders.device.loadMany(ids);
-  devices.forEach((device, index) => {
-    if (!device || device instanceof Error) throw notFound(`device ${ids[index]}`);
-  });
-  const { organizationId } = context.viewer;
-  return liveStream<TelemetryPoint>(async (push) => {
-    const sampler = sampleMs === undefined ? undefined : createLiveSampler(sampleMs, push);
-    const listener = (point: TelemetryPoint) => {
+/** Where a telemetry subscription's points go: shaped, then sampled when it asked so. */
+function outlet(
+  shape: (point: TelemetryPoint) => TelemetryPoint | undefined,
+  sampleMs: number | undefined,
+  push: (point: TelemetryPoint) => void,
+) {
+  const sampler = sampleMs === undefined ? undefined : createLiveSampler(sampleMs, push);
+  return {
+    deliver(point: TelemetryPoint) {
       const shaped = shape(point);
       if (!shaped) return;
       if (sampler) sampler.add(shaped);
       else push(shaped);
-    };
-    const unsubscribes = await Promise.all(
-      ids.map((id) => context.services.live.subscribe(organizationId, id, listener)),
-    );
+    },
+    close: () => sampler?.close(),
+  };
+}
+
+function selectDevices(context: GraphQLContext, args: LiveTelemetryArgs) {
+  if ((args.deviceIds == null) === (args.filter == null)) {
+    throw badUserInput('give either deviceIds or filter, not both', 'deviceIds');
+  }
+  if (args.deviceIds != null) return namedDevices(context, args.deviceIds);
+  // A filter reads devices (which match it), as `devices(filter)` does.
+  if (!context.viewer.permissions.has('devices:read')) {
+    throw forbidden('a filter needs devices:read; name the devices with deviceIds instead');
+  }
+  return filteredDevices(context, toDeviceFilter(args.filter));
+}
+
+/**
+ * Every check happens before the stream starts (an unknown or foreign id fails the subscription
+ * with NOT_FOUND, like a query would; a bad argument with BAD_USER_INPUT), then the live hub's
+ * points of the devices stream. With `since`, the points stored after it come first.
+ */
+export async function subscribeTelemetry(
+  context: GraphQLContext,
+  args: LiveTelemetryArgs,
+): Promise<AsyncIterable<TelemetryPoint>> {
+  const shape = pointShaper(args);
+  const sampleMs = checkSampleEvery(args.sampleEvery);
+  const devices = await selectDevices(context, args);
+  if (args.since != null) return resumedStream(context, devices, args, shape, sampleMs);
+  return liveStream<TelemetryPoint>(async (push) => {
+    const out = outlet(shape, sampleMs, push);
+    const stop = await devices.listen(out.deliver);
     return () => {
-      for (const unsubscribe of unsubscribes) unsubscribe();
-      sampler?.close();
+      stop();
+      out.close();
     };
   });
+}
+
+/**
+ * The stored points after `since`, in time order, then the live ones, with no gap and no
+ * duplicate between them (live-resume.ts): the live listener is attached, and what it hears kept,
+ * before the history is read, so a refusal (too many points) still comes before anything
+ * streams. The history is shaped (metrics, where) but not sampled: it is what was missed.
+ */
+async function resumedStream(
+  context: GraphQLContext,
+  devices: LiveDevices,
+  args: LiveTelemetryArgs,
+  shape: (point: TelemetryPoint) => TelemetryPoint | undefined,
+  sampleMs: number | undefined,
+): Promise<AsyncIterable<TelemetryPoint>> {
+  const early: TelemetryPoint[] = [];
+  let forward: ((point: TelemetryPoint) => void) | undefined;
+  const stopListening = await devices.listen((point) => {
+    if (forward) return forward(point);
+    early.push(point);
+    if (early.length > PENDING_EVENTS_PER_SOURCE) early.shift();
+  });
+  let history: TelemetryPoint[];
+  try {
+    const metrics = args.metrics == null ? undefined : checkMetrics(args.metrics);
+    history = await readSince(context, await devices.current(), args.since!.getTime(), metrics);
+  } catch (error) {
+    stopListening();
+    throw error;
+  }
+  const handover = createHandover(history);
+  const stream = new Repeater<TelemetryPoint>(
+    async (push, stop) => {
+      for (const point of history) {
+        const shaped = shape(point);
+        if (shaped) void push(shaped);
+      }
+      const out = outlet(shape, sampleMs, (point) => void push(point));
+      forward = (point) => {
+        if (!handover.isDuplicate(point)) out.deliver(point);
+      };
+      for (const point of early.splice(0)) forward(point);
+      await stop;
+      stopListening();
+      out.close();
+    },
+    new SlidingBuffer(MAX_RESUMED_POINTS + PENDING_EVENTS_PER_SOURCE),
+  );
+  // Released on close even when never read (a Repeater that never started has nothing to stop).
+  return releasedAtEnd(stream, stopListening);
 }

@@ -15,7 +15,7 @@ import {
 import { finiteOrRefused } from '../resolvers/errors.js';
 import { AlertConditionEnum } from './alert.js';
 import { builder } from './builder.js';
-import { DeviceRef } from './device.js';
+import { DeviceFilter, DeviceRef } from './device.js';
 
 const MetricReading = builder
   .objectRef<{ metric: string; value: MetricValue; ts: number }>('MetricReading')
@@ -212,7 +212,19 @@ builder.subscriptionField('telemetry', (t) =>
     description:
       'Each new point of these devices, as soon as it is stored: only the metrics asked, only the points meeting `where`, at most one message per device per `sampleEvery`.',
     args: {
-      deviceIds: t.arg.idList({ required: true }),
+      deviceIds: t.arg.idList({
+        description: 'These devices (1 to 100); or give `filter` instead.',
+      }),
+      filter: t.arg({
+        type: DeviceFilter,
+        description:
+          "The organization's devices that match, devices registered later included (a device's change of labels, type or status counts within 10 s); or give `deviceIds` instead.",
+      }),
+      since: t.arg({
+        type: 'DateTime',
+        description:
+          'Resume: first the stored points with a time after this one, oldest first (at most 10,000, not sampled), then the live ones, with no gap and no duplicate between them. Give the `ts` of the last point received.',
+      }),
       metrics: t.arg.stringList({
         description: 'Only these metrics; a point with none of them is not sent. All when omitted.',
       }),
@@ -226,7 +238,7 @@ builder.subscriptionField('telemetry', (t) =>
       }),
     },
     subscribe: (_root, args, context) =>
-      subscribeTelemetry(context, args.deviceIds.map(String), args),
+      subscribeTelemetry(context, { ...args, deviceIds: args.deviceIds?.map(String) }),
     resolve: (point) => point,
   }),
 );

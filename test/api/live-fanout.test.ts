@@ -407,3 +407,31 @@ describe('liveGroupKey', () => {
     expect(new Set(others).size).toBe(others.length);
   });
 });
+
+describe('liveGroupKey for subscriptions that replay history', () => {
+  const viewer = userViewer('alice', 'org-a', 'viewer');
+  const resume =
+    'subscription Resume($ids: [ID!]!, $since: DateTime) { telemetry(deviceIds: $ids, since: $since) { ts } }';
+  const key = (text: string, variables: Record<string, unknown>) =>
+    liveGroupKey(parse(text), null, variables, viewer);
+
+  it('gives every subscriber with `since` a key of its own: each replays its own history', () => {
+    const variables = { ids: ['d1'], since: '2026-01-01T00:00:00Z' };
+    expect(key(resume, variables)).not.toBe(key(resume, variables));
+    const literal =
+      'subscription { telemetry(deviceIds: ["d1"], since: "2026-01-01T00:00:00Z") { ts } }';
+    expect(key(literal, {})).not.toBe(key(literal, {}));
+    const defaulted =
+      'subscription ($since: DateTime = "2026-01-01T00:00:00Z") { telemetry(deviceIds: ["d1"], since: $since) { ts } }';
+    expect(key(defaulted, {})).not.toBe(key(defaulted, {}));
+  });
+
+  it('still groups the same subscription without `since`, or with `since` null', () => {
+    expect(key(resume, { ids: ['d1'] })).toBe(key(resume, { ids: ['d1'] }));
+    expect(key(resume, { ids: ['d1'], since: null })).toBe(
+      key(resume, { ids: ['d1'], since: null }),
+    );
+    const literalNull = 'subscription { telemetry(deviceIds: ["d1"], since: null) { ts } }';
+    expect(key(literalNull, {})).toBe(key(literalNull, {}));
+  });
+});

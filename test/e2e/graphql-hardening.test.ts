@@ -33,6 +33,8 @@ import {
   LiveAlertsDocument,
   LiveConnectivityDocument,
   LiveFleetLatestDocument,
+  LiveTelemetryFilteredDocument,
+  LiveTelemetryResumedDocument,
   LiveTelemetryDocument,
   LiveTelemetryShapedDocument,
   RawTelemetryDocument,
@@ -508,6 +510,18 @@ describe('query cost of the operations in use', () => {
       () => send(device, { temperature: 22 }),
     );
     expect(sampled?.data).toHaveProperty('telemetry.deviceId', device.id);
+    const filtered = await firstEvent(
+      LiveTelemetryFilteredDocument,
+      { filter: { type: 'thermometer' }, metrics: ['temperature'] },
+      () => send(device, { temperature: 22 }),
+    );
+    expect(filtered?.data).toHaveProperty('telemetry.deviceId', device.id);
+    const resumed = await firstEvent(
+      LiveTelemetryResumedDocument,
+      { filter: { type: 'thermometer' }, since: new Date(ts - 1).toISOString() },
+      async () => undefined,
+    );
+    expect(resumed?.data).toHaveProperty('telemetry.deviceId', device.id);
     const fleetNow = await firstEvent(
       LiveFleetLatestDocument,
       { metrics: ['temperature'], aggregates: ['COUNT', 'SUM'], groupBy: { device: true } },
