@@ -17,7 +17,11 @@
  * only one server is busy at a time and a neighbour's load weighs on both sides alike.
  *
  *   npm run services:up && npx tsx bench/live-fanout.ts [--clients 10000] [--events 20]
- *     [--client-processes 2] [--profile]
+ *     [--client-processes 2] [--profile] [--variant plain|filtered]
+ *
+ * `--variant filtered` subscribes with `filter` (the device's type: the organization's pattern
+ * channel, each device read once then trusted 10 s) and `sampleEvery: "100ms"` (events are at
+ * least one fan-out apart, so each is the first of its interval and goes out at once).
  *
  * Each process needs a file descriptor per socket: the api process N (+ a few), each client
  * process 2N / processes. Raise `ulimit -n` before running if the bench says it is too low.
@@ -41,15 +45,24 @@ const { values: flags } = parseArgs({
     events: { type: 'string', default: '20' },
     'client-processes': { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    variant: { type: 'string', default: 'plain' },
   },
 });
+if (flags.variant !== 'plain' && flags.variant !== 'filtered') {
+  throw new Error(`--variant is plain or filtered, not ${flags.variant}`);
+}
+const FILTERED = flags.variant === 'filtered';
 const CLIENTS = Number(flags.clients);
 const EVENTS = Number(flags.events);
 const CLIENT_PROCESSES = Number(flags['client-processes']);
 const WARMUP_EVENTS = 3;
 const EVENT_TIMEOUT_MS = 60_000;
 
-const SUBSCRIPTION = `subscription LiveTelemetry($deviceIds: [ID!]!) {
+const SUBSCRIPTION = FILTERED
+  ? `subscription LiveTelemetry($filter: DeviceFilter!) {
+  telemetry(filter: $filter, sampleEvery: "100ms") { deviceId ts metrics { metric value } }
+}`
+  : `subscription LiveTelemetry($deviceIds: [ID!]!) {
   telemetry(deviceIds: $deviceIds) { deviceId ts metrics { metric value } }
 }`;
 
@@ -281,7 +294,7 @@ try {
   await openTarget(clients, 'ours', `${api.baseUrl.replace('http', 'ws')}/graphql`, {
     token: stack.adminToken,
     query: SUBSCRIPTION,
-    variables: { deviceIds: [device.id] },
+    variables: FILTERED ? { filter: { type: 'test' } } : { deviceIds: [device.id] },
   });
   console.log(
     `${CLIENTS} clients per server connected in ${((performance.now() - opening) / 1000).toFixed(1)} s`,
@@ -312,7 +325,8 @@ try {
     `\nratio ours / bare ws, p99: ${(ours.p99 / baseline.p99).toFixed(2)} (target ≤ 1.50); ` +
       `p50: ${(ours.p50 / baseline.p50).toFixed(2)}; last client: ${(ours.lastMedian / baseline.lastMedian).toFixed(2)}` +
       `\n(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ` +
-      `${CLIENTS} clients in ${CLIENT_PROCESSES} processes, ${EVENTS} events after ${WARMUP_EVENTS} warm-up each)`,
+      `${CLIENTS} clients in ${CLIENT_PROCESSES} processes, ${EVENTS} events after ${WARMUP_EVENTS} warm-up each, ` +
+      `${FILTERED ? 'telemetry(filter, sampleEvery)' : 'telemetry(deviceIds)'})`,
   );
 } finally {
   clients?.close();
