@@ -3,8 +3,9 @@ import type { MetricValue } from './telemetry.js';
 /**
  * Alert rules: "metric <condition> threshold" on an organization's devices, optionally only those
  * of one type or carrying some labels. The pipeline evaluates every stored point against the
- * rules of its organization; a device's alert for a rule is FIRING while its newest value of the
- * metric meets the condition, OK otherwise.
+ * rules of its organization (src/domain/alert-transitions.ts): a device's alert for a rule turns
+ * FIRING once the condition has held for the rule's `forDuration` (PENDING meanwhile), and OK
+ * again once it has not held for as long, compared with the clear threshold while FIRING.
  */
 export const ALERT_CONDITIONS = ['GT', 'GTE', 'LT', 'LTE', 'EQ', 'NEQ'] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
@@ -12,7 +13,9 @@ export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 /** Conditions that order values: they need a numeric threshold and only numbers meet them. */
 export const ORDERING_CONDITIONS: ReadonlySet<AlertCondition> = new Set(['GT', 'GTE', 'LT', 'LTE']);
 
-export type AlertStatus = 'FIRING' | 'OK';
+export type AlertStatus = 'OK' | 'PENDING' | 'FIRING';
+/** The changes reported: an alert starting to fire, or resolving. */
+export type AlertEventStatus = 'FIRING' | 'OK';
 
 export interface AlertRule {
   id: string;
@@ -25,6 +28,10 @@ export interface AlertRule {
   deviceType: string | null;
   /** Only devices carrying every one of these labels. */
   deviceLabels: Record<string, string>;
+  /** How long the condition must hold before FIRING, and fail to before OK again (ms; 0: at once). */
+  forDurationMs: number;
+  /** While FIRING, the value is compared with this instead of the threshold; null: the threshold. */
+  clearThreshold: MetricValue | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -41,22 +48,60 @@ export interface AlertState {
   /** That point's value of the metric. */
   value: MetricValue;
   /**
+   * When the condition began to change, waiting out `forDuration`: met since then while PENDING,
+   * unmet since then while FIRING (about to resolve). Null when it holds steady.
+   */
+  pendingSince: number | null;
+  /** While FIRING: the most extreme value since it began (the episode's peak). */
+  peak: MetricValue | null;
+  /**
    * Time of the newest point evaluated (epoch ms). Points at or before it are not evaluated
    * again, so a redelivered batch raises no second alert and a late point cannot undo a newer one.
    */
   evaluatedAt: number;
 }
 
-/** A change of status, as the pipeline publishes it to live subscribers. */
+/**
+ * A change of an alert, as the pipeline (a status) or the api (an acknowledgement) publishes it
+ * to live subscribers.
+ */
 export interface AlertEvent {
   organizationId: string;
   ruleId: string;
   deviceId: string;
-  status: AlertStatus;
+  /** The alert's status after the change. */
+  status: AlertEventStatus;
   value: MetricValue;
-  /** The time of the point that changed the status (epoch ms). */
+  /** The time of the point that changed the status, or of the acknowledgement (epoch ms). */
   ts: number;
+  /** The episode the change belongs to: the one that began, ended or was acknowledged. */
+  episodeId: string;
+  /** STATUS (absent) for FIRING and OK; ACKNOWLEDGED when someone acknowledged the episode. */
+  kind?: 'STATUS' | 'ACKNOWLEDGED';
 }
+
+/** One firing of a rule for a device, from FIRING to OK. */
+export interface AlertEpisode {
+  id: string;
+  organizationId: string;
+  ruleId: string;
+  deviceId: string;
+  startedAt: number;
+  /** Null while it fires. */
+  endedAt: number | null;
+  startValue: MetricValue;
+  peakValue: MetricValue;
+  endValue: MetricValue | null;
+  /** The rule as it was when the episode began. */
+  rule: AlertRuleSnapshot;
+  acknowledgement: { by: string; at: number; note: string | null } | null;
+}
+
+/** What of a rule an episode keeps, so its history reads right after the rule changes. */
+export type AlertRuleSnapshot = Pick<
+  AlertRule,
+  'name' | 'metric' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
+>;
 
 /** Whether a value meets the rule's condition. Ordering conditions only ever hold for numbers. */
 export function meetsCondition(

@@ -45,6 +45,14 @@ export function parseEvery(every: string): { ms: number } | { problem: string } 
   return { ms };
 }
 
+/** A duration as parseEvery reads it, in its largest whole unit: 300000 → "5m", 0 → "0s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const units = Object.entries(UNIT_MS).sort(([, a], [, b]) => b - a);
+  const [unit, size] = units.find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
+}
+
 /**
  * How many buckets [from, to) touches: buckets are aligned to multiples of `every` since the
  * epoch, so a range that is not aligned touches one more than (to - from) / every, and that is

@@ -4,6 +4,7 @@ import type { MetadataDatabase } from '../ports/database.js';
 import type { AlertEvent } from '../domain/alerts.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import type { NewAlertRule } from '../ports/alert-repository.js';
+import { episodeId } from '../domain/alert-transitions.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
 
 // The evaluator on the real (in-memory PGlite) repositories: its reads and writes are the
@@ -65,9 +66,19 @@ describe('alert evaluator', () => {
     await evaluator.evaluate([point(2, { temperature: 31 }), point(3, { temperature: 35 })]);
     await evaluator.evaluate([point(4, { temperature: 29 })]);
     expect(statuses()).toEqual(['FIRING@2', 'OK@4']);
+    const episode = episodeId(rule.id, deviceId, 2);
     expect(published[0]).toEqual([
-      { organizationId, ruleId: rule.id, deviceId, status: 'FIRING', value: 31, ts: 2 },
+      {
+        organizationId,
+        ruleId: rule.id,
+        deviceId,
+        status: 'FIRING',
+        value: 31,
+        ts: 2,
+        episodeId: episode,
+      },
     ]);
+    expect(published[1]![0]).toMatchObject({ status: 'OK', episodeId: episode });
     expect(await repos.alerts.getStates(organizationId, [{ ruleId: rule.id, deviceId }])).toEqual([
       {
         organizationId,
@@ -77,8 +88,70 @@ describe('alert evaluator', () => {
         since: 4,
         value: 29,
         evaluatedAt: 4,
+        pendingSince: null,
+        peak: null,
       },
     ]);
+    // One episode, from 2 to 4, its peak the highest value while it fired.
+    expect(await repos.alerts.listEpisodes(organizationId, { limit: 10 })).toEqual([
+      {
+        id: episode,
+        organizationId,
+        ruleId: rule.id,
+        deviceId,
+        startedAt: 2,
+        endedAt: 4,
+        startValue: 31,
+        peakValue: 35,
+        endValue: 29,
+        rule: {
+          name: rule.name,
+          metric: 'temperature',
+          condition: 'GT',
+          threshold: 30,
+          clearThreshold: null,
+          forDurationMs: 0,
+        },
+        acknowledgement: null,
+      },
+    ]);
+  });
+
+  it('opens one episode however often its batch is delivered, and keeps each firing apart', async () => {
+    const { evaluator, point, organizationId } = await setUp();
+    const batch = [point(1, { temperature: 40 }), point(2, { temperature: 45 })];
+    await evaluator.evaluate(batch);
+    await evaluator.evaluate(batch);
+    // Resolved and fired again within one batch: two episodes.
+    await evaluator.evaluate([
+      point(3, { temperature: 10 }),
+      point(4, { temperature: 50 }),
+      point(5, { temperature: 41 }),
+    ]);
+    const episodes = await repos.alerts.listEpisodes(organizationId, { limit: 10 });
+    expect(
+      episodes.map(({ startedAt, endedAt, peakValue }) => ({ startedAt, endedAt, peakValue })),
+    ).toEqual([
+      { startedAt: 4, endedAt: null, peakValue: 50 },
+      { startedAt: 1, endedAt: 3, peakValue: 45 },
+    ]);
+  });
+
+  it('waits out forDuration and clears at the clear threshold', async () => {
+    const { evaluator, point, statuses, rule, organizationId, deviceId } = await setUp();
+    await repos.alerts.updateRule(organizationId, rule.id, {
+      forDurationMs: 2_000,
+      clearThreshold: 25,
+    });
+    const values = [31, 32, 33, 28, 27, 20, 20, 20];
+    for (const [i, temperature] of values.entries()) {
+      await evaluator.evaluate([point(i * 1_000, { temperature })]);
+    }
+    // Met from 0 s: FIRING at 2 s; 28 and 27 are above the clear threshold (still firing);
+    // at or below 25 from 5 s: OK at 7 s.
+    expect(statuses()).toEqual(['FIRING@2000', 'OK@7000']);
+    const [state] = await repos.alerts.getStates(organizationId, [{ ruleId: rule.id, deviceId }]);
+    expect(state).toMatchObject({ status: 'OK', since: 7_000 });
   });
 
   it('takes a batch in time order, whatever order its points came in', async () => {

@@ -1,13 +1,14 @@
 import { LRUCache } from 'lru-cache';
+import { episodeId, nextAlertState } from '../domain/alert-transitions.js';
 import {
-  meetsCondition,
   ruleMatchesDevice,
   type AlertEvent,
+  type AlertEventStatus,
   type AlertRule,
   type AlertState,
 } from '../domain/alerts.js';
 import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
-import type { AlertRepository } from '../ports/alert-repository.js';
+import type { AlertRepository, EpisodeWrite } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { InputRefusedError } from '../ports/input-refused.js';
 import { isolateRefusedInput, type RefusedItem } from './isolate-refused-input.js';
@@ -34,6 +35,28 @@ const pairKey = (ruleId: string, deviceId: string) => `${ruleId}\u0000${deviceId
 /** An LRU whose entries expire after `ttlMs`; none at all for 0 (lru-cache reads 0 as "never"). */
 function expiringCache<Value extends object | boolean>(max: number, ttlMs: number) {
   return ttlMs > 0 ? new LRUCache<string, Value>({ max, ttl: ttlMs }) : null;
+}
+
+/** The episode a FIRING state belongs to, as far as the state tells (its start and peak). */
+function episodeOf(rule: AlertRule, state: AlertState): EpisodeWrite {
+  return {
+    id: episodeId(rule.id, state.deviceId, state.since),
+    ruleId: rule.id,
+    deviceId: state.deviceId,
+    startedAt: state.since,
+    endedAt: null,
+    startValue: state.value,
+    peakValue: state.peak ?? state.value,
+    endValue: null,
+    rule: {
+      name: rule.name,
+      metric: rule.metric,
+      condition: rule.condition,
+      threshold: rule.threshold,
+      clearThreshold: rule.clearThreshold,
+      forDurationMs: rule.forDurationMs,
+    },
+  };
 }
 
 /**
@@ -123,42 +146,60 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     const states = new Map(stored.map((state) => [pairKey(state.ruleId, state.deviceId), state]));
     const events: AlertEvent[] = [];
     const changed: AlertState[] = [];
+    const episodes: EpisodeWrite[] = [];
 
     for (const { rule, deviceId } of pairs) {
       let state = states.get(pairKey(rule.id, deviceId));
-      let dirty = false;
-      for (const point of byDevice.get(deviceId)!) {
-        const value = point.metrics[rule.metric];
-        if (value === undefined || (state && point.ts <= state.evaluatedAt)) continue;
-        const status = meetsCondition(rule.condition, rule.threshold, value) ? 'FIRING' : 'OK';
-        dirty = true;
-        if (state && state.status === status) {
-          state = { ...state, evaluatedAt: point.ts };
-          continue;
-        }
-        // A first evaluation that finds nothing wrong is recorded silently: nothing resolved.
-        if (state || status === 'FIRING') {
-          events.push({ organizationId, ruleId: rule.id, deviceId, status, value, ts: point.ts });
-        }
-        state = {
+      // The episodes this batch touched, each written once with its newest picture.
+      const touched = new Map<string, EpisodeWrite>();
+      const event = (status: AlertEventStatus, point: TelemetryPoint, episode: EpisodeWrite) =>
+        events.push({
           organizationId,
           ruleId: rule.id,
           deviceId,
           status,
-          since: point.ts,
+          value: point.metrics[rule.metric]!,
+          ts: point.ts,
+          episodeId: episode.id,
+        });
+      for (const point of byDevice.get(deviceId)!) {
+        const value = point.metrics[rule.metric];
+        if (value === undefined || (state && point.ts <= state.evaluatedAt)) continue;
+        const { state: next, change } = nextAlertState(rule, { organizationId, deviceId }, state, {
+          ts: point.ts,
           value,
-          evaluatedAt: point.ts,
-        };
+        });
+        if (change === 'FIRING') {
+          const episode = episodeOf(rule, next);
+          touched.set(episode.id, episode);
+          event('FIRING', point, episode);
+        } else if (state?.status === 'FIRING') {
+          const id = episodeId(rule.id, deviceId, state.since);
+          const episode = touched.get(id) ?? episodeOf(rule, state);
+          if (change === 'OK') {
+            episode.endedAt = point.ts;
+            episode.endValue = value;
+            event('OK', point, episode);
+          } else {
+            episode.peakValue = next.peak ?? next.value;
+          }
+          touched.set(id, episode);
+        }
+        state = next;
       }
-      if (dirty && state) changed.push(state);
+      if (state && state !== states.get(pairKey(rule.id, deviceId))) changed.push(state);
+      episodes.push(...touched.values());
     }
 
     if (events.length > 0) await publish(events);
     // A state the repository refuses for good (InputRefusedError) is narrowed down here rather
     // than by rerunning the whole evaluation, which would publish the batch's events again.
-    const refusedStates = await isolateRefusedInput(changed, (states) =>
-      alerts.saveStates(organizationId, states),
-    );
+    // The episodes go with the first part: a part refused for good is retried without them.
+    let episodesLeft: EpisodeWrite[] = episodes;
+    const refusedStates = await isolateRefusedInput(changed, async (states) => {
+      await alerts.saveStates(organizationId, states, episodesLeft);
+      episodesLeft = [];
+    });
     const metricOf = new Map(rules.map((rule) => [rule.id, rule.metric]));
     const refused = new Map<TelemetryPoint, InputRefusedError>();
     for (const { item: state, error } of refusedStates) {

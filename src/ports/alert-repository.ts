@@ -1,4 +1,10 @@
-import type { AlertCondition, AlertRule, AlertState, AlertStatus } from '../domain/alerts.js';
+import type {
+  AlertCondition,
+  AlertEpisode,
+  AlertRule,
+  AlertState,
+  AlertStatus,
+} from '../domain/alerts.js';
 import type { MetricValue } from '../domain/telemetry.js';
 
 export interface NewAlertRule {
@@ -9,6 +15,8 @@ export interface NewAlertRule {
   threshold: MetricValue;
   deviceType?: string | null;
   deviceLabels?: Record<string, string>;
+  forDurationMs?: number;
+  clearThreshold?: MetricValue | null;
   enabled?: boolean;
 }
 
@@ -19,6 +27,19 @@ export interface AlertStateFilter {
   ruleId?: string;
   deviceId?: string;
   /** At most this many, newest `since` first. */
+  limit: number;
+}
+
+/** An episode as the evaluator last saw it: opened, its peak moved, or ended. */
+export type EpisodeWrite = Omit<AlertEpisode, 'organizationId' | 'acknowledgement'>;
+
+export interface EpisodeFilter {
+  ruleId?: string;
+  deviceId?: string;
+  /** true: only those still firing; false: only those that ended. */
+  firing?: boolean;
+  /** Only episodes after this one in the order (newest start first, then id). */
+  after?: { startedAt: number; id: string };
   limit: number;
 }
 
@@ -46,9 +67,25 @@ export interface AlertRepository {
   /**
    * Stores evaluation results in one round trip. A state replaces the stored one only if it is
    * newer (evaluatedAt), so replicas and redeliveries cannot move a state back in time; states of
-   * rules or devices not in the organization (or deleted meanwhile) are ignored.
+   * rules or devices not in the organization (or deleted meanwhile) are ignored. The episodes
+   * are written in the same transaction: one is opened once (its id is derived from rule,
+   * device and start), its peak follows the newest write, and once ended it stays ended.
    */
-  saveStates(organizationId: string, states: readonly AlertState[]): Promise<void>;
+  saveStates(
+    organizationId: string,
+    states: readonly AlertState[],
+    episodes?: readonly EpisodeWrite[],
+  ): Promise<void>;
   /** States of the organization's enabled rules. */
   listStates(organizationId: string, filter: AlertStateFilter): Promise<AlertState[]>;
+  /** The organization's episodes, newest start first (then by id). */
+  listEpisodes(organizationId: string, filter: EpisodeFilter): Promise<AlertEpisode[]>;
+  /** The episodes among these ids that are in the organization (one round trip). */
+  findEpisodes(organizationId: string, ids: readonly string[]): Promise<AlertEpisode[]>;
+  /** Records who acknowledged the episode, when, and why; null if it is not in the organization. */
+  acknowledgeEpisode(
+    organizationId: string,
+    id: string,
+    acknowledgement: { by: string; at: number; note: string | null },
+  ): Promise<AlertEpisode | null>;
 }

@@ -12,6 +12,7 @@ import type { MetricValue } from '../domain/telemetry.js';
 import type { AlertRulePatch } from '../ports/alert-repository.js';
 import { labelsToMap, requireText, type LabelInput } from './device-input.js';
 import { DEFAULT_ALERTS, MAX_ALERTS, MAX_RULES_PER_ORGANIZATION } from '../domain/query-limits.js';
+import { parseEvery } from '../domain/query-limits.js';
 import { badUserInput, notFound, pageSize } from './errors.js';
 import { liveStream } from './live.js';
 
@@ -22,6 +23,8 @@ export interface AlertRuleInput {
   threshold?: MetricValue | null;
   deviceType?: string | null;
   deviceLabels?: LabelInput[] | null;
+  forDuration?: string | null;
+  clearThreshold?: MetricValue | null;
   enabled?: boolean | null;
 }
 
@@ -49,6 +52,48 @@ export function checkThreshold(condition: AlertCondition, threshold: MetricValue
     throw badUserInput('threshold must be at most 256 characters', 'threshold');
   }
   return threshold;
+}
+
+/** forDuration's bound: a day; longer waits are what NO_DATA and the history are for. */
+const MAX_FOR_DURATION_MS = 86_400_000;
+
+function checkForDuration(forDuration: string): number {
+  if (/^0+(ms|s|m|h|d|w)?$/.test(forDuration)) return 0;
+  const parsed = parseEvery(forDuration);
+  if (!('ms' in parsed) || parsed.ms > MAX_FOR_DURATION_MS) {
+    throw badUserInput(
+      `forDuration must be a duration from 0s to 24h, like 30s, 5m or 1h; got ${JSON.stringify(forDuration.slice(0, 32))}`,
+      'forDuration',
+    );
+  }
+  return parsed.ms;
+}
+
+/**
+ * BAD_USER_INPUT unless the clear threshold suits the rule: only ordering conditions have one, a
+ * number on the side the value returns to (for GT 80, at most 80: the alert clears at or below
+ * it, so a value hovering between the two does not flap).
+ */
+function checkClearThreshold(
+  condition: AlertCondition,
+  threshold: MetricValue,
+  clear: MetricValue | null,
+) {
+  if (clear === null) return null;
+  if (!ORDERING_CONDITIONS.has(condition) || typeof clear !== 'number') {
+    throw badUserInput(
+      'clearThreshold is a number, for GT, GTE, LT and LTE rules only',
+      'clearThreshold',
+    );
+  }
+  const rising = condition === 'GT' || condition === 'GTE';
+  if (rising ? clear > (threshold as number) : clear < (threshold as number)) {
+    throw badUserInput(
+      `clearThreshold must be ${rising ? 'at most' : 'at least'} the threshold (${String(threshold)}) for a ${condition} rule`,
+      'clearThreshold',
+    );
+  }
+  return clear;
 }
 
 async function requireRule(context: GraphQLContext, id: string): Promise<AlertRule> {
@@ -83,6 +128,12 @@ export async function createAlertRule(
     threshold: checkThreshold(input.condition, input.threshold),
     deviceType: input.deviceType ? requireText(input.deviceType, 'deviceType', 100) : null,
     deviceLabels: labelsToMap(input.deviceLabels ?? [], 'deviceLabels'),
+    forDurationMs: input.forDuration == null ? 0 : checkForDuration(input.forDuration),
+    clearThreshold: checkClearThreshold(
+      input.condition,
+      input.threshold,
+      input.clearThreshold ?? null,
+    ),
     enabled: input.enabled ?? true,
   });
 }
@@ -101,7 +152,14 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   if (input.deviceLabels != null)
     patch.deviceLabels = labelsToMap(input.deviceLabels, 'deviceLabels');
   if (input.enabled != null) patch.enabled = input.enabled;
-  checkThreshold(patch.condition ?? current.condition, patch.threshold ?? current.threshold);
+  if (input.forDuration != null) patch.forDurationMs = checkForDuration(input.forDuration);
+  // clearThreshold: null clears it; omitted keeps it.
+  if (input.clearThreshold !== undefined) patch.clearThreshold = input.clearThreshold;
+  const condition = patch.condition ?? current.condition;
+  const threshold = patch.threshold ?? current.threshold;
+  checkThreshold(condition, threshold);
+  const clear = patch.clearThreshold === undefined ? current.clearThreshold : patch.clearThreshold;
+  checkClearThreshold(condition, threshold, clear);
   const updated = await context.services.alerts.updateRule(
     context.viewer.organizationId,
     id,
@@ -122,7 +180,8 @@ const toView = (state: AlertState | AlertEvent): AlertView => ({
   deviceId: state.deviceId,
   status: state.status,
   value: state.value,
-  since: 'since' in state ? state.since : state.ts,
+  // PENDING began when the condition did; the others when their status did.
+  since: 'since' in state ? (state.pendingSince ?? state.since) : state.ts,
 });
 
 export async function listAlerts(
@@ -152,7 +211,10 @@ export async function listAlerts(
 export function subscribeAlerts(context: GraphQLContext): AsyncIterable<AlertView> {
   const { organizationId } = context.viewer;
   return liveStream<AlertView>((push) =>
-    context.services.live.subscribeAlerts(organizationId, (event) => push(toView(event))),
+    context.services.live.subscribeAlerts(organizationId, (event) => {
+      // Acknowledgements change no status: they are alertEvents' news only.
+      if (event.kind !== 'ACKNOWLEDGED') push(toView(event));
+    }),
   );
 }
 

@@ -1,4 +1,12 @@
-import type { AlertCondition, AlertRule, AlertStatus } from '../domain/alerts.js';
+import type { AlertCondition, AlertEpisode, AlertRule, AlertStatus } from '../domain/alerts.js';
+import { formatDuration } from '../domain/query-limits.js';
+import {
+  acknowledgeAlertEpisode,
+  listAlertEpisodes,
+  subscribeAlertEvents,
+  type AlertEpisodeEvent,
+  type AlertEpisodeEventKind,
+} from '../resolvers/alert-episodes.js';
 import {
   alertDevice,
   alertRule,
@@ -27,7 +35,11 @@ export const AlertConditionEnum = builder.enumType('AlertCondition', {
 
 const AlertStatusEnum = builder.enumType('AlertStatus', {
   values: {
-    FIRING: { description: "The device's newest value of the metric meets the condition." },
+    FIRING: {
+      description:
+        "The condition has held for the rule's forDuration (and, since, not failed to hold for as long).",
+    },
+    PENDING: { description: "The condition holds, for less than the rule's forDuration so far." },
     OK: { description: 'It does not (or no longer does).' },
   } satisfies Record<AlertStatus, { description: string }>,
 });
@@ -49,6 +61,18 @@ const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
       type: [Label],
       description: 'Only devices carrying every one of these labels.',
       resolve: (rule) => Object.entries(rule.deviceLabels).map(([key, value]) => ({ key, value })),
+    }),
+    forDuration: t.string({
+      description:
+        'How long the condition must hold before FIRING, and fail to hold before OK again ("0s": at once).',
+      resolve: (rule) => formatDuration(rule.forDurationMs),
+    }),
+    clearThreshold: t.field({
+      type: 'MetricValue',
+      nullable: true,
+      description:
+        'While FIRING the value is compared with this instead of the threshold (hysteresis); null: the threshold.',
+      resolve: (rule) => rule.clearThreshold,
     }),
     enabled: t.exposeBoolean('enabled'),
     createdAt: t.field({ type: 'DateTime', resolve: (rule) => rule.createdAt }),
@@ -82,11 +106,17 @@ const AlertRef = builder.objectRef<AlertView>('Alert').implement({
     }),
     since: t.field({
       type: 'DateTime',
-      description: 'The time of the point that brought the status.',
+      description:
+        'The time of the point that brought the status (PENDING: the first that met the condition).',
       resolve: (alert) => alert.since,
     }),
   }),
 });
+
+const FOR_DURATION_INPUT =
+  'How long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m.';
+const CLEAR_THRESHOLD_INPUT =
+  'GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75).';
 
 const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
   fields: (t) => ({
@@ -99,6 +129,8 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
       type: [LabelInput],
       description: 'Only devices carrying every one of these labels.',
     }),
+    forDuration: t.string({ description: FOR_DURATION_INPUT }),
+    clearThreshold: t.field({ type: 'MetricValue', description: CLEAR_THRESHOLD_INPUT }),
     enabled: t.boolean({ description: 'Defaults to true.' }),
   }),
 });
@@ -111,6 +143,11 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
     threshold: t.field({ type: 'MetricValue' }),
     deviceType: t.string({ description: 'null applies the rule to every type again.' }),
     deviceLabels: t.field({ type: [LabelInput], description: 'Replaces all of them.' }),
+    forDuration: t.string({ description: FOR_DURATION_INPUT }),
+    clearThreshold: t.field({
+      type: 'MetricValue',
+      description: `${CLEAR_THRESHOLD_INPUT} null clears it.`,
+    }),
     enabled: t.boolean({ description: "Disabling clears the rule's alerts." }),
   }),
 });
@@ -174,5 +211,144 @@ builder.subscriptionField('alerts', (t) =>
     description: "Each change of an alert's status in the organization, as the pipeline raises it.",
     subscribe: (_root, _args, context) => subscribeAlerts(context),
     resolve: (alert) => alert,
+  }),
+);
+
+const AlertRuleSnapshotRef = builder
+  .objectRef<AlertEpisode['rule']>('AlertRuleSnapshot')
+  .implement({
+    description: 'What the rule said when an episode began.',
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      metric: t.exposeString('metric'),
+      condition: t.field({ type: AlertConditionEnum, resolve: (rule) => rule.condition }),
+      threshold: t.field({ type: 'MetricValue', resolve: (rule) => rule.threshold }),
+      clearThreshold: t.field({
+        type: 'MetricValue',
+        nullable: true,
+        resolve: (rule) => rule.clearThreshold,
+      }),
+      forDuration: t.string({ resolve: (rule) => formatDuration(rule.forDurationMs) }),
+    }),
+  });
+
+const AlertAcknowledgementRef = builder
+  .objectRef<NonNullable<AlertEpisode['acknowledgement']>>('AlertAcknowledgement')
+  .implement({
+    fields: (t) => ({
+      by: t.exposeString('by', { description: 'The user or API key that acknowledged it.' }),
+      at: t.field({ type: 'DateTime', resolve: (ack) => new Date(ack.at) }),
+      note: t.exposeString('note', { nullable: true }),
+    }),
+  });
+
+const AlertEpisodeRef = builder.objectRef<AlertEpisode>('AlertEpisode').implement({
+  description: 'One firing of a rule for a device: from FIRING to OK, with its peak.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    ruleId: t.exposeID('ruleId'),
+    deviceId: t.exposeID('deviceId'),
+    rule: t.field({
+      type: AlertRuleRef,
+      nullable: true,
+      description: 'The rule as it is now; null if it was deleted since (see ruleAtStart).',
+      resolve: (episode, _args, context) => context.loaders.alertRule.load(episode.ruleId),
+    }),
+    ruleAtStart: t.field({
+      type: AlertRuleSnapshotRef,
+      resolve: (episode) => episode.rule,
+    }),
+    device: t.field({
+      type: DeviceRef,
+      nullable: true,
+      authScopes: { permission: 'devices:read' },
+      resolve: (episode, _args, context) => context.loaders.device.load(episode.deviceId),
+    }),
+    firing: t.boolean({ resolve: (episode) => episode.endedAt === null }),
+    startedAt: t.field({ type: 'DateTime', resolve: (episode) => new Date(episode.startedAt) }),
+    endedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (episode) => (episode.endedAt === null ? null : new Date(episode.endedAt)),
+    }),
+    startValue: t.field({ type: 'MetricValue', resolve: (episode) => episode.startValue }),
+    peakValue: t.field({
+      type: 'MetricValue',
+      description:
+        'The most extreme value while it fired (highest for GT and GTE, lowest for LT and LTE).',
+      resolve: (episode) => episode.peakValue,
+    }),
+    endValue: t.field({
+      type: 'MetricValue',
+      nullable: true,
+      resolve: (episode) => episode.endValue,
+    }),
+    acknowledgement: t.field({
+      type: AlertAcknowledgementRef,
+      nullable: true,
+      resolve: (episode) => episode.acknowledgement,
+    }),
+  }),
+});
+
+const AlertEpisodeEventKindEnum = builder.enumType('AlertEpisodeEventKind', {
+  values: {
+    FIRING: { description: 'The episode began.' },
+    RESOLVED: { description: 'It ended: the alert is OK again.' },
+    ACKNOWLEDGED: { description: 'Someone acknowledged it.' },
+  } satisfies Record<AlertEpisodeEventKind, { description: string }>,
+});
+
+const AlertEpisodeEventRef = builder.objectRef<AlertEpisodeEvent>('AlertEpisodeEvent').implement({
+  fields: (t) => ({
+    kind: t.field({ type: AlertEpisodeEventKindEnum, resolve: (event) => event.kind }),
+    episode: t.field({
+      type: AlertEpisodeRef,
+      description: 'As it is after the change.',
+      resolve: (event) => event.episode,
+    }),
+  }),
+});
+
+builder.queryField('alertEpisodes', (t) =>
+  t.connection({
+    type: AlertEpisodeRef,
+    authScopes: { permission: 'alerts:read' },
+    description: "The organization's alert episodes, newest first (kept after they end).",
+    args: {
+      ruleId: t.arg.id(),
+      deviceId: t.arg.id(),
+      firing: t.arg.boolean({
+        description: 'true: only those firing now; false: only ended ones.',
+      }),
+    },
+    resolve: (_root, args, context) =>
+      listAlertEpisodes(context, {
+        ...args,
+        ruleId: args.ruleId == null ? null : String(args.ruleId),
+        deviceId: args.deviceId == null ? null : String(args.deviceId),
+      }),
+  }),
+);
+
+builder.mutationField('acknowledgeAlertEpisode', (t) =>
+  t.field({
+    type: AlertEpisodeRef,
+    authScopes: { permission: 'alerts:manage' },
+    description:
+      'Records that the caller has seen the episode, with a note; again replaces the note.',
+    args: { id: t.arg.id({ required: true }), note: t.arg.string() },
+    resolve: (_root, args, context) => acknowledgeAlertEpisode(context, String(args.id), args.note),
+  }),
+);
+
+builder.subscriptionField('alertEvents', (t) =>
+  t.field({
+    type: AlertEpisodeEventRef,
+    authScopes: { permission: 'alerts:read' },
+    description:
+      'Each change of an episode in the organization: it began, ended or was acknowledged.',
+    subscribe: (_root, _args, context) => subscribeAlertEvents(context),
+    resolve: (event) => event,
   }),
 );

@@ -407,6 +407,7 @@ describe('subscribers that must not share', () => {
       status: 'FIRING',
       value: 1,
       ts: Date.now(),
+      episodeId: crypto.randomUUID(),
     });
     await eventually(async () => {
       await services.live.publishAlerts([alert(ORG_A, 'probe-a'), alert(ORG_B, 'probe-b')]);
@@ -470,6 +471,7 @@ describe('subscribers that must not share', () => {
       status: 'OK',
       value: 0,
       ts: Date.now(),
+      episodeId: crypto.randomUUID(),
     });
     await eventually(async () => {
       await services.live.publishAlerts([alert('probe')]);

@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertState } from '../../src/domain/alerts.js';
-import type { AlertRepository, NewAlertRule } from '../../src/ports/alert-repository.js';
+import { episodeId } from '../../src/domain/alert-transitions.js';
+import type {
+  AlertRepository,
+  EpisodeWrite,
+  NewAlertRule,
+} from '../../src/ports/alert-repository.js';
 import { InputRefusedError } from '../../src/ports/input-refused.js';
 import type { MetadataDatabase } from '../../src/ports/database.js';
 import { uniqueSuffix } from '../support/services.js';
@@ -57,6 +62,8 @@ export function describeAlertRepositoryContract(
       since: Date.UTC(2026, 0, 1, 12),
       value: 31.5,
       evaluatedAt: Date.UTC(2026, 0, 1, 12),
+      pendingSince: null,
+      peak: 31.5,
       ...overrides,
     });
 
@@ -79,6 +86,8 @@ export function describeAlertRepositoryContract(
         threshold: true,
         deviceType: 'fridge',
         deviceLabels: { site: 'north', floor: '2' },
+        forDurationMs: 0,
+        clearThreshold: null,
         enabled: true,
         createdAt: expect.any(Date),
         updatedAt: expect.any(Date),
@@ -282,6 +291,136 @@ export function describeAlertRepositoryContract(
       expect(await repo.deleteRule(organizationId, r.id)).toBe(false);
       expect(await repo.listRules(organizationId)).toEqual([]);
       expect(await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d }])).toEqual([]);
+    });
+
+    const episode = (
+      ruleId: string,
+      deviceId: string,
+      startedAt: number,
+      overrides: Partial<EpisodeWrite> = {},
+    ): EpisodeWrite => ({
+      id: episodeId(ruleId, deviceId, startedAt),
+      ruleId,
+      deviceId,
+      startedAt,
+      endedAt: null,
+      startValue: 31,
+      peakValue: 31,
+      endValue: null,
+      rule: {
+        name: 'Too hot',
+        metric: 'temperature',
+        condition: 'GT',
+        threshold: 30,
+        clearThreshold: 25,
+        forDurationMs: 60_000,
+      },
+      ...overrides,
+    });
+
+    it('keeps the rule timing fields, exactly, and clears the clear threshold with null', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId, { forDurationMs: 300_000, clearThreshold: 0.1 + 0.2 });
+      expect(r).toMatchObject({ forDurationMs: 300_000, clearThreshold: 0.1 + 0.2 });
+      const cleared = await repo.updateRule(organizationId, r.id, { clearThreshold: null });
+      expect(cleared).toMatchObject({ forDurationMs: 300_000, clearThreshold: null });
+    });
+
+    it('opens an episode once, moves its peak, ends it once and never reopens it', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const d = await device(organizationId);
+      const firing = state(organizationId, r.id, d, { since: 1_000, evaluatedAt: 1_000 });
+      await repo.saveStates(organizationId, [firing], [episode(r.id, d, 1_000)]);
+      await repo.saveStates(organizationId, [], [episode(r.id, d, 1_000)]);
+      await repo.saveStates(organizationId, [], [episode(r.id, d, 1_000, { peakValue: 40 })]);
+      const ended = { peakValue: 40, endedAt: 5_000, endValue: 20 };
+      await repo.saveStates(organizationId, [], [episode(r.id, d, 1_000, ended)]);
+      // A stale write (a replica behind) cannot reopen it or move its end.
+      await repo.saveStates(
+        organizationId,
+        [],
+        [episode(r.id, d, 1_000, { endedAt: 9_000, endValue: 1 })],
+      );
+      const [only, ...more] = await repo.listEpisodes(organizationId, { limit: 10 });
+      expect(more).toEqual([]);
+      expect(only).toEqual({
+        ...episode(r.id, d, 1_000, { ...ended, peakValue: 40 }),
+        organizationId,
+        acknowledgement: null,
+      });
+    });
+
+    it('lists episodes newest first, filtered and paged, and finds and acknowledges only its own', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const [d1, d2] = [await device(organizationId), await device(organizationId)];
+      await repo.saveStates(
+        organizationId,
+        [],
+        [
+          episode(r.id, d1, 1_000, { endedAt: 2_000, endValue: 20 }),
+          episode(r.id, d1, 3_000),
+          episode(r.id, d2, 2_500),
+        ],
+      );
+      const starts = (list: { startedAt: number }[]) => list.map((e) => e.startedAt);
+      expect(starts(await repo.listEpisodes(organizationId, { limit: 10 }))).toEqual([
+        3_000, 2_500, 1_000,
+      ]);
+      expect(starts(await repo.listEpisodes(organizationId, { limit: 10, firing: true }))).toEqual([
+        3_000, 2_500,
+      ]);
+      expect(starts(await repo.listEpisodes(organizationId, { limit: 10, firing: false }))).toEqual(
+        [1_000],
+      );
+      expect(starts(await repo.listEpisodes(organizationId, { limit: 10, deviceId: d2 }))).toEqual([
+        2_500,
+      ]);
+      const [first] = await repo.listEpisodes(organizationId, { limit: 1 });
+      const after = { startedAt: first!.startedAt, id: first!.id };
+      expect(starts(await repo.listEpisodes(organizationId, { limit: 10, after }))).toEqual([
+        2_500, 1_000,
+      ]);
+
+      const other = organization();
+      const id = episodeId(r.id, d1, 3_000);
+      expect(await repo.findEpisodes(other, [id])).toEqual([]);
+      expect(await repo.listEpisodes(other, { limit: 10 })).toEqual([]);
+      expect(
+        await repo.acknowledgeEpisode(other, id, { by: 'mallory', at: 1, note: null }),
+      ).toBeNull();
+      const acknowledged = await repo.acknowledgeEpisode(organizationId, id, {
+        by: 'alice',
+        at: 4_000,
+        note: 'on it',
+      });
+      expect(acknowledged?.acknowledgement).toEqual({ by: 'alice', at: 4_000, note: 'on it' });
+      expect((await repo.findEpisodes(organizationId, [id, 'not-a-uuid']))[0]).toEqual(
+        acknowledged,
+      );
+    });
+
+    it('lists PENDING states apart from OK and FIRING', async () => {
+      const organizationId = organization();
+      const r = await rule(organizationId);
+      const [d1, d2, d3] = [
+        await device(organizationId),
+        await device(organizationId),
+        await device(organizationId),
+      ];
+      await repo.saveStates(organizationId, [
+        state(organizationId, r.id, d1),
+        state(organizationId, r.id, d2, { status: 'PENDING', pendingSince: 5, peak: null }),
+        state(organizationId, r.id, d3, { status: 'OK', peak: null }),
+      ]);
+      const devicesWith = async (status: 'OK' | 'PENDING' | 'FIRING') =>
+        (await repo.listStates(organizationId, { status, limit: 10 })).map((s) => s.deviceId);
+      expect(await devicesWith('FIRING')).toEqual([d1]);
+      expect(await devicesWith('PENDING')).toEqual([d2]);
+      expect(await devicesWith('OK')).toEqual([d3]);
+      const [pending] = await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d2 }]);
+      expect(pending).toMatchObject({ status: 'PENDING', pendingSince: 5 });
     });
   });
 }

@@ -23,6 +23,7 @@ const alert = (organizationId: string, ts: number): AlertEvent => ({
   status: ts % 2 === 0 ? 'FIRING' : 'OK',
   value: ts % 3 === 0 ? 'stuck' : 30 + ts,
   ts,
+  episodeId: '0190b5a0-0000-8000-8000-000000000004',
 });
 
 const transition = (organizationId: string, since: number): ConnectivityChange => ({

@@ -127,6 +127,7 @@ for (const target of targets) {
         );
         expect(tables.map((table) => table.table_name)).toEqual([
           '_prisma_migrations',
+          'alert_episodes',
           'alert_rules',
           'alert_states',
           'api_keys',

@@ -32,6 +32,9 @@ import {
   FleetOverviewDocument,
   LiveAlertsDocument,
   LiveConnectivityDocument,
+  LiveAlertEventsDocument,
+  AlertEpisodesDocument,
+  AcknowledgeAlertEpisodeDocument,
   LiveFleetLatestDocument,
   LiveTelemetryFilteredDocument,
   LiveTelemetryResumedDocument,
@@ -553,6 +556,15 @@ describe('query cost of the operations in use', () => {
     // Toggling the metric changes the alert's status, so each poke can raise an event.
     const alert = await firstEvent(LiveAlertsDocument, {}, () => send(device, { canary: ts % 2 }));
     expect(alert?.data).toHaveProperty('alerts.ruleId', rule.id);
+    const episodeEvent = await firstEvent(LiveAlertEventsDocument, {}, () =>
+      send(device, { canary: ts % 2 }),
+    );
+    expect(episodeEvent?.data).toHaveProperty('alertEvents.episode.ruleId', rule.id);
+    const { alertEpisodes } = await run(AlertEpisodesDocument, { ruleId: rule.id, first: 10 });
+    await run(AcknowledgeAlertEpisodeDocument, {
+      id: alertEpisodes.edges[0]!.node.id,
+      note: 'seen',
+    });
     await run(AlertsDocument, { ruleId: rule.id });
     await run(AlertsDocument, { first: 100 });
     await run(AlertStatusesDocument, {});

@@ -1,11 +1,13 @@
 /**
  * Role matrix: each mutation by each role gets the documented result — viewers read, operators
- * also manage devices and alert rules, admins also manage API keys (API keys have their own
+ * also manage devices and alert rules and acknowledge alert episodes, admins also manage API keys (API keys have their own
  * matrix in api-keys.test.ts). The table must name every mutation of the schema.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import {
+  AcknowledgeAlertEpisodeDocument,
+  AlertEpisodesDocument,
   CreateAlertRuleDocument,
   CreateApiKeyDocument,
   DeleteAlertRuleDocument,
@@ -22,16 +24,23 @@ import {
   UpdateDeviceDocument,
 } from '../generated/graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
-import { createGraphQLClient, expectData } from '../support/graphql-client.js';
+import {
+  createGraphQLClient,
+  eventually,
+  expectData,
+  postTelemetry,
+} from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
 
 type Client = ReturnType<typeof createGraphQLClient>;
 const ORG = 'org-roles';
 
-const app = useEmbeddedApp();
+// Rules are read at every batch: the episode's rule applies to the next point.
+const app = useEmbeddedApp({ ALERT_RULE_CACHE_MS: '0' });
 let admin: Client;
 let deviceId: string;
+let episodeId: string;
 
 beforeAll(async () => {
   admin = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, 'admin'));
@@ -41,6 +50,22 @@ beforeAll(async () => {
     }),
   );
   deviceId = data.registerDevice.device.id;
+  // An episode to acknowledge: a rule the device's next point meets.
+  await expectData(
+    admin(CreateAlertRuleDocument, {
+      input: { name: 'episode', metric: 'smoke', condition: 'EQ', threshold: true },
+    }),
+  );
+  const response = await postTelemetry(
+    app.baseUrl,
+    data.registerDevice.token,
+    JSON.stringify({ ts: Date.now(), metrics: { smoke: true } }),
+  );
+  expect(response.status).toBe(202);
+  episodeId = await eventually(async () => {
+    const { alertEpisodes } = await expectData(admin(AlertEpisodesDocument, {}));
+    return alertEpisodes.edges[0]?.node.id;
+  });
 });
 
 /** A key of the organization for a caller to revoke (each attempt gets its own). */
@@ -117,6 +142,10 @@ const mutations: Record<
   },
   deleteAlertRule: {
     run: async (gql) => gql(DeleteAlertRuleDocument, { id: await freshRuleId() }),
+    by: OPERATORS,
+  },
+  acknowledgeAlertEpisode: {
+    run: (gql, role) => gql(AcknowledgeAlertEpisodeDocument, { id: episodeId, note: `by ${role}` }),
     by: OPERATORS,
   },
 };

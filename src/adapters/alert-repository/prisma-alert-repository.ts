@@ -3,7 +3,12 @@
  * one pg pool per process): whoever opened the client closes it, so this repository has no close.
  */
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
-import type { AlertRule, AlertState } from '../../domain/alerts.js';
+import type {
+  AlertEpisode,
+  AlertRule,
+  AlertRuleSnapshot,
+  AlertState,
+} from '../../domain/alerts.js';
 import type { MetricValue } from '../../domain/telemetry.js';
 import type { AlertRepository } from '../../ports/alert-repository.js';
 import { isUuid, toLabels } from '../prisma/columns.js';
@@ -20,6 +25,8 @@ function toRule(row: RuleRow): AlertRule {
     threshold: row.threshold as MetricValue,
     deviceType: row.deviceType,
     deviceLabels: toLabels(row.deviceLabels),
+    forDurationMs: row.forDurationMs,
+    clearThreshold: (row.clearThreshold ?? null) as MetricValue | null,
     enabled: row.enabled,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -33,26 +40,86 @@ interface StateRow {
   since: number;
   value: string;
   evaluatedAt: number;
+  pendingSince: number | null;
+  peak: string | null;
 }
 
+const fromJson = (text: string | null) =>
+  text === null ? null : (JSON.parse(text) as MetricValue);
+
 function toState(organizationId: string, row: StateRow): AlertState {
+  const pendingSince = row.pendingSince === null ? null : Number(row.pendingSince);
   return {
     organizationId,
     ruleId: row.ruleId,
     deviceId: row.deviceId,
-    status: row.firing ? 'FIRING' : 'OK',
+    // PENDING: not firing yet, the condition met and its duration not yet waited out.
+    status: row.firing ? 'FIRING' : pendingSince === null ? 'OK' : 'PENDING',
     since: Number(row.since),
     value: JSON.parse(row.value) as MetricValue,
     evaluatedAt: Number(row.evaluatedAt),
+    pendingSince,
+    peak: fromJson(row.peak),
   };
 }
+
+interface EpisodeRow {
+  id: string;
+  organizationId: string;
+  ruleId: string;
+  deviceId: string;
+  startedAt: number;
+  endedAt: number | null;
+  startValue: string;
+  peakValue: string;
+  endValue: string | null;
+  ruleSnapshot: string;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  acknowledgementNote: string | null;
+}
+
+function toEpisode(row: EpisodeRow): AlertEpisode {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    ruleId: row.ruleId,
+    deviceId: row.deviceId,
+    startedAt: Number(row.startedAt),
+    endedAt: row.endedAt === null ? null : Number(row.endedAt),
+    startValue: JSON.parse(row.startValue) as MetricValue,
+    peakValue: JSON.parse(row.peakValue) as MetricValue,
+    endValue: fromJson(row.endValue),
+    rule: JSON.parse(row.ruleSnapshot) as AlertRuleSnapshot,
+    acknowledgement:
+      row.acknowledgedAt === null
+        ? null
+        : {
+            by: row.acknowledgedBy ?? '',
+            at: Number(row.acknowledgedAt),
+            note: row.acknowledgementNote,
+          },
+  };
+}
+
+const epochMs = (column: Prisma.Sql) =>
+  Prisma.sql`round(extract(epoch FROM ${column}) * 1000)::float8`;
+
+const EPISODE_COLUMNS = Prisma.sql`
+  e.id::text AS id, e.organization_id AS "organizationId", e.rule_id::text AS "ruleId",
+  e.device_id::text AS "deviceId", ${epochMs(Prisma.sql`e.started_at`)} AS "startedAt",
+  ${epochMs(Prisma.sql`e.ended_at`)} AS "endedAt", e.start_value::text AS "startValue",
+  e.peak_value::text AS "peakValue", e.end_value::text AS "endValue",
+  e.rule_snapshot::text AS "ruleSnapshot", ${epochMs(Prisma.sql`e.acknowledged_at`)} AS "acknowledgedAt",
+  e.acknowledged_by AS "acknowledgedBy", e.acknowledgement_note AS "acknowledgementNote"`;
 
 // Times leave the database as epoch ms and values as JSON text: the same numbers and types
 // whichever driver adapter (PGlite or pg) and session time zone read them.
 const STATE_COLUMNS = Prisma.sql`
   s.rule_id::text AS "ruleId", s.device_id::text AS "deviceId", s.firing,
   round(extract(epoch FROM s.since) * 1000)::float8 AS since, s.value::text AS value,
-  round(extract(epoch FROM s.evaluated_at) * 1000)::float8 AS "evaluatedAt"`;
+  round(extract(epoch FROM s.evaluated_at) * 1000)::float8 AS "evaluatedAt",
+  round(extract(epoch FROM s.pending_since) * 1000)::float8 AS "pendingSince", s.peak::text AS peak`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -69,6 +136,13 @@ async function writeThresholdExactly(tx: Transaction, id: string, threshold: Met
     UPDATE alert_rules SET threshold = ${JSON.stringify(threshold)}::jsonb WHERE id = ${id}::uuid`;
 }
 
+/** The clear threshold likewise; null clears it (SQL NULL, not JSON null). */
+async function writeClearThresholdExactly(tx: Transaction, id: string, clear: MetricValue | null) {
+  await tx.$executeRaw`
+    UPDATE alert_rules SET clear_threshold = ${clear === null ? null : JSON.stringify(clear)}::jsonb
+    WHERE id = ${id}::uuid`;
+}
+
 export function createPrismaAlertRepository(options: { prisma: PrismaClient }): AlertRepository {
   const { prisma } = options;
 
@@ -83,6 +157,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             threshold: rule.threshold,
             deviceType: rule.deviceType ?? null,
             deviceLabels: rule.deviceLabels ?? {},
+            forDurationMs: rule.forDurationMs ?? 0,
             enabled: rule.enabled ?? true,
             // Organizations come from the identity provider's token claims, so a rule may be the
             // first row the organization has here.
@@ -95,7 +170,10 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
           },
         });
         await writeThresholdExactly(tx, created.id, rule.threshold);
-        return { ...created, threshold: rule.threshold };
+        const clearThreshold = rule.clearThreshold ?? null;
+        if (clearThreshold !== null)
+          await writeClearThresholdExactly(tx, created.id, clearThreshold);
+        return { ...created, threshold: rule.threshold, clearThreshold };
       });
       return toRule(row);
     },
@@ -112,11 +190,17 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             threshold: patch.threshold,
             deviceType: patch.deviceType,
             deviceLabels: patch.deviceLabels,
+            forDurationMs: patch.forDurationMs,
             enabled: patch.enabled,
+            // Also makes a patch of only raw-written fields (clearThreshold) match the row.
+            updatedAt: new Date(),
           },
         });
         if (count === 0) return null;
         if (patch.threshold !== undefined) await writeThresholdExactly(tx, id, patch.threshold);
+        if (patch.clearThreshold !== undefined) {
+          await writeClearThresholdExactly(tx, id, patch.clearThreshold);
+        }
         // A disabled rule raises nothing, so nothing of it may look firing.
         if (patch.enabled === false) await tx.alertState.deleteMany({ where: { ruleId: id } });
         return toRule(await tx.alertRule.findFirstOrThrow({ where: { id, organizationId } }));
@@ -161,33 +245,77 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
       return rows.map((row) => toState(organizationId, row));
     },
 
-    async saveStates(organizationId, states) {
+    async saveStates(organizationId, states, episodes = []) {
       const valid = states.filter((state) => isUuid(state.ruleId) && isUuid(state.deviceId));
-      if (valid.length === 0) return;
+      const validEpisodes = episodes.filter(
+        (episode) => isUuid(episode.id) && isUuid(episode.ruleId) && isUuid(episode.deviceId),
+      );
+      const json = (value: MetricValue | null) => (value === null ? null : JSON.stringify(value));
+      const time = (ms: number | null) => (ms === null ? null : iso(ms));
       // One statement for the batch. The joins drop states whose rule or device is not in the
       // organization; the WHERE of the upsert keeps each state moving forward in time only.
-      await prisma.$executeRaw`
-        INSERT INTO alert_states (rule_id, device_id, firing, since, value, evaluated_at)
-        SELECT v.rule_id, v.device_id, v.firing, v.since, v.value::jsonb, v.evaluated_at
+      const saveStates = prisma.$executeRaw`
+        INSERT INTO alert_states
+          (rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak)
+        SELECT v.rule_id, v.device_id, v.firing, v.since, v.value::jsonb, v.evaluated_at,
+          v.pending_since, v.peak::jsonb
         FROM unnest(
           ${valid.map((s) => s.ruleId)}::uuid[], ${valid.map((s) => s.deviceId)}::uuid[],
           ${valid.map((s) => s.status === 'FIRING')}::boolean[],
           ${valid.map((s) => iso(s.since))}::timestamptz[],
           ${valid.map((s) => JSON.stringify(s.value))}::text[],
-          ${valid.map((s) => iso(s.evaluatedAt))}::timestamptz[]
-        ) AS v(rule_id, device_id, firing, since, value, evaluated_at)
+          ${valid.map((s) => iso(s.evaluatedAt))}::timestamptz[],
+          ${valid.map((s) => time(s.pendingSince))}::timestamptz[],
+          ${valid.map((s) => json(s.peak))}::text[]
+        ) AS v(rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak)
         JOIN alert_rules r ON r.id = v.rule_id AND r.organization_id = ${organizationId}
         JOIN devices d ON d.id = v.device_id AND d.organization_id = ${organizationId}
         ON CONFLICT (rule_id, device_id) DO UPDATE
           SET firing = EXCLUDED.firing, since = EXCLUDED.since, value = EXCLUDED.value,
-              evaluated_at = EXCLUDED.evaluated_at
+              evaluated_at = EXCLUDED.evaluated_at, pending_since = EXCLUDED.pending_since,
+              peak = EXCLUDED.peak
           WHERE alert_states.evaluated_at < EXCLUDED.evaluated_at`;
+      // An episode is inserted once (its id names it); later writes move its peak while it
+      // fires and end it once, never reopen it. Its device must be the organization's; its rule may be gone.
+      const saveEpisodes = prisma.$executeRaw`
+        INSERT INTO alert_episodes (id, organization_id, rule_id, device_id, started_at, ended_at,
+          start_value, peak_value, end_value, rule_snapshot)
+        SELECT v.id, ${organizationId}, v.rule_id, v.device_id, v.started_at, v.ended_at,
+          v.start_value::jsonb, v.peak_value::jsonb, v.end_value::jsonb, v.rule_snapshot::jsonb
+        FROM unnest(
+          ${validEpisodes.map((e) => e.id)}::uuid[],
+          ${validEpisodes.map((e) => e.ruleId)}::uuid[],
+          ${validEpisodes.map((e) => e.deviceId)}::uuid[],
+          ${validEpisodes.map((e) => iso(e.startedAt))}::timestamptz[],
+          ${validEpisodes.map((e) => time(e.endedAt))}::timestamptz[],
+          ${validEpisodes.map((e) => JSON.stringify(e.startValue))}::text[],
+          ${validEpisodes.map((e) => JSON.stringify(e.peakValue))}::text[],
+          ${validEpisodes.map((e) => json(e.endValue))}::text[],
+          ${validEpisodes.map((e) => JSON.stringify(e.rule))}::text[]
+        ) AS v(id, rule_id, device_id, started_at, ended_at, start_value, peak_value, end_value,
+          rule_snapshot)
+        JOIN devices d ON d.id = v.device_id AND d.organization_id = ${organizationId}
+        ON CONFLICT (id) DO UPDATE
+          SET peak_value = CASE WHEN alert_episodes.ended_at IS NULL
+                THEN EXCLUDED.peak_value ELSE alert_episodes.peak_value END,
+              ended_at = COALESCE(alert_episodes.ended_at, EXCLUDED.ended_at),
+              end_value = COALESCE(alert_episodes.end_value, EXCLUDED.end_value)
+          WHERE alert_episodes.organization_id = ${organizationId}`;
+      const writes = [
+        ...(valid.length > 0 ? [saveStates] : []),
+        ...(validEpisodes.length > 0 ? [saveEpisodes] : []),
+      ];
+      if (writes.length > 0) await prisma.$transaction(writes);
     },
 
     async listStates(organizationId, filter) {
       const conditions = [Prisma.sql`r.organization_id = ${organizationId}`, Prisma.sql`r.enabled`];
-      if (filter.status !== undefined) {
-        conditions.push(Prisma.sql`s.firing = ${filter.status === 'FIRING'}`);
+      if (filter.status === 'FIRING') conditions.push(Prisma.sql`s.firing`);
+      if (filter.status === 'PENDING') {
+        conditions.push(Prisma.sql`NOT s.firing AND s.pending_since IS NOT NULL`);
+      }
+      if (filter.status === 'OK') {
+        conditions.push(Prisma.sql`NOT s.firing AND s.pending_since IS NULL`);
       }
       if (filter.ruleId !== undefined) {
         if (!isUuid(filter.ruleId)) return [];
@@ -204,6 +332,56 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
         ORDER BY s.since DESC, s.rule_id, s.device_id
         LIMIT ${filter.limit}`;
       return rows.map((row) => toState(organizationId, row));
+    },
+
+    async listEpisodes(organizationId, filter) {
+      const conditions = [Prisma.sql`e.organization_id = ${organizationId}`];
+      for (const [column, id] of [
+        ['rule_id', filter.ruleId],
+        ['device_id', filter.deviceId],
+      ] as const) {
+        if (id === undefined) continue;
+        if (!isUuid(id)) return [];
+        conditions.push(Prisma.sql`e.${Prisma.raw(column)} = ${id}::uuid`);
+      }
+      if (filter.firing !== undefined) {
+        conditions.push(
+          filter.firing ? Prisma.sql`e.ended_at IS NULL` : Prisma.sql`e.ended_at IS NOT NULL`,
+        );
+      }
+      if (filter.after) {
+        if (!isUuid(filter.after.id)) return [];
+        conditions.push(
+          Prisma.sql`(e.started_at, e.id) < (${iso(filter.after.startedAt)}::timestamptz, ${filter.after.id}::uuid)`,
+        );
+      }
+      const rows = await prisma.$queryRaw<EpisodeRow[]>`
+        SELECT ${EPISODE_COLUMNS} FROM alert_episodes e
+        WHERE ${Prisma.join(conditions, ' AND ')}
+        ORDER BY e.started_at DESC, e.id DESC
+        LIMIT ${filter.limit}`;
+      return rows.map(toEpisode);
+    },
+
+    async findEpisodes(organizationId, ids) {
+      const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+      if (wanted.length === 0) return [];
+      const rows = await prisma.$queryRaw<EpisodeRow[]>`
+        SELECT ${EPISODE_COLUMNS} FROM alert_episodes e
+        WHERE e.organization_id = ${organizationId} AND e.id = ANY(${wanted}::uuid[])`;
+      return rows.map(toEpisode);
+    },
+
+    async acknowledgeEpisode(organizationId, id, acknowledgement) {
+      if (!isUuid(id)) return null;
+      const rows = await prisma.$queryRaw<EpisodeRow[]>`
+        UPDATE alert_episodes e
+        SET acknowledged_at = ${iso(acknowledgement.at)}::timestamptz,
+            acknowledged_by = ${acknowledgement.by},
+            acknowledgement_note = ${acknowledgement.note}
+        WHERE e.organization_id = ${organizationId} AND e.id = ${id}::uuid
+        RETURNING ${EPISODE_COLUMNS}`;
+      return rows[0] ? toEpisode(rows[0]) : null;
     },
   };
 }

@@ -1,0 +1,235 @@
+/**
+ * Alert rules that wait and do not flap, and their episodes, end to end on the embedded app: a
+ * rule with `forDuration` and a clear threshold goes PENDING, FIRING, holds while the value hovers
+ * above the clear threshold, and resolves once it stayed below it for as long; the episode is
+ * kept with its peak, paged, acknowledged with a note, and each change reaches `alertEvents`.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  AcknowledgeAlertEpisodeDocument,
+  AlertEpisodesDocument,
+  AlertsDocument,
+  CreateAlertRuleDocument,
+  LiveAlertEventsDocument,
+  RegisterDeviceDocument,
+  UpdateAlertRuleDocument,
+  type LiveAlertEventsSubscription,
+} from '../generated/graphql.js';
+import {
+  createGraphQLClient,
+  eventually,
+  expectData,
+  postTelemetry,
+} from '../support/graphql-client.js';
+import { subscribeLive, untilLive } from '../support/live-subscription.js';
+import { useEmbeddedApp } from '../support/use-embedded-app.js';
+
+type Event = LiveAlertEventsSubscription['alertEvents'];
+
+// Rules are read again at every batch, so a new rule applies at once.
+const app = useEmbeddedApp({ ALERT_RULE_CACHE_MS: '0' });
+const gql = () => createGraphQLClient(app.baseUrl, app.adminToken);
+
+async function register(externalId: string, type: string) {
+  const { registerDevice } = await expectData(
+    gql()(RegisterDeviceDocument, { input: { externalId, name: externalId, type } }),
+  );
+  return { id: registerDevice.device.id, token: registerDevice.token };
+}
+
+async function send(token: string, ts: number, temperature: number) {
+  const response = await postTelemetry(
+    app.baseUrl,
+    token,
+    JSON.stringify({ ts, metrics: { temperature } }),
+  );
+  expect(response.status).toBe(202);
+}
+
+async function statusOf(ruleId: string, deviceId: string) {
+  const { alerts } = await expectData(gql()(AlertsDocument, { ruleId, deviceId }));
+  return alerts[0];
+}
+
+describe('alert episodes', () => {
+  it('waits out forDuration, holds above the clear threshold, and keeps the episode', async () => {
+    const device = await register('episode-boiler', 'episode-boiler');
+    const { createAlertRule: rule } = await expectData(
+      gql()(CreateAlertRuleDocument, {
+        input: {
+          name: 'Too hot for a minute',
+          metric: 'temperature',
+          condition: 'GT',
+          threshold: 80,
+          clearThreshold: 75,
+          forDuration: '1m',
+          deviceType: 'episode-boiler',
+        },
+      }),
+    );
+    expect(rule).toMatchObject({ forDuration: '1m', clearThreshold: 75 });
+    const events = subscribeLive(
+      app.baseUrl,
+      app.adminToken,
+      { document: LiveAlertEventsDocument },
+      (data) => (data as LiveAlertEventsSubscription).alertEvents,
+    );
+    try {
+      // Live once a canary device's episode arrives (a rule of its own type fires at once).
+      const canary = await register('episode-canary', 'episode-canary');
+      await expectData(
+        gql()(CreateAlertRuleDocument, {
+          input: {
+            name: 'canary',
+            metric: 'temperature',
+            condition: 'GT',
+            threshold: 0,
+            deviceType: 'episode-canary',
+          },
+        }),
+      );
+      let canaryTs = Date.now() - 3_600_000;
+      await untilLive(
+        events,
+        () => send(canary.token, ++canaryTs, canaryTs % 2),
+        (event: Event) => event.episode.deviceId === canary.id,
+      );
+
+      const t0 = Date.UTC(2026, 0, 1);
+      const at = (seconds: number) => t0 + seconds * 1_000;
+      const sendAt = async (seconds: number, temperature: number) => {
+        await send(device.token, at(seconds), temperature);
+        // One at a time through the pipeline, so each status can be read in between.
+        await eventually(async () => {
+          const alert = await statusOf(rule.id, device.id);
+          return alert && Date.parse(alert.since) <= at(seconds) ? alert : undefined;
+        });
+      };
+      await sendAt(0, 85);
+      expect((await statusOf(rule.id, device.id))?.status).toBe('PENDING');
+      await sendAt(30, 90);
+      expect((await statusOf(rule.id, device.id))?.status).toBe('PENDING');
+      await sendAt(60, 95); // met for a minute
+      expect(await statusOf(rule.id, device.id)).toMatchObject({
+        status: 'FIRING',
+        since: new Date(at(60)).toISOString(),
+      });
+      // Hovering between the clear threshold and the threshold: still firing.
+      for (const [seconds, value] of [
+        [90, 78],
+        [120, 82],
+        [150, 76],
+      ] as const) {
+        await sendAt(seconds, value);
+        expect((await statusOf(rule.id, device.id))?.status).toBe('FIRING');
+      }
+      await sendAt(180, 70); // at or below 75 from here…
+      await sendAt(210, 72);
+      expect((await statusOf(rule.id, device.id))?.status).toBe('FIRING');
+      await sendAt(240, 71); // …for a minute: resolved
+      expect((await statusOf(rule.id, device.id))?.status).toBe('OK');
+
+      const { alertEpisodes } = await expectData(gql()(AlertEpisodesDocument, { ruleId: rule.id }));
+      expect(alertEpisodes.edges.map(({ node }) => node)).toEqual([
+        expect.objectContaining({
+          deviceId: device.id,
+          firing: false,
+          startedAt: new Date(at(60)).toISOString(),
+          endedAt: new Date(at(240)).toISOString(),
+          startValue: 95,
+          peakValue: 95,
+          endValue: 71,
+          ruleAtStart: {
+            name: 'Too hot for a minute',
+            condition: 'GT',
+            threshold: 80,
+            clearThreshold: 75,
+            forDuration: '1m',
+          },
+          acknowledgement: null,
+          rule: { id: rule.id },
+          device: { externalId: 'episode-boiler' },
+        }),
+      ]);
+      const episode = alertEpisodes.edges[0]!.node;
+
+      const { acknowledgeAlertEpisode } = await expectData(
+        gql()(AcknowledgeAlertEpisodeDocument, { id: episode.id, note: 'valve replaced' }),
+      );
+      expect(acknowledgeAlertEpisode.acknowledgement).toMatchObject({ note: 'valve replaced' });
+
+      // The rule changed since: the episode still says what it was when it began.
+      await expectData(gql()(UpdateAlertRuleDocument, { id: rule.id, input: { threshold: 99 } }));
+      const again = await expectData(gql()(AlertEpisodesDocument, { ruleId: rule.id }));
+      expect(again.alertEpisodes.edges[0]!.node.ruleAtStart.threshold).toBe(80);
+
+      await eventually(async () => {
+        const mine = events.received.filter((event) => event.episode.id === episode.id);
+        return mine.length >= 3 ? mine : undefined;
+      });
+      const mine = events.received.filter((event) => event.episode.id === episode.id);
+      expect(mine.map((event) => event.kind)).toEqual(['FIRING', 'RESOLVED', 'ACKNOWLEDGED']);
+      expect(mine[1]!.episode.endedAt).toBe(new Date(at(240)).toISOString());
+      expect(mine[2]!.episode.acknowledgement?.note).toBe('valve replaced');
+      expect(events.errors).toEqual([]);
+    } finally {
+      await events.close();
+    }
+  }, 60_000);
+
+  it('pages episodes newest first and refuses a bad forDuration or clear threshold', async () => {
+    const device = await register('episode-pager', 'episode-pager');
+    const { createAlertRule: rule } = await expectData(
+      gql()(CreateAlertRuleDocument, {
+        input: {
+          name: 'flappy',
+          metric: 'temperature',
+          condition: 'GT',
+          threshold: 50,
+          deviceType: 'episode-pager',
+        },
+      }),
+    );
+    const t0 = Date.UTC(2026, 1, 1);
+    const values = [60, 40, 60, 40, 60];
+    await send(device.token, t0, 0);
+    for (const [i, value] of values.entries())
+      await send(device.token, t0 + (i + 1) * 1_000, value);
+    const firstPage = await eventually(async () => {
+      const { alertEpisodes } = await expectData(
+        gql()(AlertEpisodesDocument, { ruleId: rule.id, first: 2 }),
+      );
+      return alertEpisodes.edges.length === 2 && alertEpisodes.pageInfo.hasNextPage
+        ? alertEpisodes
+        : undefined;
+    });
+    const { alertEpisodes: secondPage } = await expectData(
+      gql()(AlertEpisodesDocument, {
+        ruleId: rule.id,
+        first: 2,
+        after: firstPage.pageInfo.endCursor,
+      }),
+    );
+    const starts = [...firstPage.edges, ...secondPage.edges].map(({ node }) =>
+      Date.parse(node.startedAt),
+    );
+    expect(starts).toEqual([t0 + 5_000, t0 + 3_000, t0 + 1_000]);
+    expect(secondPage.pageInfo.hasNextPage).toBe(false);
+    const { alertEpisodes: firingNow } = await expectData(
+      gql()(AlertEpisodesDocument, { ruleId: rule.id, firing: true }),
+    );
+    expect(firingNow.edges.map(({ node }) => Date.parse(node.startedAt))).toEqual([t0 + 5_000]);
+
+    for (const [input, field] of [
+      [{ forDuration: '2d' }, 'forDuration'],
+      [{ forDuration: 'soon' }, 'forDuration'],
+      [{ clearThreshold: 55 }, 'clearThreshold'],
+      [{ clearThreshold: 'cool' }, 'clearThreshold'],
+    ] as const) {
+      const result = await gql()(CreateAlertRuleDocument, {
+        input: { name: 'bad', metric: 'temperature', condition: 'GT', threshold: 50, ...input },
+      });
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+});
