@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { meetsCondition, type AlertCondition, type AlertRule, type AlertState } from './alerts.js';
+import {
+  meetsCondition,
+  type AlertCondition,
+  type AlertState,
+  type ThresholdRule,
+} from './alerts.js';
 import type { MetricValue } from './telemetry.js';
 
 /** A point's value of a rule's metric, at the point's time. */
@@ -15,7 +20,7 @@ export interface AlertTransition {
 }
 
 type RuleTiming = Pick<
-  AlertRule,
+  ThresholdRule,
   'id' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
 >;
 

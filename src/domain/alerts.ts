@@ -17,25 +17,51 @@ export type AlertStatus = 'OK' | 'PENDING' | 'FIRING';
 /** The changes reported: an alert starting to fire, or resolving. */
 export type AlertEventStatus = 'FIRING' | 'OK';
 
-export interface AlertRule {
+export const ALERT_RULE_KINDS = ['THRESHOLD', 'NO_DATA'] as const;
+export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
+
+interface AlertRuleBase {
   id: string;
   organizationId: string;
   name: string;
-  metric: string;
-  condition: AlertCondition;
-  threshold: MetricValue;
   /** Only devices of this type; every type when null. */
   deviceType: string | null;
   /** Only devices carrying every one of these labels. */
   deviceLabels: Record<string, string>;
-  /** How long the condition must hold before FIRING, and fail to before OK again (ms; 0: at once). */
+  /**
+   * THRESHOLD: how long the condition must hold before FIRING, and fail to before OK again (ms;
+   * 0: at once). NO_DATA: how long a device may be silent before FIRING.
+   */
   forDurationMs: number;
-  /** While FIRING, the value is compared with this instead of the threshold; null: the threshold. */
-  clearThreshold: MetricValue | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** "metric <condition> threshold", on every stored point. */
+export interface ThresholdRule extends AlertRuleBase {
+  kind: 'THRESHOLD';
+  metric: string;
+  condition: AlertCondition;
+  threshold: MetricValue;
+  /** While FIRING, the value is compared with this instead of the threshold; null: the threshold. */
+  clearThreshold: MetricValue | null;
+}
+
+/**
+ * Silence: FIRING once the server has received no point of the metric (of any metric when null)
+ * from a device for `forDurationMs`, OK at the next one. Devices that never sent are not watched
+ * (their connectivity says NEVER_SEEN).
+ */
+export interface NoDataRule extends AlertRuleBase {
+  kind: 'NO_DATA';
+  metric: string | null;
+  condition: null;
+  threshold: null;
+  clearThreshold: null;
+}
+
+export type AlertRule = ThresholdRule | NoDataRule;
 
 /** Where one rule stands for one device. */
 export interface AlertState {
@@ -100,7 +126,7 @@ export interface AlertEpisode {
 /** What of a rule an episode keeps, so its history reads right after the rule changes. */
 export type AlertRuleSnapshot = Pick<
   AlertRule,
-  'name' | 'metric' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
+  'kind' | 'name' | 'metric' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
 >;
 
 /** Whether a value meets the rule's condition. Ordering conditions only ever hold for numbers. */

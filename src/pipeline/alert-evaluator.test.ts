@@ -105,6 +105,7 @@ describe('alert evaluator', () => {
         peakValue: 35,
         endValue: 29,
         rule: {
+          kind: 'THRESHOLD',
           name: rule.name,
           metric: 'temperature',
           condition: 'GT',

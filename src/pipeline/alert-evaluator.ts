@@ -6,9 +6,15 @@ import {
   type AlertEventStatus,
   type AlertRule,
   type AlertState,
+  type ThresholdRule,
 } from '../domain/alerts.js';
 import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
-import type { AlertRepository, EpisodeWrite } from '../ports/alert-repository.js';
+import type {
+  AlertRepository,
+  EpisodeWrite,
+  SilenceChange,
+  SilenceTouch,
+} from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { InputRefusedError } from '../ports/input-refused.js';
 import { isolateRefusedInput, type RefusedItem } from './isolate-refused-input.js';
@@ -38,7 +44,7 @@ function expiringCache<Value extends object | boolean>(max: number, ttlMs: numbe
 }
 
 /** The episode a FIRING state belongs to, as far as the state tells (its start and peak). */
-function episodeOf(rule: AlertRule, state: AlertState): EpisodeWrite {
+function episodeOf(rule: ThresholdRule, state: AlertState): EpisodeWrite {
   return {
     id: episodeId(rule.id, state.deviceId, state.since),
     ruleId: rule.id,
@@ -49,6 +55,7 @@ function episodeOf(rule: AlertRule, state: AlertState): EpisodeWrite {
     peakValue: state.peak ?? state.value,
     endValue: null,
     rule: {
+      kind: rule.kind,
       name: rule.name,
       metric: rule.metric,
       condition: rule.condition,
@@ -56,6 +63,19 @@ function episodeOf(rule: AlertRule, state: AlertState): EpisodeWrite {
       clearThreshold: rule.clearThreshold,
       forDurationMs: rule.forDurationMs,
     },
+  };
+}
+
+/** A NO_DATA alert's change as live subscribers get it: its value the silence in seconds. */
+export function silenceEvent(change: SilenceChange, status: 'FIRING' | 'OK'): AlertEvent {
+  return {
+    organizationId: change.organizationId,
+    ruleId: change.ruleId,
+    deviceId: change.deviceId,
+    status,
+    value: change.silentSeconds,
+    ts: change.at,
+    episodeId: change.episodeId,
   };
 }
 
@@ -118,10 +138,14 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
   ): Promise<RefusedItem<TelemetryPoint>[]> {
     const rules = await enabledRules(organizationId);
     if (rules.length === 0) return [];
+    // Only points a rule looks at: one with its metric, or any point for a NO_DATA rule without.
+    const everyPoint = rules.some((rule) => rule.metric === null);
     const metrics = new Set(rules.map((rule) => rule.metric));
     const byDevice = new Map<string, TelemetryPoint[]>();
     for (const point of points) {
-      if (!Object.keys(point.metrics).some((metric) => metrics.has(metric))) continue;
+      if (!everyPoint && !Object.keys(point.metrics).some((metric) => metrics.has(metric))) {
+        continue;
+      }
       const list = byDevice.get(point.deviceId) ?? [];
       list.push(point);
       byDevice.set(point.deviceId, list);
@@ -129,11 +153,27 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     if (byDevice.size === 0) return [];
 
     const traits = await deviceTraits(organizationId, [...byDevice.keys()]);
-    const pairs: { rule: AlertRule; deviceId: string }[] = [];
+    const pairs: { rule: ThresholdRule; deviceId: string }[] = [];
+    const silences: SilenceTouch[] = [];
     for (const [deviceId, device] of traits) {
       for (const rule of rules) {
-        if (ruleMatchesDevice(rule, device)) pairs.push({ rule, deviceId });
+        if (!ruleMatchesDevice(rule, device)) continue;
+        if (rule.kind === 'THRESHOLD') {
+          pairs.push({ rule, deviceId });
+          continue;
+        }
+        const heard = byDevice
+          .get(deviceId)!
+          .filter((point) => rule.metric === null || point.metrics[rule.metric] !== undefined);
+        if (heard.length === 0) continue;
+        // Receipt, not the point's own time: silence is about when the server last heard.
+        const receivedAt = Math.max(...heard.map((point) => point.receivedAt ?? Date.now()));
+        silences.push({ ruleId: rule.id, deviceId, receivedAt, durationMs: rule.forDurationMs });
       }
+    }
+    if (silences.length > 0) {
+      const resolved = await alerts.touchSilences(organizationId, silences);
+      if (resolved.length > 0) await publish(resolved.map((change) => silenceEvent(change, 'OK')));
     }
     if (pairs.length === 0) return [];
     // A device's points in time order, once for all the rules that apply to it.

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
+import { runPeriodically } from './periodic.js';
 
 /**
  * Turns devices OFFLINE on time with no traffic at all, and ONLINE again once heard from: every
@@ -25,9 +26,6 @@ export function createConnectivitySweeper(options: {
   logger: Logger;
 }) {
   const { devices, live, intervalMs, logger } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<void> | undefined;
-  let stopped = false;
 
   async function sweepOnce() {
     const changes = await devices.sweepConnectivity();
@@ -41,31 +39,14 @@ export function createConnectivitySweeper(options: {
       );
     }
   }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      sweeping = sweepOnce()
-        .catch((error: unknown) => logger.warn({ err: error }, 'connectivity sweep failed'))
-        .finally(() => {
-          sweeping = undefined;
-          schedule();
-        });
-    }, intervalMs);
-    timer.unref();
-  }
+  const sweeps = runPeriodically(sweepOnce, { intervalMs, logger, what: 'connectivity sweep' });
 
   return {
     /** Deadlines from the timeouts in force now (the server's may have changed), then sweeps. */
     async start() {
       await devices.recomputeDeadlines();
-      stopped = false;
-      schedule();
+      sweeps.start();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await sweeping;
-    },
+    stop: () => sweeps.stop(),
   };
 }

@@ -8,6 +8,7 @@ import type { RejectedPoint, TelemetryStore } from '../ports/telemetry-store.js'
 import { admissionProblem } from './admission.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
 import { createConnectivitySweeper } from './connectivity-sweeper.js';
+import { createSilenceSweeper } from './silence-sweeper.js';
 import { isolateRefusedInput } from './isolate-refused-input.js';
 import { createLastSeenWriter } from './last-seen-writer.js';
 
@@ -60,6 +61,13 @@ export function createPipeline(options: PipelineOptions) {
   const connectivity = createConnectivitySweeper({
     devices,
     live,
+    intervalMs: options.connectivitySweepMs,
+    logger,
+  });
+  // NO_DATA deadlines are swept as often as connectivity's.
+  const silences = createSilenceSweeper({
+    alerts: options.alerts,
+    publish: (events) => live.publishAlerts(events),
     intervalMs: options.connectivitySweepMs,
     logger,
   });
@@ -145,6 +153,7 @@ export function createPipeline(options: PipelineOptions) {
   return {
     async start() {
       await connectivity.start();
+      silences.start();
       consumer = await bus.consume(handleBatch);
       logger.info('pipeline consuming');
     },
@@ -159,6 +168,7 @@ export function createPipeline(options: PipelineOptions) {
       await consumer?.stop();
       await lastSeen.stop();
       await connectivity.stop();
+      await silences.stop();
     },
   };
 }

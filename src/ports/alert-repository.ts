@@ -1,5 +1,6 @@
 import type {
   AlertCondition,
+  AlertRuleKind,
   AlertEpisode,
   AlertRule,
   AlertState,
@@ -10,9 +11,13 @@ import type { MetricValue } from '../domain/telemetry.js';
 export interface NewAlertRule {
   organizationId: string;
   name: string;
-  metric: string;
-  condition: AlertCondition;
-  threshold: MetricValue;
+  /** THRESHOLD when omitted. */
+  kind?: AlertRuleKind;
+  /** NO_DATA: null watches for any point. */
+  metric: string | null;
+  /** THRESHOLD only. */
+  condition?: AlertCondition | null;
+  threshold?: MetricValue | null;
   deviceType?: string | null;
   deviceLabels?: Record<string, string>;
   forDurationMs?: number;
@@ -20,7 +25,8 @@ export interface NewAlertRule {
   enabled?: boolean;
 }
 
-export type AlertRulePatch = Partial<Omit<NewAlertRule, 'organizationId'>>;
+/** The kind of a rule never changes. */
+export type AlertRulePatch = Partial<Omit<NewAlertRule, 'organizationId' | 'kind'>>;
 
 export interface AlertStateFilter {
   status?: AlertStatus;
@@ -41,6 +47,28 @@ export interface EpisodeFilter {
   /** Only episodes after this one in the order (newest start first, then id). */
   after?: { startedAt: number; id: string };
   limit: number;
+}
+
+/** A NO_DATA (rule, device) the pipeline heard from: its deadline moves to `deadline`. */
+export interface SilenceTouch {
+  ruleId: string;
+  deviceId: string;
+  /** When the server received the device's newest point that counts for the rule. */
+  receivedAt: number;
+  /** The rule's duration: the deadline is the receipt plus it. */
+  durationMs: number;
+}
+
+/** A NO_DATA alert that began to fire, or resolved, with its episode. */
+export interface SilenceChange {
+  organizationId: string;
+  ruleId: string;
+  deviceId: string;
+  episodeId: string;
+  /** When: the deadline that passed (FIRING), or the receipt that ended the silence (OK). */
+  at: number;
+  /** How long the device had been silent then, in seconds. */
+  silentSeconds: number;
 }
 
 /**
@@ -78,6 +106,18 @@ export interface AlertRepository {
   ): Promise<void>;
   /** States of the organization's enabled rules. */
   listStates(organizationId: string, filter: AlertStateFilter): Promise<AlertState[]>;
+  /**
+   * NO_DATA: moves each pair's deadline (creating its state if new) and resolves those that were
+   * FIRING, closing their episodes, in one transaction; returns the resolved ones. A touch older
+   * than the pair's newest is ignored.
+   */
+  touchSilences(organizationId: string, touches: readonly SilenceTouch[]): Promise<SilenceChange[]>;
+  /**
+   * NO_DATA: claims at most `limit` pairs of enabled rules whose deadline is at or before `now`,
+   * turns them FIRING and opens their episodes, in one transaction; each is claimed by exactly
+   * one caller however many run at once (rows locked with SKIP LOCKED). Returns them.
+   */
+  claimSilences(now: number, limit: number): Promise<SilenceChange[]>;
   /** The organization's episodes, newest start first (then by id). */
   listEpisodes(organizationId: string, filter: EpisodeFilter): Promise<AlertEpisode[]>;
   /** The episodes among these ids that are in the organization (one round trip). */

@@ -4,6 +4,7 @@ import {
   type AlertCondition,
   type AlertEvent,
   type AlertRule,
+  type AlertRuleKind,
   type AlertState,
   type AlertStatus,
 } from '../domain/alerts.js';
@@ -35,6 +36,8 @@ export interface AlertView {
   status: AlertStatus;
   value: MetricValue;
   since: number;
+  /** The newest point evaluated (the change's own, for a change). */
+  evaluatedAt: number;
 }
 
 function checkMetric(metric: string) {
@@ -106,35 +109,65 @@ export async function listAlertRules(context: GraphQLContext) {
   return context.services.alerts.listRules(context.viewer.organizationId);
 }
 
+/** What a THRESHOLD rule needs, or BAD_USER_INPUT naming the missing field. */
+function required<T>(value: T | null | undefined, field: string): T {
+  if (value == null) throw badUserInput(`a THRESHOLD rule needs ${field}`, field);
+  return value;
+}
+
+/** BAD_USER_INPUT when a NO_DATA rule is given what only a THRESHOLD rule has. */
+function refuseThresholdFields(input: AlertRuleInput) {
+  for (const field of ['condition', 'threshold', 'clearThreshold'] as const) {
+    if (input[field] != null) {
+      throw badUserInput(`a NO_DATA rule has no ${field}: it fires on silence`, field);
+    }
+  }
+}
+
+/** A NO_DATA rule's duration: at least a second (it is the silence that fires it). */
+function checkSilence(forDuration: string | null | undefined): number {
+  const ms = checkForDuration(required(forDuration, 'forDuration'));
+  if (ms < 1_000) {
+    throw badUserInput('a NO_DATA rule needs a forDuration of at least 1s', 'forDuration');
+  }
+  return ms;
+}
+
 export async function createAlertRule(
   context: GraphQLContext,
-  input: AlertRuleInput & {
-    name: string;
-    metric: string;
-    condition: AlertCondition;
-    threshold: MetricValue;
-  },
+  input: AlertRuleInput & { name: string; kind?: AlertRuleKind | null },
 ) {
   const { organizationId } = context.viewer;
   const existing = await context.services.alerts.listRules(organizationId);
   if (existing.length >= MAX_RULES_PER_ORGANIZATION) {
     throw badUserInput(`an organization has at most ${MAX_RULES_PER_ORGANIZATION} alert rules`);
   }
-  return context.services.alerts.createRule({
+  const common = {
     organizationId,
     name: requireText(input.name, 'name', 200),
-    metric: checkMetric(input.metric),
-    condition: input.condition,
-    threshold: checkThreshold(input.condition, input.threshold),
     deviceType: input.deviceType ? requireText(input.deviceType, 'deviceType', 100) : null,
     deviceLabels: labelsToMap(input.deviceLabels ?? [], 'deviceLabels'),
-    forDurationMs: input.forDuration == null ? 0 : checkForDuration(input.forDuration),
-    clearThreshold: checkClearThreshold(
-      input.condition,
-      input.threshold,
-      input.clearThreshold ?? null,
-    ),
     enabled: input.enabled ?? true,
+  };
+  if (input.kind === 'NO_DATA') {
+    refuseThresholdFields(input);
+    return context.services.alerts.createRule({
+      ...common,
+      kind: 'NO_DATA',
+      metric: input.metric == null ? null : checkMetric(input.metric),
+      forDurationMs: checkSilence(input.forDuration),
+    });
+  }
+  const condition = required(input.condition, 'condition');
+  const threshold = checkThreshold(condition, required(input.threshold, 'threshold'));
+  return context.services.alerts.createRule({
+    ...common,
+    kind: 'THRESHOLD',
+    metric: checkMetric(required(input.metric, 'metric')),
+    condition,
+    threshold,
+    forDurationMs: input.forDuration == null ? 0 : checkForDuration(input.forDuration),
+    clearThreshold: checkClearThreshold(condition, threshold, input.clearThreshold ?? null),
   });
 }
 
@@ -143,8 +176,6 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   const patch: AlertRulePatch = {};
   if (input.name != null) patch.name = requireText(input.name, 'name', 200);
   if (input.metric != null) patch.metric = checkMetric(input.metric);
-  if (input.condition != null) patch.condition = input.condition;
-  if (input.threshold != null) patch.threshold = input.threshold;
   // deviceType: null clears it (every type); omitted keeps it.
   if (input.deviceType !== undefined) {
     patch.deviceType = input.deviceType ? requireText(input.deviceType, 'deviceType', 100) : null;
@@ -152,14 +183,22 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   if (input.deviceLabels != null)
     patch.deviceLabels = labelsToMap(input.deviceLabels, 'deviceLabels');
   if (input.enabled != null) patch.enabled = input.enabled;
-  if (input.forDuration != null) patch.forDurationMs = checkForDuration(input.forDuration);
-  // clearThreshold: null clears it; omitted keeps it.
-  if (input.clearThreshold !== undefined) patch.clearThreshold = input.clearThreshold;
-  const condition = patch.condition ?? current.condition;
-  const threshold = patch.threshold ?? current.threshold;
-  checkThreshold(condition, threshold);
-  const clear = patch.clearThreshold === undefined ? current.clearThreshold : patch.clearThreshold;
-  checkClearThreshold(condition, threshold, clear);
+  if (current.kind === 'NO_DATA') {
+    refuseThresholdFields(input);
+    if (input.forDuration != null) patch.forDurationMs = checkSilence(input.forDuration);
+  } else {
+    if (input.condition != null) patch.condition = input.condition;
+    if (input.threshold != null) patch.threshold = input.threshold;
+    if (input.forDuration != null) patch.forDurationMs = checkForDuration(input.forDuration);
+    // clearThreshold: null clears it; omitted keeps it.
+    if (input.clearThreshold !== undefined) patch.clearThreshold = input.clearThreshold;
+    const condition = patch.condition ?? current.condition;
+    const threshold = patch.threshold ?? current.threshold;
+    checkThreshold(condition, threshold);
+    const clear =
+      patch.clearThreshold === undefined ? current.clearThreshold : patch.clearThreshold;
+    checkClearThreshold(condition, threshold, clear);
+  }
   const updated = await context.services.alerts.updateRule(
     context.viewer.organizationId,
     id,
@@ -182,6 +221,7 @@ const toView = (state: AlertState | AlertEvent): AlertView => ({
   value: state.value,
   // PENDING began when the condition did; the others when their status did.
   since: 'since' in state ? (state.pendingSince ?? state.since) : state.ts,
+  evaluatedAt: 'evaluatedAt' in state ? state.evaluatedAt : state.ts,
 });
 
 export async function listAlerts(

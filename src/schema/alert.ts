@@ -1,4 +1,10 @@
-import type { AlertCondition, AlertEpisode, AlertRule, AlertStatus } from '../domain/alerts.js';
+import type {
+  AlertCondition,
+  AlertEpisode,
+  AlertRule,
+  AlertRuleKind,
+  AlertStatus,
+} from '../domain/alerts.js';
 import { formatDuration } from '../domain/query-limits.js';
 import {
   acknowledgeAlertEpisode,
@@ -44,15 +50,39 @@ const AlertStatusEnum = builder.enumType('AlertStatus', {
   } satisfies Record<AlertStatus, { description: string }>,
 });
 
+export const AlertRuleKindEnum = builder.enumType('AlertRuleKind', {
+  values: {
+    THRESHOLD: { description: '"metric <condition> threshold", on every stored point.' },
+    NO_DATA: {
+      description:
+        'Silence: no point of the metric (of any metric when it has none) received from a device for forDuration.',
+    },
+  } satisfies Record<AlertRuleKind, { description: string }>,
+});
+
 const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
   description:
-    '"metric <condition> threshold", evaluated on every stored point of the devices it applies to.',
+    'A THRESHOLD rule, evaluated on every stored point of the devices it applies to, or a NO_DATA rule, watching them for silence.',
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
-    metric: t.exposeString('metric'),
-    condition: t.field({ type: AlertConditionEnum, resolve: (rule) => rule.condition }),
-    threshold: t.field({ type: 'MetricValue', resolve: (rule) => rule.threshold }),
+    kind: t.field({ type: AlertRuleKindEnum, resolve: (rule) => rule.kind }),
+    metric: t.exposeString('metric', {
+      nullable: true,
+      description: 'NO_DATA: null when any point counts.',
+    }),
+    condition: t.field({
+      type: AlertConditionEnum,
+      nullable: true,
+      description: 'THRESHOLD only.',
+      resolve: (rule) => rule.condition,
+    }),
+    threshold: t.field({
+      type: 'MetricValue',
+      nullable: true,
+      description: 'THRESHOLD only.',
+      resolve: (rule) => rule.threshold,
+    }),
     deviceType: t.exposeString('deviceType', {
       nullable: true,
       description: 'Only devices of this type; every type when null.',
@@ -110,20 +140,30 @@ const AlertRef = builder.objectRef<AlertView>('Alert').implement({
         'The time of the point that brought the status (PENDING: the first that met the condition).',
       resolve: (alert) => alert.since,
     }),
+    evaluatedAt: t.field({
+      type: 'DateTime',
+      description:
+        'The time of the newest point evaluated (NO_DATA: of its receipt), or of the change itself in the subscription.',
+      resolve: (alert) => alert.evaluatedAt,
+    }),
   }),
 });
 
 const FOR_DURATION_INPUT =
-  'How long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m.';
+  'THRESHOLD: how long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m. NO_DATA (required): how long a device may be silent, 1s to 24h.';
 const CLEAR_THRESHOLD_INPUT =
   'GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75).';
 
 const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
-    metric: t.string({ required: true }),
-    condition: t.field({ type: AlertConditionEnum, required: true }),
-    threshold: t.field({ type: 'MetricValue', required: true }),
+    kind: t.field({ type: AlertRuleKindEnum, defaultValue: 'THRESHOLD' }),
+    metric: t.string({
+      description:
+        'THRESHOLD: required. NO_DATA: the metric whose silence counts; omit for any point.',
+    }),
+    condition: t.field({ type: AlertConditionEnum, description: 'THRESHOLD: required.' }),
+    threshold: t.field({ type: 'MetricValue', description: 'THRESHOLD: required.' }),
     deviceType: t.string({ description: 'Only devices of this type; omit for every type.' }),
     deviceLabels: t.field({
       type: [LabelInput],
@@ -220,9 +260,18 @@ const AlertRuleSnapshotRef = builder
     description: 'What the rule said when an episode began.',
     fields: (t) => ({
       name: t.exposeString('name'),
-      metric: t.exposeString('metric'),
-      condition: t.field({ type: AlertConditionEnum, resolve: (rule) => rule.condition }),
-      threshold: t.field({ type: 'MetricValue', resolve: (rule) => rule.threshold }),
+      kind: t.field({ type: AlertRuleKindEnum, resolve: (rule) => rule.kind }),
+      metric: t.exposeString('metric', { nullable: true }),
+      condition: t.field({
+        type: AlertConditionEnum,
+        nullable: true,
+        resolve: (rule) => rule.condition,
+      }),
+      threshold: t.field({
+        type: 'MetricValue',
+        nullable: true,
+        resolve: (rule) => rule.threshold,
+      }),
       clearThreshold: t.field({
         type: 'MetricValue',
         nullable: true,

@@ -10,6 +10,7 @@ import type {
   AlertRepository,
   EpisodeWrite,
   NewAlertRule,
+  SilenceChange,
 } from '../../src/ports/alert-repository.js';
 import { InputRefusedError } from '../../src/ports/input-refused.js';
 import type { MetadataDatabase } from '../../src/ports/database.js';
@@ -71,6 +72,7 @@ export function describeAlertRepositoryContract(
       const organizationId = organization();
       const created = await rule(organizationId, {
         name: 'Door left open',
+        kind: 'THRESHOLD',
         metric: 'door_open',
         condition: 'EQ',
         threshold: true,
@@ -81,6 +83,7 @@ export function describeAlertRepositoryContract(
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         organizationId,
         name: 'Door left open',
+        kind: 'THRESHOLD',
         metric: 'door_open',
         condition: 'EQ',
         threshold: true,
@@ -308,6 +311,7 @@ export function describeAlertRepositoryContract(
       peakValue: 31,
       endValue: null,
       rule: {
+        kind: 'THRESHOLD',
         name: 'Too hot',
         metric: 'temperature',
         condition: 'GT',
@@ -421,6 +425,102 @@ export function describeAlertRepositoryContract(
       expect(await devicesWith('OK')).toEqual([d3]);
       const [pending] = await repo.getStates(organizationId, [{ ruleId: r.id, deviceId: d2 }]);
       expect(pending).toMatchObject({ status: 'PENDING', pendingSince: 5 });
+    });
+
+    it('NO_DATA: fires each silence once when its deadline passed, opens its episode, and resolves it when heard from', async () => {
+      const organizationId = organization();
+      const silence = await rule(organizationId, {
+        kind: 'NO_DATA',
+        metric: null,
+        condition: null,
+        threshold: null,
+        forDurationMs: 60_000,
+      });
+      const [quiet, chatty] = [await device(organizationId), await device(organizationId)];
+      const t0 = Date.UTC(2026, 0, 1);
+      const touch = (deviceId: string, receivedAt: number) => ({
+        ruleId: silence.id,
+        deviceId,
+        receivedAt,
+        durationMs: 60_000,
+      });
+      expect(
+        await repo.touchSilences(organizationId, [touch(quiet, t0), touch(chatty, t0)]),
+      ).toEqual([]);
+      await repo.touchSilences(organizationId, [touch(chatty, t0 + 50_000)]);
+      // Only the quiet device's deadline (t0 + 60 s) has passed at t0 + 100 s.
+      const mine = (changes: SilenceChange[]) =>
+        changes.filter((change) => change.organizationId === organizationId);
+      const fired = mine(await repo.claimSilences(t0 + 100_000, 1_000));
+      const id = episodeId(silence.id, quiet, t0 + 60_000);
+      expect(fired).toEqual([
+        {
+          organizationId,
+          ruleId: silence.id,
+          deviceId: quiet,
+          episodeId: id,
+          at: t0 + 60_000,
+          silentSeconds: 60,
+        },
+      ]);
+      expect(mine(await repo.claimSilences(t0 + 100_000, 1_000))).toEqual([]);
+      const [state] = await repo.getStates(organizationId, [
+        { ruleId: silence.id, deviceId: quiet },
+      ]);
+      expect(state).toMatchObject({ status: 'FIRING', since: t0 + 60_000 });
+
+      // Heard from at t0 + 150 s: resolved, silent 150 s; a stale touch changes nothing.
+      expect(await repo.touchSilences(organizationId, [touch(quiet, t0 + 150_000)])).toEqual([
+        { ...fired[0], at: t0 + 150_000, silentSeconds: 150 },
+      ]);
+      expect(await repo.touchSilences(organizationId, [touch(quiet, t0 + 140_000)])).toEqual([]);
+      const [episode] = await repo.findEpisodes(organizationId, [id]);
+      expect(episode).toMatchObject({
+        startedAt: t0 + 60_000,
+        endedAt: t0 + 150_000,
+        startValue: 60,
+        endValue: 150,
+        rule: { kind: 'NO_DATA', metric: null, forDurationMs: 60_000 },
+      });
+      // The next silence is a new episode, from the new deadline.
+      const again = mine(await repo.claimSilences(t0 + 300_000, 1_000));
+      expect(again.map((change) => [change.deviceId, change.at])).toEqual([
+        [chatty, t0 + 110_000],
+        [quiet, t0 + 210_000],
+      ]);
+    });
+
+    it('NO_DATA: a disabled rule fires nothing; a touch for a THRESHOLD rule or a foreign device is ignored', async () => {
+      const organizationId = organization();
+      const silence = await rule(organizationId, {
+        kind: 'NO_DATA',
+        metric: 'temperature',
+        condition: null,
+        threshold: null,
+        forDurationMs: 1_000,
+      });
+      const threshold = await rule(organizationId);
+      const d = await device(organizationId);
+      const foreign = await device(organization());
+      const t0 = Date.UTC(2026, 0, 2);
+      await repo.touchSilences(organizationId, [
+        { ruleId: silence.id, deviceId: d, receivedAt: t0, durationMs: 1_000 },
+        { ruleId: threshold.id, deviceId: d, receivedAt: t0, durationMs: 1_000 },
+        { ruleId: silence.id, deviceId: foreign, receivedAt: t0, durationMs: 1_000 },
+      ]);
+      await repo.updateRule(organizationId, silence.id, { enabled: false });
+      await repo.updateRule(organizationId, silence.id, { enabled: true });
+      await repo.touchSilences(organizationId, [
+        { ruleId: silence.id, deviceId: d, receivedAt: t0 + 1, durationMs: 1_000 },
+      ]);
+      await repo.updateRule(organizationId, silence.id, { enabled: false });
+      const fired = (await repo.claimSilences(t0 + 10_000, 1_000)).filter(
+        (change) => change.organizationId === organizationId,
+      );
+      expect(fired).toEqual([]);
+      expect(await repo.getStates(organizationId, [{ ruleId: threshold.id, deviceId: d }])).toEqual(
+        [],
+      );
     });
   });
 }

@@ -102,7 +102,7 @@ describe('alert episodes', () => {
         // One at a time through the pipeline, so each status can be read in between.
         await eventually(async () => {
           const alert = await statusOf(rule.id, device.id);
-          return alert && Date.parse(alert.since) <= at(seconds) ? alert : undefined;
+          return alert && Date.parse(alert.evaluatedAt) >= at(seconds) ? alert : undefined;
         });
       };
       await sendAt(0, 85);
@@ -177,6 +177,71 @@ describe('alert episodes', () => {
     }
   }, 60_000);
 
+  it('NO_DATA fires on time with no traffic at all, once, and resolves when the device is heard from', async () => {
+    const device = await register('silent-meter', 'silent-meter');
+    const { createAlertRule: rule } = await expectData(
+      gql()(CreateAlertRuleDocument, {
+        input: { name: 'Silent', kind: 'NO_DATA', forDuration: '2s', deviceType: 'silent-meter' },
+      }),
+    );
+    expect(rule).toMatchObject({ kind: 'NO_DATA', metric: null, condition: null, threshold: null });
+    const events = subscribeLive(
+      app.baseUrl,
+      app.adminToken,
+      { document: LiveAlertEventsDocument },
+      (data) => (data as LiveAlertEventsSubscription).alertEvents,
+    );
+    try {
+      // Live once the rule's own first firing could not have been missed: a canary device of
+      // its type, silent for 2 s, fires it.
+      const canary = await register('silent-canary', 'silent-meter');
+      await untilLive(
+        events,
+        async () => {
+          await send(canary.token, Date.now(), 1);
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+        },
+        (event: Event) => event.episode.deviceId === canary.id && event.kind === 'FIRING',
+        'the alertEvents subscription to be live',
+        30_000,
+      );
+      const sentAt = Date.now();
+      await send(device.token, sentAt, 20);
+      const fired = await eventually(
+        async () =>
+          events.received.find(
+            (event) => event.episode.deviceId === device.id && event.kind === 'FIRING',
+          ),
+        10_000,
+        'the silence to fire',
+      );
+      // On time: its deadline is the receipt plus 2 s, and the sweep runs every 500 ms.
+      const startedAt = Date.parse(fired.episode.startedAt);
+      expect(startedAt).toBeGreaterThanOrEqual(sentAt + 2_000);
+      expect(startedAt).toBeLessThan(sentAt + 3_000);
+      expect(fired.episode).toMatchObject({ firing: true, startValue: 2 });
+      expect((await statusOf(rule.id, device.id))?.status).toBe('FIRING');
+      // Still silent: nothing more is raised.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await send(device.token, Date.now(), 21);
+      const resolved = await eventually(
+        async () =>
+          events.received.find(
+            (event) => event.episode.deviceId === device.id && event.kind === 'RESOLVED',
+          ),
+        10_000,
+        'the silence to resolve',
+      );
+      expect(resolved.episode.id).toBe(fired.episode.id);
+      expect(resolved.episode.endValue as number).toBeGreaterThanOrEqual(3);
+      const mine = events.received.filter((event) => event.episode.deviceId === device.id);
+      expect(mine.map((event) => event.kind)).toEqual(['FIRING', 'RESOLVED']);
+      expect((await statusOf(rule.id, device.id))?.status).toBe('OK');
+    } finally {
+      await events.close();
+    }
+  }, 60_000);
+
   it('pages episodes newest first and refuses a bad forDuration or clear threshold', async () => {
     const device = await register('episode-pager', 'episode-pager');
     const { createAlertRule: rule } = await expectData(
@@ -220,16 +285,29 @@ describe('alert episodes', () => {
     );
     expect(firingNow.edges.map(({ node }) => Date.parse(node.startedAt))).toEqual([t0 + 5_000]);
 
+    const threshold = {
+      name: 'bad',
+      metric: 'temperature',
+      condition: 'GT',
+      threshold: 50,
+    } as const;
+    const silence = { name: 'bad', kind: 'NO_DATA' } as const;
     for (const [input, field] of [
-      [{ forDuration: '2d' }, 'forDuration'],
-      [{ forDuration: 'soon' }, 'forDuration'],
-      [{ clearThreshold: 55 }, 'clearThreshold'],
-      [{ clearThreshold: 'cool' }, 'clearThreshold'],
+      [{ ...threshold, forDuration: '2d' }, 'forDuration'],
+      [{ ...threshold, forDuration: 'soon' }, 'forDuration'],
+      [{ ...threshold, clearThreshold: 55 }, 'clearThreshold'],
+      [{ ...threshold, clearThreshold: 'cool' }, 'clearThreshold'],
+      [{ name: 'bad', metric: 'temperature', threshold: 50 }, 'condition'],
+      [{ ...silence, forDuration: '0s' }, 'forDuration'],
+      [{ ...silence }, 'forDuration'],
+      [{ ...silence, forDuration: '1m', clearThreshold: 40 }, 'clearThreshold'],
+      [{ ...silence, forDuration: '1m', condition: 'GT' }, 'condition'],
     ] as const) {
-      const result = await gql()(CreateAlertRuleDocument, {
-        input: { name: 'bad', metric: 'temperature', condition: 'GT', threshold: 50, ...input },
+      const result = await gql()(CreateAlertRuleDocument, { input });
+      expect(result.errors?.[0]?.extensions, JSON.stringify(input)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field,
       });
-      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
   });
 });

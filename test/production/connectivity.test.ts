@@ -1,11 +1,15 @@
 /**
  * Device connectivity in production, across real processes on the real engines: two pipeline
  * replicas sweep the same PostgreSQL, and a graphql-ws subscriber on the api (through Redis)
- * receives each device's ONLINE and OFFLINE exactly once, the OFFLINE on time with no traffic.
+ * receives each device's ONLINE and OFFLINE exactly once, the OFFLINE on time with no traffic;
+ * likewise each NO_DATA alert's FIRING and its resolution.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CreateAlertRuleDocument,
+  LiveAlertEventsDocument,
   LiveConnectivityDocument,
+  type LiveAlertEventsSubscription,
   RegisterDeviceDocument,
   type LiveConnectivitySubscription,
 } from '../generated/graphql.js';
@@ -120,4 +124,74 @@ describe.skipIf(!services)('production connectivity with two pipeline replicas',
       await live.close();
     }
   }, 90_000);
+
+  it('fires each NO_DATA silence once across both replicas, on time, and resolves it once', async () => {
+    const gql = createGraphQLClient(api.baseUrl, stack.adminToken);
+    await expectData(
+      gql(CreateAlertRuleDocument, {
+        input: {
+          name: 'silent',
+          kind: 'NO_DATA',
+          forDuration: `${TIMEOUT_SECONDS}s`,
+          deviceType: 'quiet',
+        },
+      }),
+    );
+    const events = subscribeLive(
+      api.baseUrl,
+      stack.adminToken,
+      { document: LiveAlertEventsDocument },
+      (data) => (data as LiveAlertEventsSubscription).alertEvents,
+    );
+    try {
+      const quiet = async (externalId: string) => {
+        const data = await expectData(
+          gql(RegisterDeviceDocument, { input: { externalId, name: externalId, type: 'quiet' } }),
+        );
+        return { id: data.registerDevice.device.id, token: data.registerDevice.token };
+      };
+      const canary = await quiet('quiet-canary');
+      await untilLive(
+        events,
+        async () => {
+          await send(canary.token);
+          await new Promise((resolve) => setTimeout(resolve, (TIMEOUT_SECONDS + 1) * 1_000));
+        },
+        (event) => event.episode.deviceId === canary.id && event.kind === 'FIRING',
+        'the alertEvents subscription to be live',
+        60_000,
+      );
+      const devices = await Promise.all(
+        Array.from({ length: DEVICES }, (_, i) => quiet(`quiet-${i}`)),
+      );
+      const sent = Date.now();
+      await Promise.all(devices.map((device) => send(device.token)));
+      const of = (id: string, kind: string) =>
+        events.received.filter((event) => event.episode.deviceId === id && event.kind === kind);
+      await eventually(
+        async () =>
+          devices.every((device) => of(device.id, 'FIRING').length >= 1) ? true : undefined,
+        30_000,
+        'every silence to fire',
+      );
+      await Promise.all(devices.map((device) => send(device.token)));
+      await eventually(
+        async () =>
+          devices.every((device) => of(device.id, 'RESOLVED').length >= 1) ? true : undefined,
+        30_000,
+        'every silence to resolve',
+      );
+      // Two more sweep rounds of both replicas, for any duplicate to show.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      for (const device of devices) {
+        const [fired, ...more] = of(device.id, 'FIRING');
+        expect(more).toEqual([]);
+        expect(of(device.id, 'RESOLVED')).toHaveLength(1);
+        const startedAt = Date.parse(fired!.episode.startedAt);
+        expect(startedAt).toBeGreaterThanOrEqual(sent + TIMEOUT_SECONDS * 1_000);
+      }
+    } finally {
+      await events.close();
+    }
+  }, 120_000);
 });

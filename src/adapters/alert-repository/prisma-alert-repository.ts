@@ -10,26 +10,41 @@ import type {
   AlertState,
 } from '../../domain/alerts.js';
 import type { MetricValue } from '../../domain/telemetry.js';
-import type { AlertRepository } from '../../ports/alert-repository.js';
+import { episodeId } from '../../domain/alert-transitions.js';
+import type { AlertRepository, SilenceChange } from '../../ports/alert-repository.js';
 import { isUuid, toLabels } from '../prisma/columns.js';
 
 type RuleRow = Awaited<ReturnType<PrismaClient['alertRule']['findFirstOrThrow']>>;
 
 function toRule(row: RuleRow): AlertRule {
-  return {
+  const base = {
     id: row.id.toLowerCase(),
     organizationId: row.organizationId,
     name: row.name,
-    metric: row.metric,
-    condition: row.condition,
-    threshold: row.threshold as MetricValue,
     deviceType: row.deviceType,
     deviceLabels: toLabels(row.deviceLabels),
     forDurationMs: row.forDurationMs,
-    clearThreshold: (row.clearThreshold ?? null) as MetricValue | null,
     enabled: row.enabled,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+  };
+  if (row.kind === 'NO_DATA') {
+    return {
+      ...base,
+      kind: 'NO_DATA',
+      metric: row.metric,
+      condition: null,
+      threshold: null,
+      clearThreshold: null,
+    };
+  }
+  return {
+    ...base,
+    kind: 'THRESHOLD',
+    metric: row.metric!,
+    condition: row.condition!,
+    threshold: row.threshold as MetricValue,
+    clearThreshold: (row.clearThreshold ?? null) as MetricValue | null,
   };
 }
 
@@ -152,9 +167,11 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
         const created = await tx.alertRule.create({
           data: {
             name: rule.name,
+            kind: rule.kind ?? 'THRESHOLD',
             metric: rule.metric,
-            condition: rule.condition,
-            threshold: rule.threshold,
+            condition: rule.condition ?? null,
+            // Written exactly below.
+            threshold: Prisma.DbNull,
             deviceType: rule.deviceType ?? null,
             deviceLabels: rule.deviceLabels ?? {},
             forDurationMs: rule.forDurationMs ?? 0,
@@ -169,11 +186,13 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             },
           },
         });
-        await writeThresholdExactly(tx, created.id, rule.threshold);
+        const threshold = rule.threshold ?? null;
+        if (threshold !== null) await writeThresholdExactly(tx, created.id, threshold);
         const clearThreshold = rule.clearThreshold ?? null;
-        if (clearThreshold !== null)
+        if (clearThreshold !== null) {
           await writeClearThresholdExactly(tx, created.id, clearThreshold);
-        return { ...created, threshold: rule.threshold, clearThreshold };
+        }
+        return { ...created, threshold, clearThreshold };
       });
       return toRule(row);
     },
@@ -187,7 +206,6 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             name: patch.name,
             metric: patch.metric,
             condition: patch.condition,
-            threshold: patch.threshold,
             deviceType: patch.deviceType,
             deviceLabels: patch.deviceLabels,
             forDurationMs: patch.forDurationMs,
@@ -197,7 +215,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
           },
         });
         if (count === 0) return null;
-        if (patch.threshold !== undefined) await writeThresholdExactly(tx, id, patch.threshold);
+        if (patch.threshold != null) await writeThresholdExactly(tx, id, patch.threshold);
         if (patch.clearThreshold !== undefined) {
           await writeClearThresholdExactly(tx, id, patch.clearThreshold);
         }
@@ -382,6 +400,144 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
         WHERE e.organization_id = ${organizationId} AND e.id = ${id}::uuid
         RETURNING ${EPISODE_COLUMNS}`;
       return rows[0] ? toEpisode(rows[0]) : null;
+    },
+
+    async touchSilences(organizationId, touches) {
+      const valid = touches.filter((t) => isUuid(t.ruleId) && isUuid(t.deviceId));
+      if (valid.length === 0) return [];
+      const ruleIds = valid.map((t) => t.ruleId);
+      const deviceIds = valid.map((t) => t.deviceId);
+      return prisma.$transaction(async (tx) => {
+        // Locked first: a sweep claiming one of these either went before (read here as FIRING,
+        // so resolved now) or waits and then finds the deadline moved.
+        const prior = await tx.$queryRaw<
+          {
+            ruleId: string;
+            deviceId: string;
+            firing: boolean;
+            since: number;
+            deadline: number | null;
+          }[]
+        >`
+          SELECT s.rule_id::text AS "ruleId", s.device_id::text AS "deviceId", s.firing,
+            ${epochMs(Prisma.sql`s.since`)} AS since, ${epochMs(Prisma.sql`s.deadline`)} AS deadline
+          FROM alert_states s
+          JOIN unnest(${ruleIds}::uuid[], ${deviceIds}::uuid[]) AS p(rule_id, device_id)
+            ON p.rule_id = s.rule_id AND p.device_id = s.device_id
+          FOR UPDATE OF s`;
+        const priorOf = new Map(prior.map((row) => [`${row.ruleId} ${row.deviceId}`, row]));
+        const resolved: SilenceChange[] = [];
+        const silentSeconds = valid.map((touch) => {
+          const before = priorOf.get(`${touch.ruleId} ${touch.deviceId}`);
+          if (!before?.firing) return 0;
+          // Heard from last at its old deadline minus the duration.
+          const lastHeard = Number(before.deadline ?? before.since) - touch.durationMs;
+          return Math.round((touch.receivedAt - lastHeard) / 1000);
+        });
+        const saved = await tx.$queryRaw<{ ruleId: string; deviceId: string }[]>`
+          INSERT INTO alert_states (rule_id, device_id, firing, since, value, evaluated_at, deadline)
+          SELECT v.rule_id, v.device_id, false, v.received_at, to_jsonb(v.silent), v.received_at,
+            v.received_at + v.duration_ms * interval '1 millisecond'
+          FROM unnest(
+            ${ruleIds}::uuid[], ${deviceIds}::uuid[],
+            ${valid.map((t) => iso(t.receivedAt))}::timestamptz[],
+            ${valid.map((t) => t.durationMs)}::int[], ${silentSeconds}::int[]
+          ) AS v(rule_id, device_id, received_at, duration_ms, silent)
+          JOIN alert_rules r ON r.id = v.rule_id AND r.organization_id = ${organizationId}
+            AND r.kind = 'NO_DATA'
+          JOIN devices d ON d.id = v.device_id AND d.organization_id = ${organizationId}
+          ON CONFLICT (rule_id, device_id) DO UPDATE
+            SET firing = false, deadline = EXCLUDED.deadline, evaluated_at = EXCLUDED.evaluated_at,
+                since = CASE WHEN alert_states.firing THEN EXCLUDED.since ELSE alert_states.since END,
+                value = CASE WHEN alert_states.firing THEN EXCLUDED.value ELSE alert_states.value END,
+                peak = NULL, pending_since = NULL
+            WHERE alert_states.evaluated_at < EXCLUDED.evaluated_at
+          RETURNING rule_id::text AS "ruleId", device_id::text AS "deviceId"`;
+        const savedPairs = new Set(saved.map((row) => `${row.ruleId} ${row.deviceId}`));
+        valid.forEach((touch, index) => {
+          const key = `${touch.ruleId} ${touch.deviceId}`;
+          const before = priorOf.get(key);
+          if (!before?.firing || !savedPairs.has(key)) return;
+          resolved.push({
+            organizationId,
+            ruleId: touch.ruleId,
+            deviceId: touch.deviceId,
+            episodeId: episodeId(touch.ruleId, touch.deviceId, Number(before.since)),
+            at: touch.receivedAt,
+            silentSeconds: silentSeconds[index]!,
+          });
+        });
+        if (resolved.length > 0) {
+          await tx.$executeRaw`
+            UPDATE alert_episodes e
+            SET ended_at = v.ended_at, end_value = to_jsonb(v.silent), peak_value = to_jsonb(v.silent)
+            FROM unnest(
+              ${resolved.map((r) => r.episodeId)}::uuid[],
+              ${resolved.map((r) => iso(r.at))}::timestamptz[],
+              ${resolved.map((r) => r.silentSeconds)}::int[]
+            ) AS v(id, ended_at, silent)
+            WHERE e.id = v.id AND e.organization_id = ${organizationId} AND e.ended_at IS NULL`;
+        }
+        return resolved;
+      });
+    },
+
+    async claimSilences(now, limit) {
+      return prisma.$transaction(async (tx) => {
+        const fired = await tx.$queryRaw<
+          (Omit<RuleRow, 'createdAt' | 'updatedAt'> & { deviceId: string; since: number })[]
+        >`
+          UPDATE alert_states s
+          SET firing = true, since = s.deadline, deadline = NULL, pending_since = NULL,
+            value = to_jsonb(r.for_duration_ms / 1000), peak = to_jsonb(r.for_duration_ms / 1000)
+          FROM (
+            SELECT due.rule_id, due.device_id FROM alert_states due
+            JOIN alert_rules dr ON dr.id = due.rule_id AND dr.enabled AND dr.kind = 'NO_DATA'
+            WHERE due.deadline <= ${iso(now)}::timestamptz AND NOT due.firing
+            ORDER BY due.deadline
+            LIMIT ${limit}
+            FOR UPDATE OF due SKIP LOCKED
+          ) AS claimed, alert_rules r
+          WHERE s.rule_id = claimed.rule_id AND s.device_id = claimed.device_id AND r.id = s.rule_id
+          RETURNING r.id::text AS id, r.organization_id AS "organizationId", r.name, r.kind,
+            r.metric, r.for_duration_ms AS "forDurationMs", s.device_id::text AS "deviceId",
+            ${epochMs(Prisma.sql`s.since`)} AS since`;
+        if (fired.length === 0) return [];
+        const changes: SilenceChange[] = fired.map((row) => ({
+          organizationId: row.organizationId,
+          ruleId: row.id,
+          deviceId: row.deviceId,
+          episodeId: episodeId(row.id, row.deviceId, Number(row.since)),
+          at: Number(row.since),
+          silentSeconds: Math.round(row.forDurationMs / 1000),
+        }));
+        await tx.$executeRaw`
+          INSERT INTO alert_episodes (id, organization_id, rule_id, device_id, started_at,
+            start_value, peak_value, rule_snapshot)
+          SELECT v.id, v.organization_id, v.rule_id, v.device_id, v.started_at, to_jsonb(v.silent),
+            to_jsonb(v.silent), v.rule_snapshot::jsonb
+          FROM unnest(
+            ${changes.map((c) => c.episodeId)}::uuid[],
+            ${changes.map((c) => c.organizationId)}::text[],
+            ${changes.map((c) => c.ruleId)}::uuid[],
+            ${changes.map((c) => c.deviceId)}::uuid[],
+            ${changes.map((c) => iso(c.at))}::timestamptz[],
+            ${changes.map((c) => c.silentSeconds)}::int[],
+            ${fired.map((row) =>
+              JSON.stringify({
+                kind: 'NO_DATA',
+                name: row.name,
+                metric: row.metric,
+                condition: null,
+                threshold: null,
+                clearThreshold: null,
+                forDurationMs: row.forDurationMs,
+              }),
+            )}::text[]
+          ) AS v(id, organization_id, rule_id, device_id, started_at, silent, rule_snapshot)
+          ON CONFLICT (id) DO NOTHING`;
+        return changes;
+      });
     },
   };
 }
