@@ -13,7 +13,7 @@ import type { MetricValue } from '../domain/telemetry.js';
 import type { AlertRulePatch } from '../ports/alert-repository.js';
 import { labelsToMap, requireText, type LabelInput } from './device-input.js';
 import { DEFAULT_ALERTS, MAX_ALERTS, MAX_RULES_PER_ORGANIZATION } from '../domain/query-limits.js';
-import { parseEvery } from '../domain/query-limits.js';
+import { durationArgument } from './duration-argument.js';
 import { badUserInput, notFound, pageSize } from './errors.js';
 import { liveStream } from './live.js';
 
@@ -60,16 +60,13 @@ export function checkThreshold(condition: AlertCondition, threshold: MetricValue
 /** forDuration's bound: a day; longer waits are what NO_DATA and the history are for. */
 const MAX_FOR_DURATION_MS = 86_400_000;
 
-function checkForDuration(forDuration: string): number {
-  if (/^0+(ms|s|m|h|d|w)?$/.test(forDuration)) return 0;
-  const parsed = parseEvery(forDuration);
-  if (!('ms' in parsed) || parsed.ms > MAX_FOR_DURATION_MS) {
-    throw badUserInput(
-      `forDuration must be a duration from 0s to 24h, like 30s, 5m or 1h; got ${JSON.stringify(forDuration.slice(0, 32))}`,
-      'forDuration',
-    );
-  }
-  return parsed.ms;
+function checkForDuration(forDuration: string, minMs = 0): number {
+  return durationArgument(forDuration, 'forDuration', {
+    minMs,
+    maxMs: MAX_FOR_DURATION_MS,
+    takes:
+      minMs === 0 ? 'from 0s to 24h, like 30s, 5m or 1h' : 'from 1s to 24h, like 30s, 5m or 1h',
+  });
 }
 
 /**
@@ -126,11 +123,7 @@ function refuseThresholdFields(input: AlertRuleInput) {
 
 /** A NO_DATA rule's duration: at least a second (it is the silence that fires it). */
 function checkSilence(forDuration: string | null | undefined): number {
-  const ms = checkForDuration(required(forDuration, 'forDuration'));
-  if (ms < 1_000) {
-    throw badUserInput('a NO_DATA rule needs a forDuration of at least 1s', 'forDuration');
-  }
-  return ms;
+  return checkForDuration(required(forDuration, 'forDuration'), 1_000);
 }
 
 export async function createAlertRule(

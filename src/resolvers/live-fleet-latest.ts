@@ -1,8 +1,7 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { parseEvery } from '../domain/query-limits.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { DeviceFilterInput } from './devices.js';
-import { badUserInput } from './errors.js';
+import { durationArgument } from './duration-argument.js';
 import { openFleet } from './fleet.js';
 import { fleetLatest, type FleetLatestArgs } from './fleet-latest.js';
 
@@ -21,18 +20,6 @@ export interface FleetLatestUpdate {
   groups: Awaited<ReturnType<typeof fleetLatest>>;
 }
 
-function checkLiveEvery(every: string): number {
-  const parsed = parseEvery(every);
-  const ms = 'ms' in parsed ? parsed.ms : NaN;
-  if (!(ms >= MIN_EVERY_MS && ms <= MAX_EVERY_MS)) {
-    throw badUserInput(
-      `every must be a duration from 1s to 1h, like 1s, 10s or 1m; got ${JSON.stringify(every.slice(0, 32))}`,
-      'every',
-    );
-  }
-  return ms;
-}
-
 /**
  * `Fleet.latest` asked again every `every`, its answer pushed each time: the live "total power per
  * site". The first answer is computed before streaming, so a bad argument fails the subscription
@@ -44,7 +31,11 @@ export async function subscribeFleetLatest(
   context: GraphQLContext,
   args: LiveFleetLatestArgs,
 ): Promise<AsyncIterable<FleetLatestUpdate>> {
-  const everyMs = checkLiveEvery(args.every ?? '5s');
+  const everyMs = durationArgument(args.every ?? '5s', 'every', {
+    minMs: MIN_EVERY_MS,
+    maxMs: MAX_EVERY_MS,
+    takes: 'from 1s to 1h, like 1s, 10s or 1m',
+  });
   const answer = async (): Promise<FleetLatestUpdate> => {
     // The request's loaders would answer every tick with the first tick's values.
     context.loaders.latest.clearAll();

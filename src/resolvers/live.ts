@@ -1,10 +1,10 @@
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import type { GraphQLContext } from '../schema/context.js';
 import { meetsCondition, type AlertCondition } from '../domain/alerts.js';
-import { parseEvery } from '../domain/query-limits.js';
 import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import { checkThreshold } from './alerts.js';
 import { toDeviceFilter, type DeviceFilterInput } from './devices.js';
+import { durationArgument } from './duration-argument.js';
 import { badUserInput, forbidden } from './errors.js';
 import { filteredDevices, namedDevices, type LiveDevices } from './live-devices.js';
 import { createHandover, MAX_RESUMED_POINTS, readSince } from './live-resume.js';
@@ -70,15 +70,11 @@ function pointShaper(args: LiveTelemetryArgs) {
 
 function checkSampleEvery(sampleEvery: string | null | undefined): number | undefined {
   if (sampleEvery == null) return undefined;
-  const parsed = parseEvery(sampleEvery);
-  const ms = 'ms' in parsed ? parsed.ms : NaN;
-  if (!(ms >= MIN_SAMPLE_MS && ms <= MAX_SAMPLE_MS)) {
-    throw badUserInput(
-      `sampleEvery must be a duration from 100ms to 1h, like 500ms, 1s or 1m; got ${JSON.stringify(sampleEvery.slice(0, 32))}`,
-      'sampleEvery',
-    );
-  }
-  return ms;
+  return durationArgument(sampleEvery, 'sampleEvery', {
+    minMs: MIN_SAMPLE_MS,
+    maxMs: MAX_SAMPLE_MS,
+    takes: 'from 100ms to 1h, like 500ms, 1s or 1m',
+  });
 }
 
 /**
