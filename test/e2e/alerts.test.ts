@@ -134,6 +134,7 @@ describe('alert rules', () => {
           status: 'FIRING',
           value: 85.5,
           since: new Date(t0 + 1_000).toISOString(),
+          evaluatedAt: new Date(t0 + 1_000).toISOString(),
           rule: { name: 'Boiler too hot' },
           device: { externalId: 'boiler-hot' },
         },
@@ -149,6 +150,8 @@ describe('alert rules', () => {
           status: 'FIRING',
           value: 85.5,
           since: new Date(t0 + 1_000).toISOString(),
+          // The 90 that followed may have been evaluated by now, or not yet.
+          evaluatedAt: expect.stringMatching(/^2026-11-01T12:00:0[12]\.000Z$/),
           rule: { id: rule.id, name: 'Boiler too hot' },
           device: { id: boiler.id, externalId: 'boiler-hot' },
         },
