@@ -1,14 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from './alerts.js';
-import { episodeId, nextAlertState, type RuleReading } from './alert-transitions.js';
+import { episodeId, isAnomalous, nextAlertState, type RuleReading } from './alert-transitions.js';
 
 const pair = { organizationId: 'org', deviceId: 'dev' };
-const rule = (overrides: Partial<Parameters<typeof nextAlertState>[0]> = {}) => ({
+const rule = (
+  overrides: Partial<{ clearThreshold: number | null; forDurationMs: number }> = {},
+) => ({
   id: 'rule',
+  kind: 'THRESHOLD' as const,
   condition: 'GT' as const,
   threshold: 80,
-  clearThreshold: null,
+  clearThreshold: null as number | null,
   forDurationMs: 0,
   ...overrides,
 });
@@ -114,6 +117,60 @@ describe('nextAlertState', () => {
     const { changes, state } = run(rule(), readingsOf([10]));
     expect(changes).toEqual([]);
     expect(state).toMatchObject({ status: 'OK', since: 0, value: 10 });
+  });
+});
+
+describe('ANOMALY', () => {
+  const anomaly = {
+    id: 'rule',
+    kind: 'ANOMALY' as const,
+    condition: null,
+    threshold: 3,
+    clearThreshold: null,
+    forDurationMs: 0,
+    windowPoints: 20,
+  };
+
+  it("fires on a spike unlike the device's own recent values, and resolves when they are usual again", () => {
+    const usual = [20, 21, 19, 20, 22, 20, 21, 19, 20, 21];
+    const { statuses, changes, state } = run(
+      anomaly as never,
+      readingsOf([...usual, 20.5, 35, 20, 21]),
+    );
+    expect(statuses.slice(0, 11).every((status) => status === 'OK')).toBe(true);
+    expect(changes).toEqual([
+      { ts: 11_000, change: 'FIRING' },
+      { ts: 12_000, change: 'OK' },
+    ]);
+    // The window keeps the newest 20 values, the spike among them.
+    expect(state?.window).toEqual([...usual, 20.5, 35, 20, 21]);
+  });
+
+  it('judges nothing before the window holds 10 values, and keeps only the newest', () => {
+    const { changes, state } = run(anomaly as never, readingsOf([1, 1, 1, 1000, 1, 1, 1, 1, 1]));
+    expect(changes).toEqual([]);
+    const long = run(anomaly as never, readingsOf(Array.from({ length: 50 }, (_, i) => i % 3)));
+    expect(long.state?.window).toHaveLength(20);
+    expect(state?.window).toHaveLength(9);
+  });
+
+  it('agrees with the definition: more than k median absolute deviations from the median', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 10, maxLength: 60 }),
+        fc.integer({ min: -5000, max: 5000 }),
+        fc.double({ min: 0.5, max: 10, noNaN: true }),
+        (window, value, k) => {
+          const sorted = [...window].sort((a, b) => a - b);
+          const mid = (xs: number[]) =>
+            xs.length % 2 ? xs[xs.length >> 1]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+          const median = mid(sorted);
+          const mad = mid(window.map((x) => Math.abs(x - median)).sort((a, b) => a - b));
+          const expected = mad === 0 ? value !== median : Math.abs(value - median) > k * mad;
+          expect(isAnomalous(k, window, value)).toBe(expected);
+        },
+      ),
+    );
   });
 });
 

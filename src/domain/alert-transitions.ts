@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   meetsCondition,
+  MIN_ANOMALY_WINDOW,
   type AlertCondition,
   type AlertState,
+  type AnomalyRule,
   type ThresholdRule,
 } from './alerts.js';
 import type { MetricValue } from './telemetry.js';
@@ -19,19 +21,48 @@ export interface AlertTransition {
   change?: 'FIRING' | 'OK';
 }
 
-type RuleTiming = Pick<
-  ThresholdRule,
-  'id' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
->;
+type Judged = 'id' | 'kind' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs';
+type RuleTiming = Pick<ThresholdRule, Judged> | Pick<AnomalyRule, Judged | 'windowPoints'>;
 
-/** Whether the value is on the alerting side: of the threshold while OK, of the clear threshold while FIRING. */
-function alerting(rule: RuleTiming, firing: boolean, value: MetricValue): boolean {
+const median = (sorted: readonly number[]) => {
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * Whether `value` lies more than k median absolute deviations from the median of `window` (the
+ * robust "modified z-score" test: one spike does not move the median the way it moves a mean).
+ * A window of identical values has no deviation: any other value is anomalous then.
+ */
+export function isAnomalous(k: number, window: readonly number[], value: MetricValue): boolean {
+  if (typeof value !== 'number' || window.length < MIN_ANOMALY_WINDOW) return false;
+  const center = median([...window].sort((a, b) => a - b));
+  const mad = median(window.map((x) => Math.abs(x - center)).sort((a, b) => a - b));
+  const distance = Math.abs(value - center);
+  return mad === 0 ? distance > 0 : distance > k * mad;
+}
+
+/**
+ * Whether the value is on the alerting side: of the threshold while OK, of the clear threshold
+ * while FIRING; for an ANOMALY rule, away from the device's recent values.
+ */
+function alerting(rule: RuleTiming, state: AlertState | undefined, value: MetricValue): boolean {
+  if (rule.kind === 'ANOMALY') return isAnomalous(rule.threshold, state?.window ?? [], value);
+  const firing = state?.status === 'FIRING';
   const threshold = firing && rule.clearThreshold !== null ? rule.clearThreshold : rule.threshold;
   return meetsCondition(rule.condition, threshold, value);
 }
 
+/** The rule's window with the value added, its oldest dropped past the size; null but for ANOMALY. */
+function nextWindow(rule: RuleTiming, state: AlertState | undefined, value: MetricValue) {
+  if (rule.kind !== 'ANOMALY') return null;
+  const window = state?.window ?? [];
+  if (typeof value !== 'number') return window;
+  return [...window, value].slice(-rule.windowPoints);
+}
+
 /** The more extreme of two values in the condition's direction; the first one for EQ and NEQ. */
-export function peakOf(condition: AlertCondition, peak: MetricValue, value: MetricValue) {
+export function peakOf(condition: AlertCondition | null, peak: MetricValue, value: MetricValue) {
   if (typeof peak !== 'number' || typeof value !== 'number') return peak;
   if (condition === 'GT' || condition === 'GTE') return Math.max(peak, value);
   if (condition === 'LT' || condition === 'LTE') return Math.min(peak, value);
@@ -55,7 +86,8 @@ export function nextAlertState(
 ): AlertTransition {
   const { ts, value } = reading;
   const firing = state?.status === 'FIRING';
-  const bad = alerting(rule, firing, value);
+  const bad = alerting(rule, state, value);
+  const window = nextWindow(rule, state, value);
   if (!firing) {
     const okSince = state?.since ?? ts;
     const okValue = state?.value ?? value;
@@ -70,6 +102,7 @@ export function nextAlertState(
           pendingSince: null,
           peak: null,
           evaluatedAt: ts,
+          window,
         },
       };
     }
@@ -85,6 +118,7 @@ export function nextAlertState(
           pendingSince: null,
           peak: value,
           evaluatedAt: ts,
+          window,
         },
         change: 'FIRING',
       };
@@ -99,12 +133,13 @@ export function nextAlertState(
         pendingSince,
         peak: null,
         evaluatedAt: ts,
+        window,
       },
     };
   }
   const peak = peakOf(rule.condition, state.peak ?? state.value, value);
   if (bad) {
-    return { state: { ...state, pendingSince: null, peak, evaluatedAt: ts } };
+    return { state: { ...state, pendingSince: null, peak, evaluatedAt: ts, window } };
   }
   const clearingSince = state.pendingSince ?? ts;
   if (ts - clearingSince >= rule.forDurationMs) {
@@ -117,11 +152,12 @@ export function nextAlertState(
         pendingSince: null,
         peak: null,
         evaluatedAt: ts,
+        window,
       },
       change: 'OK',
     };
   }
-  return { state: { ...state, pendingSince: clearingSince, peak, evaluatedAt: ts } };
+  return { state: { ...state, pendingSince: clearingSince, peak, evaluatedAt: ts, window } };
 }
 
 /**

@@ -17,7 +17,7 @@ export type AlertStatus = 'OK' | 'PENDING' | 'FIRING';
 /** The changes reported: an alert starting to fire, or resolving. */
 export type AlertEventStatus = 'FIRING' | 'OK';
 
-export const ALERT_RULE_KINDS = ['THRESHOLD', 'NO_DATA'] as const;
+export const ALERT_RULE_KINDS = ['THRESHOLD', 'NO_DATA', 'ANOMALY'] as const;
 export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
 
 interface AlertRuleBase {
@@ -33,6 +33,8 @@ interface AlertRuleBase {
    * 0: at once). NO_DATA: how long a device may be silent before FIRING.
    */
   forDurationMs: number;
+  /** ANOMALY: how many of the device's newest values the median is taken over; null otherwise. */
+  windowPoints: number | null;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -61,7 +63,25 @@ export interface NoDataRule extends AlertRuleBase {
   clearThreshold: null;
 }
 
-export type AlertRule = ThresholdRule | NoDataRule;
+/**
+ * A value unlike the device's own recent ones: more than `threshold` (k) median absolute
+ * deviations from the median of its `windowPoints` newest values of the metric (numbers only;
+ * nothing is anomalous before the window holds MIN_ANOMALY_WINDOW of them).
+ */
+export interface AnomalyRule extends AlertRuleBase {
+  kind: 'ANOMALY';
+  metric: string;
+  condition: null;
+  /** k: how many median absolute deviations from the median make a value anomalous. */
+  threshold: number;
+  clearThreshold: null;
+  windowPoints: number;
+}
+
+export type AlertRule = ThresholdRule | NoDataRule | AnomalyRule;
+
+/** The fewest values an ANOMALY rule's window needs before it judges one. */
+export const MIN_ANOMALY_WINDOW = 10;
 
 /** Where one rule stands for one device. */
 export interface AlertState {
@@ -80,6 +100,8 @@ export interface AlertState {
   pendingSince: number | null;
   /** While FIRING: the most extreme value since it began (the episode's peak). */
   peak: MetricValue | null;
+  /** ANOMALY: the device's newest values of the metric, oldest first; null for other kinds. */
+  window: number[] | null;
   /**
    * Time of the newest point evaluated (epoch ms). Points at or before it are not evaluated
    * again, so a redelivered batch raises no second alert and a late point cannot undo a newer one.
@@ -126,7 +148,14 @@ export interface AlertEpisode {
 /** What of a rule an episode keeps, so its history reads right after the rule changes. */
 export type AlertRuleSnapshot = Pick<
   AlertRule,
-  'kind' | 'name' | 'metric' | 'condition' | 'threshold' | 'clearThreshold' | 'forDurationMs'
+  | 'kind'
+  | 'name'
+  | 'metric'
+  | 'condition'
+  | 'threshold'
+  | 'clearThreshold'
+  | 'forDurationMs'
+  | 'windowPoints'
 >;
 
 /** Whether a value meets the rule's condition. Ordering conditions only ever hold for numbers. */

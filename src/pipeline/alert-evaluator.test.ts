@@ -90,6 +90,7 @@ describe('alert evaluator', () => {
         evaluatedAt: 4,
         pendingSince: null,
         peak: null,
+        window: null,
       },
     ]);
     // One episode, from 2 to 4, its peak the highest value while it fired.
@@ -112,6 +113,7 @@ describe('alert evaluator', () => {
           threshold: 30,
           clearThreshold: null,
           forDurationMs: 0,
+          windowPoints: null,
         },
         acknowledgement: null,
       },

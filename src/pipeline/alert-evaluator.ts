@@ -6,6 +6,7 @@ import {
   type AlertEventStatus,
   type AlertRule,
   type AlertState,
+  type AnomalyRule,
   type ThresholdRule,
 } from '../domain/alerts.js';
 import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
@@ -44,7 +45,7 @@ function expiringCache<Value extends object | boolean>(max: number, ttlMs: numbe
 }
 
 /** The episode a FIRING state belongs to, as far as the state tells (its start and peak). */
-function episodeOf(rule: ThresholdRule, state: AlertState): EpisodeWrite {
+function episodeOf(rule: ThresholdRule | AnomalyRule, state: AlertState): EpisodeWrite {
   return {
     id: episodeId(rule.id, state.deviceId, state.since),
     ruleId: rule.id,
@@ -62,6 +63,7 @@ function episodeOf(rule: ThresholdRule, state: AlertState): EpisodeWrite {
       threshold: rule.threshold,
       clearThreshold: rule.clearThreshold,
       forDurationMs: rule.forDurationMs,
+      windowPoints: rule.windowPoints,
     },
   };
 }
@@ -153,12 +155,12 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
     if (byDevice.size === 0) return [];
 
     const traits = await deviceTraits(organizationId, [...byDevice.keys()]);
-    const pairs: { rule: ThresholdRule; deviceId: string }[] = [];
+    const pairs: { rule: ThresholdRule | AnomalyRule; deviceId: string }[] = [];
     const silences: SilenceTouch[] = [];
     for (const [deviceId, device] of traits) {
       for (const rule of rules) {
         if (!ruleMatchesDevice(rule, device)) continue;
-        if (rule.kind === 'THRESHOLD') {
+        if (rule.kind !== 'NO_DATA') {
           pairs.push({ rule, deviceId });
           continue;
         }

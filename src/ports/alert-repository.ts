@@ -22,6 +22,8 @@ export interface NewAlertRule {
   deviceLabels?: Record<string, string>;
   forDurationMs?: number;
   clearThreshold?: MetricValue | null;
+  /** ANOMALY only. */
+  windowPoints?: number | null;
   enabled?: boolean;
 }
 

@@ -4,6 +4,7 @@ import {
   type AlertCondition,
   type AlertEvent,
   type AlertRule,
+  MIN_ANOMALY_WINDOW,
   type AlertRuleKind,
   type AlertState,
   type AlertStatus,
@@ -26,6 +27,8 @@ export interface AlertRuleInput {
   deviceLabels?: LabelInput[] | null;
   forDuration?: string | null;
   clearThreshold?: MetricValue | null;
+  deviations?: number | null;
+  windowPoints?: number | null;
   enabled?: boolean | null;
 }
 
@@ -106,24 +109,52 @@ export async function listAlertRules(context: GraphQLContext) {
   return context.services.alerts.listRules(context.viewer.organizationId);
 }
 
-/** What a THRESHOLD rule needs, or BAD_USER_INPUT naming the missing field. */
-function required<T>(value: T | null | undefined, field: string): T {
-  if (value == null) throw badUserInput(`a THRESHOLD rule needs ${field}`, field);
+/** What a rule of the kind needs, or BAD_USER_INPUT naming the missing field. */
+function required<T>(value: T | null | undefined, field: string, kind = 'THRESHOLD'): T {
+  if (value == null) throw badUserInput(`a ${kind} rule needs ${field}`, field);
   return value;
 }
 
-/** BAD_USER_INPUT when a NO_DATA rule is given what only a THRESHOLD rule has. */
-function refuseThresholdFields(input: AlertRuleInput) {
-  for (const field of ['condition', 'threshold', 'clearThreshold'] as const) {
-    if (input[field] != null) {
-      throw badUserInput(`a NO_DATA rule has no ${field}: it fires on silence`, field);
+/** BAD_USER_INPUT when a rule is given a field of another kind. */
+function refuseOtherKinds(kind: AlertRuleKind, input: AlertRuleInput) {
+  const own: Record<AlertRuleKind, readonly (keyof AlertRuleInput)[]> = {
+    THRESHOLD: ['condition', 'threshold', 'clearThreshold'],
+    NO_DATA: [],
+    ANOMALY: ['deviations', 'windowPoints'],
+  };
+  const others = [
+    'condition',
+    'threshold',
+    'clearThreshold',
+    'deviations',
+    'windowPoints',
+  ] as const;
+  for (const field of others) {
+    if (input[field] != null && !own[kind].includes(field)) {
+      throw badUserInput(`a ${kind} rule has no ${field}`, field);
     }
   }
 }
 
+/** ANOMALY: k, from 0.5 to 100 median absolute deviations (3 to 5 are usual). */
+function checkDeviations(deviations: number) {
+  if (!(deviations >= 0.5 && deviations <= 100)) {
+    throw badUserInput('deviations must be from 0.5 to 100 (3 to 5 are usual)', 'deviations');
+  }
+  return deviations;
+}
+
+/** ANOMALY: how many of a device's newest values the median is taken over. */
+function checkWindowPoints(points: number) {
+  if (!Number.isInteger(points) || points < MIN_ANOMALY_WINDOW || points > 1_000) {
+    throw badUserInput(`windowPoints must be from ${MIN_ANOMALY_WINDOW} to 1000`, 'windowPoints');
+  }
+  return points;
+}
+
 /** A NO_DATA rule's duration: at least a second (it is the silence that fires it). */
 function checkSilence(forDuration: string | null | undefined): number {
-  return checkForDuration(required(forDuration, 'forDuration'), 1_000);
+  return checkForDuration(required(forDuration, 'forDuration', 'NO_DATA'), 1_000);
 }
 
 export async function createAlertRule(
@@ -142,8 +173,18 @@ export async function createAlertRule(
     deviceLabels: labelsToMap(input.deviceLabels ?? [], 'deviceLabels'),
     enabled: input.enabled ?? true,
   };
+  refuseOtherKinds(input.kind ?? 'THRESHOLD', input);
+  if (input.kind === 'ANOMALY') {
+    return context.services.alerts.createRule({
+      ...common,
+      kind: 'ANOMALY',
+      metric: checkMetric(required(input.metric, 'metric', 'ANOMALY')),
+      threshold: checkDeviations(input.deviations ?? 3.5),
+      windowPoints: checkWindowPoints(input.windowPoints ?? 100),
+      forDurationMs: input.forDuration == null ? 0 : checkForDuration(input.forDuration),
+    });
+  }
   if (input.kind === 'NO_DATA') {
-    refuseThresholdFields(input);
     return context.services.alerts.createRule({
       ...common,
       kind: 'NO_DATA',
@@ -176,9 +217,13 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   if (input.deviceLabels != null)
     patch.deviceLabels = labelsToMap(input.deviceLabels, 'deviceLabels');
   if (input.enabled != null) patch.enabled = input.enabled;
+  refuseOtherKinds(current.kind, input);
   if (current.kind === 'NO_DATA') {
-    refuseThresholdFields(input);
     if (input.forDuration != null) patch.forDurationMs = checkSilence(input.forDuration);
+  } else if (current.kind === 'ANOMALY') {
+    if (input.forDuration != null) patch.forDurationMs = checkForDuration(input.forDuration);
+    if (input.deviations != null) patch.threshold = checkDeviations(input.deviations);
+    if (input.windowPoints != null) patch.windowPoints = checkWindowPoints(input.windowPoints);
   } else {
     if (input.condition != null) patch.condition = input.condition;
     if (input.threshold != null) patch.threshold = input.threshold;

@@ -57,6 +57,10 @@ export const AlertRuleKindEnum = builder.enumType('AlertRuleKind', {
       description:
         'Silence: no point of the metric (of any metric when it has none) received from a device for forDuration.',
     },
+    ANOMALY: {
+      description:
+        "A value more than `deviations` median absolute deviations from the median of the device's own `windowPoints` newest values.",
+    },
   } satisfies Record<AlertRuleKind, { description: string }>,
 });
 
@@ -81,7 +85,17 @@ const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
       type: 'MetricValue',
       nullable: true,
       description: 'THRESHOLD only.',
-      resolve: (rule) => rule.threshold,
+      resolve: (rule) => (rule.kind === 'THRESHOLD' ? rule.threshold : null),
+    }),
+    deviations: t.float({
+      nullable: true,
+      description: 'ANOMALY only: how many median absolute deviations make a value anomalous.',
+      resolve: (rule) => (rule.kind === 'ANOMALY' ? rule.threshold : null),
+    }),
+    windowPoints: t.int({
+      nullable: true,
+      description: "ANOMALY only: how many of the device's newest values the median is taken over.",
+      resolve: (rule) => rule.windowPoints,
     }),
     deviceType: t.exposeString('deviceType', {
       nullable: true,
@@ -151,6 +165,10 @@ const AlertRef = builder.objectRef<AlertView>('Alert').implement({
 
 const FOR_DURATION_INPUT =
   'THRESHOLD: how long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m. NO_DATA (required): how long a device may be silent, 1s to 24h.';
+const DEVIATIONS_INPUT =
+  'ANOMALY: how many median absolute deviations from the median make a value anomalous, 0.5 to 100 (default 3.5).';
+const WINDOW_POINTS_INPUT =
+  "ANOMALY: how many of the device's newest values the median is taken over, 10 to 1000 (default 100); nothing is anomalous before 10 have arrived.";
 const CLEAR_THRESHOLD_INPUT =
   'GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75).';
 
@@ -171,6 +189,8 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
     }),
     forDuration: t.string({ description: FOR_DURATION_INPUT }),
     clearThreshold: t.field({ type: 'MetricValue', description: CLEAR_THRESHOLD_INPUT }),
+    deviations: t.float({ description: DEVIATIONS_INPUT }),
+    windowPoints: t.int({ description: WINDOW_POINTS_INPUT }),
     enabled: t.boolean({ description: 'Defaults to true.' }),
   }),
 });
@@ -188,6 +208,8 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
       type: 'MetricValue',
       description: `${CLEAR_THRESHOLD_INPUT} null clears it.`,
     }),
+    deviations: t.float({ description: DEVIATIONS_INPUT }),
+    windowPoints: t.int({ description: WINDOW_POINTS_INPUT }),
     enabled: t.boolean({ description: "Disabling clears the rule's alerts." }),
   }),
 });
@@ -270,8 +292,13 @@ const AlertRuleSnapshotRef = builder
       threshold: t.field({
         type: 'MetricValue',
         nullable: true,
-        resolve: (rule) => rule.threshold,
+        resolve: (rule) => (rule.kind === 'ANOMALY' ? null : rule.threshold),
       }),
+      deviations: t.float({
+        nullable: true,
+        resolve: (rule) => (rule.kind === 'ANOMALY' ? (rule.threshold as number) : null),
+      }),
+      windowPoints: t.int({ nullable: true, resolve: (rule) => rule.windowPoints ?? null }),
       clearThreshold: t.field({
         type: 'MetricValue',
         nullable: true,

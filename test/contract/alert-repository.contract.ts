@@ -65,6 +65,7 @@ export function describeAlertRepositoryContract(
       evaluatedAt: Date.UTC(2026, 0, 1, 12),
       pendingSince: null,
       peak: 31.5,
+      window: null,
       ...overrides,
     });
 
@@ -91,6 +92,7 @@ export function describeAlertRepositoryContract(
         deviceLabels: { site: 'north', floor: '2' },
         forDurationMs: 0,
         clearThreshold: null,
+        windowPoints: null,
         enabled: true,
         createdAt: expect.any(Date),
         updatedAt: expect.any(Date),
@@ -318,6 +320,7 @@ export function describeAlertRepositoryContract(
         threshold: 30,
         clearThreshold: 25,
         forDurationMs: 60_000,
+        windowPoints: null,
       },
       ...overrides,
     });

@@ -242,6 +242,48 @@ describe('alert episodes', () => {
     }
   }, 60_000);
 
+  it("ANOMALY fires on a value unlike the device's own recent ones and resolves when they are usual again", async () => {
+    const device = await register('anomaly-boiler', 'anomaly-boiler');
+    const { createAlertRule: rule } = await expectData(
+      gql()(CreateAlertRuleDocument, {
+        input: {
+          name: 'Odd temperature',
+          kind: 'ANOMALY',
+          metric: 'temperature',
+          deviations: 3,
+          windowPoints: 10,
+          deviceType: 'anomaly-boiler',
+        },
+      }),
+    );
+    expect(rule).toMatchObject({
+      kind: 'ANOMALY',
+      deviations: 3,
+      windowPoints: 10,
+      threshold: null,
+    });
+    const t0 = Date.UTC(2026, 2, 1);
+    const values = [20, 21, 19, 20, 22, 20, 21, 19, 20, 21, 20.5, 35, 20];
+    for (const [i, value] of values.entries()) {
+      await send(device.token, t0 + i * 1_000, value);
+      const alert = await eventually(async () => {
+        const current = await statusOf(rule.id, device.id);
+        return current && Date.parse(current.evaluatedAt) >= t0 + i * 1_000 ? current : undefined;
+      });
+      // Only the 35 is unlike the ten values before it.
+      expect([i, alert.status]).toEqual([i, value === 35 ? 'FIRING' : 'OK']);
+    }
+    const { alertEpisodes } = await expectData(gql()(AlertEpisodesDocument, { ruleId: rule.id }));
+    expect(alertEpisodes.edges.map(({ node }) => node)).toEqual([
+      expect.objectContaining({
+        startedAt: new Date(t0 + 11_000).toISOString(),
+        endedAt: new Date(t0 + 12_000).toISOString(),
+        startValue: 35,
+        endValue: 20,
+      }),
+    ]);
+  });
+
   it('pages episodes newest first and refuses a bad forDuration or clear threshold', async () => {
     const device = await register('episode-pager', 'episode-pager');
     const { createAlertRule: rule } = await expectData(
@@ -302,6 +344,10 @@ describe('alert episodes', () => {
       [{ ...silence }, 'forDuration'],
       [{ ...silence, forDuration: '1m', clearThreshold: 40 }, 'clearThreshold'],
       [{ ...silence, forDuration: '1m', condition: 'GT' }, 'condition'],
+      [{ ...threshold, deviations: 3 }, 'deviations'],
+      [{ name: 'bad', kind: 'ANOMALY', metric: 'temperature', deviations: 0 }, 'deviations'],
+      [{ name: 'bad', kind: 'ANOMALY', metric: 'temperature', windowPoints: 5 }, 'windowPoints'],
+      [{ name: 'bad', kind: 'ANOMALY', deviations: 3 }, 'metric'],
     ] as const) {
       const result = await gql()(CreateAlertRuleDocument, { input });
       expect(result.errors?.[0]?.extensions, JSON.stringify(input)).toMatchObject({

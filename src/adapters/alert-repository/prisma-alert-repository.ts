@@ -36,11 +36,24 @@ function toRule(row: RuleRow): AlertRule {
       condition: null,
       threshold: null,
       clearThreshold: null,
+      windowPoints: null,
+    };
+  }
+  if (row.kind === 'ANOMALY') {
+    return {
+      ...base,
+      kind: 'ANOMALY',
+      metric: row.metric!,
+      condition: null,
+      threshold: row.threshold as number,
+      clearThreshold: null,
+      windowPoints: row.windowPoints!,
     };
   }
   return {
     ...base,
     kind: 'THRESHOLD',
+    windowPoints: null,
     metric: row.metric!,
     condition: row.condition!,
     threshold: row.threshold as MetricValue,
@@ -57,6 +70,7 @@ interface StateRow {
   evaluatedAt: number;
   pendingSince: number | null;
   peak: string | null;
+  window: string | null;
 }
 
 const fromJson = (text: string | null) =>
@@ -75,6 +89,7 @@ function toState(organizationId: string, row: StateRow): AlertState {
     evaluatedAt: Number(row.evaluatedAt),
     pendingSince,
     peak: fromJson(row.peak),
+    window: row.window === null ? null : (JSON.parse(row.window) as number[]),
   };
 }
 
@@ -134,7 +149,8 @@ const STATE_COLUMNS = Prisma.sql`
   s.rule_id::text AS "ruleId", s.device_id::text AS "deviceId", s.firing,
   round(extract(epoch FROM s.since) * 1000)::float8 AS since, s.value::text AS value,
   round(extract(epoch FROM s.evaluated_at) * 1000)::float8 AS "evaluatedAt",
-  round(extract(epoch FROM s.pending_since) * 1000)::float8 AS "pendingSince", s.peak::text AS peak`;
+  round(extract(epoch FROM s.pending_since) * 1000)::float8 AS "pendingSince", s.peak::text AS peak,
+  s."window"::text AS "window"`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -175,6 +191,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             deviceType: rule.deviceType ?? null,
             deviceLabels: rule.deviceLabels ?? {},
             forDurationMs: rule.forDurationMs ?? 0,
+            windowPoints: rule.windowPoints ?? null,
             enabled: rule.enabled ?? true,
             // Organizations come from the identity provider's token claims, so a rule may be the
             // first row the organization has here.
@@ -209,6 +226,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             deviceType: patch.deviceType,
             deviceLabels: patch.deviceLabels,
             forDurationMs: patch.forDurationMs,
+            windowPoints: patch.windowPoints,
             enabled: patch.enabled,
             // Also makes a patch of only raw-written fields (clearThreshold) match the row.
             updatedAt: new Date(),
@@ -274,9 +292,9 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
       // organization; the WHERE of the upsert keeps each state moving forward in time only.
       const saveStates = prisma.$executeRaw`
         INSERT INTO alert_states
-          (rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak)
+          (rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak, "window")
         SELECT v.rule_id, v.device_id, v.firing, v.since, v.value::jsonb, v.evaluated_at,
-          v.pending_since, v.peak::jsonb
+          v.pending_since, v.peak::jsonb, v."window"::jsonb
         FROM unnest(
           ${valid.map((s) => s.ruleId)}::uuid[], ${valid.map((s) => s.deviceId)}::uuid[],
           ${valid.map((s) => s.status === 'FIRING')}::boolean[],
@@ -284,14 +302,15 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
           ${valid.map((s) => JSON.stringify(s.value))}::text[],
           ${valid.map((s) => iso(s.evaluatedAt))}::timestamptz[],
           ${valid.map((s) => time(s.pendingSince))}::timestamptz[],
-          ${valid.map((s) => json(s.peak))}::text[]
-        ) AS v(rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak)
+          ${valid.map((s) => json(s.peak))}::text[],
+          ${valid.map((s) => (s.window === null ? null : JSON.stringify(s.window)))}::text[]
+        ) AS v(rule_id, device_id, firing, since, value, evaluated_at, pending_since, peak, "window")
         JOIN alert_rules r ON r.id = v.rule_id AND r.organization_id = ${organizationId}
         JOIN devices d ON d.id = v.device_id AND d.organization_id = ${organizationId}
         ON CONFLICT (rule_id, device_id) DO UPDATE
           SET firing = EXCLUDED.firing, since = EXCLUDED.since, value = EXCLUDED.value,
               evaluated_at = EXCLUDED.evaluated_at, pending_since = EXCLUDED.pending_since,
-              peak = EXCLUDED.peak
+              peak = EXCLUDED.peak, "window" = EXCLUDED."window"
           WHERE alert_states.evaluated_at < EXCLUDED.evaluated_at`;
       // An episode is inserted once (its id names it); later writes move its peak while it
       // fires and end it once, never reopen it. Its device must be the organization's; its rule may be gone.
@@ -532,6 +551,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
                 threshold: null,
                 clearThreshold: null,
                 forDurationMs: row.forDurationMs,
+                windowPoints: null,
               }),
             )}::text[]
           ) AS v(id, organization_id, rule_id, device_id, started_at, silent, rule_snapshot)
