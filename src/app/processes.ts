@@ -54,7 +54,7 @@ function createTelemetryStore(
  * load balancer.
  */
 export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
-  const database = await adapters.database(config);
+  const database = await adapters.database(config, logger);
   const { devices, apiKeys, alerts } = database;
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
@@ -95,7 +95,7 @@ export async function createIngestProcess(
   config: IngestConfig,
   logger: Logger,
 ): Promise<RunningProcess> {
-  const database = await adapters.database(config);
+  const database = await adapters.database(config, logger);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const rateLimits = createRateLimits(config, logger);
   const http = createServiceServer({
@@ -132,7 +132,7 @@ export async function createPipelineProcess(
   logger: Logger,
 ): Promise<RunningProcess> {
   // Devices (lastSeenAt, alert rule scopes) and alert rules and states, on one pool.
-  const database = await adapters.database(config);
+  const database = await adapters.database(config, logger);
   const store = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));

@@ -11,10 +11,15 @@ import type { Logger } from '../logger.js';
  */
 export const productionAdapters = {
   /** Devices, API keys and alerts on one pool per process. */
-  database: (config: Pick<EngineSettings, 'postgres'> & { heartbeatTimeoutSeconds: number }) =>
+  database: (
+    config: Pick<EngineSettings, 'postgres'> & { heartbeatTimeoutSeconds: number },
+    logger: Logger,
+  ) =>
     createPostgresDatabase({
       url: config.postgres.url,
       heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+      onIdleConnectionError: (err) =>
+        logger.warn({ err }, 'PostgreSQL closed an idle connection; the pool opens another'),
     }),
   telemetry: (
     config: Pick<EngineSettings, 'influx'> & { storeQueryTimeoutMs: number },

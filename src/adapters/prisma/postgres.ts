@@ -14,6 +14,8 @@ export interface PostgresDatabaseOptions extends MetadataSettings {
   url: string;
   /** Pool size per process. */
   maxConnections?: number;
+  /** Told when the server closes an idle connection (a restart, a failover, an admin). */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 /** The database on one pool, which `close()` ends. */
@@ -28,6 +30,10 @@ export async function createPostgresDatabase(
     // server configured with another TimeZone cannot shift lastSeenAt and friends.
     options: '-c TimeZone=UTC',
   });
+  // pg-pool re-emits an idle connection's error on the pool, and an 'error' event nobody listens
+  // to takes the whole process down: a PostgreSQL restart would crash every replica. The pool
+  // drops that connection and opens another for the next query.
+  pool.on('error', (error) => options.onIdleConnectionError?.(error));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return createPrismaDatabase(prisma, () => pool.end(), options);
 }
