@@ -62,7 +62,7 @@ function nextWindow(rule: RuleTiming, state: AlertState | undefined, value: Metr
 }
 
 /** The more extreme of two values in the condition's direction; the first one for EQ and NEQ. */
-export function peakOf(condition: AlertCondition | null, peak: MetricValue, value: MetricValue) {
+function peakOf(condition: AlertCondition | null, peak: MetricValue, value: MetricValue) {
   if (typeof peak !== 'number' || typeof value !== 'number') return peak;
   if (condition === 'GT' || condition === 'GTE') return Math.max(peak, value);
   if (condition === 'LT' || condition === 'LTE') return Math.min(peak, value);

@@ -5,9 +5,9 @@ import type { GraphQLContext } from '../schema/context.js';
 import { deviceMatches } from './device-match.js';
 import { badUserInput, notFound } from './errors.js';
 
-export const MAX_DEVICES_PER_SUBSCRIPTION = 100;
+const MAX_DEVICES_PER_SUBSCRIPTION = 100;
 /** How long a filter subscription trusts what it read of a device (its labels, type, status). */
-export const DEVICE_RECHECK_MS = 10_000;
+const DEVICE_RECHECK_MS = 10_000;
 /** The most devices one read of a filter subscription fetches. */
 const DEVICES_PER_READ = 1_000;
 /** Decisions kept before the expired ones are swept out. */

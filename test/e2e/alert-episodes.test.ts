@@ -51,6 +51,31 @@ async function statusOf(ruleId: string, deviceId: string) {
   return alerts[0];
 }
 
+/**
+ * Sends one point and waits until the rule has evaluated it: one at a time through the pipeline,
+ * so the alert can be read in between. Returns the alert then.
+ */
+async function sendEvaluated(
+  ruleId: string,
+  device: { id: string; token: string },
+  ts: number,
+  temperature: number,
+) {
+  await send(device.token, ts, temperature);
+  return eventually(async () => {
+    const alert = await statusOf(ruleId, device.id);
+    return alert && Date.parse(alert.evaluatedAt) >= ts ? alert : undefined;
+  });
+}
+
+const subscribeAlertEvents = () =>
+  subscribeLive(
+    app.baseUrl,
+    app.adminToken,
+    { document: LiveAlertEventsDocument },
+    (data) => (data as LiveAlertEventsSubscription).alertEvents,
+  );
+
 describe('alert episodes', () => {
   it('waits out forDuration, holds above the clear threshold, and keeps the episode', async () => {
     const device = await register('episode-boiler', 'episode-boiler');
@@ -68,12 +93,7 @@ describe('alert episodes', () => {
       }),
     );
     expect(rule).toMatchObject({ forDuration: '1m', clearThreshold: 75 });
-    const events = subscribeLive(
-      app.baseUrl,
-      app.adminToken,
-      { document: LiveAlertEventsDocument },
-      (data) => (data as LiveAlertEventsSubscription).alertEvents,
-    );
+    const events = subscribeAlertEvents();
     try {
       // Live once a canary device's episode arrives (a rule of its own type fires at once).
       const canary = await register('episode-canary', 'episode-canary');
@@ -97,14 +117,8 @@ describe('alert episodes', () => {
 
       const t0 = Date.UTC(2026, 0, 1);
       const at = (seconds: number) => t0 + seconds * 1_000;
-      const sendAt = async (seconds: number, temperature: number) => {
-        await send(device.token, at(seconds), temperature);
-        // One at a time through the pipeline, so each status can be read in between.
-        await eventually(async () => {
-          const alert = await statusOf(rule.id, device.id);
-          return alert && Date.parse(alert.evaluatedAt) >= at(seconds) ? alert : undefined;
-        });
-      };
+      const sendAt = (seconds: number, temperature: number) =>
+        sendEvaluated(rule.id, device, at(seconds), temperature);
       await sendAt(0, 85);
       expect((await statusOf(rule.id, device.id))?.status).toBe('PENDING');
       await sendAt(30, 90);
@@ -185,12 +199,7 @@ describe('alert episodes', () => {
       }),
     );
     expect(rule).toMatchObject({ kind: 'NO_DATA', metric: null, condition: null, threshold: null });
-    const events = subscribeLive(
-      app.baseUrl,
-      app.adminToken,
-      { document: LiveAlertEventsDocument },
-      (data) => (data as LiveAlertEventsSubscription).alertEvents,
-    );
+    const events = subscribeAlertEvents();
     try {
       // Live once the rule's own first firing could not have been missed: a canary device of
       // its type, silent for 2 s, fires it.
@@ -265,11 +274,7 @@ describe('alert episodes', () => {
     const t0 = Date.UTC(2026, 2, 1);
     const values = [20, 21, 19, 20, 22, 20, 21, 19, 20, 21, 20.5, 35, 20];
     for (const [i, value] of values.entries()) {
-      await send(device.token, t0 + i * 1_000, value);
-      const alert = await eventually(async () => {
-        const current = await statusOf(rule.id, device.id);
-        return current && Date.parse(current.evaluatedAt) >= t0 + i * 1_000 ? current : undefined;
-      });
+      const alert = await sendEvaluated(rule.id, device, t0 + i * 1_000, value);
       // Only the 35 is unlike the ten values before it.
       expect([i, alert.status]).toEqual([i, value === 35 ? 'FIRING' : 'OK']);
     }

@@ -20,6 +20,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { keepSending } from '../support/keep-sending.js';
 import { subscribeLive, untilLive } from '../support/live-subscription.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
@@ -155,16 +156,8 @@ describe('telemetry(since)', () => {
   it('replays what was missed, then goes live: no gap, no duplicate, while the device keeps sending', async () => {
     const device = await register('resume', 'north');
     // The device sends a point every few milliseconds for the whole test.
-    const sent: number[] = [];
-    let sending = true;
-    const sender = (async () => {
-      while (sending) {
-        const ts = tick();
-        await send(device.token, ts);
-        sent.push(ts);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    })();
+    const sender = keepSending((ts) => send(device.token, ts), { nextTs: tick, pauseMs: 5 });
+    const { sent } = sender;
     try {
       const first = subscribe(LiveTelemetryResumedDocument, {
         deviceIds: [device.id],
@@ -190,8 +183,7 @@ describe('telemetry(since)', () => {
           15_000,
           'the resumed stream',
         );
-        sending = false;
-        await sender;
+        await sender.stop();
         const final = sent.at(-1)!;
         await eventually(
           async () => (times(second.received).includes(final) ? true : undefined),
@@ -207,8 +199,7 @@ describe('telemetry(since)', () => {
         await second.close();
       }
     } finally {
-      sending = false;
-      await sender;
+      await sender.stop();
     }
   }, 60_000);
 

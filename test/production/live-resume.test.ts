@@ -18,6 +18,7 @@ import {
   expectData,
   postTelemetry,
 } from '../support/graphql-client.js';
+import { keepSending } from '../support/keep-sending.js';
 import { subscribeLive } from '../support/live-subscription.js';
 import { startRole, type RunningRole } from '../support/processes.js';
 import { createProductionStack, findProductionServices } from '../support/production-stack.js';
@@ -68,21 +69,19 @@ describe.skipIf(!services)('a resumed subscription across an api restart', () =>
     );
     const start = Date.now();
     let ts = start;
-    const sent: number[] = [];
-    let sending = true;
-    const sender = (async () => {
-      while (sending) {
-        const point = { ts: ++ts, metrics: { power: ts % 1000 } };
+    const sender = keepSending(
+      async (pointTs) => {
+        const point = { ts: pointTs, metrics: { power: pointTs % 1000 } };
         const response = await postTelemetry(
           ingest.baseUrl,
           registerDevice.token,
           JSON.stringify(point),
         );
         expect(response.status).toBe(202);
-        sent.push(point.ts);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
+      },
+      { nextTs: () => ++ts, pauseMs: 10 },
+    );
+    const { sent } = sender;
     try {
       const first = subscribe(firstApi, {
         deviceIds: [registerDevice.device.id],
@@ -110,8 +109,7 @@ describe.skipIf(!services)('a resumed subscription across an api restart', () =>
           30_000,
           'points on the second api',
         );
-        sending = false;
-        await sender;
+        await sender.stop();
         const final = sent.at(-1)!;
         await eventually(
           async () => (second.received.includes(final) ? true : undefined),
@@ -125,8 +123,7 @@ describe.skipIf(!services)('a resumed subscription across an api restart', () =>
         await second.close();
       }
     } finally {
-      sending = false;
-      await sender;
+      await sender.stop();
     }
   }, 120_000);
 });
