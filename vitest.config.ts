@@ -72,7 +72,7 @@ export default defineConfig({
       tier('unit', {
         include: [
           'src/**/*.test.ts',
-          'test/{api,auth,ingest,resolvers}/**/*.test.ts',
+          'test/{api,auth,ingest,notifications,resolvers}/**/*.test.ts',
           'test/schema.test.ts',
           ...unitContracts,
         ],

@@ -345,6 +345,7 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
       devices: database.devices,
       apiKeys: database.apiKeys,
       alerts: database.alerts,
+      notifications: database.notifications,
       telemetry: store,
       live: createInProcessLiveHub(),
     });

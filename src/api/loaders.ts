@@ -72,5 +72,14 @@ export function createLoaders(services: ApiServices, organizationId: string): Lo
       const byId = new Map(rules.map((rule) => [rule.id, rule]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
+    notificationChannel: new DataLoader(async (ids) => {
+      const channels = await services.notifications.findChannels(organizationId, ids);
+      const byId = new Map(channels.map((channel) => [channel.id, channel]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
+    ruleChannelIds: new DataLoader(async (ruleIds) => {
+      const routes = await services.notifications.channelIdsOfRules(organizationId, ruleIds);
+      return ruleIds.map((id) => routes.get(id.toLowerCase()) ?? []);
+    }),
   };
 }

@@ -10,6 +10,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createGraphQLApi } from './graphql-api.js';
@@ -43,7 +44,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     dataDir: config.dataDir,
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
   });
-  const { devices, apiKeys, alerts } = database;
+  const { devices, apiKeys, alerts, notifications } = database;
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),
@@ -60,12 +61,17 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   const live = createInProcessLiveHub();
   const rateLimiter = createInProcessRateLimiter();
   const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
+  const notifier = createNotificationSender({
+    notifications,
+    settings: config.notifications,
+    logger: logger.child({ component: 'notifications' }),
+  });
   const pipeline = createPipeline({
     bus,
     store: telemetry,
     live,
     devices,
-    alerts,
+    alerts: notifier.wakingAfterWrites(alerts),
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
     connectivitySweepMs: config.pipeline.connectivitySweepMs,
     alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
@@ -75,7 +81,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   const api = createGraphQLApi({
     config,
     logger,
-    services: { devices, telemetry, live, apiKeys, alerts },
+    services: { devices, telemetry, live, apiKeys, alerts, notifications },
     jwtSecret: jwt.secret,
     rateLimits,
   });
@@ -108,6 +114,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   return {
     async start() {
       await pipeline.start();
+      notifier.start();
       if (config.rawRetention) {
         stopRetention = startRetention({
           store: telemetry,
@@ -127,6 +134,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
       await http.close(config.shutdownTimeoutMs);
       await stopRetention?.();
       await pipeline.stop();
+      await notifier.stop();
       await bus.close();
       await live.close();
       await rateLimiter.close();

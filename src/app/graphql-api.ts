@@ -47,6 +47,7 @@ export function createGraphQLApi(options: {
       maxCost: config.graphql.maxCost,
       rawRetentionMs: config.rawRetention?.ms,
       rollupRetentionMs: config.rollupRetention?.ms,
+      notificationAllowedNetworks: config.notifications.allowedNetworks,
     },
     authenticate,
     plugins: createGraphQLPlugins({ graphql: config.graphql, rateLimits, subscriptions }),

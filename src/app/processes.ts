@@ -12,6 +12,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
 import { createGraphQLApi } from './graphql-api.js';
 import { productionAdapters as adapters } from './production-adapters.js';
@@ -55,14 +56,14 @@ function createTelemetryStore(
  */
 export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
   const database = await adapters.database(config, logger);
-  const { devices, apiKeys, alerts } = database;
+  const { devices, apiKeys, alerts, notifications } = database;
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const rateLimits = createRateLimits(config, logger);
   const api = createGraphQLApi({
     config,
     logger,
-    services: { devices, telemetry, live, apiKeys, alerts },
+    services: { devices, telemetry, live, apiKeys, alerts, notifications },
     jwtSecret: config.auth.jwtSecret,
     rateLimits: rateLimits.policy,
   });
@@ -136,12 +137,18 @@ export async function createPipelineProcess(
   const store = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
+  // Every replica sends: the outbox in PostgreSQL gives each message to one of them.
+  const notifier = createNotificationSender({
+    notifications: database.notifications,
+    settings: config.notifications,
+    logger: logger.child({ component: 'notifications' }),
+  });
   const pipeline = createPipeline({
     bus,
     store,
     live,
     devices: database.devices,
-    alerts: database.alerts,
+    alerts: notifier.wakingAfterWrites(database.alerts),
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
     connectivitySweepMs: config.pipeline.connectivitySweepMs,
     alertRuleCacheMs: config.pipeline.alertRuleCacheMs,
@@ -164,6 +171,7 @@ export async function createPipelineProcess(
   return {
     async start() {
       await pipeline.start();
+      notifier.start();
       if (config.rawRetention) {
         stopRetention = startRetention({
           store,
@@ -178,6 +186,7 @@ export async function createPipelineProcess(
       await http.close(config.shutdownTimeoutMs);
       await stopRetention?.();
       await pipeline.stop();
+      await notifier.stop();
       await bus.close();
       await Promise.all([live.close(), store.close(), database.close()]);
     },

@@ -25,6 +25,11 @@ export interface NewAlertRule {
   /** ANOMALY only. */
   windowPoints?: number | null;
   enabled?: boolean;
+  /**
+   * The notification channels its episodes are sent to (a patch replaces them all); ids that are
+   * not the organization's channels are left out.
+   */
+  channelIds?: readonly string[];
 }
 
 /** The kind of a rule never changes. */

@@ -17,6 +17,7 @@ import { DEFAULT_ALERTS, MAX_ALERTS, MAX_RULES_PER_ORGANIZATION } from '../domai
 import { durationArgument } from './duration-argument.js';
 import { badUserInput, notFound, pageSize } from './errors.js';
 import { liveStream } from './live.js';
+import { checkChannelIds } from './notification-channels.js';
 
 export interface AlertRuleInput {
   name?: string | null;
@@ -30,6 +31,7 @@ export interface AlertRuleInput {
   deviations?: number | null;
   windowPoints?: number | null;
   enabled?: boolean | null;
+  channelIds?: readonly (string | number)[] | null;
 }
 
 /** An alert as GraphQL shows it: the rule and device are resolved through the loaders. */
@@ -172,6 +174,7 @@ export async function createAlertRule(
     deviceType: input.deviceType ? requireText(input.deviceType, 'deviceType', 100) : null,
     deviceLabels: labelsToMap(input.deviceLabels ?? [], 'deviceLabels'),
     enabled: input.enabled ?? true,
+    ...(input.channelIds ? { channelIds: await checkChannelIds(context, input.channelIds) } : {}),
   };
   refuseOtherKinds(input.kind ?? 'THRESHOLD', input);
   if (input.kind === 'ANOMALY') {
@@ -217,6 +220,7 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   if (input.deviceLabels != null)
     patch.deviceLabels = labelsToMap(input.deviceLabels, 'deviceLabels');
   if (input.enabled != null) patch.enabled = input.enabled;
+  if (input.channelIds != null) patch.channelIds = await checkChannelIds(context, input.channelIds);
   refuseOtherKinds(current.kind, input);
   if (current.kind === 'NO_DATA') {
     if (input.forDuration != null) patch.forDurationMs = checkSilence(input.forDuration);

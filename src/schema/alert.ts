@@ -64,7 +64,7 @@ export const AlertRuleKindEnum = builder.enumType('AlertRuleKind', {
   } satisfies Record<AlertRuleKind, { description: string }>,
 });
 
-const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
+export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
   description:
     'A THRESHOLD rule, evaluated on every stored point of the devices it applies to, or a NO_DATA rule, watching them for silence.',
   fields: (t) => ({
@@ -172,6 +172,9 @@ const WINDOW_POINTS_INPUT =
 const CLEAR_THRESHOLD_INPUT =
   'GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75).';
 
+const CHANNEL_IDS_INPUT =
+  'The notification channels its episodes are sent to, when they begin and end (at most 10; needs alerts:manage, like the channels).';
+
 const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
@@ -192,6 +195,7 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
     deviations: t.float({ description: DEVIATIONS_INPUT }),
     windowPoints: t.int({ description: WINDOW_POINTS_INPUT }),
     enabled: t.boolean({ description: 'Defaults to true.' }),
+    channelIds: t.idList({ description: CHANNEL_IDS_INPUT }),
   }),
 });
 
@@ -211,6 +215,9 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
     deviations: t.float({ description: DEVIATIONS_INPUT }),
     windowPoints: t.int({ description: WINDOW_POINTS_INPUT }),
     enabled: t.boolean({ description: "Disabling clears the rule's alerts." }),
+    channelIds: t.idList({
+      description: `${CHANNEL_IDS_INPUT} Replaces all of them; [] routes it nowhere.`,
+    }),
   }),
 });
 
@@ -318,7 +325,7 @@ const AlertAcknowledgementRef = builder
     }),
   });
 
-const AlertEpisodeRef = builder.objectRef<AlertEpisode>('AlertEpisode').implement({
+export const AlertEpisodeRef = builder.objectRef<AlertEpisode>('AlertEpisode').implement({
   description: 'One firing of a rule for a device: from FIRING to OK, with its peak.',
   fields: (t) => ({
     id: t.exposeID('id'),

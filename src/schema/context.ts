@@ -10,6 +10,8 @@ import type { Aggregate, Bucket, LatestValue } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { ApiKeyRepository } from '../ports/api-key-repository.js';
 import type { Device, DeviceRepository } from '../ports/device-repository.js';
+import type { NotificationChannel } from '../domain/notifications.js';
+import type { NotificationRepository } from '../ports/notification-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 
@@ -20,6 +22,7 @@ export interface ApiServices {
   live: LiveHub;
   apiKeys: ApiKeyRepository;
   alerts: AlertRepository;
+  notifications: NotificationRepository;
 }
 
 /** Server policy resolvers apply (from config). */
@@ -32,6 +35,8 @@ export interface ApiSettings {
   rawRetentionMs?: number;
   /** ROLLUP_RETENTION in ms: no bucket older than now minus it comes from the rollups. */
   rollupRetentionMs?: number;
+  /** NOTIFICATION_ALLOWED_NETWORKS: the non-public networks a webhook may point into. */
+  notificationAllowedNetworks: readonly string[];
 }
 
 /** One `Device.telemetry` question, already validated by the resolver. */
@@ -60,6 +65,9 @@ export interface Loaders {
   /** A device's stored (non-empty) buckets for a question. */
   telemetry: DataLoader<TelemetryLoad, Bucket[], string>;
   alertRule: DataLoader<string, AlertRule | null>;
+  notificationChannel: DataLoader<string, NotificationChannel | null>;
+  /** The channels each rule routes to. */
+  ruleChannelIds: DataLoader<string, string[]>;
 }
 
 /** Built fresh for every request (and every WebSocket operation): loaders never leak across. */

@@ -5,5 +5,6 @@ import './telemetry.js';
 import './fleet.js';
 import './api-key.js';
 import './alert.js';
+import './notification.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -47,6 +47,7 @@ beforeAll(async () => {
     live: createInProcessLiveHub(),
     apiKeys: repositories.apiKeys,
     alerts: repositories.alerts,
+    notifications: repositories.notifications,
   };
   await services.devices.ensureOrganization(ORG, ORG);
   for (let i = 0; i < 100; i++) {

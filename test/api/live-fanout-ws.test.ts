@@ -99,6 +99,7 @@ beforeAll(async () => {
     live: countingLiveHub(hub),
     apiKeys: repositories.apiKeys,
     alerts: repositories.alerts,
+    notifications: repositories.notifications,
   };
   for (const org of [ORG_A, ORG_B, ORG_LIMITED]) {
     await services.devices.ensureOrganization(org, org);
@@ -126,7 +127,7 @@ beforeAll(async () => {
   });
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000 },
+    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000, notificationAllowedNetworks: [] },
     authenticate,
     plugins: [...createGraphQLPlugins({ graphql: config.graphql, rateLimits }), countExecutions],
     logger: createLogger('silent', 'test'),

@@ -37,6 +37,7 @@ beforeAll(async () => {
     devices: database.devices,
     apiKeys: database.apiKeys,
     alerts: database.alerts,
+    notifications: database.notifications,
     telemetry: store,
     live: createInProcessLiveHub(),
   };

@@ -36,6 +36,7 @@ beforeAll(async () => {
     live: createInProcessLiveHub(),
     apiKeys: repositories.apiKeys,
     alerts: repositories.alerts,
+    notifications: repositories.notifications,
   };
   await services.devices.ensureOrganization(ORG, ORG);
   const device = await services.devices.createDevice(

@@ -128,12 +128,16 @@ for (const target of targets) {
         expect(tables.map((table) => table.table_name)).toEqual([
           '_prisma_migrations',
           'alert_episodes',
+          'alert_rule_channels',
           'alert_rules',
           'alert_states',
           'api_keys',
           'device_credentials',
           'device_types',
           'devices',
+          'notification_attempts',
+          'notification_channels',
+          'notification_deliveries',
           'organizations',
         ]);
       }));

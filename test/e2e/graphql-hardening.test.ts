@@ -12,42 +12,49 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { operationCost } from '../../src/api/hardening/query-cost.js';
 import { schema } from '../../src/schema/index.js';
 import {
+  AcknowledgeAlertEpisodeDocument,
+  AlertEpisodesDocument,
+  AlertRuleChannelsDocument,
   AlertRulesDocument,
-  AlertsDocument,
   AlertStatusesDocument,
+  AlertsDocument,
   ApiKeysDocument,
-  CreateAlertRuleDocument,
   ConnectivityOverviewDocument,
+  CreateAlertRuleDocument,
   CreateApiKeyDocument,
+  CreateNotificationChannelDocument,
   DeleteAlertRuleDocument,
+  DeleteNotificationChannelDocument,
   DeviceConnectivityDocument,
   DeviceDocument,
   DeviceLatestDocument,
   DeviceNameDocument,
   DeviceNamesDocument,
-  DevicesDocument,
   DeviceTypesDocument,
+  DevicesDocument,
   DisableDeviceDocument,
   EnableDeviceDocument,
   FleetOverviewDocument,
+  LiveAlertEventsDocument,
   LiveAlertsDocument,
   LiveConnectivityDocument,
-  LiveAlertEventsDocument,
-  AlertEpisodesDocument,
-  AcknowledgeAlertEpisodeDocument,
   LiveFleetLatestDocument,
+  LiveTelemetryDocument,
   LiveTelemetryFilteredDocument,
   LiveTelemetryResumedDocument,
-  LiveTelemetryDocument,
   LiveTelemetryShapedDocument,
+  NotificationChannelsDocument,
+  NotificationDeliveriesDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  RotateNotificationChannelSecretDocument,
   SetDeviceTypeDocument,
   TelemetryDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
+  UpdateNotificationChannelDocument,
 } from '../generated/graphql.js';
 import {
   createGraphQLClient,
@@ -569,7 +576,20 @@ describe('query cost of the operations in use', () => {
     await run(AlertsDocument, { first: 100 });
     await run(AlertStatusesDocument, {});
     await run(AlertRulesDocument, {});
-    await run(UpdateAlertRuleDocument, { id: rule.id, input: { threshold: 2 } });
+    const { createNotificationChannel: created } = await run(CreateNotificationChannelDocument, {
+      input: { name: 'ops', kind: 'WEBHOOK', url: 'https://hooks.example.com/alerts' },
+    });
+    const channelId = created.channel.id;
+    await run(UpdateNotificationChannelDocument, { id: channelId, input: { enabled: false } });
+    await run(RotateNotificationChannelSecretDocument, { id: channelId });
+    await run(NotificationChannelsDocument, {});
+    await run(UpdateAlertRuleDocument, {
+      id: rule.id,
+      input: { threshold: 2, channelIds: [channelId] },
+    });
+    await run(AlertRuleChannelsDocument, {});
+    await run(NotificationDeliveriesDocument, { channelId, first: 10 });
+    await run(DeleteNotificationChannelDocument, { id: channelId });
     await run(DeleteAlertRuleDocument, { id: rule.id });
 
     const { createApiKey } = await run(CreateApiKeyDocument, {

@@ -1,6 +1,6 @@
 /**
  * Role matrix: each mutation by each role gets the documented result — viewers read, operators
- * also manage devices and alert rules and acknowledge alert episodes, admins also manage API keys (API keys have their own
+ * also manage devices, alert rules and notification channels and acknowledge alert episodes, admins also manage API keys (API keys have their own
  * matrix in api-keys.test.ts). The table must name every mutation of the schema.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import {
   AlertEpisodesDocument,
   CreateAlertRuleDocument,
   CreateApiKeyDocument,
+  CreateNotificationChannelDocument,
   DeleteAlertRuleDocument,
+  DeleteNotificationChannelDocument,
   DeviceDocument,
   DevicesDocument,
   DisableDeviceDocument,
@@ -19,9 +21,11 @@ import {
   RegisterDeviceDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  RotateNotificationChannelSecretDocument,
   SetDeviceTypeDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
+  UpdateNotificationChannelDocument,
 } from '../generated/graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
@@ -86,6 +90,16 @@ async function freshRuleId() {
   return data.createAlertRule.id;
 }
 
+/** A webhook channel of the organization for a caller to change or delete. */
+async function freshChannelId() {
+  const data = await expectData(
+    admin(CreateNotificationChannelDocument, {
+      input: { name: 'to change', kind: 'WEBHOOK', url: 'https://hooks.example.com/alerts' },
+    }),
+  );
+  return data.createNotificationChannel.channel.id;
+}
+
 const OPERATORS: Role[] = ['operator', 'admin'];
 const KEY_MANAGERS: Role[] = ['admin'];
 
@@ -146,6 +160,30 @@ const mutations: Record<
   },
   acknowledgeAlertEpisode: {
     run: (gql, role) => gql(AcknowledgeAlertEpisodeDocument, { id: episodeId, note: `by ${role}` }),
+    by: OPERATORS,
+  },
+  createNotificationChannel: {
+    run: (gql, role) =>
+      gql(CreateNotificationChannelDocument, {
+        input: { name: `by ${role}`, kind: 'WEBHOOK', url: 'https://hooks.example.com/alerts' },
+      }),
+    by: OPERATORS,
+  },
+  updateNotificationChannel: {
+    run: async (gql) =>
+      gql(UpdateNotificationChannelDocument, {
+        id: await freshChannelId(),
+        input: { name: 'renamed' },
+      }),
+    by: OPERATORS,
+  },
+  rotateNotificationChannelSecret: {
+    run: async (gql) =>
+      gql(RotateNotificationChannelSecretDocument, { id: await freshChannelId() }),
+    by: OPERATORS,
+  },
+  deleteNotificationChannel: {
+    run: async (gql) => gql(DeleteNotificationChannelDocument, { id: await freshChannelId() }),
     by: OPERATORS,
   },
 };

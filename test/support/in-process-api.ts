@@ -20,7 +20,12 @@ const jwt = {
 export function createInProcessApi(services: ApiServices, settings: Partial<ApiSettings> = {}) {
   const yoga = createGraphQLHandler({
     services,
-    settings: { deviceTokenGraceSeconds: 0, maxCost: 20_000, ...settings },
+    settings: {
+      deviceTokenGraceSeconds: 0,
+      maxCost: 20_000,
+      notificationAllowedNetworks: [],
+      ...settings,
+    },
     authenticate: createAuthenticator({ jwt: createJwtVerifier(jwt) }),
     plugins: [],
     logger: createLogger('silent', 'test'),

@@ -12,7 +12,8 @@ import type {
 import type { MetricValue } from '../../domain/telemetry.js';
 import { episodeId } from '../../domain/alert-transitions.js';
 import type { AlertRepository, SilenceChange } from '../../ports/alert-repository.js';
-import { isUuid, toLabels } from '../prisma/columns.js';
+import { epochMs, isUuid, iso, toLabels } from '../prisma/columns.js';
+import { enqueueNotifications, routeRuleStatements } from './notification-outbox.js';
 
 type RuleRow = Awaited<ReturnType<PrismaClient['alertRule']['findFirstOrThrow']>>;
 
@@ -132,9 +133,6 @@ function toEpisode(row: EpisodeRow): AlertEpisode {
   };
 }
 
-const epochMs = (column: Prisma.Sql) =>
-  Prisma.sql`round(extract(epoch FROM ${column}) * 1000)::float8`;
-
 const EPISODE_COLUMNS = Prisma.sql`
   e.id::text AS id, e.organization_id AS "organizationId", e.rule_id::text AS "ruleId",
   e.device_id::text AS "deviceId", ${epochMs(Prisma.sql`e.started_at`)} AS "startedAt",
@@ -152,8 +150,6 @@ const STATE_COLUMNS = Prisma.sql`
   round(extract(epoch FROM s.pending_since) * 1000)::float8 AS "pendingSince", s.peak::text AS peak,
   s."window"::text AS "window"`;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /**
@@ -165,6 +161,12 @@ type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 async function writeThresholdExactly(tx: Transaction, id: string, threshold: MetricValue) {
   await tx.$executeRaw`
     UPDATE alert_rules SET threshold = ${JSON.stringify(threshold)}::jsonb WHERE id = ${id}::uuid`;
+}
+
+async function routeRule(tx: Transaction, ruleId: string, channelIds: readonly string[]) {
+  for (const statement of routeRuleStatements(ruleId, channelIds.filter(isUuid))) {
+    await tx.$executeRaw(statement);
+  }
 }
 
 /** The clear threshold likewise; null clears it (SQL NULL, not JSON null). */
@@ -209,6 +211,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
         if (clearThreshold !== null) {
           await writeClearThresholdExactly(tx, created.id, clearThreshold);
         }
+        if (rule.channelIds?.length) await routeRule(tx, created.id, rule.channelIds);
         return { ...created, threshold, clearThreshold };
       });
       return toRule(row);
@@ -237,6 +240,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
         if (patch.clearThreshold !== undefined) {
           await writeClearThresholdExactly(tx, id, patch.clearThreshold);
         }
+        if (patch.channelIds !== undefined) await routeRule(tx, id, patch.channelIds);
         // A disabled rule raises nothing, so nothing of it may look firing.
         if (patch.enabled === false) await tx.alertState.deleteMany({ where: { ruleId: id } });
         return toRule(await tx.alertRule.findFirstOrThrow({ where: { id, organizationId } }));
@@ -340,7 +344,9 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
           WHERE alert_episodes.organization_id = ${organizationId}`;
       const writes = [
         ...(valid.length > 0 ? [saveStates] : []),
-        ...(validEpisodes.length > 0 ? [saveEpisodes] : []),
+        ...(validEpisodes.length > 0
+          ? [saveEpisodes, prisma.$executeRaw(enqueueNotifications(validEpisodes.map((e) => e.id)))]
+          : []),
       ];
       if (writes.length > 0) await prisma.$transaction(writes);
     },
@@ -496,6 +502,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
               ${resolved.map((r) => r.silentSeconds)}::int[]
             ) AS v(id, ended_at, silent)
             WHERE e.id = v.id AND e.organization_id = ${organizationId} AND e.ended_at IS NULL`;
+          await tx.$executeRaw(enqueueNotifications(resolved.map((r) => r.episodeId)));
         }
         return resolved;
       });
@@ -556,6 +563,7 @@ export function createPrismaAlertRepository(options: { prisma: PrismaClient }): 
             )}::text[]
           ) AS v(id, organization_id, rule_id, device_id, started_at, silent, rule_snapshot)
           ON CONFLICT (id) DO NOTHING`;
+        await tx.$executeRaw(enqueueNotifications(changes.map((c) => c.episodeId)));
         return changes;
       });
     },

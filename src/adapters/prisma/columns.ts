@@ -1,4 +1,5 @@
 /** Column rules every repository on the Prisma database shares. */
+import { Prisma } from '../../generated/prisma/client.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -17,3 +18,13 @@ export function toLabels(value: unknown): Record<string, string> {
   }
   return labels;
 }
+
+/**
+ * A timestamptz column read as epoch ms (a float8): the same number whichever driver adapter
+ * (PGlite or pg) and session time zone read it.
+ */
+export const epochMs = (column: Prisma.Sql) =>
+  Prisma.sql`round(extract(epoch FROM ${column}) * 1000)::float8`;
+
+/** Epoch ms as the ISO text a ::timestamptz parameter takes. */
+export const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,12 +1,13 @@
 /**
  * The metadata database on one Prisma client, whichever driver adapter it has (PGlite, pg): the
- * three repositories share the client, and the database, not any repository, closes it.
+ * repositories share the client, and the database, not any repository, closes it.
  */
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { MetadataDatabase } from '../../ports/database.js';
 import { createPrismaAlertRepository } from '../alert-repository/prisma-alert-repository.js';
 import { createPrismaApiKeyRepository } from '../api-key-repository/prisma-api-key-repository.js';
 import { createPrismaDeviceRepository } from '../device-repository/prisma-device-repository.js';
+import { createPrismaNotificationRepository } from '../notification-repository/prisma-notification-repository.js';
 import { refusingBadInput } from './input-refused.js';
 
 /** Settings of the database's repositories. */
@@ -27,6 +28,7 @@ export function createPrismaDatabase(
     devices: refusingBadInput(createPrismaDeviceRepository({ prisma, heartbeatTimeoutSeconds })),
     apiKeys: refusingBadInput(createPrismaApiKeyRepository({ prisma })),
     alerts: refusingBadInput(createPrismaAlertRepository({ prisma })),
+    notifications: refusingBadInput(createPrismaNotificationRepository({ prisma })),
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },

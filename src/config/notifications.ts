@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { parseEvery } from '../domain/query-limits.js';
+import { cidrProblem } from '../notifications/destination.js';
+import { list, optionalString, positiveInt } from './fields.js';
+
+/** "30s", "5m", "24h": a duration as GraphQL arguments take them, in ms. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const parsed = parseEvery(text);
+      if ('ms' in parsed) return parsed.ms;
+      ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 30s, 5m or 24h' });
+      return z.NEVER;
+    });
+
+const networks = list.superRefine((cidrs, ctx) => {
+  for (const cidr of cidrs) {
+    const problem = cidrProblem(cidr);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }
+});
+
+/**
+ * How alert notifications are sent (src/notifications/): retried with exponential backoff from
+ * NOTIFICATION_RETRY_INITIAL up to NOTIFICATION_RETRY_MAX_INTERVAL between attempts, for
+ * NOTIFICATION_RETRY_FOR after the change (then given up); each attempt bounded by
+ * NOTIFICATION_TIMEOUT. Destinations must be public addresses unless inside one of
+ * NOTIFICATION_ALLOWED_NETWORKS (CIDRs, e.g. 10.0.0.0/8 for an in-cluster receiver).
+ */
+export const notificationSettings = z
+  .object({
+    NOTIFICATION_RETRY_FOR: duration('24h'),
+    NOTIFICATION_RETRY_INITIAL: duration('5s'),
+    NOTIFICATION_RETRY_MAX_INTERVAL: duration('1h'),
+    NOTIFICATION_TIMEOUT: duration('10s'),
+    NOTIFICATION_ALLOWED_NETWORKS: optionalString.pipe(networks.optional()),
+    /** How often the dispatcher looks for due deliveries (a new change wakes it at once). */
+    NOTIFICATION_POLL_MS: positiveInt(1_000),
+    PAGERDUTY_EVENTS_URL: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+  })
+  .transform((env) => ({
+    notifications: {
+      retryForMs: env.NOTIFICATION_RETRY_FOR,
+      retryInitialMs: env.NOTIFICATION_RETRY_INITIAL,
+      retryMaxIntervalMs: env.NOTIFICATION_RETRY_MAX_INTERVAL,
+      timeoutMs: env.NOTIFICATION_TIMEOUT,
+      allowedNetworks: env.NOTIFICATION_ALLOWED_NETWORKS ?? [],
+      pollMs: env.NOTIFICATION_POLL_MS,
+      pagerDutyEventsUrl: env.PAGERDUTY_EVENTS_URL,
+    },
+  }));
+
+export type NotificationSettings = z.output<typeof notificationSettings>['notifications'];
