@@ -1,6 +1,7 @@
 /**
  * Secrets never appear in logs or errors: with logging at its most verbose, a session of
- * registering, rotating, ingesting, creating an API key and failing with forged credentials
+ * registering, rotating, ingesting, creating an API key and notification channels (an alert sent
+ * to them), and failing with forged credentials
  * leaves none of the secrets involved in any log line or error message.
  */
 import { Writable } from 'node:stream';
@@ -8,10 +9,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CreateAlertRuleDocument,
   CreateApiKeyDocument,
+  CreateNotificationChannelDocument,
   DevicesDocument,
   RegisterDeviceDocument,
   RotateDeviceTokenDocument,
+  RotateNotificationChannelSecretDocument,
 } from '../generated/graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
@@ -44,6 +48,36 @@ describe('secrets in logs and errors', () => {
     );
     secrets.push(key.createApiKey.key);
 
+    const routingKey = 'PDR0UT1NGKEY0123456789ABCDEFGHIJ';
+    secrets.push(routingKey);
+    const pagerDuty = await expectData(
+      gql(CreateNotificationChannelDocument, {
+        input: { name: 'pd', kind: 'PAGERDUTY', routingKey },
+      }),
+    );
+    const hook = await expectData(
+      gql(CreateNotificationChannelDocument, {
+        input: { name: 'hook', kind: 'WEBHOOK', url: 'https://hooks.example.com/alerts' },
+      }),
+    );
+    const hookId = hook.createNotificationChannel.channel.id;
+    secrets.push(hook.createNotificationChannel.signingSecret!);
+    const rotatedSecret = await expectData(
+      gql(RotateNotificationChannelSecretDocument, { id: hookId }),
+    );
+    secrets.push(rotatedSecret.rotateNotificationChannelSecret.signingSecret!);
+    await expectData(
+      gql(CreateAlertRuleDocument, {
+        input: {
+          name: 'any temperature',
+          metric: 'temperature',
+          condition: 'GT',
+          threshold: 0,
+          channelIds: [hookId, pagerDuty.createNotificationChannel.channel.id],
+        },
+      }),
+    );
+
     await postTelemetry(app.baseUrl, token, JSON.stringify({ metrics: { temperature: 1 } }));
     const forgedDeviceToken = `dev_${'x'.repeat(43)}`;
     const forgedJwt = `${app.adminToken.slice(0, -6)}AAAAAA`;
@@ -60,7 +94,8 @@ describe('secrets in logs and errors', () => {
     // A malformed request body is logged as a failure, never echoed.
     await postTelemetry(app.baseUrl, token, `{"metrics":{"a":"${forgedKey}"`);
 
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Long enough for the alert's notifications to be attempted (and fail: no receiver).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(logLines.length).toBeGreaterThan(0);
     const logs = logLines.join('');
     const secretFile = (await readFile(path.join(app.dataDir, 'jwt-secret'), 'utf8')).trim();
