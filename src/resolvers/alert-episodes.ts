@@ -2,17 +2,13 @@ import type { AlertEpisode } from '../domain/alerts.js';
 import { DEFAULT_ALERTS, MAX_ALERTS } from '../domain/query-limits.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { requireText } from './device-input.js';
-import { badUserInput, notFound, pageSize } from './errors.js';
+import { notFound, pageSize } from './errors.js';
 import { liveStream } from './live.js';
+import { timeCursors, timeOrderedPage, type TimePosition } from './time-ordered-page.js';
 
-const encodeCursor = (episode: AlertEpisode) =>
-  Buffer.from(`episode:${episode.startedAt}:${episode.id}`).toString('base64url');
-
-function decodeCursor(cursor: string) {
-  const match = /^episode:(\d+):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badUserInput('after is not a valid cursor', 'after');
-  return { startedAt: Number(match[1]), id: match[2]! };
-}
+const cursors = timeCursors('episode');
+const cursorOf = (episode: AlertEpisode) =>
+  cursors.encode({ at: episode.startedAt, id: episode.id });
 
 /** The organization's episodes, newest first, as a connection page. */
 export async function listAlertEpisodes(
@@ -31,21 +27,12 @@ export async function listAlertEpisodes(
     ...(args.ruleId ? { ruleId: args.ruleId } : {}),
     ...(args.deviceId ? { deviceId: args.deviceId } : {}),
     ...(args.firing != null ? { firing: args.firing } : {}),
-    ...(args.after ? { after: decodeCursor(args.after) } : {}),
+    ...(args.after ? { after: toEpisodePosition(cursors.decode(args.after)) } : {}),
   });
-  const edges = episodes
-    .slice(0, first)
-    .map((episode) => ({ cursor: encodeCursor(episode), node: episode }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: episodes.length > first,
-      hasPreviousPage: Boolean(args.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return timeOrderedPage(episodes, first, args.after, cursorOf);
 }
+
+const toEpisodePosition = ({ at, id }: TimePosition) => ({ startedAt: at, id });
 
 /**
  * Records who acknowledged the episode (the caller), when and why, and tells `alertEvents`

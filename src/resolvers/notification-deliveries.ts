@@ -1,18 +1,12 @@
 import type { DeliveryStatus, NotificationDelivery } from '../domain/notifications.js';
 import { DEFAULT_ALERTS, MAX_ALERTS } from '../domain/query-limits.js';
 import type { GraphQLContext } from '../schema/context.js';
-import { badUserInput, pageSize } from './errors.js';
+import { pageSize } from './errors.js';
+import { timeCursors, timeOrderedPage, type TimePosition } from './time-ordered-page.js';
 
-const encodeCursor = (delivery: NotificationDelivery) =>
-  Buffer.from(`delivery:${delivery.createdAt}:${delivery.id}`).toString('base64url');
-
-function decodeCursor(cursor: string) {
-  const match = /^delivery:(\d+):([0-9a-f-]{36})$/.exec(
-    Buffer.from(cursor, 'base64url').toString(),
-  );
-  if (!match) throw badUserInput('after is not a valid cursor', 'after');
-  return { createdAt: Number(match[1]), id: match[2]! };
-}
+const cursors = timeCursors('delivery');
+const cursorOf = (delivery: NotificationDelivery) =>
+  cursors.encode({ at: delivery.createdAt, id: delivery.id });
 
 /** The organization's notification deliveries with their attempts, newest first. */
 export async function listNotificationDeliveries(
@@ -33,19 +27,10 @@ export async function listNotificationDeliveries(
       ...(args.channelId ? { channelId: args.channelId } : {}),
       ...(args.episodeId ? { episodeId: args.episodeId } : {}),
       ...(args.status ? { status: args.status } : {}),
-      ...(args.after ? { after: decodeCursor(args.after) } : {}),
+      ...(args.after ? { after: toDeliveryPosition(cursors.decode(args.after)) } : {}),
     },
   );
-  const edges = deliveries
-    .slice(0, first)
-    .map((delivery) => ({ cursor: encodeCursor(delivery), node: delivery }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: deliveries.length > first,
-      hasPreviousPage: Boolean(args.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return timeOrderedPage(deliveries, first, args.after, cursorOf);
 }
+
+const toDeliveryPosition = ({ at, id }: TimePosition) => ({ createdAt: at, id });
