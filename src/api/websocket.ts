@@ -3,6 +3,7 @@ import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { routeUpgrade } from '../http/upgrade-routes.js';
 import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import type { CredentialVerifier } from '../auth/authenticator.js';
 import { watchCredential } from '../auth/credential-watch.js';
@@ -62,7 +63,7 @@ export interface GraphQLWebSocketOptions {
 }
 
 /**
- * graphql-ws on the same server and path as HTTP. The connection authenticates once, in
+ * graphql-ws on the same server and path as HTTP (upgrades routed by path: upgrade-routes.ts). The connection authenticates once, in
  * `connection_init` (refused with 4403 Forbidden when the token is missing or invalid, 4429 once
  * its address failed too often), keeps its Viewer, and is closed with 4401 when that token
  * expires or 4403 once its API key is found revoked (re-checked every few seconds). Every
@@ -80,11 +81,10 @@ export function attachGraphQLWebSocket(
   authenticate: CredentialVerifier,
   options: GraphQLWebSocketOptions,
 ) {
-  const wsServer = new WebSocketServer({
-    server,
-    path: yoga.graphqlEndpoint,
-    maxPayload: options.maxPayloadBytes,
-  });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const unroute = routeUpgrade(server, yoga.graphqlEndpoint, (req, socket, head) =>
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)),
+  );
   const fanout = createLiveFanout();
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
@@ -199,6 +199,7 @@ export function attachGraphQLWebSocket(
   );
   return {
     async close() {
+      unroute();
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

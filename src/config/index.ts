@@ -1,7 +1,7 @@
 /**
  * The only reader of process.env (docs/architecture.md, Layout). Each concern has its model: a
  * zod object of its variables, transformed into its section (server.ts, log.ts, auth.ts,
- * limits.ts, retention.ts, notifications.ts, and the production engines database.ts, redis.ts, kafka.ts,
+ * limits.ts, retention.ts, notifications.ts, mqtt.ts, and the production engines database.ts, redis.ts, kafka.ts,
  * influx.ts). This file composes them into one config per mode and role, whose type says which sections it has: a
  * production role's config has every engine that role uses, present, and no other. All problems
  * are reported at once and the process exits non-zero instead of starting half-configured.
@@ -14,6 +14,7 @@ import { influxRequired, influxSettings } from './influx.js';
 import { kafkaRequired, kafkaSettings } from './kafka.js';
 import { limitsSettings } from './limits.js';
 import { logSettings } from './log.js';
+import { mqttSettings } from './mqtt.js';
 import { notificationSettings } from './notifications.js';
 import { redisRequired, redisSettings } from './redis.js';
 import { retentionSettings } from './retention.js';
@@ -30,6 +31,7 @@ const everyProcess = (mode: Mode) => ({
   limits: limitsSettings(mode),
   retention: retentionSettings,
   notifications: notificationSettings,
+  mqtt: mqttSettings,
 });
 
 /** The production engines, under the name their section has in a config. */
@@ -79,6 +81,7 @@ const commonSettings = (parsed: Parsed<ReturnType<typeof everyProcess>>) => ({
   ...parsed.limits,
   ...parsed.retention,
   ...parsed.notifications,
+  ...parsed.mqtt,
 });
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

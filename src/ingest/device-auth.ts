@@ -25,6 +25,11 @@ export interface DeviceAuthenticator {
     authorizationHeader: string | undefined,
     options?: { beforeLookup?: () => Promise<void> },
   ): Promise<DeviceIdentity | null>;
+  /** The device a token belongs to, as `authenticate` (MQTT carries the token as a password). */
+  authenticateToken(
+    token: string,
+    options?: { beforeLookup?: () => Promise<void> },
+  ): Promise<DeviceIdentity | null>;
 }
 
 /** lru-cache cannot hold null, and a cached miss is the point: wrap every answer. */
@@ -36,12 +41,11 @@ function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
   const space = header.indexOf(' ');
   if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') return null;
-  const token = header.slice(space + 1).trim();
-  return token && token.length <= MAX_TOKEN_LENGTH ? token : null;
+  return header.slice(space + 1).trim();
 }
 
 /**
- * Device auth for every ingest request without a database round trip per request: lookups are
+ * Device auth for every ingest request and MQTT connection without a database round trip per request: lookups are
  * cached briefly by token hash, misses included, so a device sending every second costs one
  * query per TTL and a token-stuffing client cannot hammer the database with the same token.
  * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them).
@@ -59,12 +63,20 @@ export function createDeviceAuthenticator(
     },
   });
 
+  async function authenticateToken(
+    token: string,
+    options: { beforeLookup?: () => Promise<void> } = {},
+  ) {
+    if (!token || token.length > MAX_TOKEN_LENGTH) return null;
+    const cached = await cache.fetch(hashDeviceToken(token), { context: options });
+    return cached?.identity ?? null;
+  }
+
   return {
+    authenticateToken,
     async authenticate(authorizationHeader, options = {}) {
       const token = bearerToken(authorizationHeader);
-      if (!token) return null;
-      const cached = await cache.fetch(hashDeviceToken(token), { context: options });
-      return cached?.identity ?? null;
+      return token ? authenticateToken(token, options) : null;
     },
   };
 }

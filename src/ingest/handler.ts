@@ -11,13 +11,9 @@ import type { Logger } from '../logger.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
 import type { EventBus } from '../ports/event-bus.js';
 import { createDeviceAuthenticator } from './device-auth.js';
-import { parsePoints, type BodyFormat, type PointError } from './parse-points.js';
+import { createPointAcceptor, type IngestErrorBody, type IngestLimits } from './accept-points.js';
+import type { BodyFormat } from './parse-points.js';
 import { readBody } from '../http/read-body.js';
-
-export interface IngestLimits {
-  maxBodyBytes: number;
-  maxPoints: number;
-}
 
 export interface IngestHandlerOptions {
   devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
@@ -37,11 +33,7 @@ export interface IngestHandlerOptions {
   rateLimiter?: Pick<RateLimitPolicy, 'device'> & Partial<FailedAuthLimits>;
 }
 
-interface ErrorBody {
-  code: string;
-  message: string;
-  errors?: PointError[];
-}
+type ErrorBody = IngestErrorBody;
 
 function send(
   res: ServerResponse,
@@ -100,7 +92,8 @@ const unavailable = (res: ServerResponse, message: string) =>
  * A request is all or nothing. Tokens and bodies are never logged.
  */
 export function createIngestHandler(options: IngestHandlerOptions) {
-  const { bus, limits, logger, now = Date.now } = options;
+  const { limits, logger, now = Date.now } = options;
+  const acceptPoints = createPointAcceptor(options);
   const authenticator = createDeviceAuthenticator({ devices: options.devices, ...options.auth });
   const limiter = options.rateLimiter;
   const failedAuthLimits =
@@ -168,38 +161,17 @@ export function createIngestHandler(options: IngestHandlerOptions) {
       return; // the client went away: nobody to answer, nothing published.
     }
 
-    const parsed = parsePoints(read.body, format, {
-      orgId: device.organizationId,
-      deviceId: device.deviceId,
-      receivedAt,
-      maxPoints: limits.maxPoints,
-      rawRetention: options.rawRetention,
-    });
-    if (!parsed.ok) {
-      if (parsed.kind === 'too-many-points') {
-        return tooLarge(req, res, `a request holds at most ${limits.maxPoints} points`);
-      }
-      const listed = parsed.errors.length;
-      const more = parsed.totalErrors - listed;
-      return send(res, 400, {
-        code: 'INVALID_POINTS',
-        message:
-          `${parsed.totalErrors} problem(s) in the body; nothing was accepted` +
-          (more > 0 ? ` (the first ${listed} are listed, ${more} more not shown)` : ''),
-        errors: parsed.errors,
-      });
-    }
-
-    try {
-      await bus.publish(parsed.points);
-    } catch (error) {
-      logger.error(
-        { err: error, deviceId: device.deviceId, points: parsed.points.length },
-        'publishing telemetry to the bus failed',
+    const outcome = await acceptPoints(device, read.body, format, receivedAt);
+    if (!outcome.ok) {
+      if (outcome.status === 413) return tooLarge(req, res, outcome.body.message);
+      return send(
+        res,
+        outcome.status,
+        outcome.body,
+        outcome.status === 503 ? { 'retry-after': '1' } : {},
       );
-      return unavailable(res, 'telemetry cannot be accepted right now; retry shortly');
     }
-    send(res, 202, { accepted: parsed.points.length }, limitHeaders);
+    send(res, 202, { accepted: outcome.accepted }, limitHeaders);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
