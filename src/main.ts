@@ -30,13 +30,22 @@ async function startEmbedded(
   logger: Logger,
 ): Promise<RunningProcess['stop']> {
   const app = await createEmbeddedApp(config, logger);
-  const { baseUrl, adminToken } = await app.start();
+  const { baseUrl, adminToken, mqtt } = await app.start();
+  const host = new URL(baseUrl).hostname;
+  const mqttLines = mqtt
+    ? [
+        ...(mqtt.tcp === null ? [] : [`  MQTT:      mqtt://${host}:${mqtt.tcp}`]),
+        ...(mqtt.tls === null ? [] : [`  MQTTS:     mqtts://${host}:${mqtt.tls}`]),
+        `  MQTT (WS): ${baseUrl.replace(/^http/, 'ws')}/mqtt  (publish to v1/devices/me/telemetry, password: device token)`,
+      ]
+    : ['  MQTT:      off (the log above says why)'];
   // Printed for the person at the terminal, not as a log line: the token is theirs to paste.
   process.stdout.write(
     [
       '',
       `  GraphiQL:  ${baseUrl}/graphql`,
       `  Ingest:    POST ${baseUrl}/v1/telemetry  (Authorization: Bearer <device token>)`,
+      ...mqttLines,
       `  Health:    ${baseUrl}/health, ${baseUrl}/ready`,
       '',
       '  Admin token (valid 7 days; paste into GraphiQL\'s "Headers" tab):',

@@ -8,6 +8,7 @@ import type { EmbeddedConfig } from '../config/index.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
+import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
@@ -109,6 +110,17 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     logger,
   });
   const websocket = api.attachWebSocket(http.server);
+  const mqtt = createMqttIngest({
+    settings: config.mqtt,
+    host: config.host,
+    devices,
+    bus,
+    limits: config.ingest,
+    rawRetention: config.rawRetention,
+    rateLimiter: rateLimits,
+    httpServer: http.server,
+    logger,
+  });
 
   let stopRetention: (() => Promise<void>) | undefined;
   return {
@@ -124,12 +136,14 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
         });
       }
       const address = await http.listen(config.ports.api, config.host);
+      const mqttPorts = await startMqttOrSayWhyNot(mqtt, logger);
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
       const adminToken = await signEmbeddedAdminToken(jwt);
-      return { baseUrl, port: address.port, adminToken, jwt };
+      return { baseUrl, port: address.port, adminToken, jwt, mqtt: mqttPorts };
     },
     async stop() {
+      await mqtt.close();
       await websocket.close();
       await http.close(config.shutdownTimeoutMs);
       await stopRetention?.();
@@ -144,4 +158,27 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
       await lock.release();
     },
   };
+}
+
+/**
+ * The embedded app starts without MQTT rather than not at all when its port is taken (a local
+ * Mosquitto on 1883, say): HTTP ingest still works, and the log says why MQTT is off.
+ */
+async function startMqttOrSayWhyNot(
+  mqtt: ReturnType<typeof createMqttIngest>,
+  logger: Logger,
+): Promise<{ tcp: number | null; tls: number | null } | null> {
+  try {
+    return await mqtt.start();
+  } catch (error) {
+    const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+    logger.warn(
+      { err: error },
+      code === 'EADDRINUSE'
+        ? `MQTT is off: port ${port} is in use by another program; set MQTT_PORT to a free port (or off)`
+        : `MQTT is off: its listener could not start (${code ?? String(error)})`,
+    );
+    await mqtt.close();
+    return null;
+  }
 }

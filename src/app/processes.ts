@@ -10,6 +10,7 @@ import type {
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
+import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
@@ -91,7 +92,11 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
   };
 }
 
-/** `ingest`: device auth, validation, and a 202 only once Kafka has acknowledged the points. */
+/**
+ * `ingest`: device auth, validation, and a 202 (or an MQTT PUBACK) only once Kafka has
+ * acknowledged the points. Replicas share nothing for MQTT (devices only publish), so any number
+ * can sit behind a TCP load balancer.
+ */
 export async function createIngestProcess(
   config: IngestConfig,
   logger: Logger,
@@ -99,26 +104,44 @@ export async function createIngestProcess(
   const database = await adapters.database(config, logger);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const rateLimits = createRateLimits(config, logger);
+  const ingestRules = {
+    devices: database.devices,
+    bus,
+    limits: config.ingest,
+    rawRetention: config.rawRetention,
+    rateLimiter: rateLimits.policy,
+    logger,
+  };
   const http = createServiceServer({
-    routes: {
-      '/v1/telemetry': createIngestHandler({
-        devices: database.devices,
-        bus,
-        limits: config.ingest,
-        rawRetention: config.rawRetention,
-        rateLimiter: rateLimits.policy,
-        logger,
-      }),
-    },
+    routes: { '/v1/telemetry': createIngestHandler(ingestRules) },
     readiness: [
       { name: 'postgres', check: () => database.ping() },
       { name: 'kafka', check: () => bus.ping() },
+      {
+        name: 'mqtt',
+        check: async () => {
+          // Checked only once serving: `mqtt` is made below, on this server.
+          if (!mqtt.listening()) throw new Error('an MQTT listener is closed');
+        },
+      },
     ],
     logger,
   });
+  const mqtt = createMqttIngest({
+    ...ingestRules,
+    settings: config.mqtt,
+    host: config.host,
+    httpServer: http.server,
+  });
   return {
-    start: () => http.listen(config.ports.ingest, config.host),
+    async start() {
+      // Production fails to start rather than run without a listener it was told to open.
+      const ports = await mqtt.start();
+      logger.info({ mqtt: ports }, 'MQTT listening');
+      return http.listen(config.ports.ingest, config.host);
+    },
     async stop() {
+      await mqtt.close();
       await http.close(config.shutdownTimeoutMs);
       await rateLimits.limiter.close();
       await bus.close();

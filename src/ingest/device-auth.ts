@@ -25,6 +25,8 @@ export interface DeviceAuthenticator {
     authorizationHeader: string | undefined,
     options?: { beforeLookup?: () => Promise<void> },
   ): Promise<DeviceIdentity | null>;
+  /** Drops a token's cached lookup: its credential or device was found changed. */
+  forget(tokenHash: string): void;
   /** The device a token belongs to, as `authenticate` (MQTT carries the token as a password). */
   authenticateToken(
     token: string,
@@ -74,6 +76,7 @@ export function createDeviceAuthenticator(
 
   return {
     authenticateToken,
+    forget: (tokenHash) => cache.delete(tokenHash),
     async authenticate(authorizationHeader, options = {}) {
       const token = bearerToken(authorizationHeader);
       return token ? authenticateToken(token, options) : null;

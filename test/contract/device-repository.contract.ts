@@ -304,6 +304,23 @@ export function describeDeviceRepositoryContract(
       expect(await repo.rotateCredential(org, missing, token())).toBeNull();
     });
 
+    it('finds the identities of many tokens at once, leaving out revoked and unknown ones', async () => {
+      const org = await newOrganization();
+      const [a, b, revoked, unknown] = [token(), token(), token(), token()];
+      const first = await create(org, {}, a);
+      const second = await create(org, {}, revoked);
+      await repo.rotateCredential(org, second.id, b);
+      await repo.updateDevice(org, second.id, { status: 'DISABLED' });
+      const found = await repo.findIdentitiesByTokenHashes([a, b, revoked, unknown, a]);
+      expect(found).toEqual(
+        new Map([
+          [a, { deviceId: first.id, organizationId: org, status: 'ACTIVE' }],
+          [b, { deviceId: second.id, organizationId: org, status: 'DISABLED' }],
+        ]),
+      );
+      expect(await repo.findIdentitiesByTokenHashes([])).toEqual(new Map());
+    });
+
     it('rotation with a grace period keeps the old token valid until it ends', async () => {
       const org = await newOrganization();
       const old = token();

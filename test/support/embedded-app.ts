@@ -22,6 +22,8 @@ export async function startEmbeddedApp(
     PORT: '0',
     LOG_LEVEL: 'silent',
     LAST_SEEN_FLUSH_MS: '100',
+    // The tests of MQTT turn it on (on port 0); the machine's own Mosquitto holds 1883.
+    MQTT_PORT: 'off',
     ...env,
   });
   if (config.mode !== 'embedded') throw new Error('startEmbeddedApp needs MODE=embedded');

@@ -28,6 +28,8 @@ export async function startRole(
       PORT: '0',
       INGEST_PORT: '0',
       PIPELINE_PORT: '0',
+      // Any free port: the machine's own Mosquitto holds 1883.
+      MQTT_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,
     },
@@ -59,7 +61,7 @@ export async function startEmbeddedProcess(
   const running = await startChild({
     name: 'embedded app',
     args: [...nodeArgs, '--import', 'tsx', 'src/main.ts'],
-    env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { HOST: '127.0.0.1', PORT: '0', MQTT_PORT: 'off', LOG_LEVEL: 'warn', ...env },
     ready(line, found) {
       const url = /GraphiQL:\s+(http:\/\/\S+)\/graphql/.exec(line)?.[1];
       if (url) found.baseUrl = url;

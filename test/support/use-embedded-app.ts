@@ -4,7 +4,9 @@ import { makeDataDir, startEmbeddedApp } from './embedded-app.js';
 
 type Started = Awaited<ReturnType<typeof startEmbeddedApp>>;
 
-export interface EmbeddedApp extends Readonly<Pick<Started, 'baseUrl' | 'adminToken' | 'jwt'>> {
+export interface EmbeddedApp extends Readonly<
+  Pick<Started, 'baseUrl' | 'adminToken' | 'jwt' | 'mqtt'>
+> {
   /** The app's DATA_DIR. */
   readonly dataDir: string;
   /** Stops the app and starts it again on the same DATA_DIR (and settings). */
@@ -46,6 +48,10 @@ export function useEmbeddedApp(
     },
     get jwt() {
       return current().jwt;
+    },
+    /** The MQTT listeners' ports; null when MQTT is off (MQTT_PORT=off, the tests' default). */
+    get mqtt() {
+      return current().mqtt;
     },
     get dataDir() {
       current();

@@ -14,6 +14,7 @@ import {
   type DevicePage,
   type DevicePageRequest,
   type DeviceFilter,
+  type DeviceIdentity,
   type DevicePatch,
   type DeviceRepository,
 } from '../../ports/device-repository.js';
@@ -318,6 +319,29 @@ export function createPrismaDeviceRepository(
       if (!credential) return null;
       const { id, organizationId, status } = credential.device;
       return { deviceId: id, organizationId, status };
+    },
+
+    async findIdentitiesByTokenHashes(tokenHashes) {
+      const identities = new Map<string, DeviceIdentity>();
+      if (tokenHashes.length === 0) return identities;
+      const credentials = await prisma.deviceCredential.findMany({
+        where: {
+          tokenHash: { in: [...new Set(tokenHashes)] },
+          OR: [{ revokedAt: null }, { revokedAt: { gt: new Date() } }],
+        },
+        select: {
+          tokenHash: true,
+          device: { select: { id: true, organizationId: true, status: true } },
+        },
+      });
+      for (const { tokenHash, device } of credentials) {
+        identities.set(tokenHash, {
+          deviceId: device.id,
+          organizationId: device.organizationId,
+          status: device.status,
+        });
+      }
+      return identities;
     },
 
     async recordLastSeen(lastSeen) {

@@ -1,0 +1,49 @@
+/** MQTT 5 reason codes the ingest server sends (OASIS MQTT 5.0, section 2.4). */
+export const REASON = {
+  SUCCESS: 0x00,
+  NO_SUBSCRIPTION_EXISTED: 0x11,
+  UNSPECIFIED_ERROR: 0x80,
+  MALFORMED_PACKET: 0x81,
+  PROTOCOL_ERROR: 0x82,
+  BAD_USER_NAME_OR_PASSWORD: 0x86,
+  NOT_AUTHORIZED: 0x87,
+  SERVER_UNAVAILABLE: 0x88,
+  SERVER_BUSY: 0x89,
+  SERVER_SHUTTING_DOWN: 0x8b,
+  KEEP_ALIVE_TIMEOUT: 0x8d,
+  PACKET_TOO_LARGE: 0x95,
+  QUOTA_EXCEEDED: 0x97,
+  PAYLOAD_FORMAT_INVALID: 0x99,
+  QOS_NOT_SUPPORTED: 0x9b,
+  CONNECTION_RATE_EXCEEDED: 0x9f,
+} as const;
+
+/** MQTT 3.1.1 CONNACK return codes (section 3.2.2.3). */
+const RETURN_CODE = {
+  SERVER_UNAVAILABLE: 3,
+  BAD_USER_NAME_OR_PASSWORD: 4,
+  NOT_AUTHORIZED: 5,
+} as const;
+
+/** How a refused connection is answered, on 5 and on 3.1.1. */
+export const CONNECT_REFUSAL = {
+  BAD_CREDENTIALS: {
+    v5: REASON.BAD_USER_NAME_OR_PASSWORD,
+    v4: RETURN_CODE.BAD_USER_NAME_OR_PASSWORD,
+  },
+  DISABLED: { v5: REASON.NOT_AUTHORIZED, v4: RETURN_CODE.NOT_AUTHORIZED },
+  // Too many failed attempts from the address: come back later.
+  THROTTLED: { v5: REASON.CONNECTION_RATE_EXCEEDED, v4: RETURN_CODE.SERVER_UNAVAILABLE },
+  UNAVAILABLE: { v5: REASON.SERVER_UNAVAILABLE, v4: RETURN_CODE.SERVER_UNAVAILABLE },
+} as const;
+
+/**
+ * The MQTT 5 PUBACK of a refused publish (PUBACK has no "packet too large": too many points is
+ * a payload the server will not take, said in the reason string).
+ */
+export const PUBLISH_REFUSAL = {
+  INVALID_POINTS: REASON.PAYLOAD_FORMAT_INVALID,
+  PAYLOAD_TOO_LARGE: REASON.PAYLOAD_FORMAT_INVALID,
+  RATE_LIMITED: REASON.QUOTA_EXCEEDED,
+  UNAVAILABLE: REASON.UNSPECIFIED_ERROR,
+} as const;
