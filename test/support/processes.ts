@@ -10,6 +10,8 @@ export interface RunningRole extends RunningChild {
   role: Role;
   port: number;
   baseUrl: string;
+  /** ingest: where MQTT listens (plain TCP); undefined when off. */
+  mqttPort?: number;
 }
 
 /** A production role; its port comes from the "ready" log line. */
@@ -36,8 +38,13 @@ export async function startRole(
     timeoutMs,
     ready(line, found) {
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          port?: number;
+          mqtt?: { tcp: number | null };
+        };
         if (entry.msg === 'ready' && entry.port) found.port = String(entry.port);
+        if (entry.msg === 'MQTT listening' && entry.mqtt?.tcp) found.mqtt = String(entry.mqtt.tcp);
       } catch {
         // Not a JSON log line.
       }
@@ -45,7 +52,8 @@ export async function startRole(
     },
   });
   const port = Number(running.found.port);
-  return { ...running, role, port, baseUrl: `http://127.0.0.1:${port}` };
+  const mqttPort = running.found.mqtt === undefined ? undefined : Number(running.found.mqtt);
+  return { ...running, role, port, baseUrl: `http://127.0.0.1:${port}`, mqttPort };
 }
 
 export interface RunningEmbedded extends RunningChild {
