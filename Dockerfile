@@ -20,6 +20,6 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --chown=node:node prisma ./prisma
 USER node
-EXPOSE 4000 4001 4002
+EXPOSE 4000 4001 4002 1883 8883
 ENTRYPOINT ["node", "dist/main.js"]
 CMD ["api"]

@@ -13,7 +13,7 @@ import { eventually } from '../support/graphql-client.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const run = promisify(execFile);
-const app = useEmbeddedApp();
+const app = useEmbeddedApp({ MQTT_PORT: '0' });
 
 /** The fenced blocks of one README section, by language, in order. */
 async function walkthroughBlocks() {
@@ -62,7 +62,7 @@ describe('README walkthrough', () => {
 
   it('registers, sends, and reads back the point it sent', async () => {
     const [register, query] = blocks.graphql!;
-    const [send, variablesCommand] = blocks.sh!;
+    const [send, sendOverMqtt, variablesCommand] = blocks.sh!;
     const port = new URL(app.baseUrl).port;
 
     const registered = await graphql<{
@@ -74,6 +74,8 @@ describe('README walkthrough', () => {
     // The server is not on 4000 here: the command must follow PORT.
     const sent = await shell(send!, { PORT: port, DEVICE_TOKEN });
     expect(sent).toContain('{"accepted":1}');
+    // mosquitto_pub fails if the connection is refused (a wrong port or token).
+    await shell(sendOverMqtt!, { MQTT_PORT: String(app.mqtt!.tcp), DEVICE_TOKEN });
 
     const variables = JSON.parse(await shell(variablesCommand!, { DEVICE_ID })) as {
       id: string;
