@@ -19,6 +19,8 @@ export const ERRORS_TOPIC = 'v1/devices/me/errors';
 
 /** How long a client has to send CONNECT after opening the connection. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a closing connection has to take its last packet before it is destroyed. */
+const FLUSH_BEFORE_DESTROY_MS = 1_000;
 
 export interface MqttSessionOptions {
   gateway: MqttDeviceGateway;
@@ -71,8 +73,10 @@ export function serveMqttSession(
     closed = true;
     clearTimeout(connectTimer);
     clearTimeout(keepAlive);
+    // end() flushes what was written (a DISCONNECT, a CONNACK refusal) before closing; a peer
+    // that does not close its side in turn is cut off a moment later.
     stream.end();
-    stream.destroy();
+    setTimeout(() => stream.destroy(), FLUSH_BEFORE_DESTROY_MS).unref();
     if (session) hooks.closed(session);
   }
 
@@ -101,7 +105,7 @@ export function serveMqttSession(
     clearTimeout(connectTimer);
     // The token is the password (the username is free: the device id, say); a client that can
     // set only a username may put the token there, as ThingsBoard devices do.
-    const token = packet.password?.toString('utf8') ?? packet.username ?? '';
+    const token = packet.password?.toString('utf8') || packet.username || '';
     const outcome = await gateway.connect(token, client);
     if (!outcome.ok) {
       const code = CONNECT_REFUSAL[outcome.refusal];
@@ -212,7 +216,6 @@ export function serveMqttSession(
 
   async function handle(packet: Packet) {
     if (closed) return;
-    keepAlive?.refresh();
     if (!session) {
       // The first packet must be CONNECT; anything else is a protocol violation.
       if (packet.cmd === 'connect') return onConnect(packet);
@@ -247,6 +250,8 @@ export function serveMqttSession(
   });
   stream.on('data', (chunk: Buffer) => {
     if (closed) return;
+    // Any bytes count as life, even while earlier packets are still being handled.
+    keepAlive?.refresh();
     // The parser keeps a packet's bytes until it is whole: past the limit, the packet is
     // refused before it can grow memory.
     if (buffered + chunk.length > maxPacketBytes) {
