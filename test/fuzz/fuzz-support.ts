@@ -122,7 +122,12 @@ export async function fuzz<T>(
 ): Promise<void> {
   if (!process.env.FUZZ_SURVEY) {
     const details = await fc.check(fc.asyncProperty(arbitrary, check), fuzzParameters(budget));
-    if (details.failed) throw new Error(fc.defaultReportMessage(details));
+    if (details.failed) {
+      // fast-check's report leaves out what was thrown: it is said first, then the report.
+      const broke = details.errorInstance;
+      const said = broke instanceof Error ? broke.message : String(broke);
+      throw new Error(`${said}\n${fc.defaultReportMessage(details)}`, { cause: broke });
+    }
     // A machine too busy for the budget: the runs made are checked, and the log says how few.
     if (details.interrupted) {
       console.warn(`${label}: time limit reached after ${details.numRuns} of ${budget.runs} runs`);

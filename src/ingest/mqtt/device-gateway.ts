@@ -87,6 +87,15 @@ export function createMqttDeviceGateway(options: {
           body: { code: 'RATE_LIMITED', message: rateLimitedMessage(limit) },
         };
       }
+      // HTTP's body limit, for the same bodies (the packet limit leaves room for the topic).
+      if (payload.length > options.limits.maxBodyBytes) {
+        const message = `the payload is larger than ${options.limits.maxBodyBytes} bytes`;
+        return {
+          ok: false,
+          refusal: 'PAYLOAD_TOO_LARGE',
+          body: { code: 'PAYLOAD_TOO_LARGE', message },
+        };
+      }
       const receivedAt = now();
       let text: string;
       try {

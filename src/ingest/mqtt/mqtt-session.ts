@@ -39,6 +39,14 @@ export interface MqttSession {
 }
 
 /**
+ * The remaining length the packet being read declares (-1 before its header is read):
+ * mqtt-packet's Parser keeps it in `packet.length`, which its types do not show.
+ */
+function declaredLength(parser: mqttPacket.Parser): number {
+  return (parser as unknown as { packet: { length: number } }).packet.length;
+}
+
+/**
  * One MQTT connection (3.1, 3.1.1 or 5, over TCP, TLS or WebSocket) from a device, on
  * mqtt-packet's parser and generator (the protocol's bytes are the library's; what a device may
  * do is ours, README "MQTT"). Packets are handled one after another, so a device's publishes are
@@ -58,8 +66,6 @@ export function serveMqttSession(
   let closed = false;
   let queue = Promise.resolve();
   let keepAlive: NodeJS.Timeout | undefined;
-  // Bytes the parser holds toward a packet not yet complete.
-  let buffered = 0;
 
   const connectTimer = setTimeout(() => close(), CONNECT_TIMEOUT_MS);
 
@@ -238,6 +244,9 @@ export function serveMqttSession(
   }
 
   parser.on('packet', (packet: Packet) => {
+    if ((packet.length ?? 0) > maxPacketBytes) {
+      return disconnect(REASON.PACKET_TOO_LARGE, `packets are at most ${maxPacketBytes} bytes`);
+    }
     queue = queue
       .then(() => handle(packet))
       .catch((error: unknown) => {
@@ -252,12 +261,13 @@ export function serveMqttSession(
     if (closed) return;
     // Any bytes count as life, even while earlier packets are still being handled.
     keepAlive?.refresh();
-    // The parser keeps a packet's bytes until it is whole: past the limit, the packet is
-    // refused before it can grow memory.
-    if (buffered + chunk.length > maxPacketBytes) {
+    // The parser keeps a packet's bytes until it is whole: a packet declared (or grown) past the
+    // limit is refused before it can grow memory. Whole packets in the same chunk are theirs to
+    // count, each its own size (the 'packet' handler).
+    const buffered = parser.parse(chunk);
+    if (buffered > maxPacketBytes || declaredLength(parser) > maxPacketBytes) {
       return disconnect(REASON.PACKET_TOO_LARGE, `packets are at most ${maxPacketBytes} bytes`);
     }
-    buffered = parser.parse(chunk);
   });
   stream.on('error', () => close());
   stream.on('close', () => close());
