@@ -88,9 +88,15 @@ export default defineConfig({
       }),
       // Adapters on real engines: PostgreSQL, Redis, Kafka and InfluxDB (each file isolates
       // itself: own database, topic, prefix; skipped without the service unless CI=true), PGlite
-      // and DuckDB; the product's servers in process; the DATA_DIR lock against real processes.
+      // and DuckDB; the product's servers in process; the DATA_DIR lock against real processes;
+      // the deployment files (compose, Kubernetes, Grafana) read and rendered by their tools.
       tier('integration', {
-        include: ['test/contract/**/*.test.ts', 'test/app/**/*.test.ts', ...notUnit],
+        include: [
+          'test/contract/**/*.test.ts',
+          'test/app/**/*.test.ts',
+          'test/deploy/**/*.test.ts',
+          ...notUnit,
+        ],
         exclude: unitContracts,
         maxWorkers: 2,
         sequence: { groupOrder: 1 },
