@@ -30,7 +30,7 @@ async function startEmbedded(
   logger: Logger,
 ): Promise<RunningProcess['stop']> {
   const app = await createEmbeddedApp(config, logger);
-  const { baseUrl, adminToken, mqtt } = await app.start();
+  const { baseUrl, adminToken, mqtt, metrics } = await app.start();
   const host = new URL(baseUrl).hostname;
   const mqttLines = mqtt
     ? [
@@ -47,6 +47,9 @@ async function startEmbedded(
       `  Ingest:    POST ${baseUrl}/v1/telemetry  (Authorization: Bearer <device token>)`,
       ...mqttLines,
       `  Health:    ${baseUrl}/health, ${baseUrl}/ready`,
+      metrics === null
+        ? '  Metrics:   off'
+        : `  Metrics:   http://${config.metrics.host ?? host}:${metrics}/metrics  (Prometheus)`,
       '',
       '  Admin token (valid 7 days; paste into GraphiQL\'s "Headers" tab):',
       `  {"Authorization": "Bearer ${adminToken}"}`,

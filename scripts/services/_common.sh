@@ -99,3 +99,84 @@ pid_exists() {
   pid="$(cat "$1" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
 }
+
+# Test certificates for the services' TLS listeners (Kafka SASL_SSL, Redis TLS, PostgreSQL ssl,
+# InfluxDB HTTPS), generated once with openssl into ${SERVICES_STATE}/tls:
+#   ca.crt                the test CA: clients trust it (TEST_TLS_CA_FILE)
+#   server.key, server.crt, server-chain.crt (server + CA)   for localhost, 127.0.0.1 and ::1
+#   kafka.p12             the same key and chain as a PKCS#12 keystore (password TLS_KEYSTORE_PASSWORD)
+#   other-ca.crt          a second CA that signed nothing the servers present (TEST_TLS_OTHER_CA_FILE)
+# Made again when a file is missing or the server certificate expires within 30 days; a service
+# notices through tls_fingerprint (its generated config changes) and restarts or reloads.
+TLS_DIR="${SERVICES_STATE}/tls"
+TLS_KEYSTORE_PASSWORD=iot-test-keystore
+TLS_DAYS=825
+
+# The test credentials of the secure listeners (test servers on loopback only; env.sh exports
+# the same values as TEST_*).
+KAFKA_SASL_PLAIN_USER=iot_plain
+KAFKA_SASL_PLAIN_PASSWORD=iot-plain-secret
+KAFKA_SASL_SCRAM_USER=iot_scram
+KAFKA_SASL_SCRAM_PASSWORD=iot-scram-secret
+REDIS_TLS_PASSWORD=iot-redis-secret
+PG_TLS_ROLE=iot_tls
+PG_TLS_PASSWORD=iot-tls-secret
+INFLUX_TLS_USER=iot
+INFLUX_TLS_PASSWORD=iot-influx-secret
+
+_tls_complete() {
+  local file
+  for file in ca.key ca.crt server.key server.crt server-chain.crt kafka.p12 other-ca.key other-ca.crt; do
+    [[ -s "${TLS_DIR}/${file}" ]] || return 1
+  done
+  openssl x509 -checkend $((30 * 86400)) -noout -in "${TLS_DIR}/server.crt" >/dev/null 2>&1
+}
+
+# ensure_test_certs: make the test CA, server certificate and keystore unless they are there.
+ensure_test_certs() {
+  command -v openssl >/dev/null || apt_install openssl
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  _tls_complete && return 0
+  # Several services' up may run at once (up.sh runs Kafka and InfluxDB side by side).
+  (
+    exec 7>"${TLS_DIR}/.lock"
+    flock -w 120 7 || die "another process holds ${TLS_DIR}/.lock"
+    _tls_complete && exit 0
+    info "generating test certificates in ${TLS_DIR}"
+    local tmp log
+    tmp="$(mktemp -d "${TLS_DIR}/.new.XXXXXX")"
+    log="${tmp}/openssl.log"
+    {
+      openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days "$TLS_DAYS" \
+        -subj "/O=iot-analytics tests/CN=iot-analytics test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "${tmp}/ca.key" -out "${tmp}/ca.crt" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days "$TLS_DAYS" \
+          -subj "/O=iot-analytics tests/CN=iot-analytics untrusted test CA" \
+          -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+          -keyout "${tmp}/other-ca.key" -out "${tmp}/other-ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -sha256 -subj "/O=iot-analytics tests/CN=localhost" \
+          -keyout "${tmp}/server.key" -out "${tmp}/server.csr" &&
+        printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+          "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" >"${tmp}/server.ext" &&
+        openssl x509 -req -sha256 -days "$TLS_DAYS" -in "${tmp}/server.csr" -CA "${tmp}/ca.crt" \
+          -CAkey "${tmp}/ca.key" -CAcreateserial -extfile "${tmp}/server.ext" -out "${tmp}/server.crt" &&
+        cat "${tmp}/server.crt" "${tmp}/ca.crt" >"${tmp}/server-chain.crt" &&
+        openssl pkcs12 -export -name server -inkey "${tmp}/server.key" -in "${tmp}/server.crt" \
+          -certfile "${tmp}/ca.crt" -passout "pass:${TLS_KEYSTORE_PASSWORD}" -out "${tmp}/kafka.p12"
+    } >"$log" 2>&1 || { cat "$log" >&2; rm -rf "$tmp"; die "openssl could not make the test certificates"; }
+    chmod 600 "${tmp}"/*.key "${tmp}/kafka.p12"
+    local file
+    for file in ca.key ca.crt other-ca.key other-ca.crt server.key server.crt server-chain.crt kafka.p12; do
+      mv -f "${tmp}/${file}" "${TLS_DIR}/${file}"
+    done
+    rm -rf "$tmp"
+  ) || exit 1
+}
+
+# tls_fingerprint: the server certificate's SHA-256 fingerprint, written into the services'
+# generated configs so that new certificates change them (and the service restarts).
+tls_fingerprint() {
+  openssl x509 -noout -fingerprint -sha256 -in "${TLS_DIR}/server.crt" | sed 's/^.*=//'
+}

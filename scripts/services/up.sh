@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Bring up every real service the tests need (no Docker): PostgreSQL, Redis, Kafka, InfluxDB.
-# Prints one line per service with its address and the seconds it took. Idempotent.
+# Bring up every real service the tests need (no Docker): PostgreSQL, Redis, Kafka, InfluxDB, and
+# install Prometheus (each test starts its own server: test/support/prometheus.ts).
+# Prints one line per service with its address (Prometheus: its binary) and the seconds it took. Idempotent.
 # Then: eval "$(scripts/services/env.sh)" to get the TEST_* variables.
 set -euo pipefail
 
@@ -19,23 +20,26 @@ run() {
   echo "$rc $(($(now_ms) - t0)) ${addr}" >"${TMP}/${name}.res"
 }
 
-# PostgreSQL and Redis first (fast; they may need apt-get, which must not run twice at once),
-# then Kafka (JVM, maybe a Maven fetch) and InfluxDB side by side.
+# PostgreSQL, Redis and Prometheus first, one after the other (fast; they may need apt-get, which
+# must not run twice at once), then Kafka (JVM, maybe a Maven fetch) and InfluxDB side by side.
 run postgres 127.0.0.1:5432
 run redis 127.0.0.1:6379
+run prometheus "$(command -v prometheus || echo /usr/bin/prometheus)"
 run kafka 127.0.0.1:9092 &
 kafka_job=$!
 run influxdb http://127.0.0.1:8086
 wait "$kafka_job" || true
 
 failed=0
-for name in postgres redis kafka influxdb; do
+for name in postgres redis prometheus kafka influxdb; do
   read -r rc ms addr <"${TMP}/${name}.res"
-  if [[ "$rc" == 0 ]]; then
-    printf '%-9s up    %-22s %5ss\n' "$name" "$addr" "$(secs "$ms")"
+  if [[ "$rc" == 0 && "$name" == prometheus ]]; then
+    printf '%-10s installed %-18s %5ss\n' "$name" "$addr" "$(secs "$ms")"
+  elif [[ "$rc" == 0 ]]; then
+    printf '%-10s up    %-22s %5ss\n' "$name" "$addr" "$(secs "$ms")"
   else
     failed=1
-    printf '%-9s FAILED %-21s %5ss (exit %s)\n' "$name" "$addr" "$(secs "$ms")" "$rc" >&2
+    printf '%-10s FAILED %-21s %5ss (exit %s)\n' "$name" "$addr" "$(secs "$ms")" "$rc" >&2
     sed 's/^/    /' "${TMP}/${name}.out" >&2
   fi
 done

@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
+import { liveFanoutGroups, liveUpdatesDropped } from '../metrics/live-metrics.js';
 
 /**
  * How many bytes a member's socket may have waiting unsent before the fan-out stops writing to it
@@ -123,6 +124,7 @@ export function createLiveFanout(
     while (member.queuedBytes > maxQueuedBytes && member.queue.length > 1) {
       member.queuedBytes -= member.queue.shift()!.payload.length;
       member.dropped++;
+      liveUpdatesDropped.inc();
     }
     backlogged.add(member);
     flushTimer ??= setInterval(flushBacklog, FLUSH_EVERY_MS);
@@ -165,7 +167,9 @@ export function createLiveFanout(
     let ended = false;
     // Newcomers start a new group from then on.
     const unlist = () => {
-      if (groups.get(key) === group) groups.delete(key);
+      if (groups.get(key) !== group) return;
+      groups.delete(key);
+      liveFanoutGroups.dec();
     };
     const group: Group = {
       members,
@@ -177,6 +181,7 @@ export function createLiveFanout(
       },
     };
     groups.set(key, group);
+    liveFanoutGroups.inc();
     async function pump() {
       let failure: { error: unknown } | undefined;
       try {

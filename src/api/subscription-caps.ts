@@ -1,6 +1,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
+import { liveSubscriptions } from '../metrics/live-metrics.js';
 
 export const TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS';
 
@@ -58,11 +59,13 @@ export function createViewerSubscriptions(maxPerViewer: number): ViewerSubscript
         };
       }
       held.set(key, count + 1);
+      liveSubscriptions.inc();
       let released = false;
       return {
         release() {
           if (released) return;
           released = true;
+          liveSubscriptions.dec();
           const left = (held.get(key) ?? 1) - 1;
           if (left > 0) held.set(key, left);
           else held.delete(key);

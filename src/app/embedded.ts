@@ -9,6 +9,7 @@ import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
+import { serveMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
@@ -123,6 +124,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   });
 
   let stopRetention: (() => Promise<void>) | undefined;
+  let metrics: MetricsEndpoint | undefined;
   return {
     async start() {
       await pipeline.start();
@@ -137,12 +139,28 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
       }
       const address = await http.listen(config.ports.api, config.host);
       const mqttPorts = await startMqttOrSayWhyNot(mqtt, logger);
+      // Like MQTT: a taken metrics port (a second local instance) turns metrics off, not the app.
+      metrics = await serveMetrics({
+        settings: config.metrics,
+        role: 'api',
+        host: config.host,
+        required: false,
+        logger,
+      });
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
       const adminToken = await signEmbeddedAdminToken(jwt);
-      return { baseUrl, port: address.port, adminToken, jwt, mqtt: mqttPorts };
+      return {
+        baseUrl,
+        port: address.port,
+        adminToken,
+        jwt,
+        mqtt: mqttPorts,
+        metrics: metrics.port,
+      };
     },
     async stop() {
+      await metrics?.close();
       await mqtt.close();
       await websocket.close();
       await http.close(config.shutdownTimeoutMs);

@@ -12,6 +12,7 @@ import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
 import type { Logger } from '../logger.js';
+import { serveMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
@@ -23,6 +24,35 @@ export interface RunningProcess {
   start(): Promise<{ port: number }>;
   /** Graceful: stop accepting, drain, flush, commit, close clients. */
   stop(): Promise<void>;
+}
+
+/**
+ * `running` with its Prometheus `/metrics` on the role's own port (src/config/metrics.ts), opened
+ * before the process serves (a port it cannot have stops the start) and closed after it stopped.
+ */
+function withMetrics(
+  running: RunningProcess,
+  config: Pick<Config, 'metrics' | 'host'>,
+  role: 'api' | 'ingest' | 'pipeline',
+  logger: Logger,
+): RunningProcess {
+  let metrics: MetricsEndpoint | undefined;
+  return {
+    async start() {
+      metrics = await serveMetrics({
+        settings: config.metrics,
+        role,
+        host: config.host,
+        required: true,
+        logger,
+      });
+      return running.start();
+    },
+    async stop() {
+      await running.stop();
+      await metrics?.close();
+    },
+  };
 }
 
 /** Token buckets in Redis, shared by every replica (they fail open while Redis is down). */
@@ -79,17 +109,22 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
     logger,
   });
   const websocket = api.attachWebSocket(http.server);
-  return {
-    start: () => http.listen(config.ports.api, config.host),
-    async stop() {
-      await websocket.close();
-      await http.close(config.shutdownTimeoutMs);
-      await rateLimits.limiter.close();
-      // Pending last-used times go out before the pool closes.
-      await api.close();
-      await Promise.all([live.close(), telemetry.close(), database.close()]);
+  return withMetrics(
+    {
+      start: () => http.listen(config.ports.api, config.host),
+      async stop() {
+        await websocket.close();
+        await http.close(config.shutdownTimeoutMs);
+        await rateLimits.limiter.close();
+        // Pending last-used times go out before the pool closes.
+        await api.close();
+        await Promise.all([live.close(), telemetry.close(), database.close()]);
+      },
     },
-  };
+    config,
+    'api',
+    logger,
+  );
 }
 
 /**
@@ -133,21 +168,26 @@ export async function createIngestProcess(
     host: config.host,
     httpServer: http.server,
   });
-  return {
-    async start() {
-      // Production fails to start rather than run without a listener it was told to open.
-      const ports = await mqtt.start();
-      logger.info({ mqtt: ports }, 'MQTT listening');
-      return http.listen(config.ports.ingest, config.host);
+  return withMetrics(
+    {
+      async start() {
+        // Production fails to start rather than run without a listener it was told to open.
+        const ports = await mqtt.start();
+        logger.info({ mqtt: ports }, 'MQTT listening');
+        return http.listen(config.ports.ingest, config.host);
+      },
+      async stop() {
+        await mqtt.close();
+        await http.close(config.shutdownTimeoutMs);
+        await rateLimits.limiter.close();
+        await bus.close();
+        await database.close();
+      },
     },
-    async stop() {
-      await mqtt.close();
-      await http.close(config.shutdownTimeoutMs);
-      await rateLimits.limiter.close();
-      await bus.close();
-      await database.close();
-    },
-  };
+    config,
+    'ingest',
+    logger,
+  );
 }
 
 /** `pipeline`: a Kafka consumer group member; add processes to scale. */
@@ -191,27 +231,32 @@ export async function createPipelineProcess(
     logger,
   });
   let stopRetention: (() => Promise<void>) | undefined;
-  return {
-    async start() {
-      await pipeline.start();
-      notifier.start();
-      if (config.rawRetention) {
-        stopRetention = startRetention({
-          store,
-          raw: config.rawRetention,
-          rollups: config.rollupRetention,
-          logger,
-        });
-      }
-      return http.listen(config.ports.pipeline, config.host);
+  return withMetrics(
+    {
+      async start() {
+        await pipeline.start();
+        notifier.start();
+        if (config.rawRetention) {
+          stopRetention = startRetention({
+            store,
+            raw: config.rawRetention,
+            rollups: config.rollupRetention,
+            logger,
+          });
+        }
+        return http.listen(config.ports.pipeline, config.host);
+      },
+      async stop() {
+        await http.close(config.shutdownTimeoutMs);
+        await stopRetention?.();
+        await pipeline.stop();
+        await notifier.stop();
+        await bus.close();
+        await Promise.all([live.close(), store.close(), database.close()]);
+      },
     },
-    async stop() {
-      await http.close(config.shutdownTimeoutMs);
-      await stopRetention?.();
-      await pipeline.stop();
-      await notifier.stop();
-      await bus.close();
-      await Promise.all([live.close(), store.close(), database.close()]);
-    },
-  };
+    config,
+    'pipeline',
+    logger,
+  );
 }

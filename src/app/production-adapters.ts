@@ -7,7 +7,11 @@ import type { Logger } from '../logger.js';
 
 /**
  * Production adapters, each from its engine's section: a role's config has the section of every
- * engine the role uses (src/config/index.ts), so nothing here checks for one.
+ * engine the role uses (src/config/index.ts), so nothing here checks for one. Each section carries
+ * its engine's TLS and credentials (src/config/{database,redis,kafka,influx}.ts): the database and
+ * Redis URLs hold their CA file (sslrootcert, tls_ca_file), the Kafka and InfluxDB sections have
+ * theirs beside the address; src/adapters/connections/ turns them into the clients' options and
+ * a refused connection into "<engine>: <cause>".
  */
 export const productionAdapters = {
   /** Devices, API keys and alerts on one pool per process. */
@@ -30,6 +34,7 @@ export const productionAdapters = {
       queryTimeoutMs: config.storeQueryTimeoutMs,
       logger,
     }),
+  /** Topics created with KAFKA_PARTITIONS partitions; TLS and SASL as the section says. */
   bus: (config: Pick<EngineSettings, 'kafka'>, logger: Logger) =>
     createKafkaEventBus({ ...config.kafka, logger }),
   live: (config: Pick<EngineSettings, 'redis'>, logger: Logger) =>

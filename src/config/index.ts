@@ -1,7 +1,7 @@
 /**
  * The only reader of process.env (docs/architecture.md, Layout). Each concern has its model: a
  * zod object of its variables, transformed into its section (server.ts, log.ts, auth.ts,
- * limits.ts, retention.ts, notifications.ts, mqtt.ts, and the production engines database.ts, redis.ts, kafka.ts,
+ * limits.ts, retention.ts, notifications.ts, mqtt.ts, metrics.ts, and the production engines database.ts, redis.ts, kafka.ts,
  * influx.ts). This file composes them into one config per mode and role, whose type says which sections it has: a
  * production role's config has every engine that role uses, present, and no other. All problems
  * are reported at once and the process exits non-zero instead of starting half-configured.
@@ -14,6 +14,7 @@ import { influxRequired, influxSettings } from './influx.js';
 import { kafkaRequired, kafkaSettings } from './kafka.js';
 import { limitsSettings } from './limits.js';
 import { logSettings } from './log.js';
+import { metricsSettings } from './metrics.js';
 import { mqttSettings } from './mqtt.js';
 import { notificationSettings } from './notifications.js';
 import { redisRequired, redisSettings } from './redis.js';
@@ -32,6 +33,7 @@ const everyProcess = (mode: Mode) => ({
   retention: retentionSettings,
   notifications: notificationSettings,
   mqtt: mqttSettings,
+  metrics: metricsSettings,
 });
 
 /** The production engines, under the name their section has in a config. */
@@ -82,6 +84,7 @@ const commonSettings = (parsed: Parsed<ReturnType<typeof everyProcess>>) => ({
   ...parsed.retention,
   ...parsed.notifications,
   ...parsed.mqtt,
+  ...parsed.metrics,
 });
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -1,18 +1,5 @@
 import { z } from 'zod';
-import { optionalString } from './fields.js';
-
-/** A port, or `off`: no listener. */
-const portOrOff = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      if (text === 'off' || text === '') return null;
-      const port = Number(text);
-      if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
-      ctx.addIssue({ code: 'custom', message: 'must be a port (0 to 65535) or off' });
-      return z.NEVER;
-    });
+import { optionalString, portOrOff } from './fields.js';
 
 /**
  * Where devices reach ingest over MQTT (src/mqtt/): plain TCP on MQTT_PORT, TLS on MQTTS_PORT

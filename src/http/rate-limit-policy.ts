@@ -1,6 +1,7 @@
 import type { FailedAuthLimits } from '../auth/failed-auth-guard.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { RateLimitSettings, RateLimitSubject } from '../config/index.js';
+import { authFailures, rateLimitRejections } from '../metrics/auth-metrics.js';
 import type { RateLimitDecision, RateLimiter, TokenBucket } from '../ports/rate-limiter.js';
 
 /**
@@ -36,23 +37,40 @@ export function createRateLimitPolicy(options: {
     settings.byOrganization[organizationId]?.[kind] ?? settings.defaults[kind];
   const clientKey = (client: string) => `authFailures:${encodeURIComponent(client)}`;
 
+  /** Counts a refusal under its subject (rate_limit_rejections_total). */
+  const counted = (subject: string) => (decision: RateLimitDecision) => {
+    if (!decision.allowed) rateLimitRejections.inc({ subject });
+    return decision;
+  };
+  const refusedDevice = counted('device');
+  const refusedUser = counted('user');
+  const refusedApiKey = counted('apiKey');
+  const refusedFailedAuth = counted('failed_auth');
+
   return {
     device: ({ deviceId, organizationId }) =>
-      limiter.take(`device:${deviceId}`, bucketFor('device', organizationId)),
+      limiter.take(`device:${deviceId}`, bucketFor('device', organizationId)).then(refusedDevice),
     viewer: (viewer) =>
       viewer.kind === 'user'
-        ? limiter.take(
-            `user:${encodeURIComponent(viewer.organizationId)}:${encodeURIComponent(viewer.subject)}`,
-            bucketFor('user', viewer.organizationId),
-          )
-        : limiter.take(`apiKey:${viewer.subject}`, bucketFor('apiKey', viewer.organizationId)),
+        ? limiter
+            .take(
+              `user:${encodeURIComponent(viewer.organizationId)}:${encodeURIComponent(viewer.subject)}`,
+              bucketFor('user', viewer.organizationId),
+            )
+            .then(refusedUser)
+        : limiter
+            .take(`apiKey:${viewer.subject}`, bucketFor('apiKey', viewer.organizationId))
+            .then(refusedApiKey),
     async authAttempt(client) {
       // A take of 0 tokens changes nothing (both adapters) and reports what is left: a peek.
       const peek = await limiter.take(clientKey(client), FAILED_AUTH_BUCKET, 0);
       if (peek.remaining >= 1) return peek;
       const retryAfterSeconds = Math.max(1, Math.ceil(1 / FAILED_AUTH_BUCKET.perSecond));
-      return { ...peek, allowed: false, retryAfterSeconds };
+      return refusedFailedAuth({ ...peek, allowed: false, retryAfterSeconds });
     },
-    authFailure: (client) => limiter.take(clientKey(client), FAILED_AUTH_BUCKET),
+    authFailure(client) {
+      authFailures.inc();
+      return limiter.take(clientKey(client), FAILED_AUTH_BUCKET).then(refusedFailedAuth);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import { timeHttpRequest } from '../metrics/http-metrics.js';
 import { compressResponses } from './compression.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
 
@@ -37,11 +38,13 @@ export function createServiceServer(options: ServiceServerOptions) {
     // While shutting down, keep-alive connections are released as soon as their response is
     // done, so close() does not wait for clients to hang up.
     if (closing) res.setHeader('connection', 'close');
-    res.once('finish', () => {
-      if (closing) server.closeIdleConnections();
-    });
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[path];
+    const timed = timeHttpRequest(req.method);
+    res.once('finish', () => {
+      timed(routeLabel(path, route !== undefined), res.statusCode);
+      if (closing) server.closeIdleConnections();
+    });
     if (route) return route(req, res);
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
@@ -56,6 +59,12 @@ export function createServiceServer(options: ServiceServerOptions) {
     }
     if (fallback) return fallback(req, res);
     sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${path}` });
+  }
+  /** The route a request was given to, as a bounded label (http_request_duration_seconds). */
+  function routeLabel(path: string, routed: boolean): string {
+    if (routed || path === '/health' || path === '/ready') return path;
+    if (!fallback) return 'not_found';
+    return path === '/graphql' ? path : 'other';
   }
   // Slowloris guard: a client must send its headers and body within these limits.
   server.headersTimeout = 15_000;

@@ -1,4 +1,9 @@
 import type { Logger } from '../logger.js';
+import {
+  ingestBusPublishDuration,
+  ingestPointsAccepted,
+  type IngestTransport,
+} from '../metrics/ingest-metrics.js';
 import type { DeviceIdentity } from '../ports/device-repository.js';
 import type { EventBus } from '../ports/event-bus.js';
 import { parsePoints, type BodyFormat, type PointError } from './parse-points.js';
@@ -28,8 +33,11 @@ export function createPointAcceptor(options: {
   limits: IngestLimits;
   rawRetention?: { text: string; ms: number };
   logger: Logger;
+  transport: IngestTransport;
 }) {
-  const { bus, limits, logger } = options;
+  const { bus, limits, logger, transport } = options;
+  const accepted = ingestPointsAccepted.labels(transport);
+  const publishDuration = ingestBusPublishDuration.labels(transport);
   return async function acceptPoints(
     device: DeviceIdentity,
     body: string,
@@ -62,8 +70,10 @@ export function createPointAcceptor(options: {
         },
       };
     }
+    const published = publishDuration.startTimer();
     try {
       await bus.publish(parsed.points);
+      published();
     } catch (error) {
       logger.error(
         { err: error, deviceId: device.deviceId, points: parsed.points.length },
@@ -78,6 +88,7 @@ export function createPointAcceptor(options: {
         },
       };
     }
+    accepted.inc(parsed.points.length);
     return { ok: true, accepted: parsed.points.length };
   };
 }

@@ -8,6 +8,7 @@ import { answerAndDrain } from '../http/drain-request.js';
 import { rateLimitHeaders, rateLimitedMessage } from '../http/rate-limit-headers.js';
 import type { RateLimitPolicy } from '../http/rate-limit-policy.js';
 import type { Logger } from '../logger.js';
+import { ingestRequestsRejected } from '../metrics/ingest-metrics.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
 import type { EventBus } from '../ports/event-bus.js';
 import { createDeviceAuthenticator } from './device-auth.js';
@@ -41,6 +42,7 @@ function send(
   body: ErrorBody | { accepted: number },
   headers: Record<string, string> = {},
 ) {
+  if ('code' in body) ingestRequestsRejected.inc({ transport: 'http', code: body.code });
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
@@ -66,7 +68,8 @@ function isGzip(contentEncoding: string | undefined): boolean | undefined {
   return undefined;
 }
 
-const tooLarge = (req: IncomingMessage, res: ServerResponse, message: string) =>
+const tooLarge = (req: IncomingMessage, res: ServerResponse, message: string) => {
+  ingestRequestsRejected.inc({ transport: 'http', code: 'PAYLOAD_TOO_LARGE' });
   answerAndDrain(
     req,
     res,
@@ -74,6 +77,7 @@ const tooLarge = (req: IncomingMessage, res: ServerResponse, message: string) =>
     { 'content-type': 'application/json' },
     JSON.stringify({ code: 'PAYLOAD_TOO_LARGE', message } satisfies ErrorBody),
   );
+};
 
 /** A fault of the whole body, listed like a point's (index -1, as parse-points.ts does). */
 const badBody = (res: ServerResponse, reason: string) =>
@@ -93,7 +97,7 @@ const unavailable = (res: ServerResponse, message: string) =>
  */
 export function createIngestHandler(options: IngestHandlerOptions) {
   const { limits, logger, now = Date.now } = options;
-  const acceptPoints = createPointAcceptor(options);
+  const acceptPoints = createPointAcceptor({ ...options, transport: 'http' });
   const authenticator = createDeviceAuthenticator({ devices: options.devices, ...options.auth });
   const limiter = options.rateLimiter;
   const failedAuthLimits =

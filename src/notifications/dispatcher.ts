@@ -1,6 +1,7 @@
 import type { NotificationSettings } from '../config/notifications.js';
 import { retryDelayMs, type DeliveryAttempt } from '../domain/notifications.js';
 import type { Logger } from '../logger.js';
+import { notificationDeliveries } from '../metrics/pipeline-metrics.js';
 import type {
   AttemptOutcome,
   ClaimedDelivery,
@@ -19,6 +20,8 @@ const toAttempt = (at: number, outcome: PostOutcome): DeliveryAttempt => ({
 
 /** At most this many deliveries are sent at once by one process. */
 const MAX_IN_FLIGHT = 32;
+
+const OUTCOME_LABEL = { DELIVERED: 'delivered', RETRY: 'retried', FAILED: 'failed' } as const;
 
 type Post = (url: string, body: string, headers: Record<string, string>) => Promise<PostOutcome>;
 
@@ -92,6 +95,10 @@ export function createNotificationDispatcher(options: {
   async function send(delivery: ClaimedDelivery) {
     const result = await attempt(delivery);
     const outcome = outcomeOf(delivery, result);
+    notificationDeliveries.inc({
+      channel_type: delivery.target.kind.toLowerCase(),
+      outcome: OUTCOME_LABEL[outcome.delivery],
+    });
     if (outcome.delivery === 'FAILED') {
       // The channel and delivery ids, never the URL or the key: they may carry credentials.
       logger.warn(

@@ -19,6 +19,7 @@ import type {
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { InputRefusedError } from '../ports/input-refused.js';
 import { isolateRefusedInput, type RefusedItem } from './isolate-refused-input.js';
+import { alertEvaluations } from '../metrics/pipeline-metrics.js';
 
 export interface AlertEvaluatorOptions {
   alerts: AlertRepository;
@@ -173,6 +174,8 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions) {
         silences.push({ ruleId: rule.id, deviceId, receivedAt, durationMs: rule.forDurationMs });
       }
     }
+    for (const { rule } of pairs) alertEvaluations.inc({ kind: rule.kind.toLowerCase() });
+    if (silences.length > 0) alertEvaluations.inc({ kind: 'no_data' }, silences.length);
     if (silences.length > 0) {
       const resolved = await alerts.touchSilences(organizationId, silences);
       if (resolved.length > 0) await publish(resolved.map((change) => silenceEvent(change, 'OK')));

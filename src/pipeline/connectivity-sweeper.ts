@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { connectivityTransitions } from '../metrics/pipeline-metrics.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import { runPeriodically } from './periodic.js';
@@ -30,6 +31,8 @@ export function createConnectivitySweeper(options: {
   async function sweepOnce() {
     const changes = await devices.sweepConnectivity();
     if (changes.length === 0) return;
+    for (const change of changes)
+      connectivityTransitions.inc({ state: change.state.toLowerCase() });
     try {
       await live.publishConnectivity(changes);
     } catch (error) {

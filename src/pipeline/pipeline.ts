@@ -1,5 +1,11 @@
 import { groupByOrganization, type TelemetryPoint } from '../domain/telemetry.js';
 import type { Logger } from '../logger.js';
+import {
+  pipelineBatchPoints,
+  pipelinePointsDeadLettered,
+  pipelinePointsWritten,
+  pipelineStoreWriteDuration,
+} from '../metrics/pipeline-metrics.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { BatchResult, BusConsumer, ConsumerHealth, EventBus } from '../ports/event-bus.js';
@@ -33,9 +39,18 @@ interface BatchProgress {
   published: boolean;
   /** Organizations whose alert rules have seen the stored points. */
   evaluated: Set<string>;
-  /** Why each point was set aside, by stage. */
-  refused: Map<TelemetryPoint, string[]>;
+  /** Why each point was set aside: the first stage that refused it, and every reason. */
+  refused: Map<TelemetryPoint, { stage: Stage; reasons: string[] }>;
 }
+
+/** The stages of a batch, as dead letters name them (pipeline_points_dead_lettered_total). */
+type Stage = 'admission' | 'store' | 'live_publish' | 'alert_evaluation';
+const STAGE_NAMES: Record<Stage, string> = {
+  admission: 'admission',
+  store: 'store',
+  live_publish: 'live publish',
+  alert_evaluation: 'alert evaluation',
+};
 
 /**
  * Bus → telemetry store → live hub → alert rules, one batch at a time; the bus acknowledges a
@@ -83,19 +98,19 @@ export function createPipeline(options: PipelineOptions) {
 
   async function stage(
     progress: BatchProgress,
-    name: string,
+    name: Stage,
     points: readonly TelemetryPoint[],
     run: (points: readonly TelemetryPoint[]) => Promise<unknown>,
   ) {
     for (const { item, error } of await isolateRefusedInput(points, run)) {
-      refuse(progress, item, `${name}: ${error.message}`);
+      refuse(progress, item, name, `${STAGE_NAMES[name]}: ${error.message}`);
     }
   }
 
-  function refuse(progress: BatchProgress, point: TelemetryPoint, reason: string) {
-    const reasons = progress.refused.get(point);
-    if (!reasons) progress.refused.set(point, [reason]);
-    else if (!reasons.includes(reason)) reasons.push(reason);
+  function refuse(progress: BatchProgress, point: TelemetryPoint, stage: Stage, reason: string) {
+    const refusal = progress.refused.get(point);
+    if (!refusal) progress.refused.set(point, { stage, reasons: [reason] });
+    else if (!refusal.reasons.includes(reason)) refusal.reasons.push(reason);
   }
 
   function health(): ConsumerHealth {
@@ -107,6 +122,7 @@ export function createPipeline(options: PipelineOptions) {
     if (!progress) {
       progress = { published: false, evaluated: new Set(), refused: new Map() };
       progressOf.set(points, progress);
+      pipelineBatchPoints.observe(points.length);
     }
 
     if (!progress.stored) {
@@ -114,38 +130,43 @@ export function createPipeline(options: PipelineOptions) {
       for (const point of points) {
         const problem = admissionProblem(point);
         if (problem === undefined) admitted.push(point);
-        else refuse(progress, point, `admission: ${problem}`);
+        else refuse(progress, point, 'admission', `admission: ${problem}`);
       }
       // The device did report, even if the store refuses some of what it said.
       lastSeen.note(admitted);
       await stage(progress, 'store', admitted, async (part) => {
-        for (const { point, reason } of (await store.write(part)).rejected) {
+        const written = pipelineStoreWriteDuration.startTimer();
+        const { rejected } = await store.write(part);
+        written();
+        for (const { point, reason } of rejected) {
           // The store's own words (InfluxDB's message), as the README promises operators.
-          refuse(progress, point, reason);
+          refuse(progress, point, 'store', reason);
         }
       });
       progress.stored = admitted.filter((point) => !progress.refused.has(point));
+      pipelinePointsWritten.inc(progress.stored.length);
     }
     const stored = progress.stored;
 
     if (!progress.published) {
-      await stage(progress, 'live publish', stored, (part) => live.publish(part));
+      await stage(progress, 'live_publish', stored, (part) => live.publish(part));
       progress.published = true;
     }
 
     for (const [organizationId, group] of groupByOrganization(stored)) {
       if (progress.evaluated.has(organizationId)) continue;
-      await stage(progress, 'alert evaluation', group, async (part) => {
+      await stage(progress, 'alert_evaluation', group, async (part) => {
         for (const { item, error } of await alertEvaluator.evaluate(part)) {
-          refuse(progress, item, `alert evaluation: ${error.message}`);
+          refuse(progress, item, 'alert_evaluation', `alert evaluation: ${error.message}`);
         }
       });
       progress.evaluated.add(organizationId);
     }
 
     const rejected: RejectedPoint[] = [];
-    for (const [point, reasons] of progress.refused) {
+    for (const [point, { stage, reasons }] of progress.refused) {
       rejected.push({ point, reason: reasons.join('; ') });
+      pipelinePointsDeadLettered.inc({ stage });
     }
     return { rejected };
   }

@@ -24,6 +24,8 @@ export async function startEmbeddedApp(
     LAST_SEEN_FLUSH_MS: '100',
     // The tests of MQTT turn it on (on port 0); the machine's own Mosquitto holds 1883.
     MQTT_PORT: 'off',
+    // Likewise /metrics: the tests that read it set METRICS_PORT=0.
+    METRICS_PORT: 'off',
     ...env,
   });
   if (config.mode !== 'embedded') throw new Error('startEmbeddedApp needs MODE=embedded');

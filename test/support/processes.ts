@@ -12,7 +12,15 @@ export interface RunningRole extends RunningChild {
   baseUrl: string;
   /** ingest: where MQTT listens (plain TCP); undefined when off. */
   mqttPort?: number;
+  /** Where `/metrics` is served (any free port, from the "metrics listening" log line). */
+  metricsPort?: number;
 }
+
+const METRICS_PORT_VARIABLE: Record<Role, string> = {
+  api: 'METRICS_PORT',
+  ingest: 'INGEST_METRICS_PORT',
+  pipeline: 'PIPELINE_METRICS_PORT',
+};
 
 /** A production role; its port comes from the "ready" log line. */
 export async function startRole(
@@ -32,6 +40,8 @@ export async function startRole(
       PIPELINE_PORT: '0',
       // Any free port: the machine's own Mosquitto holds 1883.
       MQTT_PORT: '0',
+      // Any free port: several roles (and test files) run at once on this machine.
+      [METRICS_PORT_VARIABLE[role]]: '0',
       LOG_LEVEL: 'info',
       ...env,
     },
@@ -42,9 +52,13 @@ export async function startRole(
           msg?: string;
           port?: number;
           mqtt?: { tcp: number | null };
+          metrics?: number;
         };
         if (entry.msg === 'ready' && entry.port) found.port = String(entry.port);
         if (entry.msg === 'MQTT listening' && entry.mqtt?.tcp) found.mqtt = String(entry.mqtt.tcp);
+        if (entry.msg === 'metrics listening' && entry.metrics) {
+          found.metrics = String(entry.metrics);
+        }
       } catch {
         // Not a JSON log line.
       }
@@ -52,8 +66,16 @@ export async function startRole(
     },
   });
   const port = Number(running.found.port);
-  const mqttPort = running.found.mqtt === undefined ? undefined : Number(running.found.mqtt);
-  return { ...running, role, port, baseUrl: `http://127.0.0.1:${port}`, mqttPort };
+  const portFound = (name: string) =>
+    running.found[name] === undefined ? undefined : Number(running.found[name]);
+  return {
+    ...running,
+    role,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    mqttPort: portFound('mqtt'),
+    metricsPort: portFound('metrics'),
+  };
 }
 
 export interface RunningEmbedded extends RunningChild {
@@ -69,7 +91,14 @@ export async function startEmbeddedProcess(
   const running = await startChild({
     name: 'embedded app',
     args: [...nodeArgs, '--import', 'tsx', 'src/main.ts'],
-    env: { HOST: '127.0.0.1', PORT: '0', MQTT_PORT: 'off', LOG_LEVEL: 'warn', ...env },
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      MQTT_PORT: 'off',
+      METRICS_PORT: 'off',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     ready(line, found) {
       const url = /GraphiQL:\s+(http:\/\/\S+)\/graphql/.exec(line)?.[1];
       if (url) found.baseUrl = url;

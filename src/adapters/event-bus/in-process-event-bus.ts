@@ -1,3 +1,4 @@
+import { trackConsumerLag } from '../../metrics/pipeline-metrics.js';
 import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
@@ -132,9 +133,14 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
     async consume(handler): Promise<BusConsumer> {
       if (consuming) throw new Error('the in-process bus supports one consumer');
       consuming = loop(handler);
+      // The embedded bus's one "partition": the points queued and not yet consumed.
+      const untrackLag = trackConsumerLag(async () => [
+        { topic: 'in-process', partition: 0, messages: queued() },
+      ]);
       return {
         health: () => health.health(),
         async stop() {
+          untrackLag();
           stopped = true;
           wake?.();
           await consuming;

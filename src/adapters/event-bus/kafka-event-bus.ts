@@ -1,6 +1,12 @@
-import { Kafka, Partitioners, type Consumer } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Consumer } from 'kafkajs';
 import type { Logger } from '../../logger.js';
+import { trackConsumerLag, type PartitionLag } from '../../metrics/pipeline-metrics.js';
 import type { BusConsumer, EventBus } from '../../ports/event-bus.js';
+import {
+  describeKafkaError,
+  kafkaSecurityOptions,
+  type KafkaSecurity,
+} from '../connections/kafka.js';
 import { BusUnavailableError } from './errors.js';
 import { createConsumerHealth, type ConsumerHealthOptions } from './consumer-health.js';
 import { chunkBySize, encodePoints, MAX_MESSAGE_BYTES } from './kafka-codec.js';
@@ -8,13 +14,16 @@ import { createBatchProcessor, watchConsumerCrashes } from './kafka-consumer.js'
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import { createSendQueue } from './kafka-send-queue.js';
 
-export interface KafkaEventBusOptions {
+export interface KafkaEventBusOptions extends KafkaSecurity {
   brokers: string[];
   clientId: string;
   topic: string;
   deadLetterTopic: string;
   groupId: string;
-  /** Partitions of the topics when this bus creates them; bounds the pipeline's parallelism. */
+  /**
+   * Partitions of the topics when this bus creates them (KAFKA_PARTITIONS, 6 by default); bounds
+   * the pipeline's scale-out: each partition is consumed by one member of the group.
+   */
   partitions?: number;
   logger?: Logger;
   /** A publish not acknowledged within this time fails with BusUnavailableError. */
@@ -54,6 +63,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   const kafka = new Kafka({
     clientId,
     brokers,
+    // TLS and SASL for managed brokers (KAFKA_SSL, KAFKA_SASL_*): the CA file is read here, so a
+    // missing one fails the process's start.
+    ...kafkaSecurityOptions(options),
     connectionTimeout: 1_000,
     requestTimeout: 5_000,
     retry,
@@ -121,14 +133,19 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         );
       } catch (error) {
         if (error instanceof BusUnavailableError) throw error;
-        throw new BusUnavailableError(`Kafka did not accept the points: ${String(error)}`, {
-          cause: error,
-        });
+        // "kafka: SASL authentication failed (…)", "kafka: certificate not trusted (…)", …
+        throw new BusUnavailableError(
+          `Kafka did not accept the points: ${describeKafkaError(error).reason}`,
+          { cause: error },
+        );
       }
     },
 
     async consume(handler): Promise<BusConsumer> {
-      await connectProducer(); // dead-lettering produces
+      // Dead-lettering produces.
+      await connectProducer().catch((error: unknown) => {
+        throw describeKafkaError(error);
+      });
       const consumer = kafka.consumer({
         groupId,
         retry: { ...retry, retries: 10 },
@@ -162,12 +179,16 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       } catch (error) {
         consumers.delete(consumer);
         await consumer.disconnect().catch(() => {});
-        throw error;
+        // The pipeline's start fails with the engine and the cause (a refused password, an
+        // untrusted certificate), not kafkajs's retry count.
+        throw describeKafkaError(error);
       }
+      const untrackLag = trackConsumerLag(() => consumerLag(admin, groupId, topic));
       let stopping: Promise<void> | undefined;
       return {
         health: () => health.health(),
         stop() {
+          untrackLag();
           // disconnect() stops first, waiting for the in-flight batch (and its commit).
           stopping ??= consumer.disconnect().finally(() => consumers.delete(consumer));
           return stopping;
@@ -176,14 +197,18 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     },
 
     async ping() {
-      await within(
-        3_000,
-        'Kafka ping',
-        (async () => {
-          await connectAdmin();
-          await admin.describeCluster();
-        })(),
-      );
+      try {
+        await within(
+          3_000,
+          'Kafka ping',
+          (async () => {
+            await connectAdmin();
+            await admin.describeCluster();
+          })(),
+        );
+      } catch (error) {
+        throw describeKafkaError(error);
+      }
     },
 
     async close() {
@@ -193,4 +218,26 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };
+}
+
+/**
+ * The group's lag on each partition of `topic`: the newest offset minus the group's committed one
+ * (a partition the group never committed on counts from the oldest offset still kept).
+ */
+async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<PartitionLag[]> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committedAt = new Map(
+    (committed?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
+  );
+  return ends.map(({ partition, high, low }) => {
+    const from = committedAt.get(partition) ?? -1;
+    return {
+      topic,
+      partition,
+      messages: Math.max(0, Number(high) - (from >= 0 ? from : Number(low))),
+    };
+  });
 }

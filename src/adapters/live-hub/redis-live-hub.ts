@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { LiveHub } from '../../ports/live-hub.js';
+import { createRedisClient, pingRedis } from '../connections/redis-connection.js';
 
 export interface RedisLiveHubOptions {
+  /** redis:// or rediss:// (TLS, with its CA file: src/adapters/connections/redis-url.ts). */
   url: string;
   /** Prepended to every channel name, so several deployments (or test files) share one Redis. */
   keyPrefix?: string;
@@ -37,8 +38,14 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   const connectionOptions = { maxRetriesPerRequest: 3, autoResubscribe: true };
   // Named (with the prefix) so an operator can tell the hub's connections apart in CLIENT LIST.
   const name = (role: string) => `live-hub:${role}${keyPrefix ? `:${keyPrefix}` : ''}`;
-  const publisher = new Redis(url, { ...connectionOptions, connectionName: name('publish') });
-  const subscriber = new Redis(url, { ...connectionOptions, connectionName: name('subscribe') });
+  const publisher = createRedisClient(url, {
+    ...connectionOptions,
+    connectionName: name('publish'),
+  });
+  const subscriber = createRedisClient(url, {
+    ...connectionOptions,
+    connectionName: name('subscribe'),
+  });
   const channels: Subscriptions = new Map();
   const patterns: Subscriptions = new Map();
 
@@ -145,7 +152,8 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     subscribeConnectivity: (orgId, listener) => listen(connectivityChannelName(orgId), listener),
 
     async ping() {
-      await Promise.all([publisher.ping(), subscriber.ping()]);
+      // "redis: certificate not trusted (…)", "redis: authentication failed (…)", …
+      await Promise.all([pingRedis(publisher), pingRedis(subscriber)]);
     },
 
     async close() {

@@ -7,10 +7,15 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import type { MetadataDatabase } from '../../ports/database.js';
+import { describePostgresError, postgresClientConfig } from '../connections/postgres.js';
 import { applyMigrations, type MigrationConnection } from './migrations.js';
 import { createPrismaDatabase, type MetadataSettings } from './database.js';
 
 export interface PostgresDatabaseOptions extends MetadataSettings {
+  /**
+   * postgresql://…, TLS by its sslmode and sslrootcert as libpq reads them
+   * (src/adapters/connections/postgres-url.ts).
+   */
   url: string;
   /** Pool size per process. */
   maxConnections?: number;
@@ -24,7 +29,7 @@ export async function createPostgresDatabase(
 ): Promise<MetadataDatabase> {
   // Our pool rather than the adapter's, so close() provably ends every connection.
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...postgresClientConfig(options.url),
     max: options.maxConnections ?? 10,
     // Prisma's adapters and our raw queries read timestamps as UTC: pin the session to it, so a
     // server configured with another TimeZone cannot shift lastSeenAt and friends.
@@ -35,7 +40,23 @@ export async function createPostgresDatabase(
   // drops that connection and opens another for the next query.
   pool.on('error', (error) => options.onIdleConnectionError?.(error));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return createPrismaDatabase(prisma, () => pool.end(), options);
+  const database = createPrismaDatabase(prisma, () => pool.end(), options);
+  return {
+    ...database,
+    async ping() {
+      try {
+        await database.ping();
+      } catch (error) {
+        // Prisma's error keeps only a summary of a refused connection (a TLS failure's code is
+        // gone): a connection of the pool's own says why, "postgres: authentication failed (…)".
+        const client = await pool.connect().catch((cause: unknown) => {
+          throw describePostgresError(cause);
+        });
+        client.release();
+        throw describePostgresError(error);
+      }
+    },
+  };
 }
 
 /** A migration connection on one pg.Client (the advisory lock and BEGIN/COMMIT are per session). */
@@ -56,8 +77,10 @@ export async function migratePostgres(
   url: string,
   options: { dir?: string } = {},
 ): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = new pg.Client(postgresClientConfig(url));
+  await client.connect().catch((error: unknown) => {
+    throw describePostgresError(error);
+  });
   try {
     return await applyMigrations(postgresMigrationConnection(client), options);
   } finally {

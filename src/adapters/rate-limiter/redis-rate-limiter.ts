@@ -1,9 +1,10 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { RateLimiter, TokenBucket } from '../../ports/rate-limiter.js';
+import { createRedisClient, pingRedis } from '../connections/redis-connection.js';
 import { decide } from './token-bucket.js';
 
 export interface RedisRateLimiterOptions {
+  /** redis:// or rediss:// (TLS, with its CA file: src/adapters/connections/redis-url.ts). */
   url: string;
   /** Prepended to every key, so several deployments (or test files) share one Redis. */
   keyPrefix?: string;
@@ -69,7 +70,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const { url, keyPrefix = '', logger, timeoutMs = 250, failOpenLogIntervalMs = 30_000 } = options;
   // commandTimeout bounds the wait including ioredis's offline queue, so a take during an outage
   // costs at most timeoutMs; one retry is enough for a take that is cheap to fail open.
-  const redis = new Redis(url, {
+  const redis = createRedisClient(url, {
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     connectionName: `rate-limiter${keyPrefix ? `:${keyPrefix}` : ''}`,
@@ -109,7 +110,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       }
     },
     async ping() {
-      await redis.ping();
+      await pingRedis(redis);
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -2,11 +2,15 @@
  * A thin client for InfluxDB's v1-compatible HTTP API (`/write`, `/query`), the one API that
  * InfluxDB 1.8+, 2.x (DBRP mapping) and 3.x all serve (docs/architecture.md). The official
  * @influxdata/influxdb-client only speaks the v2 API and Flux, so only its line-protocol `Point`
- * encoder is used; the few lines of HTTP here are ours.
+ * encoder is used; the few lines of HTTP here are ours, all on node:http(s): an https:// server
+ * is verified against the CA file given (INFLUX_CA_FILE, through one keep-alive agent) or Node's
+ * public CAs. (fetch would need undici's dispatcher for a CA of our own.)
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { StoreTimeoutError } from '../../ports/store-timeout.js';
+import { readCaFile } from '../connections/ca-file.js';
+import { describeConnectionError, type Classifier } from '../connections/engine-errors.js';
 
 export interface InfluxSettings {
   url: string;
@@ -21,6 +25,8 @@ export interface InfluxSettings {
   timeoutMs?: number;
   /** How long one query may take in all (StoreTimeoutError); 30 s by default. */
   queryTimeoutMs?: number;
+  /** PEM file of the CA an https:// server's certificate must chain to (else Node's public CAs). */
+  caFile?: string | undefined;
 }
 
 export type InfluxValue = number | string | boolean | null;
@@ -48,6 +54,17 @@ export class InfluxError extends Error {
   }
 }
 
+const classifyInflux: Classifier = (error) => {
+  const status = error instanceof InfluxError ? (error as InfluxError).status : undefined;
+  return status === 401 || status === 403
+    ? { failure: 'authentication', message: `authentication failed (${error.message})` }
+    : undefined;
+};
+
+/** An InfluxDB failure as "influxdb: <cause>" (src/adapters/connections/engine-errors.ts). */
+export const describeInfluxError = (error: unknown) =>
+  describeConnectionError('influxdb', error, classifyInflux);
+
 export function createInfluxHttp(settings: InfluxSettings) {
   const timeoutMs = settings.timeoutMs ?? 10_000;
   const queryTimeoutMs = settings.queryTimeoutMs ?? 30_000;
@@ -56,6 +73,50 @@ export function createInfluxHttp(settings: InfluxSettings) {
   else if (settings.username) {
     const credentials = `${settings.username}:${settings.password ?? ''}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  // Our CA for https://, on one agent whose connections are kept alive like the global one's.
+  const httpsAgent = settings.caFile
+    ? new HttpsAgent({ keepAlive: true, ca: readCaFile('influxdb', settings.caFile) })
+    : undefined;
+
+  /** node:http or node:https for the URL, with the CA's agent for https. */
+  function request(url: URL, options: RequestOptions, onResponse: (r: IncomingMessage) => void) {
+    if (url.protocol !== 'https:') return httpRequest(url, options, onResponse);
+    return httpsRequest(url, httpsAgent ? { ...options, agent: httpsAgent } : options, onResponse);
+  }
+
+  /** A short request (a write, a ping) and its whole answer, within `deadlineMs`. */
+  function send(
+    url: URL,
+    method: 'GET' | 'POST',
+    deadlineMs: number,
+    body?: { text: string; type: string },
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const requestHeaders: Record<string, string | number> = { ...headers };
+      if (body) {
+        requestHeaders['content-type'] = body.type;
+        requestHeaders['content-length'] = Buffer.byteLength(body.text);
+      }
+      const outgoing = request(url, { method, headers: requestHeaders }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      });
+      const deadline = setTimeout(
+        () => outgoing.destroy(new InfluxError(`InfluxDB did not answer within ${deadlineMs} ms`)),
+        deadlineMs,
+      );
+      outgoing.on('close', () => clearTimeout(deadline));
+      outgoing.on('error', reject);
+      outgoing.end(body?.text);
+    });
   }
 
   function endpoint(path: string, params: Record<string, string>) {
@@ -87,7 +148,7 @@ export function createInfluxHttp(settings: InfluxSettings) {
     let silence: InfluxError | StoreTimeoutError | undefined;
     let deadline: NodeJS.Timeout | undefined;
     const response = new Promise<IncomingMessage>((resolve, reject) => {
-      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      const outgoing = request(
         url,
         {
           method: 'POST',
@@ -99,19 +160,19 @@ export function createInfluxHttp(settings: InfluxSettings) {
         },
         resolve,
       );
-      request.setTimeout(timeoutMs, () => {
+      outgoing.setTimeout(timeoutMs, () => {
         silence = new InfluxError(`InfluxDB sent nothing for ${timeoutMs} ms`);
-        request.destroy(silence);
+        outgoing.destroy(silence);
       });
       // The whole query's deadline: a read that streams for ever is stopped too.
       if (Number.isFinite(deadlineMs)) {
         deadline = setTimeout(() => {
           silence = new StoreTimeoutError(deadlineMs);
-          request.destroy(silence);
+          outgoing.destroy(silence);
         }, deadlineMs);
       }
-      request.on('error', reject);
-      request.end(body);
+      outgoing.on('error', reject);
+      outgoing.end(body);
     });
     // Once the answer has begun, destroying the request fails its reading as 'aborted'.
     return {
@@ -156,14 +217,12 @@ export function createInfluxHttp(settings: InfluxSettings) {
   return {
     /** Writes line protocol with millisecond timestamps. */
     async write(lines: string): Promise<void> {
-      const response = await fetch(endpoint('write', { precision: 'ms' }), {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' },
-        body: lines,
-        signal: AbortSignal.timeout(timeoutMs),
+      const response = await send(endpoint('write', { precision: 'ms' }), 'POST', timeoutMs, {
+        text: lines,
+        type: 'text/plain; charset=utf-8',
       });
       if (response.status !== 204 && response.status !== 200) {
-        throw failure(response.status, await response.text().catch(() => ''));
+        throw failure(response.status, response.text);
       }
     },
 
@@ -214,11 +273,27 @@ export function createInfluxHttp(settings: InfluxSettings) {
       return Array.from(statements, (series) => series ?? []);
     },
 
+    /**
+     * /ping, and with credentials a SHOW DATABASES too: InfluxDB 1.x answers /ping without
+     * checking them, and a wrong password must fail readiness, not every write. Fails with
+     * "influxdb: <cause>": "authentication failed (…)", "certificate not trusted (…)", ….
+     */
     async ping(): Promise<void> {
-      const url = new URL('ping', settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(2_000) });
-      if (response.status !== 204 && response.status !== 200) {
-        throw failure(response.status, await response.text().catch(() => ''));
+      try {
+        const url = new URL('ping', settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
+        const response = await send(url, 'GET', 2_000);
+        if (response.status !== 204 && response.status !== 200) {
+          throw failure(response.status, response.text);
+        }
+        if (headers.authorization) {
+          const answer = await send(endpoint('query', { q: 'SHOW DATABASES' }), 'GET', 2_000);
+          // Only refused credentials count: a server that has no SHOW DATABASES still answers.
+          if (answer.status === 401 || answer.status === 403) {
+            throw failure(answer.status, answer.text);
+          }
+        }
+      } catch (error) {
+        throw describeInfluxError(error);
       }
     },
   };

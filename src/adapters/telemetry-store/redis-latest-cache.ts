@@ -1,11 +1,15 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { sortByMetricName, type LatestValue, type MetricValue } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import { createRedisClient } from '../connections/redis-connection.js';
 import { newestPerMetric } from './latest-rows.js';
 
 export interface RedisLatestCacheOptions {
-  /** A client the caller owns, or a URL for a connection of the cache's own (closed with it). */
+  /**
+   * A client the caller owns, or a URL (redis:// or rediss://, with its CA file:
+   * src/adapters/connections/redis-url.ts) for a connection of the cache's own (closed with it).
+   */
   redis: Redis | string;
   /** Prepended to every key, so several deployments (or test files) share one Redis. */
   keyPrefix?: string;
@@ -134,7 +138,7 @@ export function withRedisLatestCache(
   const owned = typeof options.redis === 'string';
   const redis =
     typeof options.redis === 'string'
-      ? new Redis(options.redis, {
+      ? createRedisClient(options.redis, {
           // Bounds a call's wait, offline queue included: during an outage a write or read costs
           // at most this before it goes on without the cache.
           commandTimeout: 1_000,

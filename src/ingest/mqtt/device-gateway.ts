@@ -8,8 +8,17 @@ import type { RateLimitPolicy } from '../../http/rate-limit-policy.js';
 import { createPointAcceptor, type IngestErrorBody, type IngestLimits } from '../accept-points.js';
 import { createDeviceAuthenticator } from '../device-auth.js';
 import type { Logger } from '../../logger.js';
+import { ingestRequestsRejected } from '../../metrics/ingest-metrics.js';
 import type { DeviceIdentity, DeviceRepository } from '../../ports/device-repository.js';
 import type { EventBus } from '../../ports/event-bus.js';
+
+/** A refused connect, counted under the code HTTP ingest answers the same refusal with. */
+const CONNECT_REFUSAL_CODE = {
+  BAD_CREDENTIALS: 'UNAUTHORIZED',
+  DISABLED: 'FORBIDDEN',
+  THROTTLED: 'RATE_LIMITED',
+  UNAVAILABLE: 'UNAVAILABLE',
+} as const;
 
 // fatal: invalid UTF-8 is refused like HTTP's, not patched with replacement characters.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -43,12 +52,12 @@ export function createMqttDeviceGateway(options: {
 }) {
   const { logger, now = Date.now } = options;
   const authenticator = createDeviceAuthenticator({ devices: options.devices });
-  const acceptPoints = createPointAcceptor(options);
+  const acceptPoints = createPointAcceptor({ ...options, transport: 'mqtt' });
   const limiter = options.rateLimiter;
   const failedAuthLimits =
     limiter?.authAttempt && limiter.authFailure ? (limiter as FailedAuthLimits) : undefined;
 
-  return {
+  const gateway = {
     async connect(token: string, client: string): Promise<ConnectOutcome> {
       const guard = createFailedAuthGuard(failedAuthLimits, client);
       try {
@@ -121,6 +130,20 @@ export function createMqttDeviceGateway(options: {
             ? 'UNAVAILABLE'
             : 'INVALID_POINTS';
       return { ok: false, refusal, body: outcome.body };
+    },
+  };
+  const rejected = (code: string) => ingestRequestsRejected.inc({ transport: 'mqtt', code });
+  return {
+    ...gateway,
+    async connect(token: string, client: string): Promise<ConnectOutcome> {
+      const outcome = await gateway.connect(token, client);
+      if (!outcome.ok) rejected(CONNECT_REFUSAL_CODE[outcome.refusal]);
+      return outcome;
+    },
+    async publish(device: DeviceIdentity, payload: Buffer): Promise<PublishOutcome> {
+      const outcome = await gateway.publish(device, payload);
+      if (!outcome.ok) rejected(outcome.body.code);
+      return outcome;
     },
   };
 }

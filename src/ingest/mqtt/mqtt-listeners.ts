@@ -7,6 +7,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MqttSettings } from '../../config/mqtt.js';
 import { routeUpgrade } from '../../http/upgrade-routes.js';
 import type { Logger } from '../../logger.js';
+import { mqttConnections } from '../../metrics/ingest-metrics.js';
 import type { DeviceRepository } from '../../ports/device-repository.js';
 import type { MqttDeviceGateway } from './device-gateway.js';
 import { serveMqttSession, type MqttSession } from './mqtt-session.js';
@@ -75,6 +76,7 @@ export function createMqttListeners(options: MqttListenerOptions) {
   });
   let unroute: (() => void) | undefined;
   let recheck: NodeJS.Timeout | undefined;
+  let untrack: (() => void) | undefined;
 
   async function recheckSessions() {
     const open = [...sessions];
@@ -123,6 +125,7 @@ export function createMqttListeners(options: MqttListenerOptions) {
         );
       }, RECHECK_MS);
       recheck.unref();
+      untrack = mqttConnections.track(() => sessions.size);
       return { tcp: tcpPort, tls: tlsPort };
     },
     /** For readiness: every listener that was started still listens. */
@@ -132,6 +135,7 @@ export function createMqttListeners(options: MqttListenerOptions) {
     async close() {
       clearInterval(recheck);
       unroute?.();
+      untrack?.();
       const closing = servers.map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       );
