@@ -19,6 +19,7 @@ import type { ConnectivityChange } from '../src/domain/connectivity.js';
 import { createLogger } from '../src/logger.js';
 import { createConnectivitySweeper } from '../src/pipeline/connectivity-sweeper.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
+import { reportFigures } from './support/report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -158,6 +159,26 @@ try {
   console.log(
     `this process (sweeper and heartbeat driver): ${((cpu.user + cpu.system) / 1000 / elapsed).toFixed(3)} of a core`,
   );
+  const fleet = `${DEVICES.toLocaleString('en')} devices`;
+  await reportFigures([
+    {
+      name: `OFFLINE after its deadline p99, ${fleet}`,
+      unit: 'ms',
+      ours: percentile(offlineLateness, 99),
+      better: 'lower',
+      goal: '≤ 1,000 ms',
+      met: percentile(offlineLateness, 99) <= 1_000,
+      note: `p50 ${percentile(offlineLateness, 50)} ms, max ${offlineLateness.at(-1)} ms, ${offlineLateness.length} OFFLINE transitions`,
+    },
+    {
+      name: `sweeps' database time, ${fleet}`,
+      unit: 'ms',
+      ours: sweepMs,
+      baselineName: "heartbeats' lastSeenAt writes",
+      baseline: heartbeatMs,
+      better: 'lower',
+    },
+  ]);
 } finally {
   await admin(`DROP DATABASE ${name} WITH (FORCE)`);
 }

@@ -11,6 +11,7 @@ import { DevicesDocument, RegisterDeviceDocument } from '../test/generated/graph
 import { makeDataDir, startEmbeddedApp } from '../test/support/embedded-app.js';
 import { createGraphQLClient, expectData } from '../test/support/graphql-client.js';
 import { streamPoints } from '../test/support/load.js';
+import { reportFigures } from './support/report.js';
 
 const total = Number(process.argv[2] ?? 100_000);
 const dataDir = await makeDataDir();
@@ -80,6 +81,26 @@ try {
   await store.close();
   console.log(`  baseline, DuckDB store.write: ${rate(baselineSeconds)} points/s`);
   console.log(`  ratio stored / baseline:      ${(baselineSeconds / storedSeconds).toFixed(2)}`);
+  const baseline = {
+    baselineName: 'DuckDB store.write, same batches',
+    baseline: result.accepted / baselineSeconds,
+  };
+  await reportFigures([
+    {
+      name: 'accepted (202)',
+      unit: 'points/s',
+      ours: result.accepted / acceptedSeconds,
+      ...baseline,
+      better: 'higher',
+    },
+    {
+      name: 'stored and queryable',
+      unit: 'points/s',
+      ours: result.accepted / storedSeconds,
+      ...baseline,
+      better: 'higher',
+    },
+  ]);
 } finally {
   await app.stop();
   await dataDir.remove();

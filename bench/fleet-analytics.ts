@@ -34,6 +34,7 @@ import type { TelemetryPoint } from '../src/domain/telemetry.js';
 import type { TelemetryStore } from '../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../test/support/in-process-api.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
+import { reportFigures, type Figure } from './support/report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -290,6 +291,9 @@ async function timed(work: () => Promise<unknown>) {
   return { p50: percentile(times, 50), p95: percentile(times, 95) };
 }
 
+/** Every question's p50 beside its baseline's, for reportFigures. */
+const figures: Figure[] = [];
+
 async function benchStore(name: string, store: TelemetryStore, baseline: Baseline) {
   const database = await createPgliteDatabase();
   try {
@@ -363,6 +367,15 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
       rows.push(
         `| ${name} | ${question.name} | ${ours.p50.toFixed(1)} | ${ours.p95.toFixed(1)} | ${theirs.p50.toFixed(1)} | ${theirs.p95.toFixed(1)} | ${(ours.p50 / theirs.p50).toFixed(2)} |`,
       );
+      figures.push({
+        name: `${name}: ${question.name}, p50`,
+        unit: 'ms',
+        ours: ours.p50,
+        baselineName: `by hand on ${name}`,
+        baseline: theirs.p50,
+        better: 'lower',
+        note: `p95: ours ${ours.p95.toFixed(1)} ms, by hand ${theirs.p95.toFixed(1)} ms`,
+      });
     }
     return rows;
   } finally {
@@ -416,6 +429,7 @@ async function main() {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
+  await reportFigures(figures);
 }
 
 await main();

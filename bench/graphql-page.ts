@@ -28,6 +28,7 @@ import { startChild, type RunningChild } from '../test/support/child-process.js'
 import { startEmbeddedProcess } from '../test/support/processes.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
 import { startProductionApi } from './support/production-api.js';
+import { reportFigures } from './support/report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -257,6 +258,19 @@ try {
   console.log(
     `(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}, ` +
       `${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s after ${WARMUP} s warm-up each)`,
+  );
+  await reportFigures(
+    pages.map(({ name, page }) => ({
+      name: `devices(first: 50) + latest, ${name}`,
+      unit: 'req/s',
+      ours: page.rate,
+      baselineName: 'Mercurius + graphql-jit, in memory',
+      baseline: mercurius.rate,
+      better: 'higher',
+      goal: '≥ 0.80',
+      met: page.rate / mercurius.rate >= 0.8,
+      note: `p50 ${page.p50} ms, p99 ${page.p99} ms; Mercurius p50 ${mercurius.p50} ms, p99 ${mercurius.p99} ms`,
+    })),
   );
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 

@@ -6,6 +6,7 @@
  *   npx tsx bench/ingest-parse.ts [points]
  */
 import { parsePoints } from '../src/ingest/parse-points.js';
+import { reportFigures } from './support/report.js';
 
 const POINTS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 15;
@@ -95,3 +96,21 @@ console.log(`  parsePoints (validated):  ${fmt(ours)}`);
 console.log(
   `  ratio: ${(ours / bare).toFixed(2)}x of bare JSON.parse, ${(ours / kept).toFixed(2)}x of kept`,
 );
+await reportFigures([
+  {
+    name: 'parsePoints (validated)',
+    unit: 'points/s',
+    ours,
+    baselineName: 'bare JSON.parse per line',
+    baseline: bare,
+    better: 'higher',
+  },
+  {
+    name: 'parsePoints (validated)',
+    unit: 'points/s',
+    ours,
+    baselineName: 'JSON.parse per line, results kept',
+    baseline: kept,
+    better: 'higher',
+  },
+]);

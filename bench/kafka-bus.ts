@@ -12,6 +12,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { encodePoints } from '../src/adapters/event-bus/kafka-codec.js';
 import { createKafkaEventBus } from '../src/adapters/event-bus/kafka-event-bus.js';
 import type { TelemetryPoint } from '../src/domain/telemetry.js';
+import { reportFigures, type Figure } from './support/report.js';
 
 const POINTS = Number(process.argv[2] ?? 100_000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -126,6 +127,7 @@ const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.N
 await admin.connect();
 const rate = (seconds: number) => `${Math.round(POINTS / seconds).toLocaleString('en')} points/s`;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const figures: Figure[] = [];
 try {
   console.log(
     `${POINTS} points in publish calls of ${BATCH}, ${CONCURRENCY} calls in flight, ` +
@@ -159,7 +161,21 @@ try {
     console.log(
       `  ratio (ours / raw, end to end): ${(baseline.endToEndS / result.endToEndS).toFixed(2)}`,
     );
+    for (const [what, seconds] of [
+      ['end to end', (r: Result) => r.endToEndS],
+      ['publish', (r: Result) => r.publishS],
+    ] as const) {
+      figures.push({
+        name: `${shape} (${messages} messages): ${what}`,
+        unit: 'points/s',
+        ours: POINTS / seconds(result),
+        baselineName: 'raw kafkajs',
+        baseline: POINTS / seconds(baseline),
+        better: 'higher',
+      });
+    }
   }
+  await reportFigures(figures);
 } finally {
   await admin.deleteTopics({ topics }).catch(() => {});
   await admin.disconnect();

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { createInfluxTelemetryStore } from '../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { withRedisLatestCache } from '../src/adapters/telemetry-store/redis-latest-cache.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
+import { reportFigures } from './support/report.js';
 
 const influxUrl = await findService('influx');
 const redisUrl = await findService('redis');
@@ -44,7 +45,7 @@ async function time(label: string, run: () => Promise<unknown>, samples = 200) {
   times.sort((a, b) => a - b);
   const at = (p: number) => times[Math.floor(p * (samples - 1))]!;
   console.log(`${label.padEnd(42)} p50 ${at(0.5).toFixed(2)} ms  p99 ${at(0.99).toFixed(2)} ms`);
-  return at(0.5);
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 try {
@@ -56,7 +57,22 @@ try {
   const viaCache = await time('Redis cache latest(), 100 devices', () =>
     cached.latest(org, devices),
   );
-  console.log(`speed-up at p50: ${(direct / viaCache).toFixed(1)}x`);
+  console.log(`speed-up at p50: ${(direct.p50 / viaCache.p50).toFixed(1)}x`);
+  const baseline = { unit: 'ms', baselineName: 'InfluxDB latest()', better: 'lower' as const };
+  await reportFigures([
+    {
+      name: 'Redis-cached latest(), 100 devices, p50',
+      ours: viaCache.p50,
+      baseline: direct.p50,
+      ...baseline,
+    },
+    {
+      name: 'Redis-cached latest(), 100 devices, p99',
+      ours: viaCache.p99,
+      baseline: direct.p99,
+      ...baseline,
+    },
+  ]);
 } finally {
   await cached.close();
   const redis = new Redis(redisUrl);

@@ -38,6 +38,7 @@ import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import type { ClientCommand, ClientReport } from './support/live-fanout-clients.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
+import { reportFigures } from './support/report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -328,6 +329,30 @@ try {
       `${CLIENTS} clients in ${CLIENT_PROCESSES} processes, ${EVENTS} events after ${WARMUP_EVENTS} warm-up each, ` +
       `${FILTERED ? 'telemetry(filter, sampleEvery)' : 'telemetry(deviceIds)'})`,
   );
+  const bare = { unit: 'ms', baselineName: 'bare ws broadcast', better: 'lower' as const };
+  const clientsOf = `${CLIENTS.toLocaleString('en')} clients, ${flags.variant}`;
+  await reportFigures([
+    {
+      name: `event → every client p99, ${clientsOf}`,
+      ours: ours.p99,
+      baseline: baseline.p99,
+      goal: '≤ 1.50',
+      met: ours.p99 / baseline.p99 <= 1.5,
+      ...bare,
+    },
+    {
+      name: `event → every client p50, ${clientsOf}`,
+      ours: ours.p50,
+      baseline: baseline.p50,
+      ...bare,
+    },
+    {
+      name: `event → last client, median, ${clientsOf}`,
+      ours: ours.lastMedian,
+      baseline: baseline.lastMedian,
+      ...bare,
+    },
+  ]);
 } finally {
   clients?.close();
   await Promise.all(servers.map((server) => server.stop()));

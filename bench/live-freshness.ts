@@ -24,6 +24,7 @@ import { liveClient } from '../test/support/live-client.js';
 import type { RunningChild } from '../test/support/child-process.js';
 import { startEmbeddedProcess, startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { reportFigures, type Figure } from './support/report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -203,10 +204,27 @@ async function measure(target: Target) {
 }
 
 const targets = flags.target === 'both' ? ['embedded', 'production'] : [flags.target];
+const figures: Figure[] = [];
+const GOAL_P99_MS: Record<string, number> = { embedded: 10, production: 50 };
 for (const name of targets) {
   const target = name === 'embedded' ? await embedded() : await production();
   try {
-    await measure(target);
+    for (const result of await measure(target)) {
+      const at = `${result.target}, ${result.rate.toLocaleString('en')}/s offered`;
+      const delivery = `${result.achieved.toLocaleString('en')}/s accepted, ${result.missing} not delivered, ${result.failures} failed requests`;
+      figures.push(
+        {
+          name: `202 → dashboard p99, ${at}`,
+          unit: 'ms',
+          ours: result.p99,
+          better: 'lower',
+          goal: result.rate === 10_000 ? `≤ ${GOAL_P99_MS[result.target]} ms` : undefined,
+          met: result.rate === 10_000 ? result.p99 <= GOAL_P99_MS[result.target]! : undefined,
+          note: delivery,
+        },
+        { name: `202 → dashboard p50, ${at}`, unit: 'ms', ours: result.p50, better: 'lower' },
+      );
+    }
   } finally {
     await Promise.all(target.children.map((child) => child.stop()));
     await target.cleanup();
@@ -217,3 +235,4 @@ console.log(
     `${DEVICES} devices, ${BATCH} points a request, ${SECONDS} s per rate; goals at 10,000/s: ` +
     'p99 ≤ 10 ms embedded, ≤ 50 ms production)',
 );
+await reportFigures(figures);

@@ -42,6 +42,7 @@ import { mintTokens, seedEmbeddedDevices, seedProductionDevices } from './suppor
 import { startGenerators, type Generators } from './support/mqtt-generators.js';
 import type { GeneratorReport } from './support/mqtt-load-generator.js';
 import { startMosquitto } from './support/mqtt-mosquitto.js';
+import { reportFigures, type Figure } from './support/report.js';
 import {
   openFiles,
   raiseOpenFiles,
@@ -418,6 +419,74 @@ function judgeGoals(ours: Measured, limitNote: string | undefined) {
   console.log(
     `Goal: PUBACK p99 ≤ ${GOAL.p99Ms} ms at ${fmt(GOAL.rate)} points/s (production) — ${latency}`,
   );
+  return { memory, latency };
+}
+
+/** MET, NOT MET, or neither (NOT SHOWN, not judged): the run cannot say. */
+const verdictOf = (verdict: string) =>
+  verdict.startsWith('MET') ? true : verdict.startsWith('NOT MET') ? false : undefined;
+
+/** The table's ours / mosquitto row, as figures for reportFigures. */
+function figuresOf(
+  baseline: Measured,
+  ours: Measured,
+  verdicts: { memory: string; latency: string },
+) {
+  const perConnection = (m: Measured) =>
+    m.held === 0 ? NaN : ((m.hold.rssLastMiB - m.rssIdleMiB) * 1024) / m.held;
+  const at = `${fmt(ours.held)} connections, ${TARGET}`;
+  const beside = { baselineName: baseline.name };
+  const figures: Figure[] = [
+    {
+      name: `connects/s, ${at}`,
+      unit: 'connections/s',
+      ours: ours.connectRate,
+      baseline: baseline.connectRate,
+      better: 'higher',
+    },
+    {
+      name: `RSS held, ${at}`,
+      unit: 'MiB',
+      ours: ours.hold.rssLastMiB,
+      baseline: baseline.hold.rssLastMiB,
+      better: 'lower',
+    },
+    {
+      name: `RSS per connection, ${at}`,
+      unit: 'KiB',
+      ours: perConnection(ours),
+      baseline: perConnection(baseline),
+      better: 'lower',
+      goal: `${fmt(GOAL.connections)} connections in ≤ 1.5 GiB RSS`,
+      note: verdicts.memory,
+      met: verdictOf(verdicts.memory),
+    },
+    {
+      name: `CPU % under load (${fmt(RATE)} points/s), ${at}`,
+      unit: '% of a core',
+      ours: ours.load.cpuPercent,
+      baseline: baseline.load.cpuPercent,
+      better: 'lower',
+    },
+    {
+      name: `PUBACK p50, ${at}`,
+      unit: 'ms',
+      ours: ours.p50,
+      baseline: baseline.p50,
+      better: 'lower',
+    },
+    {
+      name: `PUBACK p99, ${at}`,
+      unit: 'ms',
+      ours: ours.p99,
+      baseline: baseline.p99,
+      better: 'lower',
+      goal: `≤ ${GOAL.p99Ms} ms at ${fmt(GOAL.rate)} points/s (production)`,
+      note: verdicts.latency,
+      met: verdictOf(verdicts.latency),
+    },
+  ];
+  return figures.map((figure) => ({ ...figure, ...beside }));
 }
 
 // Everything started is stopped on the way out, on failure and on Ctrl-C alike.
@@ -542,13 +611,17 @@ try {
   console.log('');
   describe(baseline);
   describe(measured);
-  judgeGoals(measured, limitNote);
+  const verdicts = judgeGoals(measured, limitNote);
   console.log(
     `\n(${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}; ` +
       `MQTT 5, QoS 1, keep-alive ${KEEPALIVE_SECONDS} s; ${GENERATORS} generator processes opening ${WINDOW} connections at once each; ` +
       `hold ${HOLD_SECONDS} s, warm-up ${WARMUP_SECONDS} s, then ${fmt(RATE)} points/s measured for ${SECONDS} s = each device every ${fmt(count / RATE, 1)} s; ` +
       `CPU 100 % = one core (machine: every process, ${os.cpus().length * 100} % at most); KiB/conn = (RSS held − RSS idle) / held; Mosquitto acknowledges once routed ` +
       `(no subscriber, no persistence), ours once the bus has the point (${TARGET === 'embedded' ? 'write-ahead log fsynced' : 'Kafka acks=-1'}))`,
+  );
+  await reportFigures(
+    figuresOf(baseline, measured, verdicts),
+    limitNote ? [`opened ${fmt(count)} connections, not ${fmt(ASKED)}: ${limitNote}`] : [],
   );
   if (profileDir) {
     // The profile is written as the process exits.

@@ -8,6 +8,7 @@
 import { streamPoints } from '../test/support/load.js';
 import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { reportFigures } from './support/report.js';
 
 const total = Number(process.argv[2] ?? 200_000);
 const deviceCount = Number(process.argv[3] ?? 20);
@@ -86,6 +87,24 @@ try {
   console.log(
     `ratio end-to-end / direct write:         ${(baselineSeconds / storedSeconds).toFixed(2)}`,
   );
+  const direct = {
+    unit: 'points/s',
+    baselineName: 'direct InfluxDB /write',
+    baseline: result.accepted / baselineSeconds,
+    better: 'higher' as const,
+  };
+  await reportFigures([
+    {
+      name: 'end to end (queryable in InfluxDB)',
+      ours: result.accepted / storedSeconds,
+      ...direct,
+    },
+    {
+      name: 'ingest accepted (202, Kafka acked)',
+      ours: result.accepted / acceptedSeconds,
+      ...direct,
+    },
+  ]);
 } finally {
   await Promise.all([ingest.stop(), pipeline.stop()]);
   await stack.cleanup();

@@ -16,6 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { AGGREGATES, type TelemetryPoint } from '../src/domain/telemetry.js';
 import { aggregateOne } from '../test/support/aggregate-one.js';
+import { reportFigures } from './support/report.js';
 
 const POINTS = Number(process.argv[2] ?? 100_000);
 const DEVICES = 100;
@@ -150,6 +151,24 @@ try {
   console.log(
     `aggregate 1 day/1 min ${aggregateMs.toFixed(2)} ms median (${buckets.length} buckets, 3 metrics x 11 aggregates)`,
   );
+  const appender = { baselineName: 'bare DuckDB appender', baseline: rate(baselineMs) };
+  await reportFigures([
+    { name: 'store.write', unit: 'rows/s', ours: rate(storeMs), ...appender, better: 'higher' },
+    {
+      name: 'written and rolled up',
+      unit: 'rows/s',
+      ours: rate(rolledUpMs),
+      ...appender,
+      better: 'higher',
+    },
+    {
+      name: 're-delivered write',
+      unit: 'rows/s',
+      ours: rate(redeliveryMs),
+      ...appender,
+      better: 'higher',
+    },
+  ]);
 } finally {
   await rm(directory, { recursive: true, force: true });
 }
