@@ -263,3 +263,21 @@ describe('src/main.ts with a bad configuration', () => {
     );
   });
 });
+
+describe('metrics settings', () => {
+  it('gives each role its own metrics port, any of them `off`', () => {
+    expect(loadConfig({}).metrics).toEqual({
+      host: undefined,
+      ports: { api: 9464, ingest: 9465, pipeline: 9466 },
+      token: undefined,
+    });
+    const config = loadConfig({ METRICS_PORT: 'off', PIPELINE_METRICS_PORT: '0' });
+    expect(config.metrics.ports).toEqual({ api: null, ingest: 9465, pipeline: 0 });
+  });
+
+  it('refuses a short metrics token and a port that is not one', () => {
+    expect(
+      settingsNamed(problemsOf({ METRICS_TOKEN: 'short', INGEST_METRICS_PORT: '70000' })).sort(),
+    ).toEqual(['INGEST_METRICS_PORT', 'METRICS_TOKEN']);
+  });
+});
