@@ -7,10 +7,10 @@
  * missing listener (or CA file) skips the suite with a clear message; with CI=true it fails.
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type ConfigPurpose, type ProductionConfig } from '../../src/config/index.js';
+import { canConnect } from './services.js';
 
 const state =
   process.env.IOT_SERVICES_STATE ??
@@ -67,19 +67,6 @@ function address(name: SecureServiceName): { host: string; port: number } {
   const url = new URL(secureServices[name].url);
   const fallback = { redis: 6380, postgres: 5432, influx: 8087 }[name];
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || fallback) };
-}
-
-function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /**

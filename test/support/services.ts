@@ -28,7 +28,8 @@ function hostAndPort(name: ServiceName, address: string): { host: string; port: 
   return { host: url.hostname, port: Number(url.port || fallbackPort) };
 }
 
-function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+/** Whether a TCP connection to host:port opens within `timeoutMs`. */
+export function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
