@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { timeHttpRequest } from '../metrics/http-metrics.js';
 import { compressResponses } from './compression.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
+import { listenOn } from './listen.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -73,13 +74,7 @@ export function createServiceServer(options: ServiceServerOptions) {
   return {
     server,
     listen(port: number, host: string): Promise<AddressInfo> {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+      return listenOn(server, port, host);
     },
     close(deadlineMs: number): Promise<void> {
       closing = true;

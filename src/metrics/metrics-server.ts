@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { MetricsSettings } from '../config/metrics.js';
 import type { Logger } from '../logger.js';
 import { collectProcessMetrics, metricsRegistry } from './registry.js';
+import { listenOn } from '../http/listen.js';
 
 /** Compares in constant time, so the token cannot be guessed a byte at a time. */
 function sameToken(given: string, expected: string): boolean {
@@ -52,13 +53,7 @@ export function createMetricsServer(options: { token: string | undefined; logger
 
   return {
     listen(port: number, host: string): Promise<AddressInfo> {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+      return listenOn(server, port, host);
     },
     close(): Promise<void> {
       return new Promise((resolve) => {

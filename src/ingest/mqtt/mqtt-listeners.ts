@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MqttSettings } from '../../config/mqtt.js';
+import { listenOn } from '../../http/listen.js';
 import { routeUpgrade } from '../../http/upgrade-routes.js';
 import type { Logger } from '../../logger.js';
 import { mqttConnections } from '../../metrics/ingest-metrics.js';
@@ -29,15 +30,8 @@ export interface MqttListenerOptions {
   logger: Logger;
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}
+const listen = async (server: net.Server, port: number, host: string) =>
+  (await listenOn(server, port, host)).port;
 
 /**
  * Ingest's MQTT side: TCP on MQTT_PORT, TLS on MQTTS_PORT, WebSocket at /mqtt on the ingest HTTP
