@@ -22,6 +22,7 @@ import {
   type ProductionConfig,
 } from './config/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { startTracing } from './tracing/start-tracing.js';
 
 const ROLES: readonly ProcessRole[] = ['api', 'ingest', 'pipeline'];
 
@@ -69,7 +70,11 @@ async function serve<C extends ProductionConfig<never>>(
   config: EmbeddedConfig | C,
   createProcess?: (config: C, logger: Logger) => Promise<RunningProcess>,
 ) {
-  const logger = createLogger(config.logLevel, role ? `iot-${role}` : 'iot-analytics');
+  // The log's `name` and the traces' service.name.
+  const name = role ? `iot-${role}` : 'iot-analytics';
+  const logger = createLogger(config.logLevel, name);
+  // Before anything that makes spans; its shutdown exports the last of them after the stop.
+  const tracing = startTracing(config.tracing, name, logger);
   let stop: RunningProcess['stop'];
   if (config.mode === 'embedded') {
     stop = await startEmbedded(config, logger);
@@ -83,7 +88,14 @@ async function serve<C extends ProductionConfig<never>>(
     else logger.fatal(`MODE=production runs one role per process: ${ROLES.join(' | ')}`);
     process.exit(1);
   }
-  exitOnSignals(stop, config, logger);
+  exitOnSignals(
+    async () => {
+      await stop();
+      await tracing.shutdown();
+    },
+    config,
+    logger,
+  );
 }
 
 function exitOnSignals(stop: () => Promise<void>, config: Config, logger: Logger) {

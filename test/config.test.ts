@@ -281,3 +281,45 @@ describe('metrics settings', () => {
     ).toEqual(['INGEST_METRICS_PORT', 'METRICS_TOKEN']);
   });
 });
+
+describe('tracing settings', () => {
+  it('is off until an OTLP endpoint is set', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_SDK_DISABLED: 'true',
+      }).tracing,
+    ).toBeNull();
+  });
+
+  it('reads the standard OTLP variables: /v1/traces appended, a traces endpoint as it is', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: undefined,
+    });
+    const config = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'fleet-api',
+    });
+    expect(config.tracing).toEqual({
+      url: 'https://traces.example.com/otlp',
+      protocol: 'http/json',
+      serviceName: 'fleet-api',
+    });
+  });
+
+  it('refuses gRPC and an endpoint that is not an HTTP URL', () => {
+    expect(
+      settingsNamed(
+        problemsOf({
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        }),
+      ).sort(),
+    ).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * The only reader of process.env (docs/architecture.md, Layout). Each concern has its model: a
  * zod object of its variables, transformed into its section (server.ts, log.ts, auth.ts,
- * limits.ts, retention.ts, notifications.ts, mqtt.ts, metrics.ts, and the production engines database.ts, redis.ts, kafka.ts,
+ * limits.ts, retention.ts, notifications.ts, mqtt.ts, metrics.ts, tracing.ts, and the production engines database.ts, redis.ts, kafka.ts,
  * influx.ts). This file composes them into one config per mode and role, whose type says which sections it has: a
  * production role's config has every engine that role uses, present, and no other. All problems
  * are reported at once and the process exits non-zero instead of starting half-configured.
@@ -20,6 +20,7 @@ import { notificationSettings } from './notifications.js';
 import { redisRequired, redisSettings } from './redis.js';
 import { retentionSettings } from './retention.js';
 import { serverSettings, type Mode } from './server.js';
+import { tracingSettings } from './tracing.js';
 
 export type { Bucket, RateLimitSettings, RateLimitSubject } from './limits.js';
 export type { Mode } from './server.js';
@@ -34,6 +35,7 @@ const everyProcess = (mode: Mode) => ({
   notifications: notificationSettings,
   mqtt: mqttSettings,
   metrics: metricsSettings,
+  tracing: tracingSettings,
 });
 
 /** The production engines, under the name their section has in a config. */
@@ -85,6 +87,7 @@ const commonSettings = (parsed: Parsed<ReturnType<typeof everyProcess>>) => ({
   ...parsed.notifications,
   ...parsed.mqtt,
   ...parsed.metrics,
+  ...parsed.tracing,
 });
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -5,6 +5,7 @@ import { timeHttpRequest } from '../metrics/http-metrics.js';
 import { compressResponses } from './compression.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
 import { listenOn } from './listen.js';
+import { traceRequest } from './request-trace.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -27,7 +28,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 
 /**
  * The HTTP server every process runs: its own routes plus `/health` (liveness: the process
- * answers) and `/ready` (readiness: every dependency answers). `close()` stops accepting, lets
+ * answers) and `/ready` (readiness: every dependency answers), which are neither traced nor
+ * logged (probes would drown the rest); every other request is (request-trace.ts). `close()` stops accepting, lets
  * in-flight requests finish within the deadline, then drops what is left.
  */
 export function createServiceServer(options: ServiceServerOptions) {
@@ -41,12 +43,13 @@ export function createServiceServer(options: ServiceServerOptions) {
     if (closing) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routes[path];
+    const label = routeLabel(path, route !== undefined);
     const timed = timeHttpRequest(req.method);
     res.once('finish', () => {
-      timed(routeLabel(path, route !== undefined), res.statusCode);
+      timed(label, res.statusCode);
       if (closing) server.closeIdleConnections();
     });
-    if (route) return route(req, res);
+    if (route) return traceRequest(req, res, label, logger, () => route(req, res));
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
       runReadinessChecks(readiness).then(
@@ -58,7 +61,7 @@ export function createServiceServer(options: ServiceServerOptions) {
       );
       return;
     }
-    if (fallback) return fallback(req, res);
+    if (fallback) return traceRequest(req, res, label, logger, () => fallback(req, res));
     sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${path}` });
   }
   /** The route a request was given to, as a bounded label (http_request_duration_seconds). */

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import {
   ingestBusPublishDuration,
@@ -44,6 +45,10 @@ export function createPointAcceptor(options: {
     format: BodyFormat,
     receivedAt: number,
   ): Promise<AcceptOutcome> {
+    // The transport's span (the HTTP request, the MQTT PUBLISH) says whose points these are.
+    trace
+      .getActiveSpan()
+      ?.setAttributes({ 'device.id': device.deviceId, 'body.bytes': body.length });
     const parsed = parsePoints(body, format, {
       orgId: device.organizationId,
       deviceId: device.deviceId,
@@ -89,6 +94,7 @@ export function createPointAcceptor(options: {
       };
     }
     accepted.inc(parsed.points.length);
+    trace.getActiveSpan()?.setAttribute('telemetry.points', parsed.points.length);
     return { ok: true, accepted: parsed.points.length };
   };
 }

@@ -11,6 +11,7 @@ import type { DeviceRepository } from '../ports/device-repository.js';
 import type { BatchResult, BusConsumer, ConsumerHealth, EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
 import type { RejectedPoint, TelemetryStore } from '../ports/telemetry-store.js';
+import { inSpan } from '../tracing/spans.js';
 import { admissionProblem } from './admission.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
 import { createConnectivitySweeper } from './connectivity-sweeper.js';
@@ -48,6 +49,13 @@ type Stage = 'admission' | 'store' | 'live_publish' | 'alert_evaluation';
 const STAGE_NAMES: Record<Stage, string> = {
   admission: 'admission',
   store: 'store',
+  live_publish: 'live publish',
+  alert_evaluation: 'alert evaluation',
+};
+
+/** The span of each stage that runs as one (admission is a check, not a stage). */
+const STAGE_SPANS: Record<Exclude<Stage, 'admission'>, string> = {
+  store: 'telemetry store write',
   live_publish: 'live publish',
   alert_evaluation: 'alert evaluation',
 };
@@ -96,15 +104,21 @@ export function createPipeline(options: PipelineOptions) {
   const progressOf = new WeakMap<readonly TelemetryPoint[], BatchProgress>();
   let consumer: BusConsumer | undefined;
 
+  /** Runs one stage of a batch in a span of its own (a child of the bus's batch span). */
   async function stage(
     progress: BatchProgress,
-    name: Stage,
+    name: Exclude<Stage, 'admission'>,
     points: readonly TelemetryPoint[],
     run: (points: readonly TelemetryPoint[]) => Promise<unknown>,
   ) {
-    for (const { item, error } of await isolateRefusedInput(points, run)) {
-      refuse(progress, item, name, `${STAGE_NAMES[name]}: ${error.message}`);
-    }
+    const attributes = { 'telemetry.points': points.length };
+    await inSpan(STAGE_SPANS[name], { attributes }, async (span) => {
+      const refused = await isolateRefusedInput(points, run);
+      for (const { item, error } of refused) {
+        refuse(progress, item, name, `${STAGE_NAMES[name]}: ${error.message}`);
+      }
+      if (refused.length > 0) span.setAttribute('telemetry.points_refused', refused.length);
+    });
   }
 
   function refuse(progress: BatchProgress, point: TelemetryPoint, stage: Stage, reason: string) {

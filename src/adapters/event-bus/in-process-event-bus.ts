@@ -1,4 +1,6 @@
+import type { SpanContext } from '@opentelemetry/api';
 import { trackConsumerLag } from '../../metrics/pipeline-metrics.js';
+import { activeSpanContext, inBatchSpan, tracingOn } from '../../tracing/spans.js';
 import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../ports/event-bus.js';
@@ -53,6 +55,8 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
   const KEY = 'the in-process queue';
 
   const queued = () => queue.length - head;
+  /** While tracing: the span that published each queued point, for its batch's links. */
+  const origins = new WeakMap<TelemetryPoint, SpanContext>();
   const wal: FileWal | undefined =
     options.walPath === undefined
       ? undefined
@@ -76,7 +80,13 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       const batch = queue.slice(head, head + batchSize);
       for (let attempt = 0; ; attempt++) {
         try {
-          const rejected = (await handler(batch))?.rejected ?? [];
+          const handled = await inBatchSpan(
+            'in-process process',
+            { 'messaging.batch.message_count': batch.length },
+            () => batch.map((point) => origins.get(point)),
+            () => handler(batch),
+          );
+          const rejected = handled?.rejected ?? [];
           // A failed append retries the batch: the handler does not redo stages it finished.
           await deadLetters?.append(rejected);
           for (const { point, reason } of rejected) {
@@ -126,6 +136,8 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
       if (stopped) throw new BusUnavailableError('the event bus is closed');
       if (queued() + points.length > maxQueuedPoints) throw new BusOverloadedError(queued());
       for (const point of points) queue.push(point);
+      const origin = tracingOn() ? activeSpanContext() : undefined;
+      if (origin) for (const point of points) origins.set(point, origin);
       wake?.();
       wake = undefined;
       await wal?.append(points);

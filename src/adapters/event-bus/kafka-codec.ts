@@ -40,6 +40,8 @@ export class UndecodableMessageError extends Error {
 export interface EncodedMessage {
   key: string;
   value: Buffer;
+  /** The publisher's trace context (kafka-trace-headers.ts), when tracing is on. */
+  headers?: Record<string, string>;
 }
 
 function encodeDevice(points: TelemetryPoint[], maxBytes: number): EncodedMessage[] {
@@ -81,13 +83,20 @@ export function encodePoints(
   return [...groups.values()].flatMap((group) => encodeDevice(group, maxBytes));
 }
 
-/** Splits messages, in order, into groups of at most `maxBytes` of values: one send() each. */
+/** What a message weighs in a record batch: key, value and headers. */
+export function encodedSize({ key, value, headers }: EncodedMessage): number {
+  let bytes = key.length + value.length;
+  if (headers) for (const name in headers) bytes += name.length + headers[name]!.length;
+  return bytes;
+}
+
+/** Splits messages, in order, into groups of at most `maxBytes` each: one send() each. */
 export function chunkBySize(messages: EncodedMessage[], maxBytes = MAX_MESSAGE_BYTES) {
   const chunks: EncodedMessage[][] = [];
   let current: EncodedMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = message.value.length + message.key.length;
+    const size = encodedSize(message);
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import type { TelemetryPoint } from '../../domain/telemetry.js';
 import type { Logger } from '../../logger.js';
@@ -6,6 +7,8 @@ import type { RejectedPoint } from '../../ports/telemetry-store.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { ERROR_LOG_AFTER_ATTEMPTS, type ConsumerHealthTracker } from './consumer-health.js';
 import { decodeMessage, encodePoints, UndecodableMessageError } from './kafka-codec.js';
+import { spanContextOf } from './kafka-trace-headers.js';
+import { inBatchSpan } from '../../tracing/spans.js';
 
 export interface BatchProcessorOptions {
   producer: Producer;
@@ -118,9 +121,26 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
     await producer.send({ topic: deadLetterTopic, acks: -1, messages: letter.messages });
   }
 
+  /** One span per batch (inBatchSpan), linked to the publish of each message it carries. */
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
+    return inBatchSpan(
+      `${batch.topic} process`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': batch.topic,
+        'messaging.destination.partition.id': String(batch.partition),
+        'messaging.batch.message_count': batch.messages.length,
+      },
+      () => batch.messages.map((message) => spanContextOf(message.headers)),
+      () => processBatch(payload),
+    );
+  };
+
+  async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const key = `partition ${batch.topic}/${batch.partition}`;
     const stillOurs = () => payload.isRunning() && !payload.isStale();
 
@@ -133,6 +153,7 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
         } catch (err) {
           if (!stillOurs()) return false;
           health?.failed(key, err);
+          trace.getActiveSpan()?.addEvent(`${what} failed`, { attempt, error: String(err) });
           const delay = backoffDelay(attempt, maxRetryDelayMs);
           const fields = { err, partition: batch.partition, points, attempt, delay };
           // Retrying forever is right for an outage, but it must be seen: errors after a few.
@@ -202,7 +223,7 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
     // so stop() leaves the in-flight batch committed.
     await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
     health?.succeeded(key);
-  };
+  }
 }
 
 export type BatchProcessor = ReturnType<typeof createBatchProcessor>;

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { Kafka, Partitioners, type Admin, type Consumer } from 'kafkajs';
 import type { Logger } from '../../logger.js';
 import { trackConsumerLag, type PartitionLag } from '../../metrics/pipeline-metrics.js';
@@ -13,6 +14,8 @@ import { chunkBySize, encodePoints, MAX_MESSAGE_BYTES } from './kafka-codec.js';
 import { createBatchProcessor, watchConsumerCrashes } from './kafka-consumer.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import { createSendQueue } from './kafka-send-queue.js';
+import { traceHeaders } from './kafka-trace-headers.js';
+import { inSpan } from '../../tracing/spans.js';
 
 export interface KafkaEventBusOptions extends KafkaSecurity {
   brokers: string[];
@@ -126,10 +129,25 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         await within(
           publishTimeoutMs,
           'publishing to Kafka',
-          (async () => {
-            await connectProducer();
-            await Promise.all(chunkBySize(encodePoints(points)).map(enqueue));
-          })(),
+          inSpan(
+            `${topic} publish`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.operation.type': 'send',
+                'messaging.destination.name': topic,
+                'telemetry.points': points.length,
+              },
+            },
+            async () => {
+              await connectProducer();
+              const messages = encodePoints(points);
+              const headers = traceHeaders();
+              if (headers) for (const message of messages) message.headers = headers;
+              await Promise.all(chunkBySize(messages).map(enqueue));
+            },
+          ),
         );
       } catch (error) {
         if (error instanceof BusUnavailableError) throw error;

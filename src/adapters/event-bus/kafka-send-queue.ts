@@ -1,4 +1,4 @@
-import type { EncodedMessage } from './kafka-codec.js';
+import { encodedSize, type EncodedMessage } from './kafka-codec.js';
 
 interface Pending {
   messages: EncodedMessage[];
@@ -44,7 +44,7 @@ export function createSendQueue(
 
   /** Resolves when the chunk's messages are acknowledged; a chunk must fit in `maxBytes`. */
   return function enqueue(messages: EncodedMessage[]): Promise<void> {
-    const bytes = messages.reduce((n, { key, value }) => n + key.length + value.length, 0);
+    const bytes = messages.reduce((n, message) => n + encodedSize(message), 0);
     const acked = new Promise<void>((resolve, reject) =>
       queue.push({ messages, bytes, resolve, reject }),
     );

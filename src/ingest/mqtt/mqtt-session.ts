@@ -6,9 +6,11 @@ import mqttPacket, {
   type IUnsubscribePacket,
   type Packet,
 } from 'mqtt-packet';
+import { SpanKind } from '@opentelemetry/api';
 import { hashDeviceToken } from '../../auth/device-tokens.js';
 import type { Logger } from '../../logger.js';
 import type { DeviceIdentity } from '../../ports/device-repository.js';
+import { incomingContext, inSpan } from '../../tracing/spans.js';
 import type { MqttDeviceGateway } from './device-gateway.js';
 import { CONNECT_REFUSAL, PUBLISH_REFUSAL, REASON } from './reason-codes.js';
 
@@ -170,7 +172,15 @@ export function serveMqttSession(
     }
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const outcome = await gateway.publish(device, payload);
+    const outcome = await inSpan(
+      `MQTT PUBLISH ${TELEMETRY_TOPIC}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: incomingContext(packet.properties?.userProperties),
+        attributes: { 'messaging.system': 'mqtt', 'mqtt.qos': packet.qos },
+      },
+      () => gateway.publish(device, payload),
+    );
     if (outcome.ok) {
       if (packet.qos === 1) send({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0 });
       return;
