@@ -2,12 +2,14 @@
  * Prometheus metrics of the three production processes, read the way an operator reads them:
  * Debian's Prometheus scrapes each process's /metrics port (with METRICS_TOKEN as its bearer
  * token), and after real traffic (HTTP and MQTT ingest, a refused body, a forged token, GraphQL
- * queries and an error, a live subscription) each series is asked for over Prometheus's HTTP API
- * and must have moved.
+ * queries and an error, a live subscription, an alert rule that fires and notifies a webhook, a
+ * device coming online) each series is asked for over Prometheus's HTTP API and must have moved.
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CreateAlertRuleDocument,
+  CreateNotificationChannelDocument,
   DevicesDocument,
   LiveTelemetryDocument,
   RegisterDeviceDocument,
@@ -20,6 +22,7 @@ import {
 } from '../support/graphql-client.js';
 import { liveClient } from '../support/live-client.js';
 import { connectDevice } from '../support/mqtt-device.js';
+import { startNotificationReceiver } from '../support/notification-receiver.js';
 import { startRole, type RunningRole } from '../support/processes.js';
 import { createProductionStack, findProductionServices } from '../support/production-stack.js';
 import { findPrometheus, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
@@ -34,10 +37,19 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
   let ingest: RunningRole;
   let pipeline: RunningRole;
   let prometheus: RunningPrometheus;
+  let webhooks: Awaited<ReturnType<typeof startNotificationReceiver>>;
 
   beforeAll(async () => {
     stack = await createProductionStack(services!);
-    const env = { ...stack.env, METRICS_TOKEN };
+    webhooks = await startNotificationReceiver(() => 204);
+    const env = {
+      ...stack.env,
+      METRICS_TOKEN,
+      // The alert's webhook is this test's receiver, on 127.0.0.1.
+      NOTIFICATION_ALLOWED_NETWORKS: '127.0.0.0/8',
+      NOTIFICATION_POLL_MS: '100',
+      ALERT_RULE_CACHE_MS: '0',
+    };
     [api, ingest, pipeline] = await Promise.all([
       startRole('api', env),
       startRole('ingest', env),
@@ -56,6 +68,7 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
   afterAll(async () => {
     await prometheus?.stop();
     await Promise.all([api?.stop(), ingest?.stop(), pipeline?.stop()]);
+    await webhooks?.close();
     await stack?.cleanup();
   });
 
@@ -91,6 +104,23 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
     );
     const { id } = registerDevice.device;
     const token = registerDevice.token;
+    // An alert rule the points below cross (power > 5), routed to a webhook.
+    const { createNotificationChannel } = await expectData(
+      admin(CreateNotificationChannelDocument, {
+        input: { name: 'metrics', kind: 'WEBHOOK', url: `${webhooks.url}/metrics` },
+      }),
+    );
+    await expectData(
+      admin(CreateAlertRuleDocument, {
+        input: {
+          name: 'power too high',
+          metric: 'power',
+          condition: 'GT',
+          threshold: 5,
+          channelIds: [createNotificationChannel.channel.id],
+        },
+      }),
+    );
 
     const live = liveClient(api.baseUrl, stack.adminToken);
     const received: unknown[] = [];
@@ -142,6 +172,13 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
         30_000,
       );
       expect(lag.every((sample) => sample.metric.partition !== undefined)).toBe(true);
+
+      // Alerts, their notification, the device's connectivity.
+      await expectMoved('alert_evaluations_total{job="pipeline",kind="threshold"}');
+      await expectMoved(
+        'notification_deliveries_total{job="pipeline",channel_type="webhook",outcome="delivered"}',
+      );
+      await expectMoved('connectivity_transitions_total{job="pipeline",state="online"}');
 
       // GraphQL: operations by name, errors by extensions.code.
       await expectMoved(

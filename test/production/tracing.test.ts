@@ -2,7 +2,8 @@
  * OpenTelemetry traces of the three production processes, read the way an operator reads them:
  * each process exports over OTLP/HTTP to a receiver started by the test (a stand-in for an
  * OpenTelemetry Collector), and an ingest request's trace must lead, through the traceparent in
- * the Kafka message, to the pipeline batch that carried it and the store write under that batch.
+ * the Kafka message, to the pipeline batch that carried it and the store write, live publish and
+ * alert evaluation under that batch.
  * The log lines of a request carry its trace_id and span_id.
  */
 import { randomBytes } from 'node:crypto';
@@ -113,10 +114,12 @@ describe.skipIf(!services)('OpenTelemetry traces of production', () => {
       (span) => span.parentSpanId === batch.spanId && span.name === 'telemetry store write',
     );
     expect(write).toMatchObject({ service: 'iot-pipeline', traceId: batch.traceId, status: 0 });
-    await spanWhere(
-      'the live publish span',
-      (span) => span.parentSpanId === batch.spanId && span.name === 'live publish',
-    );
+    for (const stage of ['live publish', 'alert evaluation']) {
+      await spanWhere(
+        `the ${stage} span`,
+        (span) => span.parentSpanId === batch.spanId && span.name === stage,
+      );
+    }
 
     // The request's log line names its trace and span.
     const logged = await eventually(
