@@ -23,7 +23,7 @@
  *                                   the machine (cores, model, memory, node), the git commit;
  *   bench/results/<YYYY-MM-DD>.md    the same as a table: benchmark, figure, ours, baseline,
  *                                   ratio, goal, command; with the machine line;
- *   bench/results/latest.md          a copy of it, for the README.
+ *   bench/results/latest.md          a copy of it; also copied into README.md (unless --only).
  * A second run on the same day replaces that day's files. The exit code is 1 if a bench failed.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -630,12 +630,35 @@ async function writeFormatted(file: string, text: string) {
   return formatted;
 }
 
+/**
+ * The README's copy of the latest table, between its two markers (README "Operating it"); false
+ * when the markers are not there.
+ */
+async function showInReadme(table: string): Promise<boolean> {
+  const readme = path.join(root, 'README.md');
+  const text = await readFile(readme, 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) return false;
+  const shown = table.replace(/^# (.+)\n/, '**$1.**\n');
+  await writeFormatted(
+    readme,
+    `${text.slice(0, start + README_START.length)}\n\n${shown}\n${text.slice(end)}`,
+  );
+  return true;
+}
+const README_START = '<!-- bench results: start (npm run bench writes this) -->';
+const README_END = '<!-- bench results: end -->';
+
 await mkdir(resultsDir, { recursive: true });
 await writeFormatted(path.join(resultsDir, `${date}.json`), JSON.stringify(results, null, 2));
 const table = await writeFormatted(path.join(resultsDir, `${date}.md`), markdown(results));
 await writeFile(path.join(resultsDir, 'latest.md'), table);
+// A run of some benches (--only) leaves the README's table of all of them alone.
+const readmeUpdated = flags.only ? false : await showInReadme(table);
 console.log(`\n${table}`);
 console.log(
-  `Written: bench/results/${date}.json, bench/results/${date}.md, bench/results/latest.md`,
+  `Written: bench/results/${date}.json, bench/results/${date}.md, bench/results/latest.md` +
+    (readmeUpdated ? ', and the table in README.md' : ''),
 );
 process.exit(outcomes.some((outcome) => outcome.status === 'failed') ? 1 : 0);
