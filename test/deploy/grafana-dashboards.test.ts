@@ -17,6 +17,7 @@ import {
   rollupMeasurementOf,
 } from '../../src/adapters/telemetry-store/influx-layout.js';
 import { exportedMetricNames } from '../../src/metrics/index.js';
+import { PER_TARGET_SERIES, familyOf, promqlMetricNames } from '../support/promql.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -24,61 +25,6 @@ const GRAFANA = 'deploy/grafana';
 const DASHBOARDS = `${GRAFANA}/dashboards`;
 
 // ---------------------------------------------------------------- PromQL
-
-/** Words of PromQL's grammar that are neither functions (followed by `(`) nor series. */
-const PROMQL_KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'and',
-  'or',
-  'unless',
-  'atan2',
-  'inf',
-  'nan',
-]);
-
-/**
- * The metric names an expression selects: identifiers that are not functions or aggregations
- * (followed by `(`), keywords, label names (inside `{…}` or a `by (…)`-like clause), numbers or
- * durations (`0.99`, `5m`, ranges `[…]`), strings, comments, or Grafana variables.
- */
-function promqlMetricNames(expr: string): string[] {
-  const text = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, ' "" ')
-    .replace(/#[^\n]*/g, ' ')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ')
-    .replace(/\$\{[^}]*\}|\$\w+/g, ' ')
-    .replace(/(?<![\w:])(?:\d[\w.]*|\.\d[\w.]*)/g, ' ');
-  const names = new Set<string>();
-  for (const match of text.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const word = match[0];
-    const after = text.slice(match.index + word.length);
-    if (/^\s*\(/.test(after) || PROMQL_KEYWORDS.has(word.toLowerCase())) continue;
-    names.add(word);
-  }
-  return [...names];
-}
-
-/**
- * Series Prometheus records for every target itself, not exported by the processes: `up` (1 when
- * the last scrape of the target succeeded) is how a dashboard shows a process down.
- */
-const PER_TARGET_SERIES = new Set(['up']);
-
-/** The exported family a series belongs to: a histogram's `_bucket`, `_sum`, `_count` are its. */
-function familyOf(name: string, exported: ReadonlySet<string>): string | undefined {
-  if (exported.has(name)) return name;
-  const base = /^(.+)_(?:bucket|sum|count)$/.exec(name)?.[1];
-  return base && exported.has(base) ? base : undefined;
-}
 
 /** A variable's Prometheus query: `label_values(selector, label)` selects from `selector`. */
 function variableExpression(query: string): string | undefined {

@@ -15,6 +15,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { exportedMetricNames } from '../../src/metrics/index.js';
 import { metricsRegistry } from '../../src/metrics/registry.js';
+import {
+  PER_TARGET_SERIES,
+  familyOf,
+  groupingLabels,
+  promqlMetricNames,
+  selectors,
+} from '../support/promql.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -121,80 +128,8 @@ interface RuleTests {
 const rules = (parse(read(RULES)) as RuleFile).groups.flatMap((group) => group.rules);
 const alerts = rules.filter((rule): rule is AlertingRule & { alert: string } => !!rule.alert);
 
-/** Words of PromQL's grammar that are neither functions (followed by `(`) nor series. */
-const PROMQL_KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'and',
-  'or',
-  'unless',
-  'atan2',
-  'inf',
-  'nan',
-]);
-
-/** An expression with its strings emptied (`""`) and its comments removed. */
-const withoutStrings = (expr: string) =>
-  expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, ' "" ').replace(/#[^\n]*/g, ' ');
-
-/**
- * The metric names an expression selects: identifiers that are not functions or aggregations
- * (followed by `(`), keywords, label names (inside `{…}` or a `by (…)`-like clause), numbers or
- * durations (`0.99`, `10m`, ranges `[…]`), strings or comments. The same reading as
- * grafana-dashboards.test.ts's, without Grafana's variables.
- */
-function promqlMetricNames(expr: string): string[] {
-  const text = withoutStrings(expr)
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ')
-    .replace(/(?<![\w:])(?:\d[\w.]*|\.\d[\w.]*)/g, ' ');
-  const names = new Set<string>();
-  for (const match of text.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const word = match[0];
-    const after = text.slice(match.index + word.length);
-    if (/^\s*\(/.test(after) || PROMQL_KEYWORDS.has(word.toLowerCase())) continue;
-    names.add(word);
-  }
-  return [...names];
-}
-
-/** Each `name{…}` selector of an expression with the label names it matches on. */
-function selectors(expr: string): { name: string; labels: string[] }[] {
-  return [...withoutStrings(expr).matchAll(/([A-Za-z_:][\w:]*)\s*\{([^}]*)\}/g)].map((match) => ({
-    name: match[1]!,
-    labels: [...match[2]!.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]!),
-  }));
-}
-
-/** The label names of an expression's `by (…)` and `without (…)` clauses. */
-function groupingLabels(expr: string): string[] {
-  return [...withoutStrings(expr).matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((match) =>
-    match[1]!
-      .split(',')
-      .map((label) => label.trim())
-      .filter(Boolean),
-  );
-}
-
 /** Labels Prometheus gives every series of a target (the scrape's job and address). */
 const TARGET_LABELS = ['job', 'instance'];
-/** Series Prometheus records for every target itself, not exported by the processes. */
-const PER_TARGET_SERIES = new Set(['up']);
-
-/** The exported family a series belongs to: a histogram's `_bucket`, `_sum`, `_count` are its. */
-function familyOf(name: string, exported: ReadonlySet<string>): string | undefined {
-  if (exported.has(name)) return name;
-  const base = /^(.+)_(?:bucket|sum|count)$/.exec(name)?.[1];
-  return base && exported.has(base) ? base : undefined;
-}
-
 /** The labels a series can have: its family's, the target's, and `le` on a histogram's buckets. */
 function labelsOf(name: string, exported: ReadonlySet<string>): string[] {
   if (PER_TARGET_SERIES.has(name)) return TARGET_LABELS;
