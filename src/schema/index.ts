@@ -6,5 +6,6 @@ import './fleet.js';
 import './api-key.js';
 import './alert.js';
 import './notification.js';
+import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

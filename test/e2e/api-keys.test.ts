@@ -30,6 +30,7 @@ import {
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
   type ApiKeyScope,
+  ViewerDocument,
 } from '../generated/graphql.js';
 import { liveClient } from '../support/live-client.js';
 import {
@@ -108,6 +109,9 @@ describe('API keys', () => {
     });
 
     const app3p = createGraphQLClient(app.baseUrl, created.key);
+    const { viewer } = await expectData(app3p(ViewerDocument, {}));
+    expect(viewer).toMatchObject({ kind: 'API_KEY', subject: created.apiKey.id, expiresAt: null });
+    expect(viewer.permissions.sort()).toEqual(['DEVICES_READ', 'TELEMETRY_READ']);
     const devices = await expectData(app3p(DevicesDocument, {}));
     expect(devices.devices.edges.map((edge) => edge.node.id)).toContain(deviceId);
     await eventually(

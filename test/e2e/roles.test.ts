@@ -26,6 +26,7 @@ import {
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
   UpdateNotificationChannelDocument,
+  ViewerDocument,
 } from '../generated/graphql.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 import {
@@ -35,7 +36,7 @@ import {
   postTelemetry,
 } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
-import type { Role } from '../../src/auth/viewer.js';
+import { ROLE_PERMISSIONS, type Role } from '../../src/auth/viewer.js';
 
 type Client = ReturnType<typeof createGraphQLClient>;
 const ORG = 'org-roles';
@@ -206,6 +207,18 @@ describe.each(['viewer', 'operator', 'admin'] as Role[])('role %s', (role) => {
       expect(result.data ?? null).toBeNull();
       expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
+  });
+
+  it('reads its own permissions from Query.viewer, those of its role', async () => {
+    const gql = createGraphQLClient(app.baseUrl, await userToken(app.jwt, ORG, role));
+    const { viewer } = await expectData(gql(ViewerDocument, {}));
+    expect(viewer).toMatchObject({ kind: 'USER', organizationId: ORG });
+    expect(new Set(viewer.permissions)).toEqual(
+      new Set(
+        ROLE_PERMISSIONS[role].map((permission) => permission.replace(':', '_').toUpperCase()),
+      ),
+    );
+    expect(Date.parse(viewer.expiresAt!)).toBeGreaterThan(Date.now());
   });
 
   it('can read devices and telemetry', async () => {
