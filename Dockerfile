@@ -12,6 +12,8 @@ COPY prisma.config.ts ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web console's sources: `npm run build` builds them into console/dist with Vite.
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20.19.5-bookworm-slim
@@ -19,6 +21,7 @@ ENV NODE_ENV=production MODE=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/console/dist ./console/dist
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --chown=node:node prisma ./prisma
 COPY --chown=node:node docker/healthcheck.mjs ./docker/healthcheck.mjs

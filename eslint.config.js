@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', '.services', 'src/generated', 'test/generated'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'data',
+      '.services',
+      'src/generated',
+      'test/generated',
+      'console/dist',
+      'console/src/generated',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The built server (`node dist/main.js`, what the Docker image and `start:*` scripts run) starts,
-# answers /ready and exits 0 on SIGTERM. Tests run the sources through tsx; this checks the build.
+# answers /ready, serves the web console and exits 0 on SIGTERM. Tests run the sources through tsx; this checks the build.
 #   npm run build && bash scripts/smoke-dist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,12 @@ PORT="$port" DATA_DIR="$data_dir" LOG_LEVEL=warn node dist/main.js >"$log" 2>&1 
 pid=$!
 for _ in $(seq 1 150); do
   if curl -sf "http://127.0.0.1:${port}/ready" >/dev/null; then
+    # The built console is served too (console/dist, from `npm run build`).
+    if ! curl -sf "http://127.0.0.1:${port}/console/" | grep -q '<div id="app">'; then
+      echo "dist: /console/ does not serve the console's page" >&2
+      kill -TERM "$pid"
+      exit 1
+    fi
     kill -TERM "$pid"
     if wait "$pid"; then
       echo "dist: ready on :${port}, exited 0 on SIGTERM"

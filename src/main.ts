@@ -44,6 +44,8 @@ async function startEmbedded(
   process.stdout.write(
     [
       '',
+      // The token rides in the fragment, which the browser keeps: it reaches no server log.
+      `  Console:   ${baseUrl}/console/#token=${encodeURIComponent(adminToken)}`,
       `  GraphiQL:  ${baseUrl}/graphql`,
       `  Ingest:    POST ${baseUrl}/v1/telemetry  (Authorization: Bearer <device token>)`,
       ...mqttLines,

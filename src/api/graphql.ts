@@ -24,6 +24,7 @@ import { schema } from '../schema/index.js';
 import type { ApiServices, ApiSettings, GraphQLContext } from '../schema/context.js';
 import { createLoaders } from './loaders.js';
 import { bearerToken, type ServerContext } from './server-context.js';
+import { useConsole } from './console/serve.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql/index.js';
 import { createQueryJitPlugin } from './query-jit.js';
 import { rateLimitedError } from './rate-limit-plugin.js';
@@ -69,6 +70,8 @@ export function createGraphQLHandler(options: {
     plugins: [
       // GraphiQL's files, answered before any GraphQL handling (src/api/graphiql/).
       useGraphiQLAssets(),
+      // The web console's files (console/, built into console/dist; src/api/console/).
+      useConsole(),
       ...plugins,
       createSubscriptionLifetimePlugin(),
       createQueryJitPlugin(),

@@ -1,20 +1,13 @@
-import { createHash } from 'node:crypto';
-import { precompress, type ContentEncoding } from '../../http/compression.js';
+import { IMMUTABLE, staticFile, type StaticFile } from '../../http/static-file.js';
 import { START_SCRIPT } from './start-script.js';
 
 /** Where GraphiQL's files are served; each name carries a hash of its content. */
 export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets/';
 
-export interface GraphiQLAsset {
+export interface GraphiQLAsset extends StaticFile {
   /** `<role>.<hash>.<ext>`, under GRAPHIQL_ASSETS_PATH. */
   name: string;
   url: string;
-  contentType: string;
-  /** The hash in the name: the ETag of the identity body, `-br`/`-gzip` appended for the others. */
-  hash: string;
-  body: Buffer;
-  /** The compressed bodies (precompress), computed once; those not worth it are left out. */
-  encoded: Promise<Partial<Record<ContentEncoding, Buffer>>>;
 }
 
 export interface GraphiQLAssets {
@@ -30,13 +23,12 @@ export interface GraphiQLAssets {
 const JS = 'text/javascript; charset=utf-8';
 
 function asset(role: string, ext: string, contentType: string, body: Buffer): GraphiQLAsset {
-  const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
-  const name = `${role}.${hash}.${ext}`;
   // Compressed once per process, on zlib's threads (about 1 s of CPU for all of them, brotli's
   // share most of it), started with the first GraphiQL request; an asset request waits for its
-  // own bodies only. Should zlib fail, the identity body is served.
-  const encoded = precompress(body).catch(() => ({}));
-  return { name, url: GRAPHIQL_ASSETS_PATH + name, contentType, hash, body, encoded };
+  // own bodies only.
+  const file = staticFile(body, contentType, IMMUTABLE);
+  const name = `${role}.${file.hash}.${ext}`;
+  return { ...file, name, url: GRAPHIQL_ASSETS_PATH + name };
 }
 
 /** `data:<type>;base64,<data>`, the form of yoga's bundled favicon. */

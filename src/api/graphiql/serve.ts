@@ -1,22 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
-import { negotiateEncoding } from '../../http/compression.js';
-import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, type GraphiQLAsset } from './assets.js';
-
-/** A name carries its content's hash, so a URL's body never changes: cache it for a year. */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-const etag = (asset: GraphiQLAsset, encoding?: string) =>
-  `"${asset.hash}${encoding ? `-${encoding}` : ''}"`;
-
-/** If-None-Match names one of the asset's ETags (any encoding: the URL fixes the content). */
-function alreadyHeld(asset: GraphiQLAsset, ifNoneMatch: string | null): boolean {
-  if (!ifNoneMatch) return false;
-  if (ifNoneMatch.trim() === '*') return true;
-  return ifNoneMatch
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag.startsWith(`"${asset.hash}`) && tag.endsWith('"'));
-}
+import { answerStaticFile } from '../../http/static-file.js';
+import { GRAPHIQL_ASSETS_PATH, graphiqlAssets } from './assets.js';
 
 /**
  * Serves GraphiQL's files under GRAPHIQL_ASSETS_PATH (GET and HEAD): precompressed br or gzip as
@@ -42,33 +26,7 @@ export function useGraphiQLAssets(): Plugin {
       const asset = assets.byName.get(url.pathname.slice(GRAPHIQL_ASSETS_PATH.length));
       if (!asset) return text(404, 'no such GraphiQL asset\n');
 
-      const common = {
-        'cache-control': IMMUTABLE,
-        vary: 'Accept-Encoding',
-        'x-content-type-options': 'nosniff',
-      };
-      if (alreadyHeld(asset, request.headers.get('if-none-match'))) {
-        return endResponse(
-          new fetchAPI.Response(null, { status: 304, headers: { ...common, etag: etag(asset) } }),
-        );
-      }
-      const encoded = await asset.encoded;
-      const available = (['br', 'gzip'] as const).filter((encoding) => encoded[encoding]);
-      const encoding = negotiateEncoding(request.headers.get('accept-encoding'), available);
-      const body = encoding ? encoded[encoding]! : asset.body;
-      const bytes = new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length);
-      endResponse(
-        new fetchAPI.Response(request.method === 'HEAD' ? null : bytes, {
-          status: 200,
-          headers: {
-            ...common,
-            'content-type': asset.contentType,
-            'content-length': String(body.length),
-            etag: etag(asset, encoding),
-            ...(encoding ? { 'content-encoding': encoding } : {}),
-          },
-        }),
-      );
+      endResponse(await answerStaticFile(request, asset, fetchAPI));
     },
   };
 }

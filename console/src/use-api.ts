@@ -1,0 +1,46 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError, request } from './client';
+import type { TypedDocumentString } from './generated/graphql';
+
+export interface Loaded<T> {
+  data?: T;
+  error?: ApiError;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * A query run when the view opens and whenever its variables change; not at all with `skip`
+ * (what the caller may not read is not asked for).
+ */
+export function useQuery<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  options: { skip?: boolean } = {},
+): Loaded<TResult> {
+  const skip = options.skip ?? false;
+  const key = JSON.stringify(variables);
+  const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({
+    loading: !skip,
+  });
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (skip) return;
+    let current = true;
+    setState((previous) => ({ ...previous, loading: true }));
+    request(document, JSON.parse(key) as TVariables).then(
+      (data) => current && setState({ data, loading: false }),
+      (error: unknown) =>
+        current &&
+        setState({
+          error: error instanceof ApiError ? error : new ApiError(String(error)),
+          loading: false,
+        }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [document, key, generation, skip]);
+  const reload = useCallback(() => setGeneration((n) => n + 1), []);
+  return { ...state, reload };
+}

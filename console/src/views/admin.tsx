@@ -1,0 +1,207 @@
+import { useState } from 'preact/hooks';
+import { ApiError, request } from '../client';
+import { ErrorNote } from '../components/error-note';
+import {
+  ConsoleApiKeysDocument,
+  ConsoleCreateApiKeyDocument,
+  ConsoleRegisterDeviceDocument,
+  ConsoleRevokeApiKeyDocument,
+  type ApiKeyScope,
+} from '../generated/graphql';
+import { when } from '../format';
+import { useCan } from '../permissions';
+import { href } from '../router';
+import { useQuery } from '../use-api';
+
+const SCOPES: ApiKeyScope[] = [
+  'READ_DEVICES',
+  'READ_TELEMETRY',
+  'READ_ALERTS',
+  'MANAGE_DEVICES',
+  'MANAGE_ALERTS',
+];
+
+/** A secret the server shows once: the person copies it now or rotates it later. */
+export function TokenOnce({ token, what }: { token: string; what: string }) {
+  return (
+    <div class="once" role="status">
+      <p>
+        This is {what}. It is shown <strong>once</strong>: copy it now.
+      </p>
+      <code data-testid="secret-once">{token}</code>{' '}
+      <button type="button" onClick={() => void navigator.clipboard?.writeText(token)}>
+        Copy
+      </button>
+    </div>
+  );
+}
+
+/** Register devices (operators and admins) and manage API keys (admins). */
+export function Admin() {
+  const canDevices = useCan('DEVICES_MANAGE');
+  const canKeys = useCan('KEYS_MANAGE');
+  if (!canDevices && !canKeys) {
+    return (
+      <section>
+        <h1>Administration</h1>
+        <p>Your role does not manage devices or keys.</p>
+      </section>
+    );
+  }
+  return (
+    <section>
+      <h1>Administration</h1>
+      {canDevices ? <RegisterDevice /> : null}
+      {canKeys ? <ApiKeys /> : null}
+    </section>
+  );
+}
+
+function RegisterDevice() {
+  const [form, setForm] = useState({ name: '', externalId: '', type: '', labels: '' });
+  const [created, setCreated] = useState<{ id: string; name: string; token: string }>();
+  const [error, setError] = useState<ApiError>();
+  const field = (name: keyof typeof form, label: string, placeholder = '') => (
+    <label>
+      {label}{' '}
+      <input
+        name={name}
+        placeholder={placeholder}
+        value={form[name]}
+        onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })}
+      />
+    </label>
+  );
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    try {
+      const labels = form.labels
+        .split(',')
+        .map((pair) => pair.split('=').map((part) => part.trim()))
+        .filter(([key, value]) => key && value)
+        .map(([key, value]) => ({ key: key!, value: value! }));
+      const { registerDevice } = await request(ConsoleRegisterDeviceDocument, {
+        input: { name: form.name, externalId: form.externalId, type: form.type, labels },
+      });
+      setCreated({ ...registerDevice.device, token: registerDevice.token });
+      setError(undefined);
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
+    }
+  };
+  return (
+    <>
+      <h2>Register a device</h2>
+      <form class="controls" onSubmit={submit}>
+        {field('name', 'Name')}
+        {field('externalId', 'External id', 'serial number')}
+        {field('type', 'Type', 'meter')}
+        {field('labels', 'Labels', 'site=north, floor=2')}
+        <button type="submit">Register</button>
+      </form>
+      <ErrorNote error={error} />
+      {created ? (
+        <>
+          <p>
+            Registered <a href={href('devices', created.id)}>{created.name}</a>.
+          </p>
+          <TokenOnce token={created.token} what="the device's token" />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function ApiKeys() {
+  const keys = useQuery(ConsoleApiKeysDocument, {});
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<ApiKeyScope[]>(['READ_DEVICES', 'READ_TELEMETRY']);
+  const [created, setCreated] = useState<string>();
+  const [error, setError] = useState<ApiError>();
+  const run = async (work: () => Promise<unknown>) => {
+    try {
+      await work();
+      setError(undefined);
+      keys.reload();
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
+    }
+  };
+  return (
+    <>
+      <h2>API keys</h2>
+      <form
+        class="controls"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run(async () => {
+            const { createApiKey } = await request(ConsoleCreateApiKeyDocument, {
+              input: { name, scopes },
+            });
+            setCreated(createApiKey.key);
+          });
+        }}
+      >
+        <label>
+          Name <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <fieldset>
+          <legend>Scopes</legend>
+          {SCOPES.map((scope) => (
+            <label class="inline" key={scope}>
+              <input
+                type="checkbox"
+                checked={scopes.includes(scope)}
+                onChange={(e) =>
+                  setScopes(
+                    e.currentTarget.checked
+                      ? [...scopes, scope]
+                      : scopes.filter((s) => s !== scope),
+                  )
+                }
+              />{' '}
+              {scope}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Create key</button>
+      </form>
+      <ErrorNote error={error ?? keys.error} />
+      {created ? <TokenOnce token={created} what="the API key" /> : null}
+      <table aria-label="API keys">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Prefix</th>
+            <th class="wide">Scopes</th>
+            <th class="wide">Last used</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(keys.data?.apiKeys ?? []).map((key) => (
+            <tr key={key.id}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}</code>
+              </td>
+              <td class="wide">{key.scopes.join(', ')}</td>
+              <td class="wide">{when(key.lastUsedAt)}</td>
+              <td>
+                {key.revokedAt ? (
+                  `revoked ${when(key.revokedAt)}`
+                ) : (
+                  <button
+                    onClick={() => run(() => request(ConsoleRevokeApiKeyDocument, { id: key.id }))}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

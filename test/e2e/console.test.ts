@@ -1,0 +1,189 @@
+/**
+ * The web console in a real browser (Debian's Chromium through playwright-core), against the
+ * embedded app as `npm start` runs it: the printed console link signs the admin in; the admin
+ * registers a device and sees its token once, the device sends points to ingest, the chart draws
+ * them and a live point joins it, an alert fires and is acknowledged with a note, the device goes
+ * offline on its own, and an API key with read scopes sees no administration. Screenshots of each
+ * view land in test-results/console/ (one of each is in the README, docs/console/).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateAlertRuleDocument } from '../generated/graphql.js';
+import { launchBrowser, requireChromium, resultPath } from '../support/browser.js';
+import { root } from '../support/child-process.js';
+import { makeDataDir } from '../support/embedded-app.js';
+import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
+import { startEmbeddedProcess, type RunningEmbedded } from '../support/processes.js';
+
+const chromiumBin = await requireChromium('test/e2e/console.test.ts');
+
+describe.skipIf(!chromiumBin)('the web console', () => {
+  let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
+  let app: RunningEmbedded;
+  let browser: Browser;
+  let page: Page;
+  let consoleLink: string;
+  let device: { id: string; token: string };
+
+  beforeAll(async () => {
+    // What `npm start` does first: build the console if its build is missing or stale.
+    execFileSync(process.execPath, ['scripts/build-console.mjs', '--if-stale'], { cwd: root });
+    dataDir = await makeDataDir();
+    app = await startEmbeddedProcess({
+      DATA_DIR: dataDir.dir,
+      HEARTBEAT_TIMEOUT_SECONDS: '3',
+      CONNECTIVITY_SWEEP_MS: '200',
+      LAST_SEEN_FLUSH_MS: '100',
+      ALERT_RULE_CACHE_MS: '0',
+      // Every request logged, to show that none carries the token.
+      LOG_LEVEL: 'debug',
+    });
+    consoleLink = app.logs.map((line) => /Console:\s+(\S+)/.exec(line)?.[1]).find(Boolean)!;
+    browser = await launchBrowser({ executablePath: chromiumBin });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await dataDir?.remove();
+  });
+
+  const shot = async (name: string) =>
+    page.screenshot({ path: await resultPath(`console/${name}.png`), fullPage: true });
+
+  it('stays within its JavaScript budget: 300 KB gzipped', async () => {
+    const assets = `${root}console/dist/assets`;
+    const scripts = (await readdir(assets)).filter((name) => name.endsWith('.js'));
+    let gzipped = 0;
+    for (const name of scripts) gzipped += gzipSync(await readFile(`${assets}/${name}`)).length;
+    console.log(`console JavaScript: ${scripts.length} file(s), ${gzipped} bytes gzipped`);
+    expect(gzipped).toBeLessThanOrEqual(300 * 1024);
+  });
+
+  it('signs the admin in from the printed link, without the token reaching the server', async () => {
+    expect(consoleLink).toMatch(/\/console\/#token=/);
+    const started = performance.now();
+    await page.goto(consoleLink);
+    await page.getByTestId('count-devices').filter({ hasText: /^\d+$/ }).waitFor();
+    console.log(`fleet overview usable after ${Math.round(performance.now() - started)} ms`);
+    // The token left the address bar, and never was in a request line.
+    expect(page.url()).not.toContain('token=');
+    const logLines = app.logs.filter((line) => line.startsWith('{'));
+    expect(logLines.some((line) => line.includes('"route":"/graphql"'))).toBe(true);
+    expect(logLines.join('\n')).not.toContain(app.adminToken);
+    await expect
+      .poll(() => page.getByRole('navigation', { name: 'main' }).textContent())
+      .toContain('Administration');
+  });
+
+  it('registers a device and shows its token once', async () => {
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByLabel('Name', { exact: true }).first().fill('Boiler 7');
+    await page.getByLabel('External id').fill('boiler-7');
+    await page.getByLabel('Type').fill('boiler');
+    await page.getByLabel('Labels').fill('site=north');
+    await page.getByRole('button', { name: 'Register' }).click();
+    const token = (await page.getByTestId('secret-once').textContent())!;
+    expect(token.length).toBeGreaterThan(20);
+    const link = page.getByRole('link', { name: 'Boiler 7' });
+    const id = (await link.getAttribute('href'))!.split('/').pop()!;
+    device = { id: decodeURIComponent(id), token };
+    await shot('administration');
+  });
+
+  it('draws the points sent to ingest, and a live one joining the chart', async () => {
+    const admin = createGraphQLClient(app.baseUrl, app.adminToken);
+    await expectData(
+      admin(CreateAlertRuleDocument, {
+        input: { name: 'Boiler too hot', metric: 'temperature', condition: 'GT', threshold: 90 },
+      }),
+    );
+    const now = Date.now();
+    const points = Array.from({ length: 30 }, (_, i) => ({
+      ts: now - (30 - i) * 60_000,
+      metrics: { temperature: 60 + i },
+    }));
+    expect((await postTelemetry(app.baseUrl, device.token, JSON.stringify(points))).status).toBe(
+      202,
+    );
+    await page.getByRole('link', { name: 'Boiler 7' }).click();
+    // An hour at most 500 points: 10 s buckets, one per point sent.
+    await page.getByLabel('Range').selectOption('1 hour');
+    const chart = page.locator('.chart');
+    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBe(30);
+    await expect
+      .poll(() => page.getByRole('table', { name: 'latest values' }).textContent())
+      .toContain('temperature');
+    // A live point, hot enough to fire the rule.
+    const live = JSON.stringify({ ts: Date.now(), metrics: { temperature: 95 } });
+    expect((await postTelemetry(app.baseUrl, device.token, live)).status).toBe(202);
+    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBe(31);
+    await shot('device');
+  });
+
+  it('acknowledges the firing alert with a note', async () => {
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    const episode = page.locator('.episodes li.firing', { hasText: 'Boiler too hot' });
+    await episode.waitFor();
+    await episode.getByLabel('acknowledgement note').fill('on it');
+    await episode.getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => episode.textContent()).toContain('Acknowledged');
+    await expect.poll(() => episode.textContent()).toContain('on it');
+    await shot('alerts');
+  });
+
+  it('shows the device go offline when it falls silent', async () => {
+    await page.goto(`${app.baseUrl}/console/#/devices/${device.id}`);
+    await expect
+      .poll(() => page.getByTestId('connectivity').textContent(), { timeout: 15_000 })
+      .toBe('OFFLINE');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect.poll(() => page.getByTestId('count-offline').textContent()).toBe('1');
+    await shot('overview');
+  });
+
+  it('is usable at a phone width and by keyboard', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await page.getByRole('table', { name: 'devices' }).getByText('Boiler 7').waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.reload();
+    await page.getByRole('table', { name: 'devices' }).getByText('Boiler 7').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Overview');
+    await shot('devices-390px');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('shows an API key with read scopes no administration, and the API refusal in words', async () => {
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByLabel('Name', { exact: true }).last().fill('wall display');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('secret-once').last().textContent())!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await page.getByLabel('JWT or API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('count-devices').filter({ hasText: /^\d+$/ }).waitFor();
+    await expect
+      .poll(() => page.getByRole('navigation', { name: 'main' }).textContent())
+      .not.toContain('Administration');
+    await page.goto(`${app.baseUrl}/console/#/devices/${device.id}`);
+    await page.getByRole('heading', { name: 'Boiler 7' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Rotate token' }).count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('JWT or API key').fill('iotk_not-a-real-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/\S/);
+  });
+});
