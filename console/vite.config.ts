@@ -18,5 +18,11 @@ export default defineConfig({
     // The console budget is 300 KB of JavaScript gzipped; say so well before it.
     chunkSizeWarningLimit: 250,
   },
+  // `npm run console:dev`: hot reload, with the API (HTTP and WebSocket) of a running server.
+  server: {
+    proxy: {
+      '/graphql': { target: process.env.CONSOLE_API_URL ?? 'http://127.0.0.1:4000', ws: true },
+    },
+  },
   logLevel: 'warn',
 });

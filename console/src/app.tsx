@@ -9,6 +9,7 @@ import { Alerts } from './views/alerts';
 import { DevicePage } from './views/device';
 import { Devices } from './views/devices';
 import { Overview } from './views/overview';
+import { Rules } from './views/rules';
 import { SignIn } from './views/sign-in';
 
 type Viewer = ConsoleViewerQuery['viewer'];
@@ -68,6 +69,7 @@ function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void })
           {link('overview', 'Overview')}
           {link('devices', 'Devices')}
           {viewer.permissions.includes('ALERTS_READ') ? link('alerts', 'Alerts') : null}
+          {viewer.permissions.includes('ALERTS_READ') ? link('rules', 'Rules') : null}
           {manages ? link('admin', 'Administration') : null}
         </nav>
         <span class="who">
@@ -82,6 +84,8 @@ function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void })
           <Devices />
         ) : view === 'alerts' ? (
           <Alerts />
+        ) : view === 'rules' ? (
+          <Rules />
         ) : view === 'admin' && manages ? (
           <Admin />
         ) : (

@@ -3,9 +3,8 @@
  * revalidated and locked down by its Content-Security-Policy, the hashed assets cached for good
  * and precompressed, 304s for what the browser holds, and plain answers for the rest.
  */
-import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../support/child-process.js';
+import { buildConsoleIfStale } from '../support/console-build.js';
 import { useEmbeddedApp } from '../support/use-embedded-app.js';
 
 const app = useEmbeddedApp();
@@ -13,9 +12,7 @@ const app = useEmbeddedApp();
 describe('console files', () => {
   let assetPath: string;
 
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build-console.mjs', '--if-stale'], { cwd: root });
-  });
+  beforeAll(() => buildConsoleIfStale());
 
   it('serves the page at /console/, revalidated, with a strict CSP', async () => {
     const bare = await fetch(`${app.baseUrl}/console`, { redirect: 'manual' });

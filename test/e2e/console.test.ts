@@ -1,18 +1,20 @@
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core), against the
  * embedded app as `npm start` runs it: the printed console link signs the admin in; the admin
- * registers a device and sees its token once, the device sends points to ingest, the chart draws
- * them and a live point joins it, an alert fires and is acknowledged with a note, the device goes
- * offline on its own, and an API key with read scopes sees no administration. Screenshots of each
- * view land in test-results/console/ (one of each is in the README, docs/console/).
+ * registers a device and sees its token once, creates a webhook channel (its signing secret shown
+ * once) and a rule routed to it, then disables the rule, the device sends points to ingest, the
+ * chart draws them and a live point joins it, an alert fires and is acknowledged with a note, the
+ * device goes offline on its own, and an API key with read scopes sees no administration.
+ * Screenshots of each view land in test-results/console/ (one of each is in the README,
+ * docs/console/).
  */
-import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAlertRuleDocument } from '../generated/graphql.js';
 import { launchBrowser, requireChromium, resultPath } from '../support/browser.js';
+import { buildConsoleIfStale } from '../support/console-build.js';
 import { root } from '../support/child-process.js';
 import { makeDataDir } from '../support/embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
@@ -29,8 +31,7 @@ describe.skipIf(!chromiumBin)('the web console', () => {
   let device: { id: string; token: string };
 
   beforeAll(async () => {
-    // What `npm start` does first: build the console if its build is missing or stale.
-    execFileSync(process.execPath, ['scripts/build-console.mjs', '--if-stale'], { cwd: root });
+    buildConsoleIfStale();
     dataDir = await makeDataDir();
     app = await startEmbeddedProcess({
       DATA_DIR: dataDir.dir,
@@ -95,6 +96,44 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     await shot('administration');
   });
 
+  it('creates a webhook channel, shows its secret once, routes a new rule to it and disables the rule', async () => {
+    await page.getByRole('link', { name: 'Rules' }).click();
+    const channelForm = page.getByRole('form', { name: 'new channel' });
+    await channelForm.getByLabel('Name').fill('ops hook');
+    // A public-looking name: checked on creation (no private address), not called.
+    await channelForm.getByLabel('URL').fill('https://hooks.example.com/iot');
+    await channelForm.getByRole('button', { name: 'Add channel' }).click();
+    const secret = (await page.getByTestId('secret-once').textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    const channels = page.getByRole('table', { name: 'notification channels' });
+    const channel = channels.getByRole('row').filter({ hasText: 'ops hook' });
+    await expect.poll(() => channel.textContent()).toContain('https://hooks.example.com/iot');
+    expect(await channels.textContent()).not.toContain(secret);
+
+    const ruleForm = page.getByRole('form', { name: 'new rule' });
+    await ruleForm.getByLabel('Name').fill('Pressure high');
+    await ruleForm.getByLabel('Metric').fill('pressure');
+    await ruleForm.getByLabel('Condition').selectOption('GT');
+    await ruleForm.getByLabel('Threshold').fill('10');
+    await ruleForm.getByLabel('ops hook').check();
+    await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+    const rule = page
+      .getByRole('table', { name: 'alert rules' })
+      .getByRole('row')
+      .filter({ hasText: 'Pressure high' });
+    await rule.getByRole('cell', { name: 'enabled', exact: true }).waitFor();
+    expect(await rule.textContent()).toContain('pressure');
+    expect(await rule.textContent()).toContain('> 10');
+    expect(await rule.textContent()).toContain('ops hook');
+
+    await rule.getByRole('button', { name: 'Disable' }).click();
+    await rule.getByRole('cell', { name: 'disabled', exact: true }).waitFor();
+    await rule.getByRole('button', { name: 'Enable' }).waitFor();
+    await shot('rules');
+    // The next test opens the device by a link named after it: the devices list has one.
+    await page.getByRole('link', { name: 'Devices' }).click();
+  });
+
   it('draws the points sent to ingest, and a live one joining the chart', async () => {
     const admin = createGraphQLClient(app.baseUrl, app.adminToken);
     await expectData(
@@ -143,6 +182,13 @@ describe.skipIf(!chromiumBin)('the web console', () => {
       .toBe('OFFLINE');
     await page.getByRole('link', { name: 'Overview' }).click();
     await expect.poll(() => page.getByTestId('count-offline').textContent()).toBe('1');
+    // The overview's metric: the top devices and the live sum per site follow it.
+    await page.getByLabel('Metric').fill('temperature');
+    await page.getByLabel('Metric').press('Tab');
+    const top = page.getByRole('list', { name: 'top devices' });
+    await expect.poll(() => top.textContent()).toContain('Boiler 7');
+    const live = page.getByRole('table', { name: 'live fleet aggregate' });
+    await expect.poll(() => live.textContent(), { timeout: 10_000 }).toContain('95');
     await shot('overview');
   });
 

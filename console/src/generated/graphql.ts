@@ -4,6 +4,20 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AlertCondition =
+  /** value = threshold (same type and value) */
+  | 'EQ'
+  /** value > threshold (numbers only) */
+  | 'GT'
+  /** value ≥ threshold (numbers only) */
+  | 'GTE'
+  /** value < threshold (numbers only) */
+  | 'LT'
+  /** value ≤ threshold (numbers only) */
+  | 'LTE'
+  /** value ≠ threshold */
+  | 'NEQ';
+
 export type AlertEpisodeEventKind =
   /** Someone acknowledged it. */
   | 'ACKNOWLEDGED'
@@ -11,6 +25,14 @@ export type AlertEpisodeEventKind =
   | 'FIRING'
   /** It ended: the alert is OK again. */
   | 'RESOLVED';
+
+export type AlertRuleKind =
+  /** A value more than `deviations` median absolute deviations from the median of the device's own `windowPoints` newest values. */
+  | 'ANOMALY'
+  /** Silence: no point of the metric (of any metric when it has none) received from a device for forDuration. */
+  | 'NO_DATA'
+  /** "metric <condition> threshold", on every stored point. */
+  | 'THRESHOLD';
 
 /** What an API key may do. No scope lets a key manage API keys. */
 export type ApiKeyScope =
@@ -34,11 +56,47 @@ export type ConnectivityState =
   /** A point received within the heartbeat timeout. */
   | 'ONLINE';
 
+export type CreateAlertRuleInput = {
+  /** The notification channels its episodes are sent to, when they begin and end (at most 10; needs alerts:manage, like the channels). */
+  channelIds?: Array<string | number> | null | undefined;
+  /** GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75). */
+  clearThreshold?: number | boolean | string | null | undefined;
+  /** THRESHOLD: required. */
+  condition?: AlertCondition | null | undefined;
+  /** ANOMALY: how many median absolute deviations from the median make a value anomalous, 0.5 to 100 (default 3.5). */
+  deviations?: number | null | undefined;
+  /** Only devices carrying every one of these labels. */
+  deviceLabels?: Array<LabelInput> | null | undefined;
+  /** Only devices of this type; omit for every type. */
+  deviceType?: string | null | undefined;
+  /** Defaults to true. */
+  enabled?: boolean | null | undefined;
+  /** THRESHOLD: how long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m. NO_DATA (required): how long a device may be silent, 1s to 24h. */
+  forDuration?: string | null | undefined;
+  kind?: AlertRuleKind | null | undefined;
+  /** THRESHOLD: required. NO_DATA: the metric whose silence counts; omit for any point. */
+  metric?: string | null | undefined;
+  name: string;
+  /** THRESHOLD: required. */
+  threshold?: number | boolean | string | null | undefined;
+  /** ANOMALY: how many of the device's newest values the median is taken over, 10 to 1000 (default 100); nothing is anomalous before 10 have arrived. */
+  windowPoints?: number | null | undefined;
+};
+
 export type CreateApiKeyInput = {
   /** Omit for a key that does not expire. */
   expiresAt?: string | null | undefined;
   name: string;
   scopes: Array<ApiKeyScope>;
+};
+
+export type CreateNotificationChannelInput = {
+  kind: NotificationChannelKind;
+  name: string;
+  /** PAGERDUTY (required): the Events API v2 integration key of the service. */
+  routingKey?: string | null | undefined;
+  /** WEBHOOK (required): http or https, at most 2048 characters, a public address unless NOTIFICATION_ALLOWED_NETWORKS allows it. */
+  url?: string | null | undefined;
 };
 
 export type DeviceFilter = {
@@ -71,6 +129,12 @@ export type LocationInput = {
   /** Degrees, within ±180. */
   longitude: number;
 };
+
+export type NotificationChannelKind =
+  /** A PagerDuty service, sent Events API v2 events: trigger when an episode begins, resolve when it ends (dedup_key: the episode id). */
+  | 'PAGERDUTY'
+  /** An HTTPS (or HTTP) endpoint, sent Standard Webhooks messages signed with the channel secret. */
+  | 'WEBHOOK';
 
 /** What a caller may do: a user's role grants a set (viewer: the reads; operator: also devices and alerts; admin: also API keys), an API key its scopes. */
 export type Permission =
@@ -233,6 +297,60 @@ export type ConsoleFleetLatestSubscriptionVariables = Exact<{
 
 export type ConsoleFleetLatestSubscription = { fleetLatest: { at: string, groups: Array<{ group: { value: string | null, deviceCount: number }, metrics: Array<{ metric: string, sum: number | null, count: number | null }> }> } };
 
+export type ConsoleRuleFragment = { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> };
+
+export type ConsoleChannelFragment = { id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string };
+
+export type ConsoleRulesQueryVariables = Exact<{
+  withChannels: boolean;
+}>;
+
+
+export type ConsoleRulesQuery = { alertRules: Array<{ id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> }> };
+
+export type ConsoleChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleChannelsQuery = { notificationChannels: Array<{ id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string }> };
+
+export type ConsoleCreateRuleMutationVariables = Exact<{
+  input: CreateAlertRuleInput;
+  withChannels: boolean;
+}>;
+
+
+export type ConsoleCreateRuleMutation = { createAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> } };
+
+export type ConsoleSetRuleEnabledMutationVariables = Exact<{
+  id: string | number;
+  enabled: boolean;
+  withChannels: boolean;
+}>;
+
+
+export type ConsoleSetRuleEnabledMutation = { updateAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> } };
+
+export type ConsoleDeleteRuleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleDeleteRuleMutation = { deleteAlertRule: string };
+
+export type ConsoleCreateChannelMutationVariables = Exact<{
+  input: CreateNotificationChannelInput;
+}>;
+
+
+export type ConsoleCreateChannelMutation = { createNotificationChannel: { signingSecret: string | null, channel: { id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string } } };
+
+export type ConsoleDeleteChannelMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleDeleteChannelMutation = { deleteNotificationChannel: string };
+
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -296,6 +414,34 @@ export const ConsoleDeviceRowFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ConsoleDeviceRow"}) as unknown as TypedDocumentString<ConsoleDeviceRowFragment, unknown>;
+export const ConsoleRuleFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleRule on AlertRule {
+  id
+  name
+  kind
+  metric
+  condition
+  threshold
+  deviations
+  forDuration
+  deviceType
+  enabled
+  channels @include(if: $withChannels) {
+    id
+    name
+  }
+}
+    `, {"fragmentName":"ConsoleRule"}) as unknown as TypedDocumentString<ConsoleRuleFragment, unknown>;
+export const ConsoleChannelFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleChannel on NotificationChannel {
+  id
+  name
+  kind
+  url
+  enabled
+  createdAt
+}
+    `, {"fragmentName":"ConsoleChannel"}) as unknown as TypedDocumentString<ConsoleChannelFragment, unknown>;
 export const ConsoleRegisterDeviceDocument = new TypedDocumentString(`
     mutation ConsoleRegisterDevice($input: RegisterDeviceInput!) {
   registerDevice(input: $input) {
@@ -602,6 +748,113 @@ export const ConsoleFleetLatestDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleFleetLatestSubscription, ConsoleFleetLatestSubscriptionVariables>;
+export const ConsoleRulesDocument = new TypedDocumentString(`
+    query ConsoleRules($withChannels: Boolean!) {
+  alertRules {
+    ...ConsoleRule
+  }
+}
+    fragment ConsoleRule on AlertRule {
+  id
+  name
+  kind
+  metric
+  condition
+  threshold
+  deviations
+  forDuration
+  deviceType
+  enabled
+  channels @include(if: $withChannels) {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleRulesQuery, ConsoleRulesQueryVariables>;
+export const ConsoleChannelsDocument = new TypedDocumentString(`
+    query ConsoleChannels {
+  notificationChannels {
+    ...ConsoleChannel
+  }
+}
+    fragment ConsoleChannel on NotificationChannel {
+  id
+  name
+  kind
+  url
+  enabled
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleChannelsQuery, ConsoleChannelsQueryVariables>;
+export const ConsoleCreateRuleDocument = new TypedDocumentString(`
+    mutation ConsoleCreateRule($input: CreateAlertRuleInput!, $withChannels: Boolean!) {
+  createAlertRule(input: $input) {
+    ...ConsoleRule
+  }
+}
+    fragment ConsoleRule on AlertRule {
+  id
+  name
+  kind
+  metric
+  condition
+  threshold
+  deviations
+  forDuration
+  deviceType
+  enabled
+  channels @include(if: $withChannels) {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleCreateRuleMutation, ConsoleCreateRuleMutationVariables>;
+export const ConsoleSetRuleEnabledDocument = new TypedDocumentString(`
+    mutation ConsoleSetRuleEnabled($id: ID!, $enabled: Boolean!, $withChannels: Boolean!) {
+  updateAlertRule(id: $id, input: {enabled: $enabled}) {
+    ...ConsoleRule
+  }
+}
+    fragment ConsoleRule on AlertRule {
+  id
+  name
+  kind
+  metric
+  condition
+  threshold
+  deviations
+  forDuration
+  deviceType
+  enabled
+  channels @include(if: $withChannels) {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleSetRuleEnabledMutation, ConsoleSetRuleEnabledMutationVariables>;
+export const ConsoleDeleteRuleDocument = new TypedDocumentString(`
+    mutation ConsoleDeleteRule($id: ID!) {
+  deleteAlertRule(id: $id)
+}
+    `) as unknown as TypedDocumentString<ConsoleDeleteRuleMutation, ConsoleDeleteRuleMutationVariables>;
+export const ConsoleCreateChannelDocument = new TypedDocumentString(`
+    mutation ConsoleCreateChannel($input: CreateNotificationChannelInput!) {
+  createNotificationChannel(input: $input) {
+    signingSecret
+    channel {
+      ...ConsoleChannel
+    }
+  }
+}
+    fragment ConsoleChannel on NotificationChannel {
+  id
+  name
+  kind
+  url
+  enabled
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleCreateChannelMutation, ConsoleCreateChannelMutationVariables>;
+export const ConsoleDeleteChannelDocument = new TypedDocumentString(`
+    mutation ConsoleDeleteChannel($id: ID!) {
+  deleteNotificationChannel(id: $id)
+}
+    `) as unknown as TypedDocumentString<ConsoleDeleteChannelMutation, ConsoleDeleteChannelMutationVariables>;
 export const ConsoleViewerDocument = new TypedDocumentString(`
     query ConsoleViewer {
   viewer {
