@@ -44,3 +44,21 @@ export function useQuery<TResult, TVariables>(
   const reload = useCallback(() => setGeneration((n) => n + 1), []);
   return { ...state, reload };
 }
+
+/**
+ * Runs an action (a mutation): on success `onDone` (reload what it changed), on refusal the
+ * API's words are kept for an <ErrorNote>, cleared by the next success.
+ */
+export function useAction(onDone: () => void = () => {}) {
+  const [error, setError] = useState<ApiError>();
+  const run = async (work: () => Promise<unknown>) => {
+    try {
+      await work();
+      setError(undefined);
+      onDone();
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
+    }
+  };
+  return { error, run };
+}

@@ -77,3 +77,25 @@ export async function answerStaticFile(
     },
   });
 }
+
+/** A short text/plain answer (404, 405, 503) of a static-file route. */
+export function plainAnswer(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new fetchAPI.Response(body, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+  });
+}
+
+/** 405 for anything but GET and HEAD: static files are only read. */
+export function refuseUnlessRead(
+  request: Request,
+  fetchAPI: { Response: typeof Response },
+): Response | undefined {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  return plainAnswer(fetchAPI, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+}

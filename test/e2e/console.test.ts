@@ -18,9 +18,13 @@ import { buildConsoleIfStale } from '../support/console-build.js';
 import { root } from '../support/child-process.js';
 import { makeDataDir } from '../support/embedded-app.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
+import { userToken } from '../support/tokens.js';
+import { DEFAULT_ORGANIZATION, embeddedJwtSettings } from '../../src/app/embedded-admin.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startEmbeddedProcess, type RunningEmbedded } from '../support/processes.js';
 
 const chromiumBin = await requireChromium('test/e2e/console.test.ts');
+const JWT_SECRET = 'console-test-secret-0123456789abcdef';
 
 describe.skipIf(!chromiumBin)('the web console', () => {
   let dataDir: Awaited<ReturnType<typeof makeDataDir>>;
@@ -39,12 +43,16 @@ describe.skipIf(!chromiumBin)('the web console', () => {
       CONNECTIVITY_SWEEP_MS: '200',
       LAST_SEEN_FLUSH_MS: '100',
       ALERT_RULE_CACHE_MS: '0',
+      // Known to the test, to sign a viewer's token as the app signs its admin's.
+      JWT_SECRET,
       // Every request logged, to show that none carries the token.
       LOG_LEVEL: 'debug',
     });
     consoleLink = app.logs.map((line) => /Console:\s+(\S+)/.exec(line)?.[1]).find(Boolean)!;
     browser = await launchBrowser({ executablePath: chromiumBin });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Under the test's own timeout, so a missing element is named in the failure.
+    page.setDefaultTimeout(15_000);
   }, 90_000);
 
   afterAll(async () => {
@@ -161,6 +169,8 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     const live = JSON.stringify({ ts: Date.now(), metrics: { temperature: 95 } });
     expect((await postTelemetry(app.baseUrl, device.token, live)).status).toBe(202);
     await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBe(31);
+    const latest = page.getByRole('table', { name: 'latest values' });
+    await expect.poll(() => latest.textContent()).toContain('95');
     await shot('device');
   });
 
@@ -206,6 +216,35 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Overview');
     await shot('devices-390px');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('shows a viewer no administration, rules read-only and no acknowledging', async () => {
+    const jwt = await embeddedJwtSettings(
+      loadConfig({ DATA_DIR: dataDir.dir, JWT_SECRET }, 'simulate'),
+    );
+    const viewer = await userToken(jwt, DEFAULT_ORGANIZATION.id, 'viewer');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('JWT or API key').fill(viewer);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByTestId('count-devices').filter({ hasText: /^\d+$/ }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'main' });
+    expect(await nav.textContent()).not.toContain('Administration');
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('cell', { name: 'Pressure high' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Create rule' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByLabel('Firing only').uncheck();
+    await page.locator('.episodes li', { hasText: 'Boiler too hot' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+    // An address typed in by hand leads to the overview, not to the administration.
+    await page.goto(`${app.baseUrl}/console/#/admin`);
+    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // Back to the admin through the printed link (a fresh load: a fragment change alone is not).
+    await page.goto(consoleLink);
+    await page.reload();
+    await page.getByTestId('count-devices').filter({ hasText: /^\d+$/ }).waitFor();
   });
 
   it('shows an API key with read scopes no administration, and the API refusal in words', async () => {

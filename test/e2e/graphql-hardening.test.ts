@@ -19,6 +19,7 @@ import {
   AlertStatusesDocument,
   AlertsDocument,
   ApiKeysDocument,
+  ViewerDocument,
   ConnectivityOverviewDocument,
   CreateAlertRuleDocument,
   CreateApiKeyDocument,
@@ -596,6 +597,7 @@ describe('query cost of the operations in use', () => {
       input: { name: 'cost', scopes: ['READ_DEVICES', 'READ_TELEMETRY'] },
     });
     await run(ApiKeysDocument, {});
+    await run(ViewerDocument, {});
     await run(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
 
     // Every operation the directory holds was run above.

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, request } from '../client';
+import { request } from '../client';
 import { ErrorNote } from '../components/error-note';
 import {
   ConsoleApiKeysDocument,
@@ -11,7 +11,7 @@ import {
 import { when } from '../format';
 import { useCan } from '../permissions';
 import { href } from '../router';
-import { useQuery } from '../use-api';
+import { useAction, useQuery } from '../use-api';
 
 const SCOPES: ApiKeyScope[] = [
   'READ_DEVICES',
@@ -60,7 +60,7 @@ export function Admin() {
 function RegisterDevice() {
   const [form, setForm] = useState({ name: '', externalId: '', type: '', labels: '' });
   const [created, setCreated] = useState<{ id: string; name: string; token: string }>();
-  const [error, setError] = useState<ApiError>();
+  const { error, run } = useAction();
   const field = (name: keyof typeof form, label: string, placeholder = '') => (
     <label>
       {label}{' '}
@@ -72,9 +72,9 @@ function RegisterDevice() {
       />
     </label>
   );
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    try {
+    void run(async () => {
       const labels = form.labels
         .split(',')
         .map((pair) => pair.split('=').map((part) => part.trim()))
@@ -84,10 +84,7 @@ function RegisterDevice() {
         input: { name: form.name, externalId: form.externalId, type: form.type, labels },
       });
       setCreated({ ...registerDevice.device, token: registerDevice.token });
-      setError(undefined);
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
-    }
+    });
   };
   return (
     <>
@@ -117,16 +114,7 @@ function ApiKeys() {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<ApiKeyScope[]>(['READ_DEVICES', 'READ_TELEMETRY']);
   const [created, setCreated] = useState<string>();
-  const [error, setError] = useState<ApiError>();
-  const run = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-      setError(undefined);
-      keys.reload();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
-    }
-  };
+  const { error, run } = useAction(keys.reload);
   return (
     <>
       <h2>API keys</h2>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, request, subscribe } from '../client';
+import { request, subscribe } from '../client';
 import { ErrorNote } from '../components/error-note';
 import {
   ConsoleAcknowledgeDocument,
@@ -10,7 +10,7 @@ import {
 import { value, when } from '../format';
 import { useCan } from '../permissions';
 import { href } from '../router';
-import { useQuery } from '../use-api';
+import { useAction, useQuery } from '../use-api';
 
 /**
  * Episodes, firing ones or all, of the organization or of one device, kept current by the
@@ -84,16 +84,10 @@ export function EpisodeList({
 function Episode({ episode, onChange }: { episode: ConsoleEpisodeFragment; onChange: () => void }) {
   const canAcknowledge = useCan('ALERTS_MANAGE');
   const [note, setNote] = useState('');
-  const [error, setError] = useState<ApiError>();
-  const acknowledge = async (event: Event) => {
+  const { error, run } = useAction(onChange);
+  const acknowledge = (event: Event) => {
     event.preventDefault();
-    try {
-      await request(ConsoleAcknowledgeDocument, { id: episode.id, note: note || null });
-      setError(undefined);
-      onChange();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
-    }
+    void run(() => request(ConsoleAcknowledgeDocument, { id: episode.id, note: note || null }));
   };
   return (
     <li class={episode.firing ? 'firing' : 'ended'} data-episode={episode.id}>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, request, subscribe } from '../client';
+import { request, subscribe } from '../client';
 import { Chart, type Series } from '../components/chart';
 import { ErrorNote } from '../components/error-note';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../generated/graphql';
 import { value, when } from '../format';
 import { useCan } from '../permissions';
-import { useQuery } from '../use-api';
+import { useAction, useQuery } from '../use-api';
 import { LiveEpisodes } from './alerts';
 import { TokenOnce } from './admin';
 
@@ -43,7 +43,36 @@ export function DevicePage({ id }: { id: string }) {
       ),
     [id],
   );
-  const latest = device.data?.device.latest ?? [];
+  // The newest reading of each metric: the query's, then each live point's.
+  const [live, setLive] = useState<
+    Record<string, { value: number | boolean | string; ts: string }>
+  >({});
+  useEffect(() => {
+    setLive({});
+    return subscribe(
+      ConsoleLivePointsDocument,
+      { deviceIds: [id] },
+      ({ telemetry: point }) =>
+        setLive((previous) => {
+          const next = { ...previous };
+          for (const { metric, value } of point.metrics) {
+            if (!next[metric] || next[metric].ts <= point.ts)
+              next[metric] = { value, ts: point.ts };
+          }
+          return next;
+        }),
+      () => {},
+    );
+  }, [id]);
+  const latest = (device.data?.device.latest ?? []).map((reading) => {
+    const newer = live[reading.metric];
+    return newer && Date.parse(newer.ts) > Date.parse(reading.ts)
+      ? { ...reading, ...newer }
+      : reading;
+  });
+  for (const [metric, reading] of Object.entries(live)) {
+    if (!latest.some((known) => known.metric === metric)) latest.push({ metric, ...reading });
+  }
   const numeric = latest.filter((reading) => typeof reading.value === 'number');
   const [metric, setMetric] = useState<string>();
   const shown = metric ?? numeric[0]?.metric;
@@ -182,17 +211,8 @@ function DeviceActions({
 }) {
   const canManage = useCan('DEVICES_MANAGE');
   const [token, setToken] = useState<string>();
-  const [error, setError] = useState<ApiError>();
+  const { error, run } = useAction(onChange);
   if (!canManage) return null;
-  const run = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-      setError(undefined);
-      onChange();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
-    }
-  };
   return (
     <div class="actions">
       <button

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, request } from '../client';
+import { request } from '../client';
 import { ErrorNote } from '../components/error-note';
 import {
   ConsoleChannelsDocument,
@@ -16,7 +16,7 @@ import {
 } from '../generated/graphql';
 import { when } from '../format';
 import { useCan } from '../permissions';
-import { useQuery } from '../use-api';
+import { useAction, useQuery } from '../use-api';
 import { TokenOnce } from './admin';
 
 /** The conditions as a rule reads: `pressure > 10`. */
@@ -28,24 +28,6 @@ const CONDITIONS: Record<AlertCondition, string> = {
   EQ: '=',
   NEQ: '≠',
 };
-
-/**
- * Runs a mutation: on success the lists it changed are reloaded, on refusal the API's words are
- * kept for an <ErrorNote> (cleared by the next success).
- */
-function useRun(onDone: () => void) {
-  const [error, setError] = useState<ApiError>();
-  const run = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-      setError(undefined);
-      onDone();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught)));
-    }
-  };
-  return { error, run };
-}
 
 /**
  * Alert rules, read-only for those who read alerts; those who manage them also create, enable,
@@ -113,7 +95,7 @@ function RuleTable({
   canManage: boolean;
   onChange: () => void;
 }) {
-  const { error, run } = useRun(onChange);
+  const { error, run } = useAction(onChange);
   const remove = (rule: ConsoleRuleFragment) => {
     // Its alerts and episodes go with it: asked once more, unlike enabling.
     if (!confirm(`Delete the rule “${rule.name}” and its alerts?`)) return;
@@ -198,7 +180,7 @@ function NewRule({
   const [form, setForm] = useState(blank);
   const [conditionValue, setCondition] = useState<AlertCondition>('GT');
   const [channelIds, setChannelIds] = useState<string[]>([]);
-  const { error, run } = useRun(onCreated);
+  const { error, run } = useAction(onCreated);
   const field = (name: keyof typeof form, label: string, placeholder = '', type = 'text') => (
     <label>
       {label}{' '}
@@ -296,7 +278,7 @@ function ChannelTable({
   channels: ConsoleChannelFragment[];
   onChange: () => void;
 }) {
-  const { error, run } = useRun(onChange);
+  const { error, run } = useAction(onChange);
   const remove = (channel: ConsoleChannelFragment) => {
     // Rules routed to it stop sending there, and its messages are deleted.
     if (!confirm(`Delete the channel “${channel.name}” and its routes from rules?`)) return;
@@ -346,7 +328,7 @@ function NewChannel({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');
   const [address, setAddress] = useState('');
   const [secret, setSecret] = useState<string>();
-  const { error, run } = useRun(onCreated);
+  const { error, run } = useAction(onCreated);
   const submit = (event: Event) => {
     event.preventDefault();
     void run(async () => {

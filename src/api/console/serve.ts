@@ -5,6 +5,8 @@ import type { Plugin } from 'graphql-yoga';
 import {
   answerStaticFile,
   IMMUTABLE,
+  plainAnswer,
+  refuseUnlessRead,
   staticFile,
   type StaticFile,
 } from '../../http/static-file.js';
@@ -73,21 +75,15 @@ export function useConsole(): Plugin {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const path = url.pathname;
       if (path !== CONSOLE_PATH && !path.startsWith(`${CONSOLE_PATH}/`)) return;
-      const text = (status: number, body: string, headers: Record<string, string> = {}) =>
-        endResponse(
-          new fetchAPI.Response(body, {
-            status,
-            headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
-          }),
-        );
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
-      }
+      const refused = refuseUnlessRead(request, fetchAPI);
+      if (refused) return endResponse(refused);
       loading ??= loadConsole();
       const files = await loading;
       if (!files) {
         loading = undefined; // built later: look again next time
-        return text(503, 'the console is not built: run `npm run build:console`\n');
+        return endResponse(
+          plainAnswer(fetchAPI, 503, 'the console is not built: run `npm run build:console`\n'),
+        );
       }
       if (path === CONSOLE_PATH) {
         return endResponse(
@@ -100,7 +96,7 @@ export function useConsole(): Plugin {
       const asset = path.startsWith(ASSETS)
         ? files.assets.get(path.slice(ASSETS.length))
         : undefined;
-      if (!asset) return text(404, 'no such console file\n');
+      if (!asset) return endResponse(plainAnswer(fetchAPI, 404, 'no such console file\n'));
       endResponse(await answerStaticFile(request, asset, fetchAPI));
     },
   };

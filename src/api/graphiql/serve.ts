@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { answerStaticFile } from '../../http/static-file.js';
+import { answerStaticFile, plainAnswer, refuseUnlessRead } from '../../http/static-file.js';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets } from './assets.js';
 
 /**
@@ -12,19 +12,11 @@ export function useGraphiQLAssets(): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return;
-      const text = (status: number, body: string, headers: Record<string, string> = {}) =>
-        endResponse(
-          new fetchAPI.Response(body, {
-            status,
-            headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
-          }),
-        );
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
-      }
+      const refused = refuseUnlessRead(request, fetchAPI);
+      if (refused) return endResponse(refused);
       const assets = await graphiqlAssets();
       const asset = assets.byName.get(url.pathname.slice(GRAPHIQL_ASSETS_PATH.length));
-      if (!asset) return text(404, 'no such GraphiQL asset\n');
+      if (!asset) return endResponse(plainAnswer(fetchAPI, 404, 'no such GraphiQL asset\n'));
 
       endResponse(await answerStaticFile(request, asset, fetchAPI));
     },
