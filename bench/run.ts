@@ -130,6 +130,20 @@ const missing = (has: (service: Service) => boolean, services: Service[]) =>
     .map((service) => SERVICES[service].title)
     .join(', ');
 const PRODUCTION: Service[] = ['postgres', 'redis', 'kafka', 'influx'];
+
+/**
+ * `--target <all>` when every production engine answers, else `--target embedded` and why the
+ * production target is left out; then `rest`.
+ */
+function withProductionTarget(has: (service: Service) => boolean, all: string, rest: string[]) {
+  const production = PRODUCTION.every(has);
+  return {
+    args: ['--target', production ? all : 'embedded', ...rest],
+    reduced: production
+      ? undefined
+      : `production target left out (${missing(has, PRODUCTION)} not reachable)`,
+  };
+}
 const HOUR = 3_600;
 
 /**
@@ -179,17 +193,12 @@ const PLANS: Plan[] = [
     name: 'graphql-page',
     file: 'graphql-page',
     needs: [],
-    args(preset, has) {
-      const production = PRODUCTION.every(has);
-      const args = ['--target', production ? 'all' : 'embedded'];
-      if (preset === 'quick') args.push('--duration', '1', '--rounds', '2');
-      return {
-        args,
-        reduced: production
-          ? undefined
-          : `production target left out (${missing(has, PRODUCTION)} not reachable)`,
-      };
-    },
+    args: (preset, has) =>
+      withProductionTarget(
+        has,
+        'all',
+        preset === 'quick' ? ['--duration', '1', '--rounds', '2'] : [],
+      ),
     timeoutSeconds: { quick: 120, full: HOUR },
   },
   {
@@ -226,17 +235,12 @@ const PLANS: Plan[] = [
     name: 'live-freshness',
     file: 'live-freshness',
     needs: [],
-    args(preset, has) {
-      const production = PRODUCTION.every(has);
-      const args = ['--target', production ? 'both' : 'embedded'];
-      if (preset === 'quick') args.push('--rates', '10000', '--seconds', '3');
-      return {
-        args,
-        reduced: production
-          ? undefined
-          : `production target left out (${missing(has, PRODUCTION)} not reachable)`,
-      };
-    },
+    args: (preset, has) =>
+      withProductionTarget(
+        has,
+        'both',
+        preset === 'quick' ? ['--rates', '10000', '--seconds', '3'] : [],
+      ),
     timeoutSeconds: { quick: 120, full: HOUR },
   },
   {

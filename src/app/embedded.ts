@@ -6,6 +6,7 @@ import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { EmbeddedConfig } from '../config/index.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
+import { listenerOffReason } from '../http/listen.js';
 import { createServiceServer } from '../http/service-server.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
@@ -189,13 +190,8 @@ async function startMqttOrSayWhyNot(
   try {
     return await mqtt.start();
   } catch (error) {
-    const { code, port } = error as NodeJS.ErrnoException & { port?: number };
-    logger.warn(
-      { err: error },
-      code === 'EADDRINUSE'
-        ? `MQTT is off: port ${port} is in use by another program; set MQTT_PORT to a free port (or off)`
-        : `MQTT is off: its listener could not start (${code ?? String(error)})`,
-    );
+    const { port } = error as { port?: number };
+    logger.warn({ err: error }, listenerOffReason('MQTT is off', 'MQTT_PORT', port, error));
     await mqtt.close();
     return null;
   }

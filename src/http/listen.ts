@@ -14,3 +14,15 @@ export function listenOn(server: Server, port: number, host: string): Promise<Ad
     });
   });
 }
+
+/**
+ * Why an optional listener (embedded MQTT, metrics) is off, for the warning a process logs when
+ * it starts without it: a taken port names the setting to change. `off` is the subject and verb
+ * ("MQTT is off", "metrics are off").
+ */
+export function listenerOffReason(off: string, setting: string, port: unknown, error: unknown) {
+  const { code } = error as NodeJS.ErrnoException;
+  return code === 'EADDRINUSE'
+    ? `${off}: port ${String(port)} is in use by another program; set ${setting} to a free port (or off)`
+    : `${off}: the listener could not start (${code ?? String(error)})`;
+}

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { MetricsSettings } from '../config/metrics.js';
 import type { Logger } from '../logger.js';
 import { collectProcessMetrics, metricsRegistry } from './registry.js';
-import { listenOn } from '../http/listen.js';
+import { listenerOffReason, listenOn } from '../http/listen.js';
 
 /** Compares in constant time, so the token cannot be guessed a byte at a time. */
 function sameToken(given: string, expected: string): boolean {
@@ -93,13 +93,7 @@ export async function serveMetrics(options: {
     return { port: address.port, close: () => server.close() };
   } catch (error) {
     if (options.required) throw error;
-    const { code } = error as NodeJS.ErrnoException;
-    logger.warn(
-      { err: error },
-      code === 'EADDRINUSE'
-        ? `metrics are off: port ${port} is in use by another program; set METRICS_PORT to a free port (or off)`
-        : `metrics are off: their listener could not start (${code ?? String(error)})`,
-    );
+    logger.warn({ err: error }, listenerOffReason('metrics are off', 'METRICS_PORT', port, error));
     await server.close();
     return { port: null, close: async () => undefined };
   }

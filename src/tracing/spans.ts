@@ -92,7 +92,7 @@ export function activeSpanContext(): SpanContext | undefined {
 }
 
 /** One link per distinct span context (many messages of one publish share theirs). */
-export function distinctLinks(contexts: Iterable<SpanContext | undefined>): Link[] {
+function distinctLinks(contexts: Iterable<SpanContext | undefined>): Link[] {
   const seen = new Map<string, Link>();
   for (const spanContext of contexts) {
     if (spanContext)
