@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { request } from '../client';
 import { ErrorNote } from '../components/error-note';
+import { useFormFields } from '../components/form-fields';
 import {
   ConsoleApiKeysDocument,
   ConsoleCreateApiKeyDocument,
@@ -58,20 +59,9 @@ export function Admin() {
 }
 
 function RegisterDevice() {
-  const [form, setForm] = useState({ name: '', externalId: '', type: '', labels: '' });
+  const { form, field } = useFormFields({ name: '', externalId: '', type: '', labels: '' });
   const [created, setCreated] = useState<{ id: string; name: string; token: string }>();
   const { error, run } = useAction();
-  const field = (name: keyof typeof form, label: string, placeholder = '') => (
-    <label>
-      {label}{' '}
-      <input
-        name={name}
-        placeholder={placeholder}
-        value={form[name]}
-        onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })}
-      />
-    </label>
-  );
   const submit = (event: Event) => {
     event.preventDefault();
     void run(async () => {

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { request } from '../client';
 import { ErrorNote } from '../components/error-note';
+import { useFormFields } from '../components/form-fields';
 import {
   ConsoleChannelsDocument,
   ConsoleCreateChannelDocument,
@@ -177,23 +178,10 @@ function NewRule({
   onCreated: () => void;
 }) {
   const blank = { name: '', metric: '', threshold: '', forDuration: '', deviceType: '' };
-  const [form, setForm] = useState(blank);
+  const { form, setForm, field } = useFormFields(blank);
   const [conditionValue, setCondition] = useState<AlertCondition>('GT');
   const [channelIds, setChannelIds] = useState<string[]>([]);
   const { error, run } = useAction(onCreated);
-  const field = (name: keyof typeof form, label: string, placeholder = '', type = 'text') => (
-    <label>
-      {label}{' '}
-      <input
-        name={name}
-        type={type}
-        step={type === 'number' ? 'any' : undefined}
-        placeholder={placeholder}
-        value={form[name]}
-        onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })}
-      />
-    </label>
-  );
   const submit = (event: Event) => {
     event.preventDefault();
     void run(async () => {
