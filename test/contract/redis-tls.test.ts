@@ -108,16 +108,21 @@ describe.skipIf(!redis)('Redis over TLS (rediss://)', () => {
     await admin.del(...keys);
   });
 
-  it('refuses a wrong password: "redis: authentication failed"', async () => {
-    const config = redisConfig('not-the-password');
+  /** What the live hub's and the rate limiter's pings (each its own ioredis client) fail with. */
+  async function refusalsOfBothClients(config: ReturnType<typeof redisConfig>) {
     const hub = productionAdapters.live(config, logger);
     const limiter = createRedisRateLimiter({ url: config.redis.url, logger });
     closing.push(
       () => hub.close(),
       () => limiter.close(),
     );
-    for (const ping of [() => hub.ping(), () => limiter.ping()]) {
-      const refused = await ping().catch((error: unknown) => error);
+    return Promise.all(
+      [hub.ping(), limiter.ping()].map((ping) => ping.catch((error: unknown) => error)),
+    );
+  }
+
+  it('refuses a wrong password: "redis: authentication failed"', async () => {
+    for (const refused of await refusalsOfBothClients(redisConfig('not-the-password'))) {
       expect(refused).toMatchObject({ engine: 'redis', failure: 'authentication' });
       expect((refused as Error).message).toBe(
         'redis: authentication failed (WRONGPASS invalid username-password pair or user is disabled.)',
@@ -128,15 +133,7 @@ describe.skipIf(!redis)('Redis over TLS (rediss://)', () => {
   it('refuses a server certificate its CA did not sign: "redis: certificate not trusted"', async () => {
     for (const caFile of [testCa.otherFile, null]) {
       // null: no CA file, Node's public CAs, of which the test CA is not one.
-      const config = redisConfig(redis!.password, caFile);
-      const hub = productionAdapters.live(config, logger);
-      const limiter = createRedisRateLimiter({ url: config.redis.url, logger });
-      closing.push(
-        () => hub.close(),
-        () => limiter.close(),
-      );
-      for (const ping of [() => hub.ping(), () => limiter.ping()]) {
-        const refused = await ping().catch((error: unknown) => error);
+      for (const refused of await refusalsOfBothClients(redisConfig(redis!.password, caFile))) {
         expect(refused).toMatchObject({ engine: 'redis', failure: 'untrusted-certificate' });
         expect((refused as Error).message).toBe(
           'redis: certificate not trusted (self-signed certificate in certificate chain)',
