@@ -1,18 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, closeLive, request } from './client';
+import { ApiError, closeSession, openLive, request } from './client';
 import { ConsoleViewerDocument, type ConsoleViewerQuery } from './generated/graphql';
 import { Permissions } from './permissions';
-import { href, useRoute } from './router';
+import { currentRoute, href, useRoute } from './router';
 import { currentToken, signOut } from './session';
 import { Admin } from './views/admin';
 import { Alerts } from './views/alerts';
 import { DevicePage } from './views/device';
 import { Devices } from './views/devices';
-import { Overview } from './views/overview';
+import { Overview, prefetchOverview } from './views/overview';
 import { Rules } from './views/rules';
 import { SignIn } from './views/sign-in';
 
 type Viewer = ConsoleViewerQuery['viewer'];
+
+const opensOnOverview = () => {
+  const [view] = currentRoute();
+  return !view || view === 'overview';
+};
 
 /** Signs in (Query.viewer checks the credential and says what it may do), then the views. */
 export function App() {
@@ -21,10 +26,14 @@ export function App() {
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     if (!currentToken()) return;
+    // The overview's data travels beside the sign-in check rather than a round trip after it.
+    if (opensOnOverview()) prefetchOverview();
+    openLive();
     request(ConsoleViewerDocument, {}).then(
       ({ viewer: found }) => setViewer(found),
       (error: unknown) => {
         signOut();
+        closeSession();
         setProblem(error instanceof ApiError ? error.message : String(error));
       },
     );
@@ -41,7 +50,7 @@ export function App() {
   }
   const leave = () => {
     signOut();
-    closeLive();
+    closeSession();
     setViewer(undefined);
   };
   return (

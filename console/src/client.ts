@@ -49,23 +49,67 @@ export async function request<TResult, TVariables>(
   return answer.data;
 }
 
+/** Queries started before the view that needs them mounts; see `prefetch`. */
+const prefetched = new Map<string, Promise<unknown>>();
+const queryKey = (document: { toString(): string }, variables: unknown) =>
+  `${currentToken() ?? ''}\n${document.toString()}\n${JSON.stringify(variables)}`;
+
+/**
+ * Starts a query now, beside the sign-in check, rather than one round trip later when its view
+ * mounts: the view's first `query` of the same document and variables takes this answer.
+ */
+export function prefetch<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+): void {
+  const key = queryKey(document, variables);
+  if (prefetched.has(key)) return;
+  const answer = request(document, variables);
+  // Whoever takes it sees the failure; until then it is not an unhandled rejection.
+  answer.catch(() => {});
+  prefetched.set(key, answer);
+}
+
+/** A query: its prefetched answer when there is one (once), else a request. */
+export function query<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+): Promise<TResult> {
+  const key = queryKey(document, variables);
+  const early = prefetched.get(key) as Promise<TResult> | undefined;
+  prefetched.delete(key);
+  return early ?? request(document, variables);
+}
+
 let socket: Client | undefined;
 
-/** graphql-ws on the API's /graphql, authenticated by connection params (browsers cannot set headers). */
+/**
+ * graphql-ws on the API's /graphql, authenticated by connection params (browsers cannot set
+ * headers). Connected from sign-in on (not lazily at the first subscription): every view but
+ * administration is live, and the handshake then overlaps the first queries. A failure to
+ * connect reaches each subscription's `onError`.
+ */
 function liveClient(): Client {
   socket ??= createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     connectionParams: () => ({ Authorization: `Bearer ${currentToken() ?? ''}` }),
-    lazy: true,
+    lazy: false,
+    onNonLazyError: () => {},
     retryAttempts: 5,
   });
   return socket;
 }
 
-/** Closes the live connection (sign-out). */
-export function closeLive(): void {
+/** Opens the live connection now (at sign-in). */
+export function openLive(): void {
+  liveClient();
+}
+
+/** Sign-out: closes the live connection and drops what was fetched for the session. */
+export function closeSession(): void {
   void socket?.dispose();
   socket = undefined;
+  prefetched.clear();
 }
 
 /** A subscription: `onData` per event, `onError` with the API's words; returns the unsubscribe. */

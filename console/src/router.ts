@@ -1,11 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** Where the console is: the URL fragment (`#/devices/<id>`), so every view has a link. */
+export const currentRoute = (): string[] =>
+  location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean);
+
+/** The route, followed as it changes. */
 export function useRoute(): string[] {
-  const read = () => location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean);
-  const [route, setRoute] = useState(read);
+  const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
-    const changed = () => setRoute(read());
+    const changed = () => setRoute(currentRoute());
     addEventListener('hashchange', changed);
     return () => removeEventListener('hashchange', changed);
   }, []);

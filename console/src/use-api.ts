@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, request } from './client';
+import { ApiError, query } from './client';
 import type { TypedDocumentString } from './generated/graphql';
 
 export interface Loaded<T> {
@@ -28,7 +28,7 @@ export function useQuery<TResult, TVariables>(
     if (skip) return;
     let current = true;
     setState((previous) => ({ ...previous, loading: true }));
-    request(document, JSON.parse(key) as TVariables).then(
+    query(document, JSON.parse(key) as TVariables).then(
       (data) => current && setState({ data, loading: false }),
       (error: unknown) =>
         current &&
