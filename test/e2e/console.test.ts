@@ -1,10 +1,12 @@
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core), against the
  * embedded app as `npm start` runs it: the printed console link signs the admin in; the admin
- * registers a device and sees its token once, creates a webhook channel (its signing secret shown
- * once) and a rule routed to it, then disables the rule, the device sends points to ingest, the
- * chart draws them and a live point joins it, an alert fires and is acknowledged with a note, the
- * device goes offline on its own, and an API key with read scopes sees no administration.
+ * registers a device and sees its token once, creates webhook channels (each signing secret shown
+ * once) and rules routed to them (a threshold rule, edited then disabled; a no-data rule), the
+ * device sends points to ingest, the chart draws them and a live point joins it, an alert fires
+ * and is acknowledged with a note, the device goes offline on its own and the no-data alert's
+ * message reaches a real receiver (the deliveries list shows its answer; the channel's secret is
+ * rotated), and an API key with read scopes sees no administration.
  * Screenshots of each view land in test-results/console/ (one of each is in the README,
  * docs/console/).
  */
@@ -17,6 +19,7 @@ import { launchBrowser, requireChromium, resultPath } from '../support/browser.j
 import { buildConsoleIfStale } from '../support/console-build.js';
 import { root } from '../support/child-process.js';
 import { makeDataDir } from '../support/embedded-app.js';
+import { startNotificationReceiver } from '../support/notification-receiver.js';
 import { createGraphQLClient, expectData, postTelemetry } from '../support/graphql-client.js';
 import { userToken } from '../support/tokens.js';
 import { DEFAULT_ORGANIZATION, embeddedJwtSettings } from '../../src/app/embedded-admin.js';
@@ -33,9 +36,11 @@ describe.skipIf(!chromiumBin)('the web console', () => {
   let page: Page;
   let consoleLink: string;
   let device: { id: string; token: string };
+  let receiver: Awaited<ReturnType<typeof startNotificationReceiver>>;
 
   beforeAll(async () => {
     buildConsoleIfStale();
+    receiver = await startNotificationReceiver();
     dataDir = await makeDataDir();
     app = await startEmbeddedProcess({
       DATA_DIR: dataDir.dir,
@@ -43,6 +48,9 @@ describe.skipIf(!chromiumBin)('the web console', () => {
       CONNECTIVITY_SWEEP_MS: '200',
       LAST_SEEN_FLUSH_MS: '100',
       ALERT_RULE_CACHE_MS: '0',
+      // The receiver listens on loopback, which webhooks may not reach unless allowed.
+      NOTIFICATION_ALLOWED_NETWORKS: '127.0.0.0/8',
+      NOTIFICATION_POLL_MS: '200',
       // Known to the test, to sign a viewer's token as the app signs its admin's.
       JWT_SECRET,
       // Every request logged, to show that none carries the token.
@@ -58,6 +66,7 @@ describe.skipIf(!chromiumBin)('the web console', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
+    await receiver?.close();
     await dataDir?.remove();
   });
 
@@ -107,7 +116,7 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     await shot('administration');
   });
 
-  it('creates a webhook channel, shows its secret once, routes a new rule to it and disables the rule', async () => {
+  it('creates webhook channels (each secret shown once), a threshold rule it edits and disables, and a no-data rule', async () => {
     await page.getByRole('link', { name: 'Rules' }).click();
     const channelForm = page.getByRole('form', { name: 'new channel' });
     await channelForm.getByLabel('Name').fill('ops hook');
@@ -125,7 +134,7 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     await ruleForm.getByLabel('Name').fill('Pressure high');
     await ruleForm.getByLabel('Metric').fill('pressure');
     await ruleForm.getByLabel('Condition').selectOption('GT');
-    await ruleForm.getByLabel('Threshold').fill('10');
+    await ruleForm.getByLabel('Threshold', { exact: true }).fill('10');
     await ruleForm.getByLabel('ops hook').check();
     await ruleForm.getByRole('button', { name: 'Create rule' }).click();
     const rule = page
@@ -137,10 +146,37 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     expect(await rule.textContent()).toContain('> 10');
     expect(await rule.textContent()).toContain('ops hook');
 
+    await rule.getByRole('button', { name: 'Edit' }).click();
+    const editForm = page.getByRole('form', { name: 'edit rule Pressure high' });
+    expect(await editForm.getByLabel('Threshold', { exact: true }).inputValue()).toBe('10');
+    await editForm.getByLabel('Threshold', { exact: true }).fill('20');
+    await editForm.getByLabel('Clears at').fill('15');
+    await editForm.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(() => rule.textContent()).toContain('> 20, clears at 15');
+    expect(await rule.textContent()).toContain('ops hook');
+
     await rule.getByRole('button', { name: 'Disable' }).click();
     await rule.getByRole('cell', { name: 'disabled', exact: true }).waitFor();
     await rule.getByRole('button', { name: 'Enable' }).waitFor();
-    await shot('rules');
+
+    // A channel to a real receiver, and a no-data rule routed to it (it fires when the device
+    // falls silent, below).
+    await channelForm.getByLabel('Name').fill('local hook');
+    await channelForm.getByLabel('URL').fill(`${receiver.url}/iot`);
+    await channelForm.getByRole('button', { name: 'Add channel' }).click();
+    await channels.getByRole('row').filter({ hasText: 'local hook' }).waitFor();
+    await ruleForm.getByLabel('Kind').selectOption('NO_DATA');
+    await ruleForm.getByLabel('Name').fill('Boiler silent');
+    await ruleForm.getByLabel('Silent for').fill('2s');
+    await ruleForm.getByLabel('Device type').fill('boiler');
+    await ruleForm.getByLabel('local hook').check();
+    await ruleForm.getByRole('button', { name: 'Create rule' }).click();
+    const silent = page
+      .getByRole('table', { name: 'alert rules' })
+      .getByRole('row')
+      .filter({ hasText: 'Boiler silent' });
+    await expect.poll(() => silent.textContent()).toContain('silence');
+    expect(await silent.textContent()).toContain('local hook');
     // The next test opens the device by a link named after it: the devices list has one.
     await page.getByRole('link', { name: 'Devices' }).click();
   });
@@ -203,6 +239,36 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     const live = page.getByRole('table', { name: 'live fleet aggregate' });
     await expect.poll(() => live.textContent(), { timeout: 10_000 }).toContain('95');
     await shot('overview');
+  });
+
+  it("lists the no-data alert's message with the receiver's answer, and rotates the channel's secret", async () => {
+    await page.getByRole('link', { name: 'Rules' }).click();
+    const deliveries = page.getByRole('table', { name: 'deliveries' });
+    const delivered = deliveries.getByRole('row').filter({ hasText: 'Boiler silent firing' });
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return (await delivered.count()) > 0 ? delivered.first().textContent() : '';
+        },
+        { timeout: 15_000 },
+      )
+      .toContain('delivered');
+    expect(await delivered.first().textContent()).toContain('HTTP 202');
+    expect(await delivered.first().textContent()).toContain('Boiler 7');
+    expect(receiver.requests.some((request) => request.body.includes('Boiler silent'))).toBe(true);
+
+    const channel = page
+      .getByRole('table', { name: 'notification channels' })
+      .getByRole('row')
+      .filter({ hasText: 'local hook' });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await channel.getByRole('button', { name: 'Rotate secret' }).click();
+    const secret = (await page.getByTestId('secret-once').textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    await channel.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => channel.textContent()).toContain('(disabled)');
+    await shot('rules');
   });
 
   it('is usable at a phone width and by keyboard', async () => {

@@ -136,6 +136,20 @@ export type NotificationChannelKind =
   /** An HTTPS (or HTTP) endpoint, sent Standard Webhooks messages signed with the channel secret. */
   | 'WEBHOOK';
 
+export type NotificationDeliveryStatus =
+  /** The receiver answered 2xx. */
+  | 'DELIVERED'
+  /** Given up: NOTIFICATION_RETRY_FOR passed, the channel was disabled, or PagerDuty refused the event. */
+  | 'FAILED'
+  /** Not delivered yet: the next attempt is at nextAttemptAt. */
+  | 'PENDING';
+
+export type NotificationEvent =
+  /** The episode began. */
+  | 'FIRING'
+  /** It ended. */
+  | 'RESOLVED';
+
 /** What a caller may do: a user's role grants a set (viewer: the reads; operator: also devices and alerts; admin: also API keys), an API key its scopes. */
 export type Permission =
   /** `alerts:manage` */
@@ -159,6 +173,29 @@ export type RegisterDeviceInput = {
   location?: LocationInput | null | undefined;
   name: string;
   type: string;
+};
+
+export type UpdateAlertRuleInput = {
+  /** The notification channels its episodes are sent to, when they begin and end (at most 10; needs alerts:manage, like the channels). Replaces all of them; [] routes it nowhere. */
+  channelIds?: Array<string | number> | null | undefined;
+  /** GT, GTE, LT and LTE only: while FIRING, the value is compared with this instead, so a value hovering at the threshold does not flap (for GT 80, say 75: it clears at or below 75). null clears it. */
+  clearThreshold?: number | boolean | string | null | undefined;
+  condition?: AlertCondition | null | undefined;
+  /** ANOMALY: how many median absolute deviations from the median make a value anomalous, 0.5 to 100 (default 3.5). */
+  deviations?: number | null | undefined;
+  /** Replaces all of them. */
+  deviceLabels?: Array<LabelInput> | null | undefined;
+  /** null applies the rule to every type again. */
+  deviceType?: string | null | undefined;
+  /** Disabling clears the rule's alerts. */
+  enabled?: boolean | null | undefined;
+  /** THRESHOLD: how long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m. NO_DATA (required): how long a device may be silent, 1s to 24h. */
+  forDuration?: string | null | undefined;
+  metric?: string | null | undefined;
+  name?: string | null | undefined;
+  threshold?: number | boolean | string | null | undefined;
+  /** ANOMALY: how many of the device's newest values the median is taken over, 10 to 1000 (default 100); nothing is anomalous before 10 have arrived. */
+  windowPoints?: number | null | undefined;
 };
 
 export type ViewerKind =
@@ -297,7 +334,7 @@ export type ConsoleFleetLatestSubscriptionVariables = Exact<{
 
 export type ConsoleFleetLatestSubscription = { fleetLatest: { at: string, groups: Array<{ group: { value: string | null, deviceCount: number }, metrics: Array<{ metric: string, sum: number | null, count: number | null }> }> } };
 
-export type ConsoleRuleFragment = { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> };
+export type ConsoleRuleFragment = { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, clearThreshold: number | boolean | string | null, deviations: number | null, windowPoints: number | null, forDuration: string, deviceType: string | null, enabled: boolean, deviceLabels: Array<{ key: string, value: string }>, channels?: Array<{ id: string, name: string }> };
 
 export type ConsoleChannelFragment = { id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string };
 
@@ -306,7 +343,7 @@ export type ConsoleRulesQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleRulesQuery = { alertRules: Array<{ id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> }> };
+export type ConsoleRulesQuery = { alertRules: Array<{ id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, clearThreshold: number | boolean | string | null, deviations: number | null, windowPoints: number | null, forDuration: string, deviceType: string | null, enabled: boolean, deviceLabels: Array<{ key: string, value: string }>, channels?: Array<{ id: string, name: string }> }> };
 
 export type ConsoleChannelsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -319,7 +356,7 @@ export type ConsoleCreateRuleMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleCreateRuleMutation = { createAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> } };
+export type ConsoleCreateRuleMutation = { createAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, clearThreshold: number | boolean | string | null, deviations: number | null, windowPoints: number | null, forDuration: string, deviceType: string | null, enabled: boolean, deviceLabels: Array<{ key: string, value: string }>, channels?: Array<{ id: string, name: string }> } };
 
 export type ConsoleSetRuleEnabledMutationVariables = Exact<{
   id: string | number;
@@ -328,7 +365,16 @@ export type ConsoleSetRuleEnabledMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleSetRuleEnabledMutation = { updateAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, deviations: number | null, forDuration: string, deviceType: string | null, enabled: boolean, channels?: Array<{ id: string, name: string }> } };
+export type ConsoleSetRuleEnabledMutation = { updateAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, clearThreshold: number | boolean | string | null, deviations: number | null, windowPoints: number | null, forDuration: string, deviceType: string | null, enabled: boolean, deviceLabels: Array<{ key: string, value: string }>, channels?: Array<{ id: string, name: string }> } };
+
+export type ConsoleUpdateRuleMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAlertRuleInput;
+  withChannels: boolean;
+}>;
+
+
+export type ConsoleUpdateRuleMutation = { updateAlertRule: { id: string, name: string, kind: AlertRuleKind, metric: string | null, condition: AlertCondition | null, threshold: number | boolean | string | null, clearThreshold: number | boolean | string | null, deviations: number | null, windowPoints: number | null, forDuration: string, deviceType: string | null, enabled: boolean, deviceLabels: Array<{ key: string, value: string }>, channels?: Array<{ id: string, name: string }> } };
 
 export type ConsoleDeleteRuleMutationVariables = Exact<{
   id: string | number;
@@ -350,6 +396,28 @@ export type ConsoleDeleteChannelMutationVariables = Exact<{
 
 
 export type ConsoleDeleteChannelMutation = { deleteNotificationChannel: string };
+
+export type ConsoleSetChannelEnabledMutationVariables = Exact<{
+  id: string | number;
+  enabled: boolean;
+}>;
+
+
+export type ConsoleSetChannelEnabledMutation = { updateNotificationChannel: { id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string } };
+
+export type ConsoleRotateChannelSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleRotateChannelSecretMutation = { rotateNotificationChannelSecret: { signingSecret: string | null, channel: { id: string, name: string, kind: NotificationChannelKind, url: string | null, enabled: boolean, createdAt: string } } };
+
+export type ConsoleDeliveriesQueryVariables = Exact<{
+  status?: NotificationDeliveryStatus | null | undefined;
+}>;
+
+
+export type ConsoleDeliveriesQuery = { notificationDeliveries: { edges: Array<{ node: { id: string, event: NotificationEvent, status: NotificationDeliveryStatus, createdAt: string, finishedAt: string | null, nextAttemptAt: string | null, channel: { id: string, name: string } | null, episode: { id: string, device: { id: string, name: string } | null, ruleAtStart: { name: string } } | null, attempts: Array<{ at: string, statusCode: number | null, error: string | null, latencyMs: number }> } }> } };
 
 export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -422,9 +490,15 @@ export const ConsoleRuleFragmentDoc = new TypedDocumentString(`
   metric
   condition
   threshold
+  clearThreshold
   deviations
+  windowPoints
   forDuration
   deviceType
+  deviceLabels {
+    key
+    value
+  }
   enabled
   channels @include(if: $withChannels) {
     id
@@ -761,9 +835,15 @@ export const ConsoleRulesDocument = new TypedDocumentString(`
   metric
   condition
   threshold
+  clearThreshold
   deviations
+  windowPoints
   forDuration
   deviceType
+  deviceLabels {
+    key
+    value
+  }
   enabled
   channels @include(if: $withChannels) {
     id
@@ -797,9 +877,15 @@ export const ConsoleCreateRuleDocument = new TypedDocumentString(`
   metric
   condition
   threshold
+  clearThreshold
   deviations
+  windowPoints
   forDuration
   deviceType
+  deviceLabels {
+    key
+    value
+  }
   enabled
   channels @include(if: $withChannels) {
     id
@@ -819,15 +905,49 @@ export const ConsoleSetRuleEnabledDocument = new TypedDocumentString(`
   metric
   condition
   threshold
+  clearThreshold
   deviations
+  windowPoints
   forDuration
   deviceType
+  deviceLabels {
+    key
+    value
+  }
   enabled
   channels @include(if: $withChannels) {
     id
     name
   }
 }`) as unknown as TypedDocumentString<ConsoleSetRuleEnabledMutation, ConsoleSetRuleEnabledMutationVariables>;
+export const ConsoleUpdateRuleDocument = new TypedDocumentString(`
+    mutation ConsoleUpdateRule($id: ID!, $input: UpdateAlertRuleInput!, $withChannels: Boolean!) {
+  updateAlertRule(id: $id, input: $input) {
+    ...ConsoleRule
+  }
+}
+    fragment ConsoleRule on AlertRule {
+  id
+  name
+  kind
+  metric
+  condition
+  threshold
+  clearThreshold
+  deviations
+  windowPoints
+  forDuration
+  deviceType
+  deviceLabels {
+    key
+    value
+  }
+  enabled
+  channels @include(if: $withChannels) {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleUpdateRuleMutation, ConsoleUpdateRuleMutationVariables>;
 export const ConsoleDeleteRuleDocument = new TypedDocumentString(`
     mutation ConsoleDeleteRule($id: ID!) {
   deleteAlertRule(id: $id)
@@ -855,6 +975,73 @@ export const ConsoleDeleteChannelDocument = new TypedDocumentString(`
   deleteNotificationChannel(id: $id)
 }
     `) as unknown as TypedDocumentString<ConsoleDeleteChannelMutation, ConsoleDeleteChannelMutationVariables>;
+export const ConsoleSetChannelEnabledDocument = new TypedDocumentString(`
+    mutation ConsoleSetChannelEnabled($id: ID!, $enabled: Boolean!) {
+  updateNotificationChannel(id: $id, input: {enabled: $enabled}) {
+    ...ConsoleChannel
+  }
+}
+    fragment ConsoleChannel on NotificationChannel {
+  id
+  name
+  kind
+  url
+  enabled
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleSetChannelEnabledMutation, ConsoleSetChannelEnabledMutationVariables>;
+export const ConsoleRotateChannelSecretDocument = new TypedDocumentString(`
+    mutation ConsoleRotateChannelSecret($id: ID!) {
+  rotateNotificationChannelSecret(id: $id) {
+    signingSecret
+    channel {
+      ...ConsoleChannel
+    }
+  }
+}
+    fragment ConsoleChannel on NotificationChannel {
+  id
+  name
+  kind
+  url
+  enabled
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleRotateChannelSecretMutation, ConsoleRotateChannelSecretMutationVariables>;
+export const ConsoleDeliveriesDocument = new TypedDocumentString(`
+    query ConsoleDeliveries($status: NotificationDeliveryStatus) {
+  notificationDeliveries(first: 25, status: $status) {
+    edges {
+      node {
+        id
+        event
+        status
+        createdAt
+        finishedAt
+        nextAttemptAt
+        channel {
+          id
+          name
+        }
+        episode {
+          id
+          device {
+            id
+            name
+          }
+          ruleAtStart {
+            name
+          }
+        }
+        attempts {
+          at
+          statusCode
+          error
+          latencyMs
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleDeliveriesQuery, ConsoleDeliveriesQueryVariables>;
 export const ConsoleViewerDocument = new TypedDocumentString(`
     query ConsoleViewer {
   viewer {

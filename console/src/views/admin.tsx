@@ -9,7 +9,7 @@ import {
   ConsoleRevokeApiKeyDocument,
   type ApiKeyScope,
 } from '../generated/graphql';
-import { when } from '../format';
+import { parseLabels, when } from '../format';
 import { useCan } from '../permissions';
 import { href } from '../router';
 import { useAction, useQuery } from '../use-api';
@@ -65,13 +65,13 @@ function RegisterDevice() {
   const submit = (event: Event) => {
     event.preventDefault();
     void run(async () => {
-      const labels = form.labels
-        .split(',')
-        .map((pair) => pair.split('=').map((part) => part.trim()))
-        .filter(([key, value]) => key && value)
-        .map(([key, value]) => ({ key: key!, value: value! }));
       const { registerDevice } = await request(ConsoleRegisterDeviceDocument, {
-        input: { name: form.name, externalId: form.externalId, type: form.type, labels },
+        input: {
+          name: form.name,
+          externalId: form.externalId,
+          type: form.type,
+          labels: parseLabels(form.labels),
+        },
       });
       setCreated({ ...registerDevice.device, token: registerDevice.token });
     });
