@@ -284,6 +284,16 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Overview');
     await shot('devices-390px');
+    // By keyboard alone: Tab through the filters to the device's link, Enter opens its page.
+    let focused: string | null | undefined;
+    for (let presses = 0; presses < 40 && focused !== 'Boiler 7'; presses++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent);
+    }
+    expect(focused).toBe('Boiler 7');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Boiler 7' }).waitFor();
+    expect(page.url()).toContain(`#/devices/${encodeURIComponent(device.id)}`);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
