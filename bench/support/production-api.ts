@@ -49,6 +49,10 @@ export async function startProductionApi(options: {
     return {
       url: `${api.baseUrl}/graphql`,
       headers: { authorization: `Bearer ${stack.adminToken}` },
+      /** What a same-work baseline reads: the api's database, Redis and organization. */
+      databaseUrl: stack.env.DATABASE_URL!,
+      redisUrl: stack.env.REDIS_URL!,
+      organizationId: stack.organizationId,
       async stop() {
         await api.stop();
         await stack.cleanup();

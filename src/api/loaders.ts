@@ -63,6 +63,15 @@ export function createLoaders(services: ApiServices, organizationId: string): Lo
   return {
     telemetry: createTelemetryLoader(services, organizationId),
     device: new DataLoader((ids) => services.devices.findDevices(organizationId, ids)),
+    // Not memoized (batched only): a subscription's context lives across events, and each
+    // event must show the activity as it is then.
+    activity: new DataLoader(
+      async (ids) => {
+        const found = await services.devices.findActivity(organizationId, ids);
+        return ids.map((id) => found.get(id.toLowerCase()) ?? null);
+      },
+      { cache: false },
+    ),
     latest: new DataLoader(async (deviceIds) => {
       const byDevice = await services.telemetry.latest(organizationId, deviceIds);
       return deviceIds.map((id) => byDevice.get(id) ?? []);

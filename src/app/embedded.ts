@@ -1,3 +1,5 @@
+import { createInProcessMetadataVersions } from '../adapters/device-metadata-versions/in-process-metadata-versions.js';
+import { withDeviceMetadataCache } from '../adapters/device-repository/device-metadata-cache.js';
 import path from 'node:path';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
 import { createPgliteDatabase } from '../adapters/prisma/pglite.js';
@@ -81,10 +83,15 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     logger: logger.child({ component: 'pipeline' }),
   });
 
+  // The api's reads of device metadata from memory; the pipeline and ingest use the repository.
+  const apiDevices = withDeviceMetadataCache(devices, {
+    ...config.deviceCache,
+    versions: createInProcessMetadataVersions(),
+  });
   const api = createGraphQLApi({
     config,
     logger,
-    services: { devices, telemetry, live, apiKeys, alerts, notifications },
+    services: { devices: apiDevices, telemetry, live, apiKeys, alerts, notifications },
     jwtSecret: jwt.secret,
     rateLimits,
   });

@@ -1,3 +1,5 @@
+import { createRedisMetadataVersions } from '../adapters/device-metadata-versions/redis-metadata-versions.js';
+import { withDeviceMetadataCache } from '../adapters/device-repository/device-metadata-cache.js';
 import { createRedisRateLimiter } from '../adapters/rate-limiter/redis-rate-limiter.js';
 import { withRedisLatestCache } from '../adapters/telemetry-store/redis-latest-cache.js';
 import type {
@@ -87,7 +89,16 @@ function createTelemetryStore(
  */
 export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
   const database = await adapters.database(config, logger);
-  const { devices, apiKeys, alerts, notifications } = database;
+  const { apiKeys, alerts, notifications } = database;
+  // Every replica checks the organization's metadata version in Redis before serving from memory.
+  const metadataVersions = createRedisMetadataVersions({
+    url: config.redis.url,
+    logger: logger.child({ component: 'device-cache' }),
+  });
+  const devices = withDeviceMetadataCache(database.devices, {
+    ...config.deviceCache,
+    versions: metadataVersions,
+  });
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const rateLimits = createRateLimits(config, logger);
@@ -118,7 +129,12 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
         await rateLimits.limiter.close();
         // Pending last-used times go out before the pool closes.
         await api.close();
-        await Promise.all([live.close(), telemetry.close(), database.close()]);
+        await Promise.all([
+          live.close(),
+          telemetry.close(),
+          metadataVersions.close(),
+          database.close(),
+        ]);
       },
     },
     config,

@@ -54,6 +54,10 @@ export const limitsSettings = (mode: Mode) =>
       /** Per user or API key, across its sockets and SSE streams, in one api process. */
       GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER: positiveInt(500),
 
+      /** Devices' metadata the api holds in memory (src/adapters/device-repository/device-metadata-cache.ts); 0: none. */
+      DEVICE_CACHE_ENTRIES: z.coerce.number().int().min(0).default(50_000),
+      DEVICE_CACHE_TTL_MS: positiveInt(60_000),
+
       INGEST_MAX_BODY_BYTES: positiveInt(1_048_576),
       INGEST_MAX_POINTS: positiveInt(10_000),
       /** How long one telemetry read may run before the store stops it (STORE_TIMEOUT). */
@@ -106,6 +110,8 @@ export const limitsSettings = (mode: Mode) =>
           /** Active subscriptions one user or API key may hold in this api process. */
           maxSubscriptionsPerUser: env.GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER,
         },
+        /** The api's cache of device metadata, checked against the organization's version per read. */
+        deviceCache: { maxEntries: env.DEVICE_CACHE_ENTRIES, ttlMs: env.DEVICE_CACHE_TTL_MS },
         ingest: { maxBodyBytes: env.INGEST_MAX_BODY_BYTES, maxPoints: env.INGEST_MAX_POINTS },
         storeQueryTimeoutMs: env.STORE_QUERY_TIMEOUT_MS,
         pipeline: {

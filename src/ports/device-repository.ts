@@ -30,6 +30,9 @@ export interface Device {
   updatedAt: Date;
 }
 
+/** A device's fields that change with its points rather than by its owner's hand. */
+export type DeviceActivity = Pick<Device, 'lastSeenAt' | 'connectivity'>;
+
 export interface Organization {
   id: string;
   name: string;
@@ -117,7 +120,24 @@ export interface DeviceRepository {
   ensureOrganization(id: string, name: string): Promise<Organization>;
   /** Throws DuplicateExternalIdError when externalId is taken in the organization. */
   createDevice(device: NewDevice, tokenHash: string): Promise<Device>;
-  findDevices(organizationId: string, ids: readonly string[]): Promise<(Device | null)[]>;
+  /**
+   * In the order asked, null for ids that are not devices of the organization. `fresh`: from the
+   * database even where a metadata cache sits in front (subscriptions, which need activity as it
+   * is for every event).
+   */
+  findDevices(
+    organizationId: string,
+    ids: readonly string[],
+    options?: { fresh?: boolean },
+  ): Promise<(Device | null)[]>;
+  /**
+   * What changes with the points, read afresh: for each of the ids that is a device of the
+   * organization (others are absent), its lastSeenAt and connectivity.
+   */
+  findActivity(
+    organizationId: string,
+    ids: readonly string[],
+  ): Promise<Map<string, DeviceActivity>>;
   listDevices(request: DevicePageRequest): Promise<DevicePage>;
   /** How many of the organization's devices match the filter. */
   countDevices(organizationId: string, filter: DeviceFilter): Promise<number>;

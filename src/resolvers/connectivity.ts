@@ -61,6 +61,7 @@ export function subscribeConnectivity(
           const found = await devices.findDevices(
             organizationId,
             batch.map((change) => change.deviceId),
+            { fresh: true },
           );
           batch.forEach((change, index) => {
             const device = found[index];

@@ -88,7 +88,7 @@ export function filteredDevices(context: GraphQLContext, filter: DeviceFilter): 
           if (unread.length > 0) {
             const until = Date.now() + DEVICE_RECHECK_MS;
             try {
-              const found = await devices.findDevices(organizationId, unread);
+              const found = await devices.findDevices(organizationId, unread, { fresh: true });
               unread.forEach((deviceId, index) => {
                 const device = found[index];
                 decided.set(deviceId, {

@@ -9,7 +9,7 @@ import type { AlertRule } from '../domain/alerts.js';
 import type { Aggregate, Bucket, LatestValue } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { ApiKeyRepository } from '../ports/api-key-repository.js';
-import type { Device, DeviceRepository } from '../ports/device-repository.js';
+import type { Device, DeviceActivity, DeviceRepository } from '../ports/device-repository.js';
 import type { NotificationChannel } from '../domain/notifications.js';
 import type { NotificationRepository } from '../ports/notification-repository.js';
 import type { LiveHub } from '../ports/live-hub.js';
@@ -61,6 +61,8 @@ export interface TelemetryLoad {
 
 export interface Loaders {
   device: DataLoader<string, Device | null>;
+  /** lastSeenAt and connectivity read afresh, for devices whose metadata came from the cache. */
+  activity: DataLoader<string, DeviceActivity | null>;
   latest: DataLoader<string, readonly LatestValue[]>;
   /** A device's stored (non-empty) buckets for a question. */
   telemetry: DataLoader<TelemetryLoad, Bucket[], string>;

@@ -1,4 +1,5 @@
-import type { Device } from '../ports/device-repository.js';
+import { isFromMetadataCache } from '../ports/device-metadata-versions.js';
+import type { Device, DeviceActivity } from '../ports/device-repository.js';
 import {
   getDevice,
   listDevices,
@@ -8,6 +9,7 @@ import {
   updateDevice,
 } from '../resolvers/devices.js';
 import { builder } from './builder.js';
+import type { GraphQLContext } from './context.js';
 import { ConnectivityStateEnum, DeviceConnectivityRef } from './connectivity.js';
 import { subscribeConnectivity, type ConnectivityEvent } from '../resolvers/connectivity.js';
 
@@ -44,6 +46,11 @@ const LocationInput = builder.inputType('LocationInput', {
   }),
 });
 
+/** A cached device's activity as it is now (as cached, if the device is gone since). */
+async function freshActivity(context: GraphQLContext, device: Device): Promise<DeviceActivity> {
+  return (await context.loaders.activity.load(device.id)) ?? device;
+}
+
 export const DeviceRef = builder.objectRef<Device>('Device').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -63,11 +70,17 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
       nullable: true,
       description:
         "When the server received the device's newest point (not the point's own time), written behind within LAST_SEEN_FLUSH_MS.",
-      resolve: (device) => device.lastSeenAt,
+      resolve: (device, _args, context) =>
+        isFromMetadataCache(device)
+          ? freshActivity(context, device).then((activity) => activity.lastSeenAt)
+          : device.lastSeenAt,
     }),
     connectivity: t.field({
       type: DeviceConnectivityRef,
-      resolve: (device) => device.connectivity,
+      resolve: (device, _args, context) =>
+        isFromMetadataCache(device)
+          ? freshActivity(context, device).then((activity) => activity.connectivity)
+          : device.connectivity,
     }),
     heartbeatTimeoutSeconds: t.exposeInt('heartbeatTimeoutSeconds', {
       nullable: true,

@@ -27,6 +27,7 @@ import {
   DeleteAlertRuleDocument,
   DeleteNotificationChannelDocument,
   DeviceConnectivityDocument,
+  DeviceDirectoryDocument,
   DeviceDocument,
   DeviceLatestDocument,
   DeviceNameDocument,
@@ -464,6 +465,7 @@ describe('query cost of the operations in use', () => {
     await run(DevicesDocument, { first: 100 });
     await run(DevicesDocument, {});
     await run(DeviceNamesDocument, {});
+    await run(DeviceDirectoryDocument, { filter: {} });
     await run(DeviceDocument, { id: device.id });
     await run(DeviceLatestDocument, { id: device.id });
     await run(DeviceNameDocument, { id: device.id });

@@ -284,6 +284,24 @@ export function createPrismaDeviceRepository(
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     },
 
+    async findActivity(organizationId, ids) {
+      const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+      if (wanted.length === 0) return new Map();
+      const rows = await prisma.device.findMany({
+        where: { organizationId, id: { in: wanted } },
+        select: { id: true, lastSeenAt: true, connectivity: true, connectivitySince: true },
+      });
+      return new Map(
+        rows.map((row) => [
+          row.id.toLowerCase(),
+          {
+            lastSeenAt: row.lastSeenAt,
+            connectivity: { state: row.connectivity, since: row.connectivitySince },
+          },
+        ]),
+      );
+    },
+
     listDevices,
     updateDevice,
 
