@@ -202,6 +202,13 @@ const PLANS: Plan[] = [
     timeoutSeconds: { quick: 120, full: HOUR },
   },
   {
+    name: 'start',
+    file: 'start',
+    needs: [],
+    args: (preset) => ({ args: preset === 'quick' ? ['--runs', '3'] : [] }),
+    timeoutSeconds: { quick: 120, full: 300 },
+  },
+  {
     // Skips itself, saying so, where there is no Chromium (npm run services:up installs it).
     name: 'console-overview',
     file: 'console-overview',

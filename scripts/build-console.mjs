@@ -1,5 +1,5 @@
 /**
- * Builds the web console (console/ → console/dist, `npm run build:console`) before `npm start`
+ * Builds the web console (console/ → console/dist, `npm run build:console`) as `npm start` begins
  * when it is missing or older than its sources, so a newcomer's `npm install && npm start` serves
  * it; an up-to-date build is left alone (the check takes milliseconds).
  */
@@ -34,17 +34,25 @@ function builtAt() {
   }
 }
 
-if (process.argv.includes('--if-stale') && builtAt() >= newest(consoleDir)) process.exit(0);
-
 const vite = path.join(
   path.dirname(createRequire(import.meta.url).resolve('vite/package.json')),
   'bin',
   'vite.js',
 );
-console.log('Building the web console (console/dist)…');
-const result = spawnSync(
-  process.execPath,
-  [vite, 'build', '--config', path.join(consoleDir, 'vite.config.ts')],
-  { stdio: 'inherit', cwd: root },
-);
-if (result.status !== 0) process.exit(result.status ?? 1);
+
+/** Builds the console; with `ifStale`, only when the build is missing or older than its sources. */
+export function buildConsole({ ifStale = false } = {}) {
+  if (ifStale && builtAt() >= newest(consoleDir)) return;
+  console.log('Building the web console (console/dist)…');
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', path.join(consoleDir, 'vite.config.ts')],
+    { stdio: 'inherit', cwd: root },
+  );
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// Run as a command (scripts/start.mjs imports it instead).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  buildConsole({ ifStale: process.argv.includes('--if-stale') });
+}

@@ -76,7 +76,7 @@ async function serve<C extends ProductionConfig<never>>(
   const name = role ? `iot-${role}` : 'iot-analytics';
   const logger = createLogger(config.logLevel, name);
   // Before anything that makes spans; its shutdown exports the last of them after the stop.
-  const tracing = startTracing(config.tracing, name, logger);
+  const tracing = await startTracing(config.tracing, name, logger);
   let stop: RunningProcess['stop'];
   if (config.mode === 'embedded') {
     stop = await startEmbedded(config, logger);

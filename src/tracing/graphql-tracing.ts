@@ -1,6 +1,5 @@
 import { trace } from '@opentelemetry/api';
 import { useOnResolve, type Resolver } from '@envelop/on-resolve';
-import { getCurrentOtelContext, useOpenTelemetry } from '@envelop/opentelemetry';
 import type { GraphQLField } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { failSpan, tracer, tracingOn } from './spans.js';
@@ -20,7 +19,8 @@ import { failSpan, tracer, tracingOn } from './spans.js';
  * live fan-out resolves each event for every subscriber.
  */
 export function createGraphQLTracingPlugins(): Plugin[] {
-  if (!tracingOn()) return [];
+  if (!tracingOn() || !envelopOpenTelemetry) return [];
+  const { useOpenTelemetry } = envelopOpenTelemetry;
   const timed = new WeakSet<GraphQLField<unknown, unknown>>();
   return [
     useOpenTelemetry(
@@ -41,6 +41,13 @@ export function createGraphQLTracingPlugins(): Plugin[] {
   ];
 }
 
+let envelopOpenTelemetry: typeof import('@envelop/opentelemetry') | undefined;
+
+/** Loads the operation-span plugin; startTracing does, so a process without traces never does. */
+export async function loadGraphQLTracing(): Promise<void> {
+  envelopOpenTelemetry ??= await import('@envelop/opentelemetry');
+}
+
 /** `resolver`, with a span around each call that returns a promise. */
 function spanWhenWaiting<Context>(resolver: Resolver<Context>): Resolver<Context> {
   return function timedResolver(...call: Parameters<Resolver<Context>>): unknown {
@@ -58,7 +65,7 @@ function spanWhenWaiting<Context>(resolver: Resolver<Context>): Resolver<Context
           'graphql.field.path': pathOf(info.path),
         },
       },
-      getCurrentOtelContext(context),
+      envelopOpenTelemetry!.getCurrentOtelContext(context),
     );
     return result.then(
       (value: unknown) => {

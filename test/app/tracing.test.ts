@@ -29,7 +29,7 @@ describe('tracing in process', () => {
 
   it('exports OTLP/HTTP protobuf to <endpoint>/v1/traces by default', async () => {
     receiver = await startOtlpReceiver();
-    tracing = startTracing(
+    tracing = await startTracing(
       { url: `${receiver.url}/v1/traces`, protocol: 'http/protobuf', serviceName: undefined },
       'iot-test',
       silent,
@@ -41,7 +41,7 @@ describe('tracing in process', () => {
 
   it('links the embedded bus batch to every publish it carries; logs carry the span ids', async () => {
     receiver = await startOtlpReceiver();
-    tracing = startTracing(
+    tracing = await startTracing(
       { url: `${receiver.url}/v1/traces`, protocol: 'http/json', serviceName: 'embedded' },
       'iot-test',
       silent,
