@@ -233,6 +233,18 @@ const PLANS: Plan[] = [
     timeoutSeconds: { quick: 120, full: HOUR },
   },
   {
+    name: 'ingest-single-point',
+    file: 'ingest-single-point',
+    needs: [],
+    args: (preset, has) =>
+      withProductionTarget(
+        has,
+        'all',
+        preset === 'quick' ? ['--duration', '2', '--rounds', '1', '--devices', '200'] : [],
+      ),
+    timeoutSeconds: { quick: 150, full: 900 },
+  },
+  {
     name: 'production-ingest',
     file: 'production-ingest',
     needs: PRODUCTION,

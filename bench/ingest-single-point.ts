@@ -1,0 +1,248 @@
+/**
+ * Ingest the way devices send (issue 13, goal 3): one point per request, from many devices over
+ * 100 connections, beside the floor measured in the same run: a bare `node:http` server (a child
+ * process like ours) that reads the body, `JSON.parse`s it and answers 202. Goals: ≥ 0.7× the
+ * floor embedded and ≥ 0.5× in production (Kafka acknowledged, with the pipeline and InfluxDB on
+ * the same cores), p99 ≤ 50 ms.
+ *
+ *   npx tsx bench/ingest-single-point.ts [--target embedded|production|all] [--duration 5]
+ *     [--rounds 2] [--devices 1000]
+ *
+ * autocannon (in this process) sends `{"ts": <now>, "metrics": {"temperature": n}}` with each
+ * request's device token taken in turn from the registered devices; rounds alternate between
+ * the servers, medians are reported.
+ */
+import autocannon from 'autocannon';
+import { parseArgs } from 'node:util';
+import { generateDeviceToken, hashDeviceToken } from '../src/auth/device-tokens.js';
+import { startChild, type RunningChild } from '../test/support/child-process.js';
+import { makeDataDir } from '../test/support/embedded-app.js';
+import { startEmbeddedProcess, startRole } from '../test/support/processes.js';
+import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { reportFigures, type Figure } from './support/report.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'embedded' },
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    devices: { type: 'string', default: '1000' },
+  },
+});
+if (!['embedded', 'production', 'all'].includes(flags.target)) {
+  throw new Error(`--target is embedded, production or all, not ${flags.target}`);
+}
+const TARGETS = flags.target === 'all' ? ['embedded', 'production'] : [flags.target];
+const DURATION = Number(flags.duration);
+const ROUNDS = Number(flags.rounds);
+const DEVICES = Number(flags.devices);
+const CONNECTIONS = 100;
+const GOALS: Record<string, number> = { embedded: 0.7, production: 0.5 };
+const P99_GOAL_MS = 50;
+
+const UNLIMITED = {
+  RATE_LIMIT_DEVICE_PER_SECOND: '1000000',
+  RATE_LIMIT_DEVICE_BURST: '1000000',
+  // Registering the devices is a burst of mutations.
+  RATE_LIMIT_USER_PER_SECOND: '1000000',
+  RATE_LIMIT_USER_BURST: '1000000',
+};
+
+const FLOOR_SERVER = `
+require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":1}');
+  });
+}).listen(0, '127.0.0.1', function () { console.log(JSON.stringify({ port: this.address().port })); });`;
+
+interface Target {
+  name: string;
+  url: string;
+  tokens: string[];
+  stop(): Promise<unknown>;
+}
+
+interface Measured {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(target: Target): Promise<Measured> {
+  let next = 0;
+  const options = {
+    url: `${target.url}/v1/telemetry`,
+    method: 'POST' as const,
+    connections: CONNECTIONS,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest(request: autocannon.Request) {
+          const token = target.tokens[next++ % target.tokens.length]!;
+          return {
+            ...request,
+            headers: { ...request.headers, authorization: `Bearer ${token}` },
+            body: JSON.stringify({ ts: Date.now(), metrics: { temperature: next % 50 } }),
+          };
+        },
+      },
+    ],
+  };
+  await autocannon({ ...options, duration: 2 });
+  const result = await autocannon({ ...options, duration: DURATION });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return {
+    rate: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+async function startFloor(): Promise<Target> {
+  const child: RunningChild = await startChild({
+    name: 'bare node:http floor',
+    args: ['-e', FLOOR_SERVER],
+    env: {},
+    ready(line, found) {
+      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
+      if (port) found.url = `http://127.0.0.1:${port}`;
+      return Boolean(found.url);
+    },
+  });
+  return { name: 'floor', url: child.found.url!, tokens: ['none'], stop: () => child.stop() };
+}
+
+async function startEmbeddedTarget(): Promise<Target> {
+  const dataDir = await makeDataDir();
+  const app = await startEmbeddedProcess({
+    DATA_DIR: dataDir.dir,
+    LOG_LEVEL: 'warn',
+    ...UNLIMITED,
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const response = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
+      body: JSON.stringify({
+        query: `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { token } }`,
+        variables: { input: { externalId: `d-${i}`, name: `Device ${i}`, type: 'sensor' } },
+      }),
+    });
+    const answer = (await response.json()) as { data: { registerDevice: { token: string } } };
+    tokens.push(answer.data.registerDevice.token);
+  }
+  return {
+    name: 'embedded',
+    url: app.baseUrl,
+    tokens,
+    async stop() {
+      await app.stop();
+      await dataDir.remove();
+    },
+  };
+}
+
+async function startProductionTarget(): Promise<Target> {
+  const services = await findProductionServices();
+  if (!services) throw new Error('production target: npm run services:up first');
+  const stack = await createProductionStack(services);
+  const tokens: string[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const token = generateDeviceToken();
+    await stack.devices.createDevice(
+      {
+        organizationId: stack.organizationId,
+        externalId: `d-${i}`,
+        name: `d-${i}`,
+        type: 'sensor',
+      },
+      hashDeviceToken(token),
+    );
+    tokens.push(token);
+  }
+  const roles = await Promise.all([
+    startRole('ingest', { ...stack.env, ...UNLIMITED }),
+    startRole('pipeline', { ...stack.env, ...UNLIMITED }),
+  ]);
+  return {
+    name: 'production',
+    url: roles[0].baseUrl,
+    tokens,
+    async stop() {
+      await Promise.all(roles.map((role) => role.stop()));
+      await stack.cleanup();
+    },
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const summary = (runs: Measured[]): Measured => ({
+  rate: median(runs.map((run) => run.rate)),
+  p50: median(runs.map((run) => run.p50)),
+  p99: median(runs.map((run) => run.p99)),
+});
+
+const servers: Target[] = [];
+try {
+  const floor = await startFloor();
+  servers.push(floor);
+  const ours: Target[] = [];
+  for (const name of TARGETS) {
+    const target =
+      name === 'embedded' ? await startEmbeddedTarget() : await startProductionTarget();
+    servers.push(target);
+    ours.push(target);
+  }
+  const runs = new Map<string, Measured[]>([
+    ['floor', []],
+    ...ours.map((t) => [t.name, []] as [string, Measured[]]),
+  ]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of ours) runs.get(target.name)!.push(await load(target));
+    runs.get('floor')!.push(await load(floor));
+  }
+  const floorRate = summary(runs.get('floor')!);
+  console.log(
+    `floor (bare node:http):  ${floorRate.rate.toFixed(0)} req/s  p50 ${floorRate.p50} ms  p99 ${floorRate.p99} ms`,
+  );
+  const figures: Figure[] = [];
+  for (const target of ours) {
+    const measured = summary(runs.get(target.name)!);
+    const ratio = measured.rate / floorRate.rate;
+    console.log(
+      `ours (${target.name}): ${measured.rate.toFixed(0)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms` +
+        `  ratio ${ratio.toFixed(2)} (goal ≥ ${GOALS[target.name]})`,
+    );
+    figures.push(
+      {
+        name: `one point per request, ${CONNECTIONS} connections, ${target.name}`,
+        unit: 'req/s',
+        ours: measured.rate,
+        baselineName: 'bare node:http: read, JSON.parse, 202',
+        baseline: floorRate.rate,
+        better: 'higher',
+        goal: `≥ ${GOALS[target.name]!.toFixed(2)}`,
+        met: ratio >= GOALS[target.name]!,
+      },
+      {
+        name: `one point per request, p99, ${target.name}`,
+        unit: 'ms',
+        ours: measured.p99,
+        better: 'lower',
+        goal: `≤ ${P99_GOAL_MS} ms`,
+        met: measured.p99 <= P99_GOAL_MS,
+      },
+    );
+  }
+  await reportFigures(figures);
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+}
