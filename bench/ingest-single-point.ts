@@ -6,19 +6,24 @@
  * the same cores), p99 ≤ 50 ms.
  *
  *   npx tsx bench/ingest-single-point.ts [--target embedded|production|all] [--duration 5]
- *     [--rounds 2] [--devices 1000]
+ *     [--rounds 2] [--devices 1000] [--profile]
  *
+ * --profile runs the embedded app under `node --cpu-prof` and prints its self time by package.
  * autocannon (in this process) sends `{"ts": <now>, "metrics": {"temperature": n}}` with each
  * request's device token taken in turn from the registered devices; rounds alternate between
  * the servers, medians are reported.
  */
 import autocannon from 'autocannon';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken } from '../src/auth/device-tokens.js';
 import { startChild, type RunningChild } from '../test/support/child-process.js';
 import { makeDataDir } from '../test/support/embedded-app.js';
 import { startEmbeddedProcess, startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { summariseProfile } from './support/cpu-profile-summary.js';
 import { reportFigures, type Figure } from './support/report.js';
 
 const { values: flags } = parseArgs({
@@ -27,6 +32,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     devices: { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
   },
 });
 if (!['embedded', 'production', 'all'].includes(flags.target)) {
@@ -119,13 +125,16 @@ async function startFloor(): Promise<Target> {
   return { name: 'floor', url: child.found.url!, tokens: ['none'], stop: () => child.stop() };
 }
 
+const profileDir = flags.profile
+  ? await mkdtemp(path.join(os.tmpdir(), 'bench-ingest-profile-'))
+  : undefined;
+
 async function startEmbeddedTarget(): Promise<Target> {
   const dataDir = await makeDataDir();
-  const app = await startEmbeddedProcess({
-    DATA_DIR: dataDir.dir,
-    LOG_LEVEL: 'warn',
-    ...UNLIMITED,
-  });
+  const app = await startEmbeddedProcess(
+    { DATA_DIR: dataDir.dir, LOG_LEVEL: 'warn', ...UNLIMITED },
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const tokens: string[] = [];
   for (let i = 0; i < DEVICES; i++) {
     const response = await fetch(`${app.baseUrl}/graphql`, {
@@ -245,4 +254,9 @@ try {
   await reportFigures(figures);
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
+}
+if (profileDir) {
+  // The main thread's profile is the first one written (workers write theirs after).
+  const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+  if (file) console.log(await summariseProfile(path.join(profileDir, file), 40));
 }
