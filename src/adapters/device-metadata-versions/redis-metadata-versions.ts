@@ -35,6 +35,9 @@ export function createRedisMetadataVersions(options: {
   const redis = createRedisClient(options.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A read that hangs costs a request this much before it goes to the database.
+    commandTimeout: 250,
+    connectionName: 'device-metadata-versions',
   }) as Redis & {
     versionStart(key: string, start: string): Promise<string>;
     versionBump(key: string, start: string): Promise<number>;
