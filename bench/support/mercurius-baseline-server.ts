@@ -7,8 +7,8 @@
  *   node --import tsx bench/support/mercurius-baseline-server.ts [devices=50]
  */
 import Fastify from 'fastify';
-import { GraphQLScalarType } from 'graphql';
 import mercurius from 'mercurius';
+import { DEVICE_PAGE_SCALARS, DEVICE_PAGE_SCHEMA } from './device-page-schema.js';
 
 const DEVICES = Number(process.argv[2] ?? 50);
 const baseTs = Date.UTC(2026, 0, 1);
@@ -32,23 +32,8 @@ const latest = new Map<string, Reading[]>(
   ]),
 );
 
-const schema = `
-  scalar DateTime
-  scalar MetricValue
-  type MetricReading { metric: String! value: MetricValue! ts: DateTime! }
-  type Device { id: ID! name: String! latest: [MetricReading!]! }
-  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
-  type DeviceEdge { cursor: String! node: Device! }
-  type DeviceConnection { edges: [DeviceEdge!]! pageInfo: PageInfo! }
-  type Query { devices(first: Int, after: String): DeviceConnection! }
-`;
-
 const resolvers = {
-  DateTime: new GraphQLScalarType({
-    name: 'DateTime',
-    serialize: (value) => (value as Date).toISOString(),
-  }),
-  MetricValue: new GraphQLScalarType({ name: 'MetricValue', serialize: (value) => value }),
+  ...DEVICE_PAGE_SCALARS,
   Query: {
     devices: (_root: unknown, args: { first?: number }) => {
       const page = devices.slice(0, args.first ?? 20);
@@ -70,7 +55,7 @@ const resolvers = {
 };
 
 const app = Fastify({ logger: false });
-await app.register(mercurius, { schema, resolvers, jit: 1 });
+await app.register(mercurius, { schema: DEVICE_PAGE_SCHEMA, resolvers, jit: 1 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (address === null || typeof address === 'string') throw new Error('no TCP address');

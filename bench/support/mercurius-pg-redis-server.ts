@@ -10,9 +10,9 @@
  *   node --import tsx bench/support/mercurius-pg-redis-server.ts <database url> <redis url> <organization id>
  */
 import Fastify from 'fastify';
-import { GraphQLScalarType } from 'graphql';
 import { Redis } from 'ioredis';
 import mercurius from 'mercurius';
+import { DEVICE_PAGE_SCALARS, DEVICE_PAGE_SCHEMA } from './device-page-schema.js';
 import pg from 'pg';
 
 const [databaseUrl, redisUrl, organizationId] = process.argv.slice(2);
@@ -50,23 +50,8 @@ async function latestOf(ids: string[]): Promise<Reading[][]> {
   });
 }
 
-const schema = `
-  scalar DateTime
-  scalar MetricValue
-  type MetricReading { metric: String! value: MetricValue! ts: DateTime! }
-  type Device { id: ID! name: String! latest: [MetricReading!]! }
-  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
-  type DeviceEdge { cursor: String! node: Device! }
-  type DeviceConnection { edges: [DeviceEdge!]! pageInfo: PageInfo! }
-  type Query { devices(first: Int, after: String): DeviceConnection! }
-`;
-
 const resolvers = {
-  DateTime: new GraphQLScalarType({
-    name: 'DateTime',
-    serialize: (value) => (value as Date).toISOString(),
-  }),
-  MetricValue: new GraphQLScalarType({ name: 'MetricValue', serialize: (value) => value }),
+  ...DEVICE_PAGE_SCALARS,
   Query: {
     devices: async (_root: unknown, args: { first?: number }) => {
       const first = args.first ?? 20;
@@ -94,7 +79,7 @@ const resolvers = {
 };
 
 const app = Fastify({ logger: false });
-await app.register(mercurius, { schema, resolvers, jit: 1 });
+await app.register(mercurius, { schema: DEVICE_PAGE_SCHEMA, resolvers, jit: 1 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (address === null || typeof address === 'string') throw new Error('no TCP address');
