@@ -152,7 +152,12 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
       expect(invalid.errors?.length).toBeGreaterThan(0);
 
       // Ingest: points accepted per transport, refusals by code, bus publish latency.
-      const accepted = await expectMoved('ingest_points_accepted_total{job="ingest"}');
+      // Until a scrape has seen both transports: the MQTT point may land after the last scrape.
+      const accepted = await prometheus.waitFor(
+        'ingest_points_accepted_total{job="ingest"}',
+        (found) => ['http', 'mqtt'].every((t) => found.some((s) => s.metric.transport === t)),
+        30_000,
+      );
       const byTransport = Object.fromEntries(accepted.map((s) => [s.metric.transport, s.value]));
       expect(byTransport).toEqual({ http: 10, mqtt: 1 });
       await expectMoved(
