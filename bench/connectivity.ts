@@ -20,6 +20,7 @@ import { createLogger } from '../src/logger.js';
 import { createConnectivitySweeper } from '../src/pipeline/connectivity-sweeper.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
 import { reportFigures } from './support/report.js';
+import { percentile } from './support/stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,11 +48,6 @@ const admin = async (sql: string) => {
 };
 await admin(`CREATE DATABASE ${name}`);
 const url = new URL(`/${name}`, postgres).toString();
-
-function percentile(sorted: readonly number[], p: number) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)]!;
-}
 
 try {
   await migratePostgres(url);

@@ -23,7 +23,10 @@ import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { findChromium, launchBrowser } from '../test/support/browser.js';
 import { buildConsoleIfStale } from '../test/support/console-build.js';
+import { RegisterDeviceDocument } from '../test/generated/graphql.js';
+import { createGraphQLClient, expectData, postTelemetry } from '../test/support/graphql-client.js';
 import { startEmbeddedProcess } from '../test/support/processes.js';
+import { median, percentile } from './support/stats.js';
 import { reportFigures } from './support/report.js';
 
 const { values: flags } = parseArgs({
@@ -54,49 +57,31 @@ const app = await startEmbeddedProcess({
 const consoleLink = app.logs.map((line) => /Console:\s+(\S+)/.exec(line)?.[1]).find(Boolean);
 let browser: Browser | undefined;
 
-async function graphql(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const answer = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
-  if (answer.errors) throw new Error(JSON.stringify(answer.errors));
-  return answer.data!;
-}
-
 /** The fleet: devices across five sites, each with a day of power readings, the newest now. */
 async function seed() {
+  const admin = createGraphQLClient(app.baseUrl, app.adminToken);
   const now = Date.now();
   for (let i = 0; i < DEVICES; i++) {
-    const data = await graphql(
-      `
-        mutation ($input: RegisterDeviceInput!) {
-          registerDevice(input: $input) {
-            token
-          }
-        }
-      `,
-      {
+    const { registerDevice } = await expectData(
+      admin(RegisterDeviceDocument, {
         input: {
           externalId: `meter-${i}`,
           name: `Meter ${i}`,
           type: 'meter',
-          labels: [{ key: 'site', value: SITES[i % SITES.length] }],
+          labels: [{ key: 'site', value: SITES[i % SITES.length]! }],
         },
-      },
+      }),
     );
-    const token = (data.registerDevice as { token: string }).token;
     const points = Array.from({ length: 24 }, (_, hour) => ({
       ts: new Date(now - (23 - hour) * 3_600_000).toISOString(),
       metrics: { power: (i % 17) + hour },
     }));
-    const response = await fetch(`${app.baseUrl}/v1/telemetry`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(points),
-    });
-    if (response.status !== 202) throw new Error(`ingest answered ${response.status}`);
+    const { status } = await postTelemetry(
+      app.baseUrl,
+      registerDevice.token,
+      JSON.stringify(points),
+    );
+    if (status !== 202) throw new Error(`ingest answered ${status}`);
   }
 }
 
@@ -162,10 +147,6 @@ async function visitFloor(): Promise<number> {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-const p95 = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]!;
-
 try {
   if (!consoleLink) throw new Error('the app printed no console link');
   await seed();
@@ -181,9 +162,13 @@ try {
   }
   const oursMedian = median(ours);
   const floorMedian = median(floor);
+  const oursP95 = percentile(
+    [...ours].sort((a, b) => a - b),
+    95,
+  );
   console.log(
     `console overview usable, first visit (${DEVICES} devices): median ${oursMedian.toFixed(0)} ms, ` +
-      `p95 ${p95(ours).toFixed(0)} ms (${ours.map((ms) => ms.toFixed(0)).join(', ')})`,
+      `p95 ${oursP95.toFixed(0)} ms (${ours.map((ms) => ms.toFixed(0)).join(', ')})`,
   );
   console.log(
     `floor (one fetch of the same query from a bare page): median ${floorMedian.toFixed(0)} ms ` +
@@ -202,10 +187,10 @@ try {
     {
       name: `fleet overview usable, first visit, p95 (${DEVICES} devices)`,
       unit: 'ms',
-      ours: p95(ours),
+      ours: oursP95,
       better: 'lower',
       goal: `≤ ${GOAL_MS} ms`,
-      met: p95(ours) <= GOAL_MS,
+      met: oursP95 <= GOAL_MS,
     },
   ]);
 } finally {

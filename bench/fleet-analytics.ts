@@ -35,6 +35,7 @@ import type { TelemetryStore } from '../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../test/support/in-process-api.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
 import { reportFigures, type Figure } from './support/report.js';
+import { percentile } from './support/stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -273,10 +274,6 @@ async function influxBaseline(url: string, database: string): Promise<Baseline> 
     },
     async close() {},
   };
-}
-
-function percentile(sorted: readonly number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)]!;
 }
 
 async function timed(work: () => Promise<unknown>) {

@@ -20,17 +20,18 @@
  *
  * --profile runs our servers under `node --cpu-prof` and prints their self time by package.
  */
-import autocannon from 'autocannon';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { streamPoints } from '../test/support/load.js';
-import { startChild, type RunningChild } from '../test/support/child-process.js';
+import { startBaselineServer } from './support/baseline-server.js';
 import { startEmbeddedProcess } from '../test/support/processes.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
 import { startProductionApi } from './support/production-api.js';
+import { loadRound } from './support/load-round.js';
 import { reportFigures } from './support/report.js';
+import { medianRound, type LoadRound } from './support/stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,12 +72,6 @@ interface OurTarget extends Target {
   sameWork?: { databaseUrl: string; redisUrl: string; organizationId: string };
 }
 
-interface Measured {
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
 async function post(target: Target, query: string) {
   const response = await fetch(target.url, {
     method: 'POST',
@@ -99,27 +94,19 @@ async function checkPage(target: Target) {
   return edges.length === PAGE && edges.every((edge) => edge.node.latest.length === 2);
 }
 
-async function load(target: Target, query: string): Promise<Measured> {
-  const options = {
-    url: target.url,
-    method: 'POST' as const,
-    headers: { 'content-type': 'application/json', ...target.headers },
-    body: JSON.stringify({ query }),
-    connections: CONNECTIONS,
-  };
-  await autocannon({ ...options, duration: WARMUP });
-  const result = await autocannon({ ...options, duration: DURATION });
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  return {
-    rate: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  };
-}
+const load = (target: Target, query: string) =>
+  loadRound(
+    target.url,
+    {
+      url: target.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body: JSON.stringify({ query }),
+      connections: CONNECTIONS,
+    },
+    WARMUP,
+    DURATION,
+  );
 
 /** Rate limiting stays on (its cost is part of every request) but never refuses the load. */
 const UNLIMITED = {
@@ -156,15 +143,8 @@ async function seedApp(target: Target, baseUrl: string) {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
-function report(label: string, runs: Measured[]) {
-  const measured = {
-    label,
-    rate: median(runs.map((run) => run.rate)),
-    p50: median(runs.map((run) => run.p50)),
-    p99: median(runs.map((run) => run.p99)),
-  };
+function report(label: string, runs: LoadRound[]) {
+  const measured = medianRound(runs);
   console.log(
     `${label.padEnd(44)} ${measured.rate.toFixed(0).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms` +
       `  (rounds: ${runs.map((run) => run.rate.toFixed(0)).join(', ')})`,
@@ -209,18 +189,14 @@ const servers: { stop(): Promise<unknown> }[] = [];
 
 /** A baseline server (bench/support/<file>), its page checked; stopped with the others. */
 async function startBaseline(name: string, file: string, args: string[]): Promise<Target> {
-  const server: RunningChild = await startChild({
-    name,
-    args: ['--import', 'tsx', `bench/support/${file}`, ...args],
-    env: {},
-    ready(line, found) {
-      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
-      if (port) found.url = `http://127.0.0.1:${port}/graphql`;
-      return Boolean(found.url);
-    },
-  });
+  const server = await startBaselineServer(name, [
+    '--import',
+    'tsx',
+    `bench/support/${file}`,
+    ...args,
+  ]);
   servers.push(server);
-  const target = { url: server.found.url!, headers: {} };
+  const target = { url: `http://127.0.0.1:${server.port}/graphql`, headers: {} };
   if (!(await checkPage(target))) throw new Error(`${name}: the page is not the expected shape`);
   return target;
 }
@@ -255,10 +231,10 @@ try {
   // Rounds alternate between the servers (only one loaded at a time), so a neighbour's load on
   // this machine weighs on every side of the ratio alike; medians are reported.
   const runs = new Map(
-    ours.map((target) => [target.name, { page: [] as Measured[], typename: [] as Measured[] }]),
+    ours.map((target) => [target.name, { page: [] as LoadRound[], typename: [] as LoadRound[] }]),
   );
-  const baselineRuns: Measured[] = [];
-  const sameWorkRuns: Measured[] = [];
+  const baselineRuns: LoadRound[] = [];
+  const sameWorkRuns: LoadRound[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of ours) {
       const own = runs.get(target.name)!;

@@ -13,18 +13,22 @@
  * request's device token taken in turn from the registered devices; rounds alternate between
  * the servers, medians are reported.
  */
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken } from '../src/auth/device-tokens.js';
-import { startChild, type RunningChild } from '../test/support/child-process.js';
+import { RegisterDeviceDocument } from '../test/generated/graphql.js';
+import { createGraphQLClient, expectData } from '../test/support/graphql-client.js';
+import { startBaselineServer } from './support/baseline-server.js';
 import { makeDataDir } from '../test/support/embedded-app.js';
-import { startEmbeddedProcess, startRole } from '../test/support/processes.js';
+import { startEmbeddedProcess, startRole, type RunningRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
+import { loadRound } from './support/load-round.js';
 import { reportFigures, type Figure } from './support/report.js';
+import { medianRound, type LoadRound } from './support/stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,17 +75,11 @@ interface Target {
   stop(): Promise<unknown>;
 }
 
-interface Measured {
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
-async function load(target: Target): Promise<Measured> {
+function load(target: Target): Promise<LoadRound> {
   let next = 0;
-  const options = {
+  const options: autocannon.Options = {
     url: `${target.url}/v1/telemetry`,
-    method: 'POST' as const,
+    method: 'POST',
     connections: CONNECTIONS,
     headers: { 'content-type': 'application/json' },
     requests: [
@@ -97,32 +95,17 @@ async function load(target: Target): Promise<Measured> {
       },
     ],
   };
-  await autocannon({ ...options, duration: 2 });
-  const result = await autocannon({ ...options, duration: DURATION });
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  return {
-    rate: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  };
+  return loadRound(target.name, options, 2, DURATION);
 }
 
 async function startFloor(): Promise<Target> {
-  const child: RunningChild = await startChild({
-    name: 'bare node:http floor',
-    args: ['-e', FLOOR_SERVER],
-    env: {},
-    ready(line, found) {
-      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
-      if (port) found.url = `http://127.0.0.1:${port}`;
-      return Boolean(found.url);
-    },
-  });
-  return { name: 'floor', url: child.found.url!, tokens: ['none'], stop: () => child.stop() };
+  const server = await startBaselineServer('bare node:http floor', ['-e', FLOOR_SERVER]);
+  return {
+    name: 'floor',
+    url: `http://127.0.0.1:${server.port}`,
+    tokens: ['none'],
+    stop: server.stop,
+  };
 }
 
 const profileDir = flags.profile
@@ -135,28 +118,24 @@ async function startEmbeddedTarget(): Promise<Target> {
     { DATA_DIR: dataDir.dir, LOG_LEVEL: 'warn', ...UNLIMITED },
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
-  const tokens: string[] = [];
-  for (let i = 0; i < DEVICES; i++) {
-    const response = await fetch(`${app.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.adminToken}` },
-      body: JSON.stringify({
-        query: `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { token } }`,
-        variables: { input: { externalId: `d-${i}`, name: `Device ${i}`, type: 'sensor' } },
-      }),
-    });
-    const answer = (await response.json()) as { data: { registerDevice: { token: string } } };
-    tokens.push(answer.data.registerDevice.token);
-  }
-  return {
-    name: 'embedded',
-    url: app.baseUrl,
-    tokens,
-    async stop() {
-      await app.stop();
-      await dataDir.remove();
-    },
+  const stop = async () => {
+    await app.stop();
+    await dataDir.remove();
   };
+  const admin = createGraphQLClient(app.baseUrl, app.adminToken);
+  const tokens: string[] = [];
+  try {
+    for (let i = 0; i < DEVICES; i++) {
+      const input = { externalId: `d-${i}`, name: `Device ${i}`, type: 'sensor' };
+      const { registerDevice } = await expectData(admin(RegisterDeviceDocument, { input }));
+      tokens.push(registerDevice.token);
+    }
+  } catch (error) {
+    // Not yet in the bench's list of servers to stop: stopped here.
+    await stop();
+    throw error;
+  }
+  return { name: 'embedded', url: app.baseUrl, tokens, stop };
 }
 
 async function startProductionTarget(): Promise<Target> {
@@ -164,40 +143,40 @@ async function startProductionTarget(): Promise<Target> {
   if (!services) throw new Error('production target: npm run services:up first');
   const stack = await createProductionStack(services);
   const tokens: string[] = [];
-  for (let i = 0; i < DEVICES; i++) {
-    const token = generateDeviceToken();
-    await stack.devices.createDevice(
-      {
-        organizationId: stack.organizationId,
-        externalId: `d-${i}`,
-        name: `d-${i}`,
-        type: 'sensor',
-      },
-      hashDeviceToken(token),
-    );
-    tokens.push(token);
-  }
-  const roles = await Promise.all([
-    startRole('ingest', { ...stack.env, ...UNLIMITED }),
-    startRole('pipeline', { ...stack.env, ...UNLIMITED }),
-  ]);
-  return {
-    name: 'production',
-    url: roles[0].baseUrl,
-    tokens,
-    async stop() {
-      await Promise.all(roles.map((role) => role.stop()));
-      await stack.cleanup();
-    },
+  const started: RunningRole[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((role) => role.stop()));
+    await stack.cleanup();
   };
+  try {
+    for (let i = 0; i < DEVICES; i++) {
+      const token = generateDeviceToken();
+      await stack.devices.createDevice(
+        {
+          organizationId: stack.organizationId,
+          externalId: `d-${i}`,
+          name: `d-${i}`,
+          type: 'sensor',
+        },
+        hashDeviceToken(token),
+      );
+      tokens.push(token);
+    }
+    // Both are waited for, so a role that started is stopped even when the other did not.
+    const results = await Promise.allSettled(
+      (['ingest', 'pipeline'] as const).map((role) =>
+        startRole(role, { ...stack.env, ...UNLIMITED }),
+      ),
+    );
+    for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
+    const refused = results.find((result) => result.status === 'rejected');
+    if (refused) throw refused.reason;
+    return { name: 'production', url: started[0]!.baseUrl, tokens, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-const summary = (runs: Measured[]): Measured => ({
-  rate: median(runs.map((run) => run.rate)),
-  p50: median(runs.map((run) => run.p50)),
-  p99: median(runs.map((run) => run.p99)),
-});
 
 const servers: Target[] = [];
 try {
@@ -210,21 +189,21 @@ try {
     servers.push(target);
     ours.push(target);
   }
-  const runs = new Map<string, Measured[]>([
+  const runs = new Map<string, LoadRound[]>([
     ['floor', []],
-    ...ours.map((t) => [t.name, []] as [string, Measured[]]),
+    ...ours.map((t) => [t.name, []] as [string, LoadRound[]]),
   ]);
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of ours) runs.get(target.name)!.push(await load(target));
     runs.get('floor')!.push(await load(floor));
   }
-  const floorRate = summary(runs.get('floor')!);
+  const floorRate = medianRound(runs.get('floor')!);
   console.log(
     `floor (bare node:http):  ${floorRate.rate.toFixed(0)} req/s  p50 ${floorRate.p50} ms  p99 ${floorRate.p99} ms`,
   );
   const figures: Figure[] = [];
   for (const target of ours) {
-    const measured = summary(runs.get(target.name)!);
+    const measured = medianRound(runs.get(target.name)!);
     const ratio = measured.rate / floorRate.rate;
     console.log(
       `ours (${target.name}): ${measured.rate.toFixed(0)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms` +

@@ -13,6 +13,7 @@ import { encodePoints } from '../src/adapters/event-bus/kafka-codec.js';
 import { createKafkaEventBus } from '../src/adapters/event-bus/kafka-event-bus.js';
 import type { TelemetryPoint } from '../src/domain/telemetry.js';
 import { reportFigures, type Figure } from './support/report.js';
+import { median } from './support/stats.js';
 
 const POINTS = Number(process.argv[2] ?? 100_000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -126,7 +127,6 @@ async function raw(calls: TelemetryPoint[][], name: string, admin: Admin): Promi
 const admin = new Kafka({ clientId: 'bench-admin', brokers, logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
 const rate = (seconds: number) => `${Math.round(POINTS / seconds).toLocaleString('en')} points/s`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const figures: Figure[] = [];
 try {
   console.log(

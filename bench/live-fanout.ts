@@ -33,7 +33,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { root, startChild, type RunningChild } from '../test/support/child-process.js';
+import { root } from '../test/support/child-process.js';
+import { startBaselineServer } from './support/baseline-server.js';
 import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import type { ClientCommand, ClientReport } from './support/live-fanout-clients.js';
@@ -226,7 +227,7 @@ const stack = await createProductionStack(services);
 const profileDir = flags.profile
   ? await mkdtemp(path.join(os.tmpdir(), 'bench-live-fanout-'))
   : undefined;
-const servers: RunningChild[] = [];
+const servers: { stop(): Promise<unknown> }[] = [];
 const redis = new Redis(services.redis);
 let clients: Clients | undefined;
 try {
@@ -246,22 +247,13 @@ try {
   );
   servers.push(api);
   const baselineChannel = `bench-live-fanout:${crypto.randomUUID()}`;
-  const baselineServer = await startChild({
-    name: 'ws broadcast baseline',
-    args: [
-      '--import',
-      'tsx',
-      'bench/support/ws-broadcast-server.ts',
-      services.redis,
-      baselineChannel,
-    ],
-    env: {},
-    ready(line, found) {
-      const port = /^\{"port":(\d+)\}$/.exec(line)?.[1];
-      if (port) found.url = `ws://127.0.0.1:${port}`;
-      return Boolean(found.url);
-    },
-  });
+  const baselineServer = await startBaselineServer('ws broadcast baseline', [
+    '--import',
+    'tsx',
+    'bench/support/ws-broadcast-server.ts',
+    services.redis,
+    baselineChannel,
+  ]);
   servers.push(baselineServer);
 
   const pointOf = (seq: number) => ({
@@ -291,7 +283,7 @@ try {
 
   clients = startClientProcesses();
   const opening = performance.now();
-  await openTarget(clients, 'baseline', baselineServer.found.url!);
+  await openTarget(clients, 'baseline', `ws://127.0.0.1:${baselineServer.port}`);
   await openTarget(clients, 'ours', `${api.baseUrl.replace('http', 'ws')}/graphql`, {
     token: stack.adminToken,
     query: SUBSCRIPTION,

@@ -10,25 +10,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root } from '../test/support/child-process.js';
+import { freePort } from '../test/support/services.js';
 import { reportFigures } from './support/report.js';
+import { median } from './support/stats.js';
 
 const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const RUNS = Number(flags.runs);
 
 const BARE_SERVER = `require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 /** Spawns `args`, polls /health every 20 ms, and returns the ms from the spawn to its first 200. */
 async function timeToHealth(args: string[], env: Record<string, string>): Promise<number> {
@@ -56,7 +49,6 @@ async function timeToHealth(args: string[], env: Record<string, string>): Promis
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const APP_ENV = { HOST: '127.0.0.1', MQTT_PORT: 'off', METRICS_PORT: 'off', LOG_LEVEL: 'warn' };
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'bench-start-'));
@@ -73,35 +65,36 @@ try {
     fresh.push(await timeToHealth(['scripts/start.mjs'], { ...APP_ENV, DATA_DIR: dataDir }));
     bare.push(await timeToHealth(['-e', BARE_SERVER], {}));
   }
-  const floor = median(bare);
+  const [restartMs, freshMs, floorMs] = [median(restart), median(fresh), median(bare)];
   const show = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
-  console.log(`restart:   median ${median(restart).toFixed(0)} ms (${show(restart)})`);
-  console.log(`fresh:     median ${median(fresh).toFixed(0)} ms (${show(fresh)})`);
-  console.log(`bare node: median ${floor.toFixed(0)} ms (${show(bare)})`);
+  console.log(`restart:   median ${restartMs.toFixed(0)} ms (${show(restart)})`);
+  console.log(`fresh:     median ${freshMs.toFixed(0)} ms (${show(fresh)})`);
+  console.log(`bare node: median ${floorMs.toFixed(0)} ms (${show(bare)})`);
+  // The restart twice: beside the floor (a ratio), and against the goal (of the time itself).
   await reportFigures([
     {
-      name: '/health after a restart, median',
+      name: '/health after a restart, median, beside a bare start',
       unit: 'ms',
-      ours: median(restart),
+      ours: restartMs,
       baselineName: 'a bare node:http server',
-      baseline: floor,
+      baseline: floorMs,
       better: 'lower',
     },
     {
       name: '/health after a restart, median',
       unit: 'ms',
-      ours: median(restart),
+      ours: restartMs,
       better: 'lower',
       goal: '≤ 3000 ms',
-      met: median(restart) <= 3000,
+      met: restartMs <= 3000,
     },
     {
       name: '/health on a fresh DATA_DIR, median',
       unit: 'ms',
-      ours: median(fresh),
+      ours: freshMs,
       better: 'lower',
       goal: '≤ 6000 ms',
-      met: median(fresh) <= 6000,
+      met: freshMs <= 6000,
     },
   ]);
 } finally {

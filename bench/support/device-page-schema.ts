@@ -1,8 +1,12 @@
 /**
  * The shape of our `devices` page (a connection of `Device { id name latest { metric value ts } }`)
- * as the Mercurius baselines of bench/graphql-page.ts serve it: the SDL and its two scalars.
+ * as the Mercurius baselines of bench/graphql-page.ts serve it: the SDL, its two scalars, and
+ * the server itself.
  */
+import Fastify from 'fastify';
 import { GraphQLScalarType } from 'graphql';
+import mercurius, { type IResolvers } from 'mercurius';
+import { announcePort } from './baseline-server.js';
 
 export const DEVICE_PAGE_SCHEMA = `
   scalar DateTime
@@ -22,3 +26,26 @@ export const DEVICE_PAGE_SCALARS = {
   }),
   MetricValue: new GraphQLScalarType({ name: 'MetricValue', serialize: (value) => value }),
 };
+
+/**
+ * Mercurius with graphql-jit (`jit: 1`) serving the page with `resolvers` on 127.0.0.1; announces
+ * its port; on SIGTERM closes, then `close` (the baseline's own clients), then exits.
+ */
+export async function serveDevicePage(
+  resolvers: IResolvers,
+  close: () => Promise<unknown> = async () => {},
+): Promise<void> {
+  const app = Fastify({ logger: false });
+  await app.register(mercurius, {
+    schema: DEVICE_PAGE_SCHEMA,
+    resolvers: { ...DEVICE_PAGE_SCALARS, ...resolvers },
+    jit: 1,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  announcePort(address.port);
+  process.on('SIGTERM', () => {
+    void Promise.all([app.close(), close()]).then(() => process.exit(0));
+  });
+}

@@ -6,9 +6,7 @@
  *
  *   node --import tsx bench/support/mercurius-baseline-server.ts [devices=50]
  */
-import Fastify from 'fastify';
-import mercurius from 'mercurius';
-import { DEVICE_PAGE_SCALARS, DEVICE_PAGE_SCHEMA } from './device-page-schema.js';
+import { serveDevicePage } from './device-page-schema.js';
 
 const DEVICES = Number(process.argv[2] ?? 50);
 const baseTs = Date.UTC(2026, 0, 1);
@@ -33,7 +31,6 @@ const latest = new Map<string, Reading[]>(
 );
 
 const resolvers = {
-  ...DEVICE_PAGE_SCALARS,
   Query: {
     devices: (_root: unknown, args: { first?: number }) => {
       const page = devices.slice(0, args.first ?? 20);
@@ -54,10 +51,4 @@ const resolvers = {
   },
 };
 
-const app = Fastify({ logger: false });
-await app.register(mercurius, { schema: DEVICE_PAGE_SCHEMA, resolvers, jit: 1 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-if (address === null || typeof address === 'string') throw new Error('no TCP address');
-process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await serveDevicePage(resolvers);

@@ -9,10 +9,8 @@
  *
  *   node --import tsx bench/support/mercurius-pg-redis-server.ts <database url> <redis url> <organization id>
  */
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import mercurius from 'mercurius';
-import { DEVICE_PAGE_SCALARS, DEVICE_PAGE_SCHEMA } from './device-page-schema.js';
+import { serveDevicePage } from './device-page-schema.js';
 import pg from 'pg';
 
 const [databaseUrl, redisUrl, organizationId] = process.argv.slice(2);
@@ -51,7 +49,6 @@ async function latestOf(ids: string[]): Promise<Reading[][]> {
 }
 
 const resolvers = {
-  ...DEVICE_PAGE_SCALARS,
   Query: {
     devices: async (_root: unknown, args: { first?: number }) => {
       const first = args.first ?? 20;
@@ -78,12 +75,4 @@ const resolvers = {
   },
 };
 
-const app = Fastify({ logger: false });
-await app.register(mercurius, { schema: DEVICE_PAGE_SCHEMA, resolvers, jit: 1 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-if (address === null || typeof address === 'string') throw new Error('no TCP address');
-process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-process.on('SIGTERM', () => {
-  void Promise.all([app.close(), pool.end(), redis.quit()]).then(() => process.exit(0));
-});
+await serveDevicePage(resolvers, () => Promise.all([pool.end(), redis.quit()]));

@@ -6,21 +6,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { freePort } from '../../test/support/services.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { withOpenFiles } from './mqtt-process-stats.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface RunningMosquitto {
   pid: number;

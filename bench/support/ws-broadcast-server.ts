@@ -10,6 +10,7 @@
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import { announcePort } from './baseline-server.js';
 
 const [redisUrl, channel] = process.argv.slice(2);
 if (!redisUrl || !channel) throw new Error('usage: ws-broadcast-server.ts <redis-url> <channel>');
@@ -45,7 +46,7 @@ subscriber.on('message', (_channel: string, message: string) => {
 
 await listening;
 const address = server.address();
-console.log(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }));
+announcePort(typeof address === 'object' && address ? address.port : 0);
 
 process.once('SIGTERM', () => {
   for (const client of server.clients) client.terminate();

@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, rmSync } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { freePort } from './services.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -141,22 +141,6 @@ export async function findPrometheus(): Promise<string | undefined> {
     throw new Error(`Prometheus is missing: ${message}. CI=true: integration tests must run.`);
   console.warn(`SKIPPING Prometheus tests: ${message}.`);
   return undefined;
-}
-
-/** A port nothing listened on a moment ago (Prometheus may lose a race for it: we retry). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not pick a free port'));
-      });
-    });
-  });
 }
 
 /** prometheus.yml as JSON (which YAML parsers read): no quoting to get wrong. */

@@ -28,6 +28,22 @@ function hostAndPort(name: ServiceName, address: string): { host: string; port: 
   return { host: url.hostname, port: Number(url.port || fallbackPort) };
 }
 
+/** A port nothing listened on a moment ago (another process may take it before the caller does). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not pick a free port'));
+      });
+    });
+  });
+}
+
 /** Whether a TCP connection to host:port opens within `timeoutMs`. */
 export function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
