@@ -46,9 +46,17 @@ const LocationInput = builder.inputType('LocationInput', {
   }),
 });
 
-/** A cached device's activity as it is now (as cached, if the device is gone since). */
-async function freshActivity(context: GraphQLContext, device: Device): Promise<DeviceActivity> {
-  return (await context.loaders.activity.load(device.id)) ?? device;
+/**
+ * `pick` of the device's activity: its own, or, when its metadata came from the cache, read
+ * afresh (as cached if the device is gone since). Synchronous when nothing is read.
+ */
+function withActivity<T>(
+  context: GraphQLContext,
+  device: Device,
+  pick: (activity: DeviceActivity) => T,
+): T | Promise<T> {
+  if (!isFromMetadataCache(device)) return pick(device);
+  return context.loaders.activity.load(device.id).then((fresh) => pick(fresh ?? device));
 }
 
 export const DeviceRef = builder.objectRef<Device>('Device').implement({
@@ -71,16 +79,12 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
       description:
         "When the server received the device's newest point (not the point's own time), written behind within LAST_SEEN_FLUSH_MS.",
       resolve: (device, _args, context) =>
-        isFromMetadataCache(device)
-          ? freshActivity(context, device).then((activity) => activity.lastSeenAt)
-          : device.lastSeenAt,
+        withActivity(context, device, (activity) => activity.lastSeenAt),
     }),
     connectivity: t.field({
       type: DeviceConnectivityRef,
       resolve: (device, _args, context) =>
-        isFromMetadataCache(device)
-          ? freshActivity(context, device).then((activity) => activity.connectivity)
-          : device.connectivity,
+        withActivity(context, device, (activity) => activity.connectivity),
     }),
     heartbeatTimeoutSeconds: t.exposeInt('heartbeatTimeoutSeconds', {
       nullable: true,

@@ -8,25 +8,13 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root, startChild } from '../support/child-process.js';
+import { root } from '../support/child-process.js';
+import { startEmbeddedProcess, type RunningEmbedded } from '../support/processes.js';
 
 const start = (dataDir: string) =>
-  startChild({
-    name: 'npm start (scripts/start.mjs)',
-    args: ['scripts/start.mjs'],
-    env: { HOST: '127.0.0.1', PORT: '0', MQTT_PORT: 'off', METRICS_PORT: 'off', DATA_DIR: dataDir },
-    ready(line, found) {
-      if (line.includes('Transpiled src/ to dist/')) found.transpiled = 'yes';
-      const url = /GraphiQL:\s+(http:\/\/\S+)\/graphql/.exec(line)?.[1];
-      if (url) found.baseUrl = url;
-      const token = /"Authorization": "Bearer ([^"]+)"/.exec(line)?.[1];
-      if (token) found.token = token;
-      const link = /Console:\s+(\S+)/.exec(line)?.[1];
-      if (link) found.console = link;
-      return Boolean(found.baseUrl && found.token && found.console);
-    },
-    timeoutMs: 60_000,
-  });
+  startEmbeddedProcess({ DATA_DIR: dataDir }, [], ['scripts/start.mjs']);
+const printed = (app: RunningEmbedded, pattern: RegExp) =>
+  app.logs.map((line) => pattern.exec(line)?.[0]).find(Boolean);
 
 describe('npm start (scripts/start.mjs)', () => {
   let dataDir: string;
@@ -42,19 +30,19 @@ describe('npm start (scripts/start.mjs)', () => {
   it('transpiles a stale dist/, serves the product, and stops cleanly', async () => {
     const app = await start(dataDir);
     try {
-      expect(app.found.transpiled).toBe('yes');
-      expect((await fetch(`${app.found.baseUrl}/health`)).status).toBe(200);
-      const answer = await fetch(`${app.found.baseUrl}/graphql`, {
+      expect(printed(app, /Transpiled src\/ to dist\//)).toBeDefined();
+      expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
+      const answer = await fetch(`${app.baseUrl}/graphql`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          authorization: `Bearer ${app.found.token}`,
+          authorization: `Bearer ${app.adminToken}`,
         },
         body: JSON.stringify({ query: '{ viewer { organizationId } }' }),
       });
       expect(answer.status).toBe(200);
       expect(((await answer.json()) as { data: unknown }).data).toBeTruthy();
-      expect(app.found.console).toContain('/console/#token=');
+      expect(printed(app, /Console:\s+\S+/)).toContain('/console/#token=');
     } finally {
       expect(await app.stop()).toBe(0);
     }
@@ -63,8 +51,8 @@ describe('npm start (scripts/start.mjs)', () => {
   it('starts from a current dist/ without transpiling', async () => {
     const app = await start(dataDir);
     try {
-      expect(app.found.transpiled).toBeUndefined();
-      expect((await fetch(`${app.found.baseUrl}/health`)).status).toBe(200);
+      expect(printed(app, /Transpiled src\/ to dist\//)).toBeUndefined();
+      expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
     } finally {
       expect(await app.stop()).toBe(0);
     }

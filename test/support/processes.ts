@@ -87,10 +87,12 @@ export interface RunningEmbedded extends RunningChild {
 export async function startEmbeddedProcess(
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  /** What node runs: the sources through tsx, or `scripts/start.mjs` as `npm start` does. */
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<RunningEmbedded> {
   const running = await startChild({
     name: 'embedded app',
-    args: [...nodeArgs, '--import', 'tsx', 'src/main.ts'],
+    args: [...nodeArgs, ...entry],
     env: {
       HOST: '127.0.0.1',
       PORT: '0',

@@ -29,6 +29,12 @@ function cachedCopy(device: Device): Device {
   return copy;
 }
 
+/** What the cache holds for one answer: the answer, and its size in devices. */
+interface Entry {
+  value: unknown;
+  size: number;
+}
+
 /** A connectivity filter selects by activity, which no version covers. */
 const byActivity = (filter: DeviceFilter | undefined) => Boolean(filter?.connectivity);
 
@@ -52,35 +58,44 @@ export function withDeviceMetadataCache(
 ): DeviceRepository {
   if (options.maxEntries <= 0) return inner;
   const { versions } = options;
-  const entries = new LRUCache<string, { value: unknown; size: number }>({
+  const entries = new LRUCache<string, Entry>({
     maxSize: options.maxEntries,
     sizeCalculation: (entry) => entry.size,
     ttl: options.ttlMs,
   });
 
-  /** The answer under the organization's current version, fetched and kept on a miss. */
+  const keyOf = (organizationId: string, version: string, question: string) =>
+    `${organizationId}\u0000${version}\u0000${question}`;
+
+  /**
+   * The answer under the organization's current version, fetched and kept on a miss as `keep`
+   * makes it (what is held, and its size in devices; by default as it is, size 1).
+   */
   async function cached<T>(
     organizationId: string,
     question: string,
     fetch: () => Promise<T>,
-    keep: (value: T) => T,
-    size: (value: T) => number = () => 1,
+    keep: (value: T) => Entry = (value) => ({ value, size: 1 }),
   ): Promise<T> {
     const version = await versions.current(organizationId);
     if (version === undefined) return fetch();
-    const key = `${organizationId}\u0000${version}\u0000${question}`;
+    const key = keyOf(organizationId, version, question);
     const hit = entries.get(key);
     if (hit) return hit.value as T;
     const value = await fetch();
     // An answer larger than the whole cache is not kept (lru-cache refuses it).
-    entries.set(key, { value: keep(value), size: Math.max(1, size(value)) });
+    entries.set(key, keep(value));
     return value;
   }
 
-  const keepPage = (page: DevicePage): DevicePage =>
-    Object.freeze({ ...page, devices: Object.freeze(page.devices.map(cachedCopy)) as Device[] });
-  const keepFleet = (members: FleetMember[]) => Object.freeze([...members]) as FleetMember[];
-  const keepAsIs = <T>(value: T) => value;
+  const keepPage = (page: DevicePage): Entry => ({
+    value: Object.freeze({ ...page, devices: Object.freeze(page.devices.map(cachedCopy)) }),
+    size: Math.max(1, page.devices.length),
+  });
+  const keepFleet = (members: FleetMember[]): Entry => ({
+    value: Object.freeze([...members]),
+    size: Math.max(1, members.length),
+  });
 
   async function afterChange<T>(organizationId: string, change: Promise<T>): Promise<T> {
     const result = await change;
@@ -99,7 +114,6 @@ export function withDeviceMetadataCache(
         `page\u0000${JSON.stringify([filter ?? {}, first, after ?? null])}`,
         () => inner.listDevices(request),
         keepPage,
-        (page) => page.devices.length,
       );
     },
 
@@ -107,26 +121,23 @@ export function withDeviceMetadataCache(
       if (options?.fresh) return inner.findDevices(organizationId, ids);
       const version = await versions.current(organizationId);
       if (version === undefined) return inner.findDevices(organizationId, ids);
-      const keyOf = (id: string) =>
-        `${organizationId}\u0000${version}\u0000device\u0000${id.toLowerCase()}`;
-      const found = ids.map((id) => entries.get(keyOf(id)));
+      const deviceKey = (id: string) =>
+        keyOf(organizationId, version, `device\u0000${id.toLowerCase()}`);
+      const found = ids.map((id) => entries.get(deviceKey(id)));
       const missing = ids.filter((_id, i) => !found[i]);
       if (missing.length === 0) return found.map((entry) => entry!.value as Device | null);
       const fetched = await inner.findDevices(organizationId, missing);
       const byId = new Map(missing.map((id, i) => [id, fetched[i] ?? null]));
       for (const [id, device] of byId) {
-        entries.set(keyOf(id), { value: device && cachedCopy(device), size: 1 });
+        entries.set(deviceKey(id), { value: device && cachedCopy(device), size: 1 });
       }
       return ids.map((id, i) => (found[i] ? (found[i].value as Device | null) : byId.get(id)!));
     },
 
     countDevices(organizationId, filter) {
       if (byActivity(filter)) return inner.countDevices(organizationId, filter);
-      return cached(
-        organizationId,
-        `count\u0000${JSON.stringify(filter)}`,
-        () => inner.countDevices(organizationId, filter),
-        keepAsIs,
+      return cached(organizationId, `count\u0000${JSON.stringify(filter)}`, () =>
+        inner.countDevices(organizationId, filter),
       );
     },
 
@@ -137,7 +148,6 @@ export function withDeviceMetadataCache(
         `fleet\u0000${JSON.stringify([filter, limit])}`,
         () => inner.listFleet(organizationId, filter, limit),
         keepFleet,
-        (members) => members.length,
       );
     },
 
