@@ -12,6 +12,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -31,8 +32,20 @@ export function ownerOf(frame: ProfileNode['callFrame']): string {
   return url;
 }
 
-export async function summariseProfile(file: string, top = 15): Promise<string> {
+/**
+ * `window` keeps only the samples taken between two readings of `process.hrtime.bigint()` in
+ * any process of this machine (V8 stamps samples with the same monotonic clock, in µs), so a
+ * bench can leave its server's start-up out.
+ */
+export async function summariseProfile(
+  file: string,
+  top = 15,
+  window?: { from: bigint; to: bigint },
+): Promise<string> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
+  const from = window ? Number(window.from / 1000n) : -Infinity;
+  const to = window ? Number(window.to / 1000n) : Infinity;
+  let at = profile.startTime;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byOwner = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -40,6 +53,8 @@ export async function summariseProfile(file: string, top = 15): Promise<string> 
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
     const micros = profile.timeDeltas[index] ?? 0;
+    at += micros;
+    if (at < from || at > to) return;
     if (!node || node.callFrame.functionName === '(idle)') return;
     total += micros;
     const owner = ownerOf(node.callFrame);

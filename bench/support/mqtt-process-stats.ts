@@ -94,6 +94,11 @@ async function sample(pid: number): Promise<Sample | undefined> {
   }
 }
 
+/** A process's CPU time so far (utime + stime, every thread), seconds; undefined once gone. */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  return (await sample(pid))?.cpuSeconds;
+}
+
 export interface Window {
   /** Largest RSS sampled, and the last one. */
   rssMaxMiB: number;

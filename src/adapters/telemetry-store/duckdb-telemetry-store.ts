@@ -74,8 +74,9 @@ export interface DuckDbTelemetryStoreOptions {
   /** Devices whose latest values are kept in memory (duckdb-latest-mirror.ts). */
   latestCacheDevices?: number;
   /**
-   * How long after a write the rollups of the buckets it touched are recomputed, at the latest
-   * (a rollup read recomputes them first); 1 s by default. Writes in between share the work.
+   * How long after a write the rollups of the buckets it touched are recomputed in the
+   * background (a rollup read recomputes them first, so reads never wait for it); 1 s by
+   * default, and longer under load: see REFRESH_SHARE. Writes in between share the work.
    */
   rollupRefreshMs?: number;
   /**
@@ -92,6 +93,15 @@ export interface DuckDbTelemetryStore extends TelemetryStore {
 }
 
 type Params = Record<string, DuckDBValue>;
+
+/**
+ * The share of the writer's time background rollup refreshes may take: after a refresh that took
+ * d ms, the next background one waits at least d × (1 / REFRESH_SHARE − 1). A refresh recomputes
+ * whole buckets from their points, so under a burst of high-rate devices (a minute bucket of
+ * thousands of points each) refreshing every second rescanned the same buckets over and over and
+ * halved the write rate (bench/embedded.ts); spaced out, each rescan covers more writes.
+ */
+const REFRESH_SHARE = 0.2;
 
 const DAY_MS = 86_400_000;
 type Types = Record<string, DuckDBType>;
@@ -232,6 +242,8 @@ export async function createDuckDbTelemetryStore(
     (await writer.runAndReadAll('SELECT 1 FROM rollup_dirty LIMIT 1')).currentRowCount > 0;
   let refreshTimer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> | undefined;
+  /** How long the background refresh waits after a write (REFRESH_SHARE). */
+  let refreshDelayMs = rollupRefreshMs;
 
   function assertOpen() {
     if (closed) throw new Error('DuckDB telemetry store is closed');
@@ -515,10 +527,9 @@ export async function createDuckDbTelemetryStore(
       const started = performance.now();
       const buckets = await refreshRollups(writer);
       const settled = await settleRollups(writer, rollupSettleRows);
-      options.logger?.debug(
-        { buckets, settled, ms: performance.now() - started },
-        'rollups refreshed',
-      );
+      const ms = performance.now() - started;
+      refreshDelayMs = Math.max(rollupRefreshMs, ms * (1 / REFRESH_SHARE - 1));
+      options.logger?.debug({ buckets, settled, ms }, 'rollups refreshed');
     }).catch((error: unknown) => {
       rollupsDirty = true;
       throw error;
@@ -526,7 +537,10 @@ export async function createDuckDbTelemetryStore(
     refreshing = run;
     run
       .finally(() => {
-        if (refreshing === run) refreshing = undefined;
+        if (refreshing !== run) return;
+        refreshing = undefined;
+        // Writes that committed while it ran: their refresh is timed from this one's end.
+        if (rollupsDirty) scheduleRollupRefresh();
       })
       .catch(() => undefined);
     return run;
@@ -538,10 +552,10 @@ export async function createDuckDbTelemetryStore(
     return refreshing ?? Promise.resolve();
   }
 
-  /** After a write: a refresh within rollupRefreshMs, unless one is already due. */
+  /** After a write: a refresh within refreshDelayMs, unless one is already due or running. */
   function scheduleRollupRefresh() {
     rollupsDirty = true;
-    if (refreshTimer !== undefined || closed) return;
+    if (refreshTimer !== undefined || refreshing !== undefined || closed) return;
     refreshTimer = setTimeout(() => {
       refreshTimer = undefined;
       refreshRollupsNow().catch((error: unknown) =>
@@ -550,7 +564,7 @@ export async function createDuckDbTelemetryStore(
           'rollup refresh failed; retried on the next read or write',
         ),
       );
-    }, rollupRefreshMs);
+    }, refreshDelayMs);
   }
 
   function compact(): Promise<number> {
