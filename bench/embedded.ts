@@ -4,7 +4,7 @@
  * metric: 2 per point): the raw DuckDB appender appending them in the pipeline's batches of
  * 5,000 points (the floor; goal: stored ≥ 0.5× it), and the DuckDB telemetry store's own
  * `store.write` of the same batches (what the store alone costs). The app runs as a child
- * process, as `npm start` does, so this process's HTTP client does not share its event loop.
+ * process, as `npm start` runs it, so this process's HTTP client does not share its event loop.
  * (Query speed: bench/graphql-page.ts.)
  *
  *   npx tsx bench/embedded.ts [--points 200000] [--profile]
@@ -112,6 +112,8 @@ const app = await startEmbeddedProcess(
     RATE_LIMIT_DEVICE_BURST: '1000000',
   },
   profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  // As `npm start` runs it: plain JavaScript, so a profile names functions by file and line.
+  ['scripts/start.mjs'],
 );
 const gql = createGraphQLClient(app.baseUrl, app.adminToken);
 let stopped = false;

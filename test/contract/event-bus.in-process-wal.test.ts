@@ -56,6 +56,37 @@ describe('in-process event bus write-ahead log', () => {
     await restarted.close();
   });
 
+  it("replays a batch of several organizations and devices: each device's points in order, with its receipt time", async () => {
+    const crashed = createInProcessEventBus({ walPath });
+    const batch: TelemetryPoint[] = [
+      { ...points(1, 0)[0]!, receivedAt: 1_000 },
+      { ...points(1, 0, 'dev-2')[0]!, orgId: 'org-b', receivedAt: 1_001 },
+      { ...points(1, 1)[0]!, receivedAt: 1_002 },
+      points(1, 7, 'dev-3')[0]!,
+    ];
+    await crashed.publish(batch);
+
+    const restarted = createInProcessEventBus({ walPath });
+    const received = await drain(restarted, 4);
+    const byDevice = (device: string) => received.filter((p) => p.deviceId === device);
+    // A device's points share its newest receipt time: all that lastSeenAt needs.
+    expect(byDevice('dev-1')).toEqual([
+      { ...points(1, 0)[0]!, receivedAt: 1_002 },
+      { ...points(1, 1)[0]!, receivedAt: 1_002 },
+    ]);
+    expect(byDevice('dev-2')).toEqual([{ ...batch[1]!, receivedAt: 1_001 }]);
+    expect(byDevice('dev-3')).toStrictEqual([points(1, 7, 'dev-3')[0]]);
+    await restarted.close();
+  });
+
+  it('replays a log written before the log held telemetry messages (one array of points per line)', async () => {
+    await appendFile(walPath, `${JSON.stringify(points(2))}\n`);
+    const upgraded = createInProcessEventBus({ walPath });
+    await upgraded.publish(points(1, 5));
+    expect(await drain(upgraded, 3)).toEqual([...points(2), ...points(1, 5)]);
+    await upgraded.close();
+  });
+
   it('ignores a torn last line (a write the crash cut short was never acknowledged)', async () => {
     const crashed = createInProcessEventBus({ walPath });
     await crashed.publish(points(3));
@@ -95,7 +126,7 @@ describe('in-process event bus write-ahead log', () => {
       releases[i - 1]?.();
       await expect.poll(() => releases.length, { interval: 1 }).toBe(i + 1);
     }
-    // 2,000 points logged (~170 kB), of which only the batch in flight is unconsumed.
+    // 2,000 points logged (~125 kB), of which only the batch in flight is unconsumed.
     expect((await stat(walPath)).size).toBeLessThan(25_000);
 
     // Replay may repeat points consumed since the last compaction (harmless), never miss one.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TelemetryPoint } from '../../domain/telemetry.js';
+import { encodePoints, type TelemetryMessage } from './kafka-codec.js';
 
 const write = promisify(fs.write);
 const fdatasync = promisify(fs.fdatasync);
@@ -30,6 +31,42 @@ export interface FileWal {
 type Op =
   | { kind: 'append'; bytes: Buffer; resolve: () => void; reject: (error: unknown) => void }
   | { kind: 'reset' };
+
+/**
+ * A line of the log: one published batch as a JSON array of telemetry messages, Kafka's own
+ * (kafka-codec.ts: each device's points with its organization and device written once, the
+ * newest receipt time kept). Writing every point whole repeated two UUIDs per point, and
+ * stringifying and syncing those bytes took ~15% of embedded ingest's CPU (bench/embedded.ts);
+ * this is a third of the bytes. Each device's points keep their order.
+ */
+function encodeLine(points: readonly TelemetryPoint[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  for (const [i, { value }] of encodePoints(points, Infinity).entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(value);
+  }
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']\n');
+
+/**
+ * A line's points, unchecked: the pipeline's admission checks every point, and a check here
+ * that threw would end the replay at that line and truncate the log after it. Logs written
+ * before the messages (up to stop 26) hold the points themselves, one array per line, and are
+ * replayed as they are after an upgrade.
+ */
+function decodeLine(text: string): TelemetryPoint[] {
+  const items = JSON.parse(text) as (TelemetryPoint | TelemetryMessage)[];
+  return items.flatMap((item) => {
+    if (!('points' in item)) return [item];
+    const { orgId, deviceId, receivedAt, points } = item;
+    const received = receivedAt === undefined ? {} : { receivedAt };
+    return points.map(({ ts, metrics }) => ({ orgId, deviceId, ts, metrics, ...received }));
+  });
+}
 
 /**
  * A write-ahead log of NDJSON lines (one published batch per line) with group commit. Written by
@@ -65,7 +102,7 @@ export function openFileWal(options: FileWalOptions): FileWal {
     const next = fs.openSync(tmp, 'w');
     const points = options.unconsumed();
     for (let i = 0; i < points.length; i += 10_000) {
-      await writeAll(next, Buffer.from(JSON.stringify(points.slice(i, i + 10_000)) + '\n'));
+      await writeAll(next, encodeLine(points.slice(i, i + 10_000)));
     }
     await fdatasync(next);
     fs.closeSync(next);
@@ -120,7 +157,7 @@ export function openFileWal(options: FileWalOptions): FileWal {
       return new Promise<void>((resolve, reject) => {
         ops.push({
           kind: 'append',
-          bytes: Buffer.from(JSON.stringify(points) + '\n'),
+          bytes: encodeLine(points),
           resolve,
           reject,
         });
@@ -151,7 +188,7 @@ function readValidPrefix(file: string): { batches: TelemetryPoint[][]; bytes: nu
   let start = 0;
   for (let end = text.indexOf(10); end !== -1; end = text.indexOf(10, start)) {
     try {
-      batches.push(JSON.parse(text.subarray(start, end).toString('utf8')) as TelemetryPoint[]);
+      batches.push(decodeLine(text.subarray(start, end).toString('utf8')));
     } catch {
       break; // Only the last write can be torn; stop at the first line that does not parse.
     }
