@@ -1,13 +1,21 @@
 /**
  * Production-path ingest throughput: points/s from devices through `ingest` → Kafka → `pipeline`
- * → InfluxDB (until every point is queryable), against a baseline measured in the same run:
- * the same points written straight to InfluxDB's /write in equally sized batches.
+ * → InfluxDB (until every point is queryable), against two baselines measured in the same run:
+ * - the same points written straight to InfluxDB's /write in equally sized batches;
+ * - Kafka's own kafka-producer-perf-test (bench/support/kafka-producer-perf.ts) producing as many
+ *   records, of the same average size, as ingest produced to the telemetry topic (read back from
+ *   the topic after the run: one record carries one request's points of one device), with our
+ *   producer's settings. Ingest's accepted rate is set against its records/s, also as points/s
+ *   (× points per record). Both ratios are the same number, stated in the two units.
  *
  *   npm run services:up && npx tsx bench/production-ingest.ts [points=200000] [devices=20]
  */
+import { Kafka, logLevel } from 'kafkajs';
+import { decodeMessage, MAX_MESSAGE_BYTES } from '../src/adapters/event-bus/kafka-codec.js';
 import { streamPoints } from '../test/support/load.js';
 import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { runProducerPerf } from './support/kafka-producer-perf.js';
 import { reportFigures } from './support/report.js';
 
 const total = Number(process.argv[2] ?? 200_000);
@@ -35,6 +43,46 @@ async function storedTotal(): Promise<number> {
     results: { series?: { values: [string, number][] }[] }[];
   };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+/**
+ * What ingest produced to the telemetry topic (private to this run): its partitions, records
+ * (end offsets), points, and bytes of key + value + headers, read back by a consumer of its own.
+ */
+async function producedRecords() {
+  const kafka = new Kafka({ brokers: services!.kafka.split(','), logLevel: logLevel.NOTHING });
+  const topic = stack.env.KAFKA_TOPIC!;
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const records = offsets.reduce((n, { high, low }) => n + Number(high) - Number(low), 0);
+  const groupId = `${stack.env.KAFKA_GROUP_ID}-sizes`;
+  const consumer = kafka.consumer({ groupId });
+  let seen = 0;
+  let points = 0;
+  let bytes = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          for (const { key, value, headers } of batch.messages) {
+            seen++;
+            points += decodeMessage(value).length;
+            bytes += (key?.length ?? 0) + (value?.length ?? 0);
+            for (const [name, header] of Object.entries(headers ?? {}))
+              bytes += name.length + String(header).length;
+          }
+          if (seen >= records) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  await admin.disconnect();
+  return { partitions: offsets.length, records, points, bytes };
 }
 
 try {
@@ -72,6 +120,30 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   const storedSeconds = (performance.now() - start) / 1000;
 
+  // Kafka's own producer on as many records of the same size, once ingest is idle.
+  const produced = await producedRecords();
+  const pointsPerRecord = produced.points / produced.records;
+  const perf = await runProducerPerf({
+    brokers: services.kafka,
+    partitions: produced.partitions,
+    records: produced.records,
+    recordSize: Math.round(produced.bytes / produced.records),
+    // Our producer's settings (kafka-event-bus.ts): acks -1, idempotent, one request in flight,
+    // no compression (kafkajs's default); no linger (kafkajs has none: a send leaves at once, and
+    // what arrives meanwhile goes in the next one, as with linger.ms=0, whose 4.x default is 5);
+    // and a send() of up to MAX_MESSAGE_BYTES (the default batch.size, 16 KiB, would put each of
+    // our records, larger than that, in a batch of its own).
+    producerProps: {
+      acks: 'all',
+      'enable.idempotence': 'true',
+      'max.in.flight.requests.per.connection': 1,
+      'compression.type': 'none',
+      'linger.ms': 0,
+      'batch.size': MAX_MESSAGE_BYTES,
+    },
+  });
+  const perfPointsPerSecond = perf.recordsPerSecond * pointsPerRecord;
+
   const rate = (points: number, seconds: number) =>
     Math.round(points / seconds).toLocaleString('en');
   console.log(`points: ${result.accepted} from ${deviceCount} devices, ${batchSize} per request`);
@@ -86,6 +158,18 @@ try {
   );
   console.log(
     `ratio end-to-end / direct write:         ${(baselineSeconds / storedSeconds).toFixed(2)}`,
+  );
+  console.log(
+    `records ingest produced to Kafka:        ${produced.records} on ${produced.partitions} partitions, ` +
+      `${Math.round(produced.bytes / produced.records)} bytes and ${pointsPerRecord.toFixed(1)} points each`,
+  );
+  console.log(`kafka-producer-perf-test:                ${perf.summary}`);
+  console.log(
+    `ingest accepted:                         ${rate(produced.records, acceptedSeconds)} records/s, ` +
+      `perf test ${rate(perf.recordsPerSecond, 1)} records/s (${rate(perfPointsPerSecond, 1)} points/s equivalent)`,
+  );
+  console.log(
+    `ratio ingest accepted / perf test:       ${(result.accepted / acceptedSeconds / perfPointsPerSecond).toFixed(2)}`,
   );
   const direct = {
     unit: 'points/s',
@@ -103,6 +187,14 @@ try {
       name: 'ingest accepted (202, Kafka acked)',
       ours: result.accepted / acceptedSeconds,
       ...direct,
+    },
+    {
+      name: 'ingest accepted vs Kafka producer',
+      unit: 'points/s',
+      ours: result.accepted / acceptedSeconds,
+      baselineName: 'kafka-producer-perf-test, same records, × points per record',
+      baseline: perfPointsPerSecond,
+      better: 'higher',
     },
   ]);
 } finally {
