@@ -5,8 +5,8 @@
  * - Kafka's own kafka-producer-perf-test (bench/support/kafka-producer-perf.ts) producing as many
  *   records, of the same average size, as ingest produced to the telemetry topic (read back from
  *   the topic after the run: one record carries one request's points of one device), with our
- *   producer's settings. Ingest's accepted rate is set against its records/s, also as points/s
- *   (× points per record). Both ratios are the same number, stated in the two units.
+ *   producer's settings. Ingest's accepted rate is set against its records/s × points per
+ *   record.
  *
  *   npm run services:up && npx tsx bench/production-ingest.ts [points=200000] [devices=20]
  */
