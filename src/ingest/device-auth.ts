@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { hashDeviceToken } from '../auth/device-tokens.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
@@ -6,7 +7,7 @@ import type { DeviceIdentity, DeviceRepository } from '../ports/device-repositor
 const MAX_TOKEN_LENGTH = 256;
 
 export interface DeviceAuthenticatorOptions {
-  devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
+  devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   /**
    * How long a lookup (hit or miss) is reused. Short on purpose: a rotated-out token or a
    * disabled device is refused at most this long after the change.
@@ -46,22 +47,36 @@ function bearerToken(header: string | undefined): string | null {
   return header.slice(space + 1).trim();
 }
 
+/** Tokens looked up together at most; a larger burst takes several queries. */
+const MAX_LOOKUP_BATCH = 500;
+
 /**
  * Device auth for every ingest request and MQTT connection without a database round trip per request: lookups are
  * cached briefly by token hash, misses included, so a device sending every second costs one
  * query per TTL and a token-stuffing client cannot hammer the database with the same token.
- * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them).
+ * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them),
+ * and the lookups of different tokens that start in the same tick share one query (DataLoader):
+ * a fleet that connected together expires together, and 1,000 devices' lookups one by one cost
+ * the embedded database most of a core (bench/ingest-single-point.ts) and every device a wait.
  */
 export function createDeviceAuthenticator(
   options: DeviceAuthenticatorOptions,
 ): DeviceAuthenticator {
   const { devices, ttlMs = 5_000, maxEntries = 10_000 } = options;
+  // No cache of its own: the LRU below is the cache, with its TTL.
+  const lookups = new DataLoader<string, DeviceIdentity | null>(
+    async (tokenHashes) => {
+      const found = await devices.findIdentitiesByTokenHashes(tokenHashes);
+      return tokenHashes.map((tokenHash) => found.get(tokenHash) ?? null);
+    },
+    { cache: false, maxBatchSize: MAX_LOOKUP_BATCH },
+  );
   const cache = new LRUCache<string, CachedLookup, { beforeLookup?: () => Promise<void> }>({
     max: maxEntries,
     ttl: ttlMs,
     fetchMethod: async (tokenHash, _stale, { context }) => {
       await context.beforeLookup?.();
-      return { identity: await devices.findIdentityByTokenHash(tokenHash) };
+      return { identity: await lookups.load(tokenHash) };
     },
   });
 

@@ -17,7 +17,7 @@ import type { BodyFormat } from './parse-points.js';
 import { readBody } from '../http/read-body.js';
 
 export interface IngestHandlerOptions {
-  devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
+  devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
   /** RAW_RETENTION: points older than it are refused (400), as no read would show them. */

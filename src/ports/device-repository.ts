@@ -158,11 +158,10 @@ export interface DeviceRepository {
     tokenHash: string,
     graceSeconds?: number,
   ): Promise<Device | null>;
-  /** The device behind a credential that is not (yet) revoked. */
-  findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null>;
   /**
-   * The same for many credentials in one round trip (keyed by token hash; a hash whose
-   * credential is revoked or unknown is absent): MQTT connections re-checked together.
+   * The devices behind credentials that are not (yet) revoked, in one round trip, keyed by token
+   * hash (a hash whose credential is revoked or unknown is absent): the lookups of ingest's
+   * concurrent requests, and MQTT connections re-checked together.
    */
   findIdentitiesByTokenHashes(tokenHashes: readonly string[]): Promise<Map<string, DeviceIdentity>>;
   /** How many of the organization's devices matching the filter are in each state. */

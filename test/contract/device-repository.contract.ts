@@ -13,6 +13,11 @@ import type { MetadataDatabase } from '../../src/ports/database.js';
 import { InputRefusedError } from '../../src/ports/input-refused.js';
 import { uniqueSuffix } from '../support/services.js';
 
+/** One credential's device, as ingest's authenticator looks it up (null: unknown or revoked). */
+async function identityOf(repo: DeviceRepository, tokenHash: string) {
+  return (await repo.findIdentitiesByTokenHashes([tokenHash])).get(tokenHash) ?? null;
+}
+
 export function describeDeviceRepositoryContract(
   name: string,
   open: () => Promise<MetadataDatabase>,
@@ -105,7 +110,7 @@ export function describeDeviceRepositoryContract(
         DuplicateExternalIdError,
       );
       // The failed create stored no credential either.
-      expect(await repo.findIdentityByTokenHash(tokenHash)).toBeNull();
+      expect(await identityOf(repo, tokenHash)).toBeNull();
       await expect(create(other, { externalId: 'dup' })).resolves.toMatchObject({
         externalId: 'dup',
       });
@@ -163,7 +168,7 @@ export function describeDeviceRepositoryContract(
       expect(await repo.rotateCredential(org, foreign.id, token())).toBeNull();
       const [unchanged] = await repo.findDevices(other, [foreign.id]);
       expect(unchanged?.name).toBe('Theirs');
-      expect(await repo.findIdentityByTokenHash(tokenHash)).toMatchObject({
+      expect(await identityOf(repo, tokenHash)).toMatchObject({
         deviceId: foreign.id,
         organizationId: other,
       });
@@ -288,7 +293,7 @@ export function describeDeviceRepositoryContract(
       const org = await newOrganization();
       const first = token();
       const device = await create(org, {}, first);
-      expect(await repo.findIdentityByTokenHash(first)).toEqual({
+      expect(await identityOf(repo, first)).toEqual({
         deviceId: device.id,
         organizationId: org,
         status: 'ACTIVE',
@@ -297,9 +302,9 @@ export function describeDeviceRepositoryContract(
       expect((await repo.rotateCredential(org, device.id, second))?.id).toBe(device.id);
       const third = token();
       await repo.rotateCredential(org, device.id, third);
-      expect(await repo.findIdentityByTokenHash(first)).toBeNull();
-      expect(await repo.findIdentityByTokenHash(second)).toBeNull();
-      expect(await repo.findIdentityByTokenHash(third)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, first)).toBeNull();
+      expect(await identityOf(repo, second)).toBeNull();
+      expect(await identityOf(repo, third)).toMatchObject({ deviceId: device.id });
       const missing = '00000000-0000-4000-8000-000000000000';
       expect(await repo.rotateCredential(org, missing, token())).toBeNull();
     });
@@ -327,11 +332,11 @@ export function describeDeviceRepositoryContract(
       const device = await create(org, {}, old);
       const fresh = token();
       await repo.rotateCredential(org, device.id, fresh, 1);
-      expect(await repo.findIdentityByTokenHash(old)).toMatchObject({ deviceId: device.id });
-      expect(await repo.findIdentityByTokenHash(fresh)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, old)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, fresh)).toMatchObject({ deviceId: device.id });
       await new Promise((resolve) => setTimeout(resolve, 1_200));
-      expect(await repo.findIdentityByTokenHash(old)).toBeNull();
-      expect(await repo.findIdentityByTokenHash(fresh)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, old)).toBeNull();
+      expect(await identityOf(repo, fresh)).toMatchObject({ deviceId: device.id });
     });
 
     it('a rotation without grace also cuts off tokens still in an earlier grace period', async () => {
@@ -340,12 +345,12 @@ export function describeDeviceRepositoryContract(
       const device = await create(org, {}, leaked);
       const second = token();
       await repo.rotateCredential(org, device.id, second, 3_600);
-      expect(await repo.findIdentityByTokenHash(leaked)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, leaked)).toMatchObject({ deviceId: device.id });
       const third = token();
       await repo.rotateCredential(org, device.id, third, 0);
-      expect(await repo.findIdentityByTokenHash(leaked)).toBeNull();
-      expect(await repo.findIdentityByTokenHash(second)).toBeNull();
-      expect(await repo.findIdentityByTokenHash(third)).toMatchObject({ deviceId: device.id });
+      expect(await identityOf(repo, leaked)).toBeNull();
+      expect(await identityOf(repo, second)).toBeNull();
+      expect(await identityOf(repo, third)).toMatchObject({ deviceId: device.id });
     });
 
     it('a longer grace never extends an earlier, shorter one', async () => {
@@ -355,7 +360,7 @@ export function describeDeviceRepositoryContract(
       await repo.rotateCredential(org, device.id, token(), 0);
       // Already revoked: a later rotation with a long grace must not bring it back.
       await repo.rotateCredential(org, device.id, token(), 3_600);
-      expect(await repo.findIdentityByTokenHash(old)).toBeNull();
+      expect(await identityOf(repo, old)).toBeNull();
     });
 
     it('concurrent rotations of one device leave exactly one live credential', async () => {
@@ -363,21 +368,21 @@ export function describeDeviceRepositoryContract(
       const device = await create(org);
       const hashes = [token(), token(), token(), token()];
       await Promise.all(hashes.map((hash) => repo.rotateCredential(org, device.id, hash)));
-      const live = await Promise.all(hashes.map((hash) => repo.findIdentityByTokenHash(hash)));
+      const live = await Promise.all(hashes.map((hash) => identityOf(repo, hash)));
       expect(live.filter((identity) => identity !== null)).toHaveLength(1);
     });
 
-    it('findIdentityByTokenHash reports the current status, null for unknown tokens', async () => {
+    it('a credential lookup reports the current status, null for unknown tokens', async () => {
       const org = await newOrganization();
       const tokenHash = token();
       const device = await create(org, {}, tokenHash);
       await repo.updateDevice(org, device.id, { status: 'DISABLED' });
-      expect(await repo.findIdentityByTokenHash(tokenHash)).toEqual({
+      expect(await identityOf(repo, tokenHash)).toEqual({
         deviceId: device.id,
         organizationId: org,
         status: 'DISABLED',
       });
-      expect(await repo.findIdentityByTokenHash('no-such-hash')).toBeNull();
+      expect(await identityOf(repo, 'no-such-hash')).toBeNull();
     });
 
     it('recordLastSeen writes a batch and only ever moves forward', async () => {

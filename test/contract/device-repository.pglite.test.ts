@@ -36,9 +36,8 @@ describe('PGlite device repository on disk', () => {
       expect(await second.findDevices('org-reopen', [device.id])).toEqual([
         { ...device, lastSeenAt: new Date(Date.UTC(2025, 5, 1)) },
       ]);
-      expect(await second.findIdentityByTokenHash('reopen-token')).toMatchObject({
-        deviceId: device.id,
-      });
+      const identities = await second.findIdentitiesByTokenHashes(['reopen-token']);
+      expect(identities.get('reopen-token')).toMatchObject({ deviceId: device.id });
     } finally {
       await secondOpen.close();
     }

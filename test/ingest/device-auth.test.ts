@@ -45,6 +45,23 @@ describe('createDeviceAuthenticator', () => {
     expect(devices.lookups).toBe(1);
   });
 
+  it('looks up the tokens of concurrent requests in one query, known and unknown alike', async () => {
+    const tokens = Array.from({ length: 40 }, generateDeviceToken);
+    const devices = createDeviceDouble(
+      Object.fromEntries(
+        tokens.slice(0, 30).map((token, i) => [token, { ...identity, deviceId: `d-${i}` }]),
+      ),
+    );
+    const auth = createDeviceAuthenticator({ devices });
+    const results = await Promise.all(tokens.map((token) => auth.authenticate(`Bearer ${token}`)));
+    expect(results.slice(0, 30).map((result) => result?.deviceId)).toEqual(
+      tokens.slice(0, 30).map((_, i) => `d-${i}`),
+    );
+    expect(results.slice(30)).toEqual(Array(10).fill(null));
+    expect(devices.lookups).toBe(1);
+    expect(devices.asked[0]).toHaveLength(40);
+  });
+
   it('caches misses too, and answers anew after the TTL', async () => {
     const devices = createDeviceDouble({});
     const auth = createDeviceAuthenticator({ devices, ttlMs: 100 });

@@ -12,15 +12,23 @@ export function createDeviceDouble(tokens: Record<string, DeviceIdentity>) {
     Object.entries(tokens).map(([token, identity]) => [hashDeviceToken(token), identity]),
   );
   const double = {
+    /** Queries made, and the token hashes each asked for. */
     lookups: 0,
+    asked: [] as (readonly string[])[],
     fail: false,
     byHash,
-    async findIdentityByTokenHash(tokenHash: string): Promise<DeviceIdentity | null> {
+    async findIdentitiesByTokenHashes(tokenHashes: readonly string[]) {
       double.lookups++;
+      double.asked.push(tokenHashes);
       if (double.fail) throw new Error('database unreachable');
-      return byHash.get(tokenHash) ?? null;
+      const found = new Map<string, DeviceIdentity>();
+      for (const hash of tokenHashes) {
+        const identity = byHash.get(hash);
+        if (identity) found.set(hash, identity);
+      }
+      return found;
     },
-  } satisfies Pick<DeviceRepository, 'findIdentityByTokenHash'> & Record<string, unknown>;
+  } satisfies Pick<DeviceRepository, 'findIdentitiesByTokenHashes'> & Record<string, unknown>;
   return double;
 }
 

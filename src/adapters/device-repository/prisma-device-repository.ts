@@ -329,16 +329,6 @@ export function createPrismaDeviceRepository(
       });
     },
 
-    async findIdentityByTokenHash(tokenHash) {
-      const credential = await prisma.deviceCredential.findFirst({
-        where: { tokenHash, OR: [{ revokedAt: null }, { revokedAt: { gt: new Date() } }] },
-        select: { device: { select: { id: true, organizationId: true, status: true } } },
-      });
-      if (!credential) return null;
-      const { id, organizationId, status } = credential.device;
-      return { deviceId: id, organizationId, status };
-    },
-
     async findIdentitiesByTokenHashes(tokenHashes) {
       const identities = new Map<string, DeviceIdentity>();
       if (tokenHashes.length === 0) return identities;

@@ -42,7 +42,7 @@ export type PublishOutcome =
  * device's own rate limit, and the same validation and bus publish (createPointAcceptor).
  */
 export function createMqttDeviceGateway(options: {
-  devices: Pick<DeviceRepository, 'findIdentityByTokenHash'>;
+  devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
   rawRetention?: { text: string; ms: number };

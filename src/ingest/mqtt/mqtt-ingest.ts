@@ -16,7 +16,7 @@ const PACKET_OVERHEAD_BYTES = 4_096;
 export function createMqttIngest(options: {
   settings: MqttSettings;
   host: string;
-  devices: Pick<DeviceRepository, 'findIdentityByTokenHash' | 'findIdentitiesByTokenHashes'>;
+  devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
   rawRetention?: { text: string; ms: number };
