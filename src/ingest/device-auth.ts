@@ -55,7 +55,8 @@ const MAX_LOOKUP_BATCH = 500;
  * cached briefly by token hash, misses included, so a device sending every second costs one
  * query per TTL and a token-stuffing client cannot hammer the database with the same token.
  * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them),
- * and the lookups of different tokens that start in the same tick share one query (DataLoader):
+ * and the lookups of different tokens that start in the same turn of the event loop share one
+ * query (DataLoader):
  * a fleet that connected together expires together, and 1,000 devices' lookups one by one cost
  * the embedded database most of a core (bench/ingest-single-point.ts) and every device a wait.
  */
@@ -69,7 +70,14 @@ export function createDeviceAuthenticator(
       const found = await devices.findIdentitiesByTokenHashes(tokenHashes);
       return tokenHashes.map((tokenHash) => found.get(tokenHash) ?? null);
     },
-    { cache: false, maxBatchSize: MAX_LOOKUP_BATCH },
+    {
+      cache: false,
+      maxBatchSize: MAX_LOOKUP_BATCH,
+      // Requests arrive in I/O callbacks of their own; DataLoader's default (the end of the
+      // current tick) would batch nothing across them. setImmediate runs after every I/O
+      // callback of this turn of the event loop: the requests that arrived together.
+      batchScheduleFn: (run) => setImmediate(run),
+    },
   );
   const cache = new LRUCache<string, CachedLookup, { beforeLookup?: () => Promise<void> }>({
     max: maxEntries,
