@@ -8,7 +8,8 @@
  *   npx tsx bench/ingest-single-point.ts [--target embedded|production|all] [--duration 5]
  *     [--rounds 2] [--devices 1000] [--profile]
  *
- * --profile runs the embedded app under `node --cpu-prof` and prints its self time by package.
+ * --profile runs the embedded app and the production ingest process under `node --cpu-prof` and
+ * prints their self time during the load rounds, by package and by function.
  * autocannon (in this process) sends `{"ts": <now>, "metrics": {"temperature": n}}` with each
  * request's device token taken in turn from the registered devices; rounds alternate between
  * the servers, medians are reported.
@@ -112,11 +113,16 @@ const profileDir = flags.profile
   ? await mkdtemp(path.join(os.tmpdir(), 'bench-ingest-profile-'))
   : undefined;
 
+/** `node --cpu-prof` into a folder per target (production: the ingest process). */
+function profileArgs(target: string): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, target)}`] : [];
+}
+
 async function startEmbeddedTarget(): Promise<Target> {
   const dataDir = await makeDataDir();
   const app = await startEmbeddedProcess(
     { DATA_DIR: dataDir.dir, LOG_LEVEL: 'warn', ...UNLIMITED },
-    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    profileArgs('embedded'),
     // As `npm start` runs it: plain JavaScript, so a profile names functions by file and line.
     ['scripts/start.mjs'],
   );
@@ -167,7 +173,12 @@ async function startProductionTarget(): Promise<Target> {
     // Both are waited for, so a role that started is stopped even when the other did not.
     const results = await Promise.allSettled(
       (['ingest', 'pipeline'] as const).map((role) =>
-        startRole(role, { ...stack.env, ...UNLIMITED }),
+        startRole(
+          role,
+          { ...stack.env, ...UNLIMITED },
+          30_000,
+          role === 'ingest' ? profileArgs('production') : [],
+        ),
       ),
     );
     for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
@@ -241,7 +252,12 @@ try {
   await Promise.all(servers.map((server) => server.stop()));
 }
 if (profileDir) {
-  // The main thread's profile is the first one written (workers write theirs after).
-  const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort();
-  if (file) console.log(await summariseProfile(path.join(profileDir, file), 40, profileWindow));
+  for (const target of TARGETS) {
+    // The main thread's profile is the first one written (workers write theirs after).
+    const dir = path.join(profileDir, target);
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+    if (!file) continue;
+    console.log(`${target}, load rounds only:`);
+    console.log(await summariseProfile(path.join(dir, file), 40, profileWindow));
+  }
 }

@@ -37,6 +37,36 @@ describe.skipIf(!redisUrl)('Redis rate limiter', () => {
       }
     });
 
+    it('answers each of many concurrent takes from its own bucket, in order', async () => {
+      const limiter = createRedisRateLimiter({
+        url: redisUrl!,
+        keyPrefix: `test:${uniqueSuffix()}:`,
+      });
+      try {
+        // Key i holds i tokens; each is asked for one token i + 1 times, plus a take of cost 2.
+        const takes = Array.from({ length: 30 }, (_, i) => i + 1).flatMap((burst) =>
+          Array.from({ length: burst + 1 }, () => ({
+            key: `k${burst}`,
+            bucket: { perSecond: 0.01, burst },
+          })),
+        );
+        const decisions = await Promise.all(
+          takes.map(({ key, bucket }) => limiter.take(key, bucket)),
+        );
+        for (let burst = 1; burst <= 30; burst++) {
+          const mine = decisions.filter((_, i) => takes[i]!.key === `k${burst}`);
+          expect(mine.map((d) => d.allowed)).toEqual([...Array(burst).fill(true), false]);
+          expect(mine.map((d) => d.remaining).slice(0, burst)).toEqual(
+            Array.from({ length: burst }, (_, i) => burst - 1 - i),
+          );
+        }
+        const costly = await limiter.take('k30', { perSecond: 0.01, burst: 30 }, 2);
+        expect(costly.allowed).toBe(false);
+      } finally {
+        await limiter.close();
+      }
+    });
+
     it('keys the bucket under the prefix and lets it expire once it would be full again', async () => {
       const keyPrefix = `test:${uniqueSuffix()}:`;
       const limiter = createRedisRateLimiter({ url: redisUrl!, keyPrefix });
