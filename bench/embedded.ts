@@ -7,7 +7,11 @@
  * process, as `npm start` runs it, so this process's HTTP client does not share its event loop.
  * (Query speed: bench/graphql-page.ts.)
  *
- *   npx tsx bench/embedded.ts [--points 200000] [--profile]
+ *   npx tsx bench/embedded.ts [--points 200000] [--interval-ms 1000] [--profile]
+ *
+ * A device's points are `--interval-ms` apart (once a second by default, as most devices report;
+ * 1 ms is a high-rate device, whose every rollup refresh recomputes a minute of thousands of
+ * points).
  *
  * --profile runs the app under `node --cpu-prof` and prints its self time by package.
  */
@@ -30,6 +34,7 @@ import { reportFigures } from './support/report.js';
 const { values: flags } = parseArgs({
   options: {
     points: { type: 'string', default: '200000' },
+    'interval-ms': { type: 'string', default: '1000' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -39,6 +44,8 @@ const PER_REQUEST = 500;
 const BATCH = 5_000;
 const BASE_TS = Date.UTC(2026, 0, 1);
 const perDevice = Math.floor(Number(flags.points) / DEVICES);
+/** Between a device's points: once a second, as most devices report; 1 for high-rate ones. */
+const INTERVAL_MS = Number(flags['interval-ms']);
 
 /** The points test/support/load.ts sends, device after device in request-sized runs. */
 function samePoints(deviceIds: string[]): TelemetryPoint[] {
@@ -49,7 +56,7 @@ function samePoints(deviceIds: string[]): TelemetryPoint[] {
         points.push({
           orgId: 'baseline',
           deviceId,
-          ts: BASE_TS + seq,
+          ts: BASE_TS + seq * INTERVAL_MS,
           metrics: { seq, value: seq % 97 },
         });
       }
@@ -140,6 +147,7 @@ try {
     batchSize: PER_REQUEST,
     concurrency: 8,
     baseTs: BASE_TS,
+    intervalMs: INTERVAL_MS,
   });
   const acceptedSeconds = (performance.now() - started) / 1000;
   // Stored: every device's latest `seq` is its last point's.
@@ -168,7 +176,8 @@ try {
   const show = (seconds: number) => Math.round(rate(seconds)).toLocaleString('en');
   console.log(`ingest: ${result.accepted} points (2 metrics each) from ${DEVICES} devices,`);
   console.log(
-    `  ${PER_REQUEST} per request, 8 requests at a time; baselines in ${BATCH}-point batches`,
+    `  ${INTERVAL_MS} ms apart, ${PER_REQUEST} per request, 8 requests at a time; ` +
+      `baselines in ${BATCH}-point batches`,
   );
   console.log(
     `  CPU while ingesting: the app ${appCpu.toFixed(1)} s, the load (this process) ` +

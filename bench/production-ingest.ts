@@ -9,7 +9,13 @@
  *   record.
  *
  *   npm run services:up && npx tsx bench/production-ingest.ts [points=200000] [devices=20]
+ *     [--interval-ms 1000]
+ *
+ * A device's points are `--interval-ms` apart (once a second by default, as most devices report;
+ * 1 ms is a high-rate device, whose every batch falls in a minute of thousands of points that
+ * the rollups read back whole).
  */
+import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { decodeMessage, MAX_MESSAGE_BYTES } from '../src/adapters/event-bus/kafka-codec.js';
 import { streamPoints } from '../test/support/load.js';
@@ -18,8 +24,14 @@ import { createProductionStack, findProductionServices } from '../test/support/p
 import { runProducerPerf } from './support/kafka-producer-perf.js';
 import { reportFigures } from './support/report.js';
 
-const total = Number(process.argv[2] ?? 200_000);
-const deviceCount = Number(process.argv[3] ?? 20);
+const { values: flags, positionals } = parseArgs({
+  options: { 'interval-ms': { type: 'string', default: '1000' } },
+  allowPositionals: true,
+});
+const total = Number(positionals[0] ?? 200_000);
+const deviceCount = Number(positionals[1] ?? 20);
+/** Between a device's points: once a second, as most devices report; 1 for high-rate ones. */
+const intervalMs = Number(flags['interval-ms']);
 const batchSize = 500;
 const perDevice = Math.floor(total / deviceCount);
 
@@ -92,7 +104,7 @@ try {
     const lines: string[] = [];
     for (let i = from; i < Math.min(from + batchSize, perDevice * deviceCount); i++) {
       lines.push(
-        `baseline,org_id=o,device_id=d${i % deviceCount} seq=${i},value=${i % 97} ${Date.UTC(2026, 0, 1) + i}`,
+        `baseline,org_id=o,device_id=d${i % deviceCount} seq=${i},value=${i % 97} ${Date.UTC(2026, 0, 1) + Math.floor(i / deviceCount) * intervalMs}`,
       );
     }
     const response = await fetch(`${services.influx}/write?db=${stack.database}&precision=ms`, {
@@ -114,6 +126,7 @@ try {
     batchSize,
     concurrency: 8,
     baseTs: Date.UTC(2026, 0, 1),
+    intervalMs,
   });
   const acceptedSeconds = (performance.now() - start) / 1000;
   while ((await storedTotal()) < result.accepted)

@@ -1,8 +1,9 @@
 /**
  * A device fleet posting to ingest the way real devices do: batches of points, retrying on 503
  * and 429 (honouring Retry-After) and on connection errors, counting only points that got a 202.
- * Point `seq` of a device has `ts = baseTs + seq` and metrics `{ seq, value: seq % 97 }`, so a
- * stored point shows by itself whether it holds exactly what was sent for its time.
+ * Point `seq` of a device has `ts = baseTs + seq × intervalMs` (1 ms apart by default) and
+ * metrics `{ seq, value: seq % 97 }`, so a stored point shows by itself whether it holds exactly
+ * what was sent for its time.
  */
 export interface StreamOptions {
   ingestUrl: string;
@@ -11,6 +12,8 @@ export interface StreamOptions {
   batchSize: number;
   concurrency: number;
   baseTs: number;
+  /** Between a device's consecutive points; 1 by default. */
+  intervalMs?: number;
   /** Called after each acknowledged batch with the running total. */
   onAccepted?: (accepted: number) => Promise<void> | void;
 }
@@ -48,7 +51,8 @@ export async function streamPoints(options: StreamOptions): Promise<StreamResult
     const seqs: number[] = [];
     for (let seq = job.from; seq < Math.min(job.from + batchSize, pointsPerDevice); seq++) {
       seqs.push(seq);
-      lines.push(JSON.stringify({ ts: options.baseTs + seq, metrics: { seq, value: seq % 97 } }));
+      const ts = options.baseTs + seq * (options.intervalMs ?? 1);
+      lines.push(JSON.stringify({ ts, metrics: { seq, value: seq % 97 } }));
     }
     const body = lines.join('\n');
     for (let attempt = 0; attempt < 600; attempt++) {
