@@ -169,7 +169,7 @@ const PLANS: Plan[] = [
     name: 'embedded',
     file: 'embedded',
     needs: [],
-    args: (preset) => ({ args: preset === 'quick' ? ['20000'] : [] }),
+    args: (preset) => ({ args: preset === 'quick' ? ['--points', '20000'] : [] }),
     timeoutSeconds: { quick: 90, full: HOUR },
   },
   {
