@@ -12,7 +12,9 @@
  * prints their self time during the load rounds, by package and by function.
  * autocannon (in this process) sends `{"ts": <now>, "metrics": {"temperature": n}}` with each
  * request's device token taken in turn from the registered devices; rounds alternate between
- * the servers, medians are reported.
+ * the servers, medians are reported. Beside them, each server process's CPU time per request
+ * over its measured rounds (production: the ingest process's), which a busy machine does not
+ * skew the way it skews req/s.
  */
 import type autocannon from 'autocannon';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -27,6 +29,7 @@ import { makeDataDir } from '../test/support/embedded-app.js';
 import { startEmbeddedProcess, startRole, type RunningRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
+import { cpuSeconds } from './support/mqtt-process-stats.js';
 import { loadRound } from './support/load-round.js';
 import { reportFigures, type Figure } from './support/report.js';
 import { medianRound, type LoadRound } from './support/stats.js';
@@ -73,8 +76,13 @@ interface Target {
   name: string;
   url: string;
   tokens: string[];
+  /** The process answering the requests, whose CPU time per request is reported. */
+  pid: number;
   stop(): Promise<unknown>;
 }
+
+/** CPU seconds the target's process spent in its measured rounds, by target name. */
+const cpuSpent = new Map<string, number>();
 
 function load(target: Target): Promise<LoadRound> {
   let next = 0;
@@ -96,7 +104,13 @@ function load(target: Target): Promise<LoadRound> {
       },
     ],
   };
-  return loadRound(target.name, options, 2, DURATION);
+  return loadRound(target.name, options, 2, DURATION, async (measure) => {
+    const before = await cpuSeconds(target.pid);
+    const result = await measure();
+    const spent = (await cpuSeconds(target.pid))! - before!;
+    cpuSpent.set(target.name, (cpuSpent.get(target.name) ?? 0) + spent);
+    return result;
+  });
 }
 
 async function startFloor(): Promise<Target> {
@@ -105,6 +119,7 @@ async function startFloor(): Promise<Target> {
     name: 'floor',
     url: `http://127.0.0.1:${server.port}`,
     tokens: ['none'],
+    pid: server.pid,
     stop: server.stop,
   };
 }
@@ -143,7 +158,7 @@ async function startEmbeddedTarget(): Promise<Target> {
     await stop();
     throw error;
   }
-  return { name: 'embedded', url: app.baseUrl, tokens, stop };
+  return { name: 'embedded', url: app.baseUrl, tokens, pid: app.child.pid!, stop };
 }
 
 async function startProductionTarget(): Promise<Target> {
@@ -184,7 +199,8 @@ async function startProductionTarget(): Promise<Target> {
     for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
     const refused = results.find((result) => result.status === 'rejected');
     if (refused) throw refused.reason;
-    return { name: 'production', url: started[0]!.baseUrl, tokens, stop };
+    const ingest = started.find((role) => role.role === 'ingest')!;
+    return { name: 'production', url: ingest.baseUrl, tokens, pid: ingest.child.pid!, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -218,13 +234,20 @@ try {
   console.log(
     `floor (bare node:http):  ${floorRate.rate.toFixed(0)} req/s  p50 ${floorRate.p50} ms  p99 ${floorRate.p99} ms`,
   );
+  /** µs of the target's process CPU time per request, over every measured round. */
+  const cpuPerRequest = (name: string) => {
+    const requests = runs.get(name)!.reduce((sum, round) => sum + round.requests, 0);
+    return (1e6 * cpuSpent.get(name)!) / requests;
+  };
+  console.log(`floor CPU per request:   ${cpuPerRequest('floor').toFixed(0)} µs`);
   const figures: Figure[] = [];
   for (const target of ours) {
     const measured = medianRound(runs.get(target.name)!);
     const ratio = measured.rate / floorRate.rate;
     console.log(
       `ours (${target.name}): ${measured.rate.toFixed(0)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms` +
-        `  ratio ${ratio.toFixed(2)} (goal ≥ ${GOALS[target.name]})`,
+        `  ratio ${ratio.toFixed(2)} (goal ≥ ${GOALS[target.name]})` +
+        `  CPU per request ${cpuPerRequest(target.name).toFixed(0)} µs`,
     );
     figures.push(
       {
@@ -236,6 +259,15 @@ try {
         better: 'higher',
         goal: `≥ ${GOALS[target.name]!.toFixed(2)}`,
         met: ratio >= GOALS[target.name]!,
+      },
+      {
+        // Robust where req/s is not: a busy neighbour slows both sides, not their CPU per request.
+        name: `CPU per request, ${target.name}${target.name === 'production' ? ' (ingest process)' : ''}`,
+        unit: 'µs',
+        ours: cpuPerRequest(target.name),
+        baselineName: 'bare node:http: read, JSON.parse, 202',
+        baseline: cpuPerRequest('floor'),
+        better: 'lower',
       },
       {
         name: `one point per request, p99, ${target.name}`,

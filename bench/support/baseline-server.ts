@@ -21,5 +21,5 @@ export async function startBaselineServer(name: string, args: string[]) {
       return Boolean(found.port);
     },
   });
-  return { port: Number(child.found.port), stop: () => child.stop() };
+  return { port: Number(child.found.port), pid: child.child.pid!, stop: () => child.stop() };
 }

@@ -12,6 +12,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** One load round as autocannon measured it. */
 export interface LoadRound {
+  /** Requests answered in the measured part. */
+  requests: number;
   rate: number;
   p50: number;
   p99: number;
@@ -19,6 +21,7 @@ export interface LoadRound {
 
 /** Each figure's median over the rounds. */
 export const medianRound = (rounds: readonly LoadRound[]): LoadRound => ({
+  requests: median(rounds.map((round) => round.requests)),
   rate: median(rounds.map((round) => round.rate)),
   p50: median(rounds.map((round) => round.p50)),
   p99: median(rounds.map((round) => round.p99)),
