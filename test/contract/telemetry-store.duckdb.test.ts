@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,6 +73,51 @@ describe('DuckDB telemetry store', () => {
       expect((await store.latest('other', devices)).size).toBe(0);
     } finally {
       await store.close();
+    }
+  });
+
+  it('answers latest after a crash with every committed write, though the latest table was last written long before', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'latest-crash-'));
+    const file = path.join(directory, 'telemetry.duckdb');
+    const crashed = path.join(directory, 'crashed.duckdb');
+    // The latest values reach their table once, at the first flush; every later write is pending.
+    const before = await createDuckDbTelemetryStore({ path: file, latestFlushMs: 1e9 });
+    const after: { store?: Awaited<ReturnType<typeof createDuckDbTelemetryStore>> } = {};
+    const point = (deviceId: string, ts: number, metrics: Record<string, number | string>) => ({
+      orgId: 'org',
+      deviceId,
+      ts,
+      metrics,
+    });
+    try {
+      await before.write([point('a', 1_000, { t: 1 }), point('b', 1_000, { t: 10 })]);
+      expect((await before.latest('org', ['a'])).get('a')).toEqual([
+        { metric: 't', value: 1, ts: 1_000 },
+      ]);
+      await before.write([point('a', 2_000, { t: 2, mode: 'eco' })]);
+      await before.write([
+        point('a', 2_000, { t: 3 }),
+        point('b', 500, { t: 9 }),
+        point('c', 7, { t: 7 }),
+      ]);
+      // The files as a kill leaves them: the committed batches in DuckDB's write-ahead log.
+      await cp(file, crashed);
+      await cp(`${file}.wal`, `${crashed}.wal`).catch(() => undefined);
+      after.store = await createDuckDbTelemetryStore({ path: crashed });
+      const latest = await after.store.latest('org', ['a', 'b', 'c']);
+      expect(Object.fromEntries(latest)).toEqual({
+        // The later write wins at an equal time; an older point never moves a value back.
+        a: [
+          { metric: 'mode', value: 'eco', ts: 2_000 },
+          { metric: 't', value: 3, ts: 2_000 },
+        ],
+        b: [{ metric: 't', value: 10, ts: 1_000 }],
+        c: [{ metric: 't', value: 7, ts: 7 }],
+      });
+    } finally {
+      await after.store?.close();
+      await before.close();
+      await rm(directory, { recursive: true, force: true });
     }
   });
 

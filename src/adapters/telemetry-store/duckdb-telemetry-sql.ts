@@ -6,7 +6,7 @@ import type { Aggregate } from '../../domain/telemetry.js';
  * two sets of rows; readers keep, per (org, device, ts, metric), the row with the highest `seq`
  * (write order), and compaction deletes the superseded rows. `telemetry_latest` holds each
  * metric's newest value so `latest()` reads a few rows instead of every device's history; it is
- * upserted once per write batch, with at most one row per (device, metric) in the batch.
+ * written behind the points (duckdb-latest-writer.ts), one row per (device, metric) at a time.
  */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS telemetry (
@@ -46,6 +46,22 @@ ON CONFLICT (org_id, device_id, metric) DO UPDATE
 SET ts = excluded.ts, num = excluded.num, bool = excluded.bool, str = excluded.str
 WHERE excluded.ts >= telemetry_latest.ts;
 DELETE FROM latest_staging;
+`;
+
+/**
+ * The newest value per (org, device, metric) among the rows from seq $from on, merged as a write
+ * would (duckdb-latest-writer.ts recoverLatest): at an equal ts the later write (higher seq) wins.
+ */
+export const RECOVER_LATEST_SQL = `
+INSERT INTO telemetry_latest
+SELECT org_id, device_id, metric, ts, num, bool, str FROM (
+  SELECT org_id, device_id, metric, ts, num, bool, str,
+    row_number() OVER (PARTITION BY org_id, device_id, metric ORDER BY ts DESC, seq DESC) AS newest
+  FROM telemetry WHERE seq >= $from
+) WHERE newest = 1
+ON CONFLICT (org_id, device_id, metric) DO UPDATE
+SET ts = excluded.ts, num = excluded.num, bool = excluded.bool, str = excluded.str
+WHERE excluded.ts >= telemetry_latest.ts;
 `;
 
 export const LATEST_SQL = `

@@ -31,6 +31,7 @@ import { bucketOffset, bucketStart } from '../../domain/bucket-grid.js';
 import { ROLLUP_GRAINS, planRollups } from '../../domain/rollups.js';
 import { groupOfDevice } from './buckets.js';
 import { createLatestMirror } from './duckdb-latest-mirror.js';
+import { createLatestWriteBehind, recoverLatest } from './duckdb-latest-writer.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
   DELETE_BEFORE_SQL,
@@ -71,6 +72,11 @@ export interface DuckDbTelemetryStoreOptions {
   compactAfterRows?: number;
   /** How long a read may run before it is interrupted (StoreTimeoutError); 30 s by default. */
   queryTimeoutMs?: number;
+  /**
+   * How long after a write its newest values reach telemetry_latest at the latest (reads never
+   * wait for it: duckdb-latest-writer.ts); 1 s by default.
+   */
+  latestFlushMs?: number;
   /** Devices whose latest values are kept in memory (duckdb-latest-mirror.ts). */
   latestCacheDevices?: number;
   /**
@@ -233,6 +239,10 @@ export async function createDuckDbTelemetryStore(
 
   const seqRow = await writer.runAndReadAll('SELECT coalesce(max(seq), -1) + 1 FROM telemetry');
   let nextSeq = Number(seqRow.getRowsJS()[0]?.[0] ?? 0);
+  await recoverLatest(writer, nextSeq);
+  const latestBehind = createLatestWriteBehind();
+  const latestFlushMs = options.latestFlushMs ?? 1_000;
+  let latestTimer: NodeJS.Timeout | undefined;
   let compactedSeq = await readCompactedSeq(writer);
   let closed = false;
   let compactionQueued = false;
@@ -500,9 +510,30 @@ export async function createDuckDbTelemetryStore(
     const [oldest] = await query(OLDEST_SQL, {}, {});
     await deleteByDay(DELETE_BEFORE_SQL, numberOrUndefined(oldest?.ts), kept);
     await writeQueue(async () => {
+      // Pending values older than the cutoff go with the table's.
+      await flushLatest();
       await writer.run(DELETE_LATEST_BEFORE_SQL, { to: BigInt(kept) }, { to: BIGINT });
       mirror.clear();
     });
+  }
+
+  /** Merges the pending latest values into telemetry_latest; only from the write queue. */
+  function flushLatest(): Promise<void> {
+    clearTimeout(latestTimer);
+    latestTimer = undefined;
+    return latestBehind.flush(writer, nextSeq);
+  }
+
+  /** After a write: its newest values reach the table within latestFlushMs. */
+  function scheduleLatestFlush() {
+    if (latestTimer !== undefined || closed) return;
+    latestTimer = setTimeout(() => {
+      latestTimer = undefined;
+      writeQueue(flushLatest).catch((error: unknown) => {
+        options.logger?.error({ err: error }, 'latest values flush failed; retried');
+        scheduleLatestFlush();
+      });
+    }, latestFlushMs);
   }
 
   /** The rollup rows whose whole bucket lies before the cutoff. */
@@ -602,7 +633,9 @@ export async function createDuckDbTelemetryStore(
         nextSeq += written.rows;
         // Committed: the in-memory copies follow before any other write or fill can run.
         mirror.noteWritten(written.latest);
+        latestBehind.note(written.latest);
       });
+      scheduleLatestFlush();
       scheduleRollupRefresh();
       if (!compactionQueued && nextSeq - compactedSeq >= compactAfterRows) {
         compactInBackground();
@@ -621,10 +654,11 @@ export async function createDuckDbTelemetryStore(
       }
       if (missing.length === 0) return result;
       // On the write queue: no batch can commit between reading the table and installing what
-      // was read (duckdb-latest-mirror.ts).
-      const filled = await writeQueue(async () =>
-        mirror.fill(orgId, missing, await readLatest(orgId, missing)),
-      );
+      // was read (duckdb-latest-mirror.ts), and the table holds every write first.
+      const filled = await writeQueue(async () => {
+        await flushLatest();
+        return mirror.fill(orgId, missing, await readLatest(orgId, missing));
+      });
       for (const [deviceId, values] of filled) {
         if (values.length > 0) result.set(deviceId, values);
       }
@@ -691,7 +725,10 @@ export async function createDuckDbTelemetryStore(
       await freshRollups().catch((error: unknown) =>
         options.logger?.error({ err: error }, 'rollup refresh failed at close'),
       );
-      await writeQueue(() => undefined);
+      // What fails here is recovered at the next open (recoverLatest).
+      await writeQueue(flushLatest).catch((error: unknown) =>
+        options.logger?.error({ err: error }, 'latest values flush failed at close'),
+      );
       await readLimit(() => undefined);
       while (readLimit.activeCount > 0 || readLimit.pendingCount > 0) {
         await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,30 +1,9 @@
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { TelemetryPoint } from '../../domain/telemetry.js';
+import { appendValue } from './duckdb-latest-writer.js';
 import { markTouched } from './duckdb-rollup-writer.js';
 import { inTransaction } from './duckdb-transaction.js';
-import { MERGE_LATEST_SQL } from './duckdb-telemetry-sql.js';
 import { newestPerMetric, type LatestRow } from './latest-rows.js';
-
-/**
- * Numbers go in with appendDouble even for BIGINT columns (DuckDB casts): building a BigInt per
- * value halved the append rate in bench/telemetry-store-duckdb.ts, and epoch ms and sequence
- * numbers are integers far below 2^53, so the cast is exact.
- */
-function appendValue(appender: DuckDBAppender, value: MetricValue) {
-  if (typeof value === 'number') {
-    appender.appendDouble(value);
-    appender.appendNull();
-    appender.appendNull();
-  } else if (typeof value === 'boolean') {
-    appender.appendNull();
-    appender.appendBoolean(value);
-    appender.appendNull();
-  } else {
-    appender.appendNull();
-    appender.appendNull();
-    appender.appendVarchar(value);
-  }
-}
 
 function assertTimestamp(point: TelemetryPoint) {
   if (!Number.isSafeInteger(point.ts)) {
@@ -33,12 +12,15 @@ function assertTimestamp(point: TelemetryPoint) {
 }
 
 /**
- * Appends the batch's rows, merges its newest value per (org, device, metric) into
- * telemetry_latest and marks the rollup buckets it touched for the next refresh, in one
+ * Appends the batch's rows and marks the rollup buckets it touched for the next refresh, in one
  * transaction, so a failed batch leaves nothing behind and a resolved one is committed (durable
  * in DuckDB's WAL). The caller owns the connection exclusively: other statements on it would
  * join this transaction. Returns the number of rows appended and the batch's newest value per
- * (org, device, metric), as merged into telemetry_latest.
+ * (org, device, metric), for telemetry_latest (duckdb-latest-writer.ts) and its in-memory copy.
+ *
+ * Numbers go in with appendDouble even for BIGINT columns (DuckDB casts): building a BigInt per
+ * value halved the append rate in bench/telemetry-store-duckdb.ts, and epoch ms and sequence
+ * numbers are integers far below 2^53, so the cast is exact.
  */
 export async function writeBatch(
   connection: DuckDBConnection,
@@ -66,21 +48,6 @@ export async function writeBatch(
     } finally {
       rows.closeSync();
     }
-    const staging = await connection.createAppender('latest_staging', 'main', 'temp');
-    try {
-      for (const candidate of latest) {
-        staging.appendVarchar(candidate.orgId);
-        staging.appendVarchar(candidate.deviceId);
-        staging.appendVarchar(candidate.metric);
-        staging.appendDouble(candidate.ts);
-        appendValue(staging, candidate.value);
-        staging.endRow();
-      }
-      staging.flushSync();
-    } finally {
-      staging.closeSync();
-    }
-    await connection.run(MERGE_LATEST_SQL);
     await markTouched(connection, points);
   });
   return { rows: seq - firstSeq, latest };
