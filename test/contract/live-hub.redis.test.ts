@@ -50,6 +50,29 @@ describe.skipIf(!redisUrl)('Redis live hub', () => {
       }
     });
 
+    it("sends a batch as one message per device, its points in order, and takes an older pipeline's one-point messages", async () => {
+      const keyPrefix = `test:${uniqueSuffix()}:`;
+      const hub = createRedisLiveHub({ url: redisUrl!, keyPrefix });
+      const raw = new Redis(redisUrl!);
+      try {
+        const channel = `${keyPrefix}telemetry:org-a:dev-1`;
+        const messages: string[] = [];
+        raw.on('message', (_channel: string, message: string) => messages.push(message));
+        await raw.subscribe(channel);
+        const received: TelemetryPoint[] = [];
+        await hub.subscribe('org-a', 'dev-1', (p) => received.push(p));
+        const other = { ...point(2), deviceId: 'dev-2' };
+        await hub.publish([point(1), other, point(3), point(2)]);
+        await vi.waitFor(() => expect(messages).toHaveLength(1));
+        expect(JSON.parse(messages[0]!)).toEqual([point(1), point(3), point(2)]);
+        await admin.publish(channel, JSON.stringify(point(9)));
+        await vi.waitFor(() => expect(received.map((p) => p.ts)).toEqual([1, 3, 2, 9]));
+      } finally {
+        raw.disconnect();
+        await hub.close();
+      }
+    });
+
     it('fans out across replicas: a point published by one hub reaches subscribers of another', async () => {
       const keyPrefix = `test:${uniqueSuffix()}:`;
       const ingestSide = createRedisLiveHub({ url: redisUrl!, keyPrefix });
