@@ -1,4 +1,3 @@
-import { Point } from '@influxdata/influxdb-client';
 import { LRUCache } from 'lru-cache';
 import { RESERVED_METRIC_NAMES } from '../../domain/metric-name.js';
 import {
@@ -31,10 +30,10 @@ import {
   RAW_MEASUREMENTS,
   ROLLUP_MEASUREMENTS,
   iso,
-  lineSettings,
   measurementOf,
 } from './influx-layout.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
+import { createPointLines } from './influx-point-lines.js';
 import { aggregateFromRollups } from './influx-rollup-reader.js';
 import { updateRollups } from './influx-rollup-writer.js';
 import { planRollups } from '../../domain/rollups.js';
@@ -78,19 +77,6 @@ function reservedMetric(point: TelemetryPoint): string | undefined {
   return Object.keys(point.metrics).find((metric) => RESERVED_METRIC_NAMES.has(metric));
 }
 
-function toLine(point: TelemetryPoint): string | undefined {
-  const line = new Point(measurementOf(point.orgId))
-    .tag('org_id', point.orgId)
-    .tag('device_id', point.deviceId);
-  for (const [metric, value] of Object.entries(point.metrics)) {
-    // Every number is a float field: 1 then 1.5 must not be a field type conflict.
-    if (typeof value === 'number') line.floatField(metric, value);
-    else if (typeof value === 'boolean') line.booleanField(metric, value);
-    else line.stringField(metric, value);
-  }
-  return line.timestamp(point.ts).toLineProtocol(lineSettings);
-}
-
 /** The params of `inRange`, to which device filters add their ids. */
 const rangeParams = (orgId: string, from: number, to: number): Record<string, string> => ({
   org: orgId,
@@ -116,6 +102,7 @@ export function createInfluxTelemetryStore(
   settings: InfluxSettings & { logger?: Logger },
 ): TelemetryStore {
   const http = createInfluxHttp(settings);
+  const linesOf = createPointLines();
   // Bounded: an organization's entry is a few field names, reloaded when it was evicted.
   const fieldTypesByMeasurement = new LRUCache<string, InfluxFieldTypes>({ max: 10_000 });
   const fieldTypesOf = (orgId: string) => {
@@ -254,15 +241,15 @@ export function createInfluxTelemetryStore(
     async write(points) {
       const rejected: RejectedPoint[] = [];
       const lines: PointLine[] = [];
+      const writable: TelemetryPoint[] = [];
       for (const point of points) {
         const reserved = reservedMetric(point);
-        if (reserved !== undefined) {
-          rejected.push({ point, reason: `metric name "${reserved}" is reserved` });
-          continue;
-        }
-        const line = toLine(point);
-        if (line) lines.push({ point, line });
+        if (reserved === undefined) writable.push(point);
+        else rejected.push({ point, reason: `metric name "${reserved}" is reserved` });
       }
+      linesOf(writable).forEach((line, i) => {
+        if (line) lines.push({ point: writable[i]!, line });
+      });
       rejected.push(...(await writeLines(http, lines)));
       if (rejected.length > 0) {
         settings.logger?.warn({ rejected: rejected.length }, 'InfluxDB refused points for good');
