@@ -19,7 +19,6 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import type { TelemetryPoint } from '../src/domain/telemetry.js';
 import { DevicesDocument, RegisterDeviceDocument } from '../test/generated/graphql.js';
@@ -27,6 +26,7 @@ import { makeDataDir } from '../test/support/embedded-app.js';
 import { createGraphQLClient, expectData } from '../test/support/graphql-client.js';
 import { streamPoints } from '../test/support/load.js';
 import { startEmbeddedProcess } from '../test/support/processes.js';
+import { appendRawMs } from './support/duckdb-appender-floor.js';
 import { cpuSeconds } from './support/mqtt-process-stats.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
 import { reportFigures } from './support/report.js';
@@ -69,37 +69,6 @@ const batchesOf = (points: TelemetryPoint[]) =>
   Array.from({ length: Math.ceil(points.length / BATCH) }, (_, i) =>
     points.slice(i * BATCH, (i + 1) * BATCH),
   );
-
-/** The floor: one appender per batch into a bare table of the store's columns, nothing else. */
-async function appenderSeconds(file: string, points: TelemetryPoint[]): Promise<number> {
-  const instance = await DuckDBInstance.create(file);
-  const connection = await instance.connect();
-  await connection.run(`CREATE TABLE telemetry (org_id VARCHAR, device_id VARCHAR, ts BIGINT,
-    metric VARCHAR, num DOUBLE, bool BOOLEAN, str VARCHAR, seq BIGINT)`);
-  const started = performance.now();
-  let seq = 0;
-  for (const batch of batchesOf(points)) {
-    const appender = await connection.createAppender('telemetry');
-    for (const point of batch) {
-      for (const [metric, value] of Object.entries(point.metrics)) {
-        appender.appendVarchar(point.orgId);
-        appender.appendVarchar(point.deviceId);
-        appender.appendDouble(point.ts);
-        appender.appendVarchar(metric);
-        appender.appendDouble(value as number);
-        appender.appendNull();
-        appender.appendNull();
-        appender.appendDouble(seq++);
-        appender.endRow();
-      }
-    }
-    appender.closeSync();
-  }
-  const seconds = (performance.now() - started) / 1000;
-  connection.closeSync();
-  instance.closeSync();
-  return seconds;
-}
 
 async function storeWriteSeconds(file: string, points: TelemetryPoint[]): Promise<number> {
   const store = await createDuckDbTelemetryStore({ path: file });
@@ -169,7 +138,8 @@ try {
   stopped = true;
 
   const points = samePoints(devices.map((device) => device.id));
-  const floorSeconds = await appenderSeconds(path.join(dataDir.dir, 'floor.duckdb'), points);
+  const floorSeconds =
+    (await appendRawMs(path.join(dataDir.dir, 'floor.duckdb'), batchesOf(points))) / 1000;
   const storeSeconds = await storeWriteSeconds(path.join(dataDir.dir, 'store.duckdb'), points);
 
   const rate = (seconds: number) => result.accepted / seconds;

@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { AGGREGATES, type TelemetryPoint } from '../src/domain/telemetry.js';
 import { aggregateOne } from '../test/support/aggregate-one.js';
+import { appendRawMs } from './support/duckdb-appender-floor.js';
 import { reportFigures } from './support/report.js';
 
 const POINTS = Number(process.argv[2] ?? 100_000);
@@ -61,38 +61,6 @@ const batches = (points: TelemetryPoint[]) =>
     points.slice(i * BATCH, (i + 1) * BATCH),
   );
 
-/** The floor: the same rows through one appender per batch, no sequence, no bookkeeping. */
-async function baseline(file: string, points: TelemetryPoint[]): Promise<number> {
-  const instance = await DuckDBInstance.create(file);
-  const connection = await instance.connect();
-  await connection.run(`CREATE TABLE telemetry (org_id VARCHAR, device_id VARCHAR, ts BIGINT,
-    metric VARCHAR, num DOUBLE, bool BOOLEAN, str VARCHAR)`);
-  const started = performance.now();
-  for (const batch of batches(points)) {
-    const appender = await connection.createAppender('telemetry');
-    for (const point of batch) {
-      for (const [metric, value] of Object.entries(point.metrics)) {
-        appender.appendVarchar(point.orgId);
-        appender.appendVarchar(point.deviceId);
-        appender.appendDouble(point.ts);
-        appender.appendVarchar(metric);
-        if (typeof value === 'number') appender.appendDouble(value);
-        else appender.appendNull();
-        if (typeof value === 'boolean') appender.appendBoolean(value);
-        else appender.appendNull();
-        if (typeof value === 'string') appender.appendVarchar(value);
-        else appender.appendNull();
-        appender.endRow();
-      }
-    }
-    appender.closeSync();
-  }
-  const elapsed = performance.now() - started;
-  connection.closeSync();
-  instance.closeSync();
-  return elapsed;
-}
-
 async function timeMedian(runs: number, task: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -107,7 +75,7 @@ const directory = await mkdtemp(path.join(tmpdir(), 'bench-telemetry-'));
 try {
   const points = makePoints();
   const rows = points.length * 5;
-  const baselineMs = await baseline(path.join(directory, 'baseline.duckdb'), points);
+  const baselineMs = await appendRawMs(path.join(directory, 'baseline.duckdb'), batches(points));
 
   const store = await createDuckDbTelemetryStore({ path: path.join(directory, 'store.duckdb') });
   let started = performance.now();
