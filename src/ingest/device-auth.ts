@@ -51,14 +51,14 @@ function bearerToken(header: string | undefined): string | null {
 const MAX_LOOKUP_BATCH = 500;
 
 /**
- * Device auth for every ingest request and MQTT connection without a database round trip per request: lookups are
- * cached briefly by token hash, misses included, so a device sending every second costs one
- * query per TTL and a token-stuffing client cannot hammer the database with the same token.
- * Concurrent requests with the same token share one lookup (lru-cache's fetch coalesces them),
- * and the lookups of different tokens that start in the same turn of the event loop share one
- * query (DataLoader):
- * a fleet that connected together expires together, and 1,000 devices' lookups one by one cost
- * the embedded database most of a core (bench/ingest-single-point.ts) and every device a wait.
+ * Device auth for every ingest request and MQTT connection without a database round trip per
+ * request: lookups are cached briefly by token hash, misses included, so a device sending every
+ * second costs one query per TTL and a token-stuffing client cannot hammer the database with the
+ * same token. Concurrent requests with the same token share one lookup (lru-cache's fetch
+ * coalesces them), and the lookups of different tokens that start in the same turn of the event
+ * loop share one query (DataLoader): a fleet that connected together expires together, and
+ * 1,000 devices' lookups one by one cost the embedded database most of a core
+ * (bench/ingest-single-point.ts) and every device a wait.
  */
 export function createDeviceAuthenticator(
   options: DeviceAuthenticatorOptions,
