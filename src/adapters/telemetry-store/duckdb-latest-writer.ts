@@ -1,44 +1,12 @@
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { MetricValue } from '../../domain/telemetry.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { inTransaction } from './duckdb-transaction.js';
+import { readMeta, writeMeta } from './duckdb-telemetry-meta.js';
 import { MERGE_LATEST_SQL, RECOVER_LATEST_SQL } from './duckdb-telemetry-sql.js';
+import { appendValue } from './duckdb-telemetry-writer.js';
 import type { LatestRow } from './latest-rows.js';
 
 /** Rows with seq below this have their newest values in telemetry_latest (kept in telemetry_meta). */
 const LATEST_SEQ = 'latest_seq';
-
-/** As the telemetry rows' own columns (duckdb-telemetry-writer.ts): num, bool, str. */
-export function appendValue(appender: DuckDBAppender, value: MetricValue) {
-  if (typeof value === 'number') {
-    appender.appendDouble(value);
-    appender.appendNull();
-    appender.appendNull();
-  } else if (typeof value === 'boolean') {
-    appender.appendNull();
-    appender.appendBoolean(value);
-    appender.appendNull();
-  } else {
-    appender.appendNull();
-    appender.appendNull();
-    appender.appendVarchar(value);
-  }
-}
-
-async function readLatestSeq(connection: DuckDBConnection): Promise<number | undefined> {
-  const reader = await connection.runAndReadAll(
-    'SELECT value FROM telemetry_meta WHERE key = $key',
-    { key: LATEST_SEQ },
-  );
-  const value = reader.getRowsJS()[0]?.[0];
-  return value === undefined ? undefined : Number(value);
-}
-
-async function recordLatestSeq(connection: DuckDBConnection, seq: number) {
-  await connection.run('INSERT OR REPLACE INTO telemetry_meta VALUES ($key, $seq)', {
-    key: LATEST_SEQ,
-    seq,
-  });
-}
 
 /**
  * At open: merges into telemetry_latest the newest values of the rows written after its last
@@ -46,12 +14,12 @@ async function recordLatestSeq(connection: DuckDBConnection, seq: number) {
  * from before the write-behind has no mark: it merged every batch, and its table is whole.
  */
 export async function recoverLatest(connection: DuckDBConnection, nextSeq: number): Promise<void> {
-  const flushedUpTo = await readLatestSeq(connection);
+  const flushedUpTo = await readMeta(connection, LATEST_SEQ);
   await inTransaction(connection, async () => {
     if (flushedUpTo !== undefined && flushedUpTo < nextSeq) {
       await connection.run(RECOVER_LATEST_SQL, { from: flushedUpTo });
     }
-    await recordLatestSeq(connection, nextSeq);
+    await writeMeta(connection, LATEST_SEQ, nextSeq);
   });
 }
 
@@ -69,10 +37,6 @@ export function createLatestWriteBehind() {
   let pending = new Map<string, LatestRow>();
 
   return {
-    get size() {
-      return pending.size;
-    },
-
     /** A committed batch's newest value per (org, device, metric); a later write wins a tie. */
     note(rows: Iterable<LatestRow>) {
       for (const row of rows) {
@@ -107,7 +71,7 @@ export function createLatestWriteBehind() {
             staging.closeSync();
           }
           await connection.run(MERGE_LATEST_SQL);
-          await recordLatestSeq(connection, nextSeq);
+          await writeMeta(connection, LATEST_SEQ, nextSeq);
         });
       } catch (error) {
         const since = pending;

@@ -1,4 +1,5 @@
 import { BIGINT, type DuckDBConnection } from '@duckdb/node-api';
+import { readMeta, writeMeta } from './duckdb-telemetry-meta.js';
 import type { Logger } from '../../logger.js';
 import { ROLLUP_SCHEMA_SQL, ROLLUP_TABLES } from './duckdb-rollup-sql.js';
 import { bucketSql } from './duckdb-telemetry-sql.js';
@@ -22,10 +23,7 @@ export async function createRollups(
   logger?: Logger,
 ) {
   await connection.run(ROLLUP_SCHEMA_SQL);
-  const built = await connection.runAndReadAll('SELECT 1 FROM telemetry_meta WHERE key = $key', {
-    key: BUILT,
-  });
-  if (built.getRowsJS().length > 0) return;
+  if ((await readMeta(connection, BUILT)) !== undefined) return;
   for (const table of ROLLUP_TABLES) await connection.run(`DELETE FROM ${table}`);
   const started = Date.now();
   const span = await connection.runAndReadAll('SELECT min(ts), max(ts) FROM telemetry');
@@ -37,7 +35,7 @@ export async function createRollups(
       'rollups computed for the points stored before them',
     );
   }
-  await connection.run('INSERT INTO telemetry_meta VALUES ($key, 1)', { key: BUILT });
+  await writeMeta(connection, BUILT, 1);
 }
 
 async function rebuild(

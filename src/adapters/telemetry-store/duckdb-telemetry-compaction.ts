@@ -1,16 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COMPACT_SQL } from './duckdb-telemetry-sql.js';
+import { readMeta, writeMeta } from './duckdb-telemetry-meta.js';
 import { inTransaction } from './duckdb-transaction.js';
 
 const COMPACTED_SEQ = 'compacted_seq';
 
 /** Rows with seq below this have been through a compaction (kept across restarts). */
 export async function readCompactedSeq(connection: DuckDBConnection): Promise<number> {
-  const reader = await connection.runAndReadAll(
-    'SELECT value FROM telemetry_meta WHERE key = $key',
-    { key: COMPACTED_SEQ },
-  );
-  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  return (await readMeta(connection, COMPACTED_SEQ)) ?? 0;
 }
 
 /**
@@ -33,10 +30,7 @@ export async function compactTelemetry(
       const result = await connection.run(COMPACT_SQL, { lo, hi });
       deleted = result.rowsChanged;
     }
-    await connection.run('INSERT OR REPLACE INTO telemetry_meta VALUES ($key, $seq)', {
-      key: COMPACTED_SEQ,
-      seq: toSeq,
-    });
+    await writeMeta(connection, COMPACTED_SEQ, toSeq);
     return deleted;
   });
 }

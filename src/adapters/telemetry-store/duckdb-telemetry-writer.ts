@@ -1,9 +1,25 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { TelemetryPoint } from '../../domain/telemetry.js';
-import { appendValue } from './duckdb-latest-writer.js';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
 import { markTouched } from './duckdb-rollup-writer.js';
 import { inTransaction } from './duckdb-transaction.js';
 import { newestPerMetric, type LatestRow } from './latest-rows.js';
+
+/** A value into the num, bool and str columns (the rows' and telemetry_latest's): one is set. */
+export function appendValue(appender: DuckDBAppender, value: MetricValue) {
+  if (typeof value === 'number') {
+    appender.appendDouble(value);
+    appender.appendNull();
+    appender.appendNull();
+  } else if (typeof value === 'boolean') {
+    appender.appendNull();
+    appender.appendBoolean(value);
+    appender.appendNull();
+  } else {
+    appender.appendNull();
+    appender.appendNull();
+    appender.appendVarchar(value);
+  }
+}
 
 function assertTimestamp(point: TelemetryPoint) {
   if (!Number.isSafeInteger(point.ts)) {
