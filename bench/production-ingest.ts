@@ -9,23 +9,31 @@
  *   record.
  *
  *   npm run services:up && npx tsx bench/production-ingest.ts [points=200000] [devices=20]
- *     [--interval-ms 1000]
+ *     [--interval-ms 1000] [--profile]
  *
  * A device's points are `--interval-ms` apart (once a second by default, as most devices report;
  * 1 ms is a high-rate device, whose every batch falls in a minute of thousands of points that
- * the rollups read back whole).
+ * the rollups read back whole). --profile runs ingest and the pipeline under `node --cpu-prof` and
+ * prints their self time while the points stream in, by package and by function.
  */
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { decodeMessage, MAX_MESSAGE_BYTES } from '../src/adapters/event-bus/kafka-codec.js';
 import { streamPoints } from '../test/support/load.js';
 import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
+import { summariseProfile } from './support/cpu-profile-summary.js';
 import { runProducerPerf } from './support/kafka-producer-perf.js';
 import { reportFigures } from './support/report.js';
 
 const { values: flags, positionals } = parseArgs({
-  options: { 'interval-ms': { type: 'string', default: '1000' } },
+  options: {
+    'interval-ms': { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
+  },
   allowPositionals: true,
 });
 const total = Number(positionals[0] ?? 200_000);
@@ -35,12 +43,20 @@ const intervalMs = Number(flags['interval-ms']);
 const batchSize = 500;
 const perDevice = Math.floor(total / deviceCount);
 
+const profileDir = flags.profile ? await mkdtemp(path.join(os.tmpdir(), 'bench-production-')) : '';
+/** `node --cpu-prof` into a folder per role. */
+function profileArgs(role: string): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, role)}`] : [];
+}
+/** The streaming, for --profile: the roles' start-up left out. */
+const profileWindow = { from: 0n, to: 0n };
+
 const services = await findProductionServices();
 if (!services) throw new Error('services are not running: npm run services:up');
 const stack = await createProductionStack(services);
 const [ingest, pipeline] = await Promise.all([
-  startRole('ingest', stack.env),
-  startRole('pipeline', stack.env),
+  startRole('ingest', stack.env, 30_000, profileArgs('ingest')),
+  startRole('pipeline', stack.env, 30_000, profileArgs('pipeline')),
 ]);
 
 async function storedTotal(): Promise<number> {
@@ -119,6 +135,7 @@ try {
     Array.from({ length: deviceCount }, (_, i) => stack.registerDevice(`bench-${i}`)),
   );
   const start = performance.now();
+  profileWindow.from = process.hrtime.bigint();
   const result = await streamPoints({
     ingestUrl: ingest.baseUrl,
     devices,
@@ -132,6 +149,7 @@ try {
   while ((await storedTotal()) < result.accepted)
     await new Promise((resolve) => setTimeout(resolve, 100));
   const storedSeconds = (performance.now() - start) / 1000;
+  profileWindow.to = process.hrtime.bigint();
 
   // Kafka's own producer on as many records of the same size, once ingest is idle.
   const produced = await producedRecords();
@@ -227,5 +245,13 @@ try {
   ]);
 } finally {
   await Promise.all([ingest.stop(), pipeline.stop()]);
+  for (const role of profileDir ? ['ingest', 'pipeline'] : []) {
+    // The main thread's profile is the first one written (workers write theirs after).
+    const dir = path.join(profileDir, role);
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+    if (!file) continue;
+    console.log(`${role}, while points stream in:`);
+    console.log(await summariseProfile(path.join(dir, file), 40, profileWindow));
+  }
   await stack.cleanup();
 }

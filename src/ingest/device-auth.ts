@@ -1,6 +1,6 @@
-import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { hashDeviceToken } from '../auth/device-tokens.js';
+import { batchPerTurn } from '../batch-per-turn.js';
 import type { DeviceIdentity, DeviceRepository } from '../ports/device-repository.js';
 
 /** Longer than any token we issue; anything longer is refused without a lookup. */
@@ -56,29 +56,19 @@ const MAX_LOOKUP_BATCH = 500;
  * second costs one query per TTL and a token-stuffing client cannot hammer the database with the
  * same token. Concurrent requests with the same token share one lookup (lru-cache's fetch
  * coalesces them), and the lookups of different tokens that start in the same turn of the event
- * loop share one query (DataLoader): a fleet that connected together expires together, and
- * 1,000 devices' lookups one by one cost the embedded database most of a core
- * (bench/ingest-single-point.ts) and every device a wait.
+ * loop share one query (batch-per-turn.ts): a fleet that connected together expires together, and
+ * 1,000 devices' lookups one by one made PGlite and Prisma about half the embedded app's CPU and
+ * p99 333 ms (`bench/ingest-single-point.ts --profile`; 51 ms batched).
  */
 export function createDeviceAuthenticator(
   options: DeviceAuthenticatorOptions,
 ): DeviceAuthenticator {
   const { devices, ttlMs = 5_000, maxEntries = 10_000 } = options;
   // No cache of its own: the LRU below is the cache, with its TTL.
-  const lookups = new DataLoader<string, DeviceIdentity | null>(
-    async (tokenHashes) => {
-      const found = await devices.findIdentitiesByTokenHashes(tokenHashes);
-      return tokenHashes.map((tokenHash) => found.get(tokenHash) ?? null);
-    },
-    {
-      cache: false,
-      maxBatchSize: MAX_LOOKUP_BATCH,
-      // Requests arrive in I/O callbacks of their own; DataLoader's default (the end of the
-      // current tick) would batch nothing across them. setImmediate runs after every I/O
-      // callback of this turn of the event loop: the requests that arrived together.
-      batchScheduleFn: (run) => setImmediate(run),
-    },
-  );
+  const lookups = batchPerTurn<string, DeviceIdentity | null>(async (tokenHashes) => {
+    const found = await devices.findIdentitiesByTokenHashes(tokenHashes);
+    return tokenHashes.map((tokenHash) => found.get(tokenHash) ?? null);
+  }, MAX_LOOKUP_BATCH);
   const cache = new LRUCache<string, CachedLookup, { beforeLookup?: () => Promise<void> }>({
     max: maxEntries,
     ttl: ttlMs,

@@ -36,8 +36,8 @@ type Op =
  * A line of the log: one published batch as a JSON array of telemetry messages, Kafka's own
  * (kafka-codec.ts: each device's points with its organization and device written once, the
  * newest receipt time kept). Writing every point whole repeated two UUIDs per point, and
- * stringifying and syncing those bytes took ~15% of embedded ingest's CPU (bench/embedded.ts);
- * this is a third of the bytes. Each device's points keep their order.
+ * stringifying them took ~9% of the embedded app's CPU (`bench/embedded.ts --profile`); this is
+ * a third of the bytes. Each device's points keep their order.
  */
 function encodeLine(points: readonly TelemetryPoint[]): Buffer {
   const parts: Buffer[] = [OPEN];

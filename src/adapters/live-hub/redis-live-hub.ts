@@ -91,9 +91,11 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   }
 
   /**
-   * One message per device per batch, its points in order: a PUBLISH per point was a tenth of
-   * the production pipeline's CPU (and of Redis's) at 35,000 points/s (bench/production-ingest.ts).
-   * Api processes of this version take either form; deploy them before the pipeline.
+   * One message per device per batch, its points in order: with a PUBLISH per point, ioredis
+   * and the publishing took ~13% of the production pipeline's CPU at 35,000 points/s, and the
+   * pipeline went from 35K to 47K points/s without it
+   * (`bench/production-ingest.ts 400000 40 --profile`). Api processes of this version take
+   * either form; deploy them before the pipeline.
    */
   function byDeviceChannel(points: readonly TelemetryPoint[]): [string, TelemetryPoint[]][] {
     const byChannel = new Map<string, TelemetryPoint[]>();

@@ -1,5 +1,6 @@
+import { batchPerTurn } from '../../batch-per-turn.js';
 import type { Logger } from '../../logger.js';
-import type { RateLimitDecision, RateLimiter, TokenBucket } from '../../ports/rate-limiter.js';
+import type { RateLimiter, TokenBucket } from '../../ports/rate-limiter.js';
 import { createRedisClient, pingRedis } from '../connections/redis-connection.js';
 import { decide } from './token-bucket.js';
 
@@ -64,11 +65,10 @@ interface RateLimitCommands {
   rateLimitTake(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<string[]>;
 }
 
-interface PendingTake {
+interface Take {
   key: string;
   bucket: TokenBucket;
   cost: number;
-  resolve: (decision: RateLimitDecision) => void;
 }
 
 /**
@@ -110,32 +110,27 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
 
   /**
    * Takes wait for the end of this turn of the event loop and go to Redis together, one script
-   * call for them all: ingest answers each request after its take, and a round trip per request
-   * (a loopback write and read each) was a tenth of the production ingest process's CPU under
-   * one-point requests (bench/ingest-single-point.ts). Each take is as atomic as alone. Written
-   * here: ioredis's auto-pipelining would still send one script call per take.
+   * call for them all (batch-per-turn.ts): ingest answers each request after its take, and a
+   * round trip per request (a loopback write and read each) was ~12% of the production ingest
+   * process's CPU under one-point requests (`bench/ingest-single-point.ts --target production
+   * --profile`). Each take is as atomic as alone. ioredis's auto-pipelining would still send one
+   * script call per take.
    */
-  const pending: PendingTake[] = [];
-  function flush() {
-    const takes = pending.splice(0, MAX_TAKES_PER_CALL);
-    if (pending.length > 0) setImmediate(flush);
-    const keys = takes.map(({ key }) => `${keyPrefix}rl:${key}`);
-    const args = takes.flatMap(({ bucket, cost }) => [bucket.perSecond, bucket.burst, cost]);
-    commands.rateLimitTake(keys.length, ...keys, ...args).then(
-      (results) =>
-        takes.forEach(({ bucket, cost, resolve }, i) =>
-          resolve(decide(bucket, cost, Number(results[2 * i]) === 1, Number(results[2 * i + 1]))),
-        ),
-      (err: unknown) =>
-        takes.forEach(({ bucket, cost, resolve }) => resolve(failOpen(err, bucket, cost))),
-    );
-  }
+  const takes = batchPerTurn<Take, [allowed: number, tokens: number]>(async (batch) => {
+    const keys = batch.map(({ key }) => `${keyPrefix}rl:${key}`);
+    const args = batch.flatMap(({ bucket, cost }) => [bucket.perSecond, bucket.burst, cost]);
+    const results = await commands.rateLimitTake(keys.length, ...keys, ...args);
+    return batch.map((_, i) => [Number(results[2 * i]), Number(results[2 * i + 1])]);
+  }, MAX_TAKES_PER_CALL);
 
   return {
-    take(key, bucket, cost = 1) {
-      return new Promise((resolve) => {
-        if (pending.push({ key, bucket, cost, resolve }) === 1) setImmediate(flush);
-      });
+    async take(key, bucket, cost = 1) {
+      try {
+        const [allowed, tokens] = await takes.load({ key, bucket, cost });
+        return decide(bucket, cost, allowed === 1, tokens);
+      } catch (err) {
+        return failOpen(err, bucket, cost);
+      }
     },
     async ping() {
       await pingRedis(redis);
