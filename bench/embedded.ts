@@ -27,7 +27,7 @@ import { createGraphQLClient, expectData } from '../test/support/graphql-client.
 import { streamPoints } from '../test/support/load.js';
 import { startEmbeddedProcess } from '../test/support/processes.js';
 import { appendRawMs } from './support/duckdb-appender-floor.js';
-import { cpuSeconds } from './support/mqtt-process-stats.js';
+import { cpuSeconds } from './support/process-stats.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
 import { reportFigures } from './support/report.js';
 

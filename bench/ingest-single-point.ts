@@ -29,7 +29,7 @@ import { makeDataDir } from '../test/support/embedded-app.js';
 import { startEmbeddedProcess, startRole, type RunningRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
-import { cpuSeconds } from './support/mqtt-process-stats.js';
+import { cpuSeconds } from './support/process-stats.js';
 import { loadRound } from './support/load-round.js';
 import { reportFigures, type Figure } from './support/report.js';
 import { medianRound, type LoadRound } from './support/stats.js';

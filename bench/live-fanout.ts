@@ -24,7 +24,7 @@
  * previous one, so only one server is busy at a time and a neighbour's load weighs on both sides
  * alike.
  *
- * The api and the bare server are sampled from /proc (bench/support/mqtt-process-stats.ts):
+ * The api and the bare server are sampled from /proc (bench/support/process-stats.ts):
  * RSS at rest, its maximum while the subscribers are held, and after the clients left; CPU while
  * the subscribers connect, and CPU time per event.
  *
@@ -60,7 +60,7 @@ import { startRole } from '../test/support/processes.js';
 import { createProductionStack, findProductionServices } from '../test/support/production-stack.js';
 import type { ClientCommand, ClientReport } from './support/live-fanout-clients.js';
 import { summariseProfile } from './support/cpu-profile-summary.js';
-import { openFiles, raiseOpenFiles, sampleProcess } from './support/mqtt-process-stats.js';
+import { openFiles, raiseOpenFiles, sampleProcess } from './support/process-stats.js';
 import { reportFigures, type Figure } from './support/report.js';
 
 const { values: flags } = parseArgs({

@@ -43,12 +43,7 @@ import { startGenerators, type Generators } from './support/mqtt-generators.js';
 import type { GeneratorReport } from './support/mqtt-load-generator.js';
 import { startMosquitto } from './support/mqtt-mosquitto.js';
 import { reportFigures, type Figure } from './support/report.js';
-import {
-  openFiles,
-  raiseOpenFiles,
-  sampleProcess,
-  type Window,
-} from './support/mqtt-process-stats.js';
+import { openFiles, raiseOpenFiles, sampleProcess, type Window } from './support/process-stats.js';
 
 const { values: flags } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { root } from '../../test/support/child-process.js';
 import type { GeneratorCommand, GeneratorReport } from './mqtt-load-generator.js';
-import { withOpenFiles } from './mqtt-process-stats.js';
+import { withOpenFiles } from './process-stats.js';
 
 type Report<T extends GeneratorReport['type']> = Extract<GeneratorReport, { type: T }>;
 

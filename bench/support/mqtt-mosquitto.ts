@@ -10,7 +10,7 @@ import { freePort } from '../../test/support/services.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { withOpenFiles } from './mqtt-process-stats.js';
+import { withOpenFiles } from './process-stats.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 

@@ -1,7 +1,7 @@
 /**
- * What bench/mqtt-connections.ts reads of a server process from /proc: its resident memory and
- * CPU time, sampled once a second, and its open-file limit, which bounds the connections it can
- * hold (one descriptor each).
+ * What the benches read of a server process from /proc: its resident memory and CPU time
+ * (sampled once a second, or read once), and its open-file limit, which bounds the connections
+ * it can hold (one descriptor each).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -22,7 +22,7 @@ export function withOpenFiles(wanted: number, command: string, args: string[]) {
     args: [
       '-c',
       `ulimit -n ${wanted} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`,
-      'mqtt-bench',
+      'bench-child',
       command,
       ...args,
     ],
