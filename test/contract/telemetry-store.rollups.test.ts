@@ -10,6 +10,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { ROLLUP_AGGREGATES } from '../../src/domain/rollups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,6 +269,61 @@ describe('rollups: duckdb after a crash', () => {
     } finally {
       await after?.close();
       await before.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/**
+ * Rollup tables as a version before the exact sums' columns wrote them (every part in `parts`),
+ * made from the current tables of a closed store file.
+ */
+async function downgradeRollupLayout(file: string) {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    for (const table of ['telemetry_rollup', 'telemetry_rollup_fresh']) {
+      await connection.run(`
+        ALTER TABLE ${table} RENAME TO ${table}_now;
+        CREATE TABLE ${table} AS SELECT
+          * EXCLUDE (k, s_hi, s_lo, q2, q1, q0, parts, first_num, last_num, steps),
+          coalesce(parts, CASE WHEN k IS NOT NULL THEN [{'k': k,
+            's': s_hi::HUGEINT * 9223372036854775808::HUGEINT + s_lo,
+            'q2': q2, 'q1': q1, 'q0': q0}] END) AS parts,
+          first_num, last_num, steps
+        FROM ${table}_now;
+        DROP TABLE ${table}_now;`);
+    }
+    const columns = await connection.runAndReadAll(
+      "SELECT count(*) FROM duckdb_columns() WHERE column_name = 's_hi'",
+    );
+    expect(columns.getRowsJS()).toEqual([[0n]]);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('rollups: duckdb written by an earlier layout', () => {
+  it('converts them at open, so answers stay exact once the points are gone', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'rollups-layout-'));
+    const file = path.join(directory, 'telemetry.duckdb');
+    let store: TelemetryStore | undefined;
+    try {
+      // Settling often: rows in both tables.
+      store = await createDuckDbTelemetryStore({ path: file, rollupSettleRows: 40 });
+      for (const [i, batch] of batchesOf[ORG].entries()) {
+        await store.write(batch);
+        if (i % 10 === 9) await ask(store, HOUR, WHOLE, ['count']);
+      }
+      await store.close();
+      await downgradeRollupLayout(file);
+      store = await createDuckDbTelemetryStore({ path: file });
+      // Converted, not recomputed: the answers hold with the points deleted.
+      await store.deleteBefore(T0 + SPAN + 2 * HOUR);
+      await expectEveryWindow(store, WHOLE);
+    } finally {
+      await store?.close();
       await rm(directory, { recursive: true, force: true });
     }
   }, 60_000);

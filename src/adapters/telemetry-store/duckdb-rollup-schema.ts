@@ -1,7 +1,13 @@
 import { BIGINT, type DuckDBConnection } from '@duckdb/node-api';
 import { readMeta, writeMeta } from './duckdb-telemetry-meta.js';
 import type { Logger } from '../../logger.js';
-import { ROLLUP_SCHEMA_SQL, ROLLUP_TABLES } from './duckdb-rollup-sql.js';
+import {
+  EARLIER_LAYOUT_SQL,
+  ROLLUP_SCHEMA_SQL,
+  ROLLUP_TABLES,
+  rollupLayoutUpgradeSql,
+  type RollupTable,
+} from './duckdb-rollup-sql.js';
 import { bucketSql } from './duckdb-telemetry-sql.js';
 import { recomputeTouched, settleRollups } from './duckdb-rollup-writer.js';
 import { inTransaction } from './duckdb-transaction.js';
@@ -22,6 +28,7 @@ export async function createRollups(
   settleRows: number,
   logger?: Logger,
 ) {
+  await upgradeLayout(connection, logger);
   await connection.run(ROLLUP_SCHEMA_SQL);
   if ((await readMeta(connection, BUILT)) !== undefined) return;
   for (const table of ROLLUP_TABLES) await connection.run(`DELETE FROM ${table}`);
@@ -36,6 +43,18 @@ export async function createRollups(
     );
   }
   await writeMeta(connection, BUILT, 1);
+}
+
+/** Converts rollup tables of an earlier layout (rollupLayoutUpgradeSql), in one transaction. */
+async function upgradeLayout(connection: DuckDBConnection, logger?: Logger) {
+  const earlier = await connection.runAndReadAll(EARLIER_LAYOUT_SQL);
+  const tables = earlier.getRowsJS().map(([table]) => table as RollupTable);
+  if (tables.length === 0) return;
+  const started = Date.now();
+  await inTransaction(connection, async () => {
+    for (const table of tables) await connection.run(rollupLayoutUpgradeSql(table));
+  });
+  logger?.info({ tables, ms: Date.now() - started }, 'rollups converted to the current layout');
 }
 
 async function rebuild(

@@ -12,7 +12,8 @@ import type { AggregateSeries } from './duckdb-telemetry-sql.js';
  * metric over one bucket of `grain` ms needs, in parts that add up exactly: the counts by type
  * and of true, MIN and MAX, FIRST and LAST with their times, the exact sums of the numbers and of
  * their squares as the raw reads keep them (duckdb-telemetry-sql.ts: per binary exponent k, the
- * HUGEINT sum s and the square pieces q2, q1, q0), and for a counter the bucket's first number,
+ * HUGEINT sum s and the square pieces q2, q1, q0; see ROLLUP_COLUMNS_SQL for how they are
+ * stored), and for a counter the bucket's first number,
  * its last number with its time, and the exact sum of its inner steps (between two of its own
  * numbers). Rows of a coarser bucket, or of a question's bucket, are the rows inside it put
  * together by the same rules, plus the steps from each row's last number to the next row's first,
@@ -25,6 +26,15 @@ import type { AggregateSeries } from './duckdb-telemetry-sql.js';
  * finds its rows through DuckDB's zone maps in one row group per chunk instead of scanning every
  * device's (rows are written in time order, all devices together). No primary key: a key's index
  * would cost every refresh its upkeep, and reads do not look rows up one by one.
+ */
+/**
+ * The exact sums: a row whose numbers share one k (nearly every row: duckdb-telemetry-sql.ts) keeps
+ * its one part in columns, k, the sum s as s_hi * 2^63 + s_lo, and q2, q1, q0; a row with several
+ * k keeps them all in the list `parts` and leaves those columns NULL. A question over many rows
+ * then sums plain integer columns: DuckDB sums BIGINTs several times faster than HUGEINTs, and a
+ * LIST of STRUCTs costs a fleet's question most of its time just to read (sums from the list took
+ * 71 ms of 288,000 five-minute rows; from s_hi and s_lo, 17 ms). The sums of s_hi and of s_lo
+ * (HUGEINT in DuckDB) put back together give the exact sum.
  */
 const ROLLUP_COLUMNS_SQL = `(
   grain BIGINT NOT NULL,
@@ -40,6 +50,12 @@ const ROLLUP_COLUMNS_SQL = `(
   "max" DOUBLE,
   "first" STRUCT(ts BIGINT, v STRUCT(num DOUBLE, bool BOOLEAN, str VARCHAR)),
   "last" STRUCT(ts BIGINT, v STRUCT(num DOUBLE, bool BOOLEAN, str VARCHAR)),
+  k INTEGER,
+  s_hi BIGINT,
+  s_lo BIGINT,
+  q2 HUGEINT,
+  q1 HUGEINT,
+  q0 HUGEINT,
   parts STRUCT(k INTEGER, s HUGEINT, q2 HUGEINT, q1 HUGEINT, q0 HUGEINT)[],
   first_num DOUBLE,
   last_num STRUCT(ts BIGINT, num DOUBLE),
@@ -51,6 +67,30 @@ export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
 /** The rows of both tables. */
 const ALL_ROLLUPS = '(FROM telemetry_rollup UNION ALL FROM telemetry_rollup_fresh)';
+
+/**
+ * Rollup tables of the layout before the exact sums' columns (their `parts` only) take it: each
+ * row's one part moves to the columns. Rollups outlive the points (ROLLUP_RETENTION), so they are
+ * converted, never recomputed. Run in one transaction, before ROLLUP_SCHEMA_SQL.
+ */
+export const rollupLayoutUpgradeSql = (table: RollupTable) => `
+ALTER TABLE ${table} RENAME TO ${table}_before;
+CREATE TABLE ${table} ${ROLLUP_COLUMNS_SQL};
+INSERT INTO ${table} BY NAME
+SELECT * EXCLUDE (one), one.k AS k, ${splitSql('one.s')}, one.q2 AS q2, one.q1 AS q1,
+  one.q0 AS q0
+FROM (
+  SELECT * EXCLUDE (parts), CASE WHEN len(parts) = 1 THEN parts[1] END AS one,
+    CASE WHEN len(parts) > 1 THEN parts END AS parts
+  FROM ${table}_before
+);
+DROP TABLE ${table}_before;
+`;
+
+/** Whether `table` is of the layout before rollupLayoutUpgradeSql. */
+export const EARLIER_LAYOUT_SQL = `SELECT table_name FROM duckdb_columns()
+WHERE table_name IN ('telemetry_rollup', 'telemetry_rollup_fresh')
+GROUP BY table_name HAVING NOT bool_or(column_name = 's_hi')`;
 
 export const ROLLUP_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS telemetry_rollup ${ROLLUP_COLUMNS_SQL};
@@ -72,11 +112,44 @@ CREATE TEMP TABLE rollup_touched (org_id VARCHAR, device_id VARCHAR, bucket BIGI
 `;
 
 /** The columns of a rollup row after its key, in table order. */
-const ROW_COLUMNS = `n_num, n_bool, n_str, n_true, "min", "max", "first", "last", parts, first_num,
-  last_num, steps`;
+const ROW_COLUMNS = `n_num, n_bool, n_str, n_true, "min", "max", "first", "last", k, s_hi, s_lo,
+  q2, q1, q0, parts, first_num, last_num, steps`;
+
+/**
+ * The columns of the rows a question reads (rollupAggregateSql): what it asks for only. The rows
+ * pass through a CTE, which DuckDB materializes whole: every unused column costs its decoding.
+ */
+function askedRowColumns(ask: Pick<RollupAsk, 'sums' | 'counters' | 'ends'>): string {
+  const columns = ['n_num', 'n_bool', 'n_str', 'n_true', '"min"', '"max"'];
+  if (ask.ends) columns.push('"first"', '"last"');
+  if (ask.sums !== 'none') columns.push('k', 's_hi', 's_lo', 'parts');
+  if (ask.sums === 'squares') columns.push('q2', 'q1', 'q0');
+  if (ask.counters) columns.push('first_num', 'last_num', 'steps');
+  return columns.join(', ');
+}
+
+const TWO_TO_63 = '9223372036854775808::HUGEINT';
+const LOW_63_BITS = '9223372036854775807::HUGEINT';
+/** The HUGEINT s_hi * 2^63 + s_lo (its parts may be sums, themselves HUGEINT). */
+const joinedSql = (hi: string, lo: string) => `(${hi}::HUGEINT * ${TWO_TO_63} + ${lo})`;
+/** A HUGEINT `s` as the columns s_hi and s_lo (0 ≤ s_lo < 2^63: both BIGINT, summed fast). */
+const splitSql = (s: string) =>
+  `(${s} >> 63)::BIGINT AS s_hi, (${s} & ${LOW_63_BITS})::BIGINT AS s_lo`;
+/**
+ * A row's exact-sum parts as a list, whichever way it keeps them (NULL without numbers); the
+ * squares' pieces NULL when the rows do not carry them.
+ */
+const rowPartsSql = (squares: boolean) => {
+  const piece = (name: string) => (squares ? name : 'NULL::HUGEINT');
+  return `coalesce(parts, CASE WHEN k IS NOT NULL THEN [{'k': k, 's': ${joinedSql('s_hi', 's_lo')},
+    'q2': ${piece('q2')}, 'q1': ${piece('q1')}, 'q0': ${piece('q0')}}] END)`;
+};
 
 interface Combine {
-  /** The rows to put together: a relation with `keys`, device_id, metric, `moment` and ROW_COLUMNS. */
+  /**
+   * The rows to put together: a relation with `keys`, device_id, metric, `moment` and the
+   * ROW_COLUMNS the other options use.
+   */
   rows: string;
   /** The columns a result row is keyed by, besides its bucket. */
   keys: string;
@@ -115,7 +188,13 @@ export function combineSql(combine: Combine): string {
   const partStruct = (column: (piece: string) => string) =>
     `{'k': ${column('k')}, ${pieces.map((piece) => `'${piece}': ${column(piece)}`).join(', ')}}`;
   const inRange = from === undefined ? 'true' : `moment >= ${from}`;
-  const ctes = [`src AS (SELECT ${keys}, ${bucket} AS bucket, * EXCLUDE (${keys}) FROM (${rows}))`];
+  // Without steps, `combined` is the one pass over the rows that nearly every question needs
+  // (sum_parts reads them again only for buckets of several k): inlined, DuckDB does not first
+  // copy them all into a materialized CTE (a fifth of a fleet's question).
+  const materialized = steps === 'none' ? 'NOT MATERIALIZED ' : '';
+  const ctes = [
+    `src AS ${materialized}(SELECT ${keys}, ${bucket} AS bucket, * EXCLUDE (${keys}) FROM (${rows}))`,
+  ];
   const joins: string[] = [];
   if (steps !== 'none') {
     const chain = steps === 'inner' ? `device_id, metric, ${keys}, bucket` : 'device_id, metric';
@@ -147,14 +226,17 @@ export function combineSql(combine: Combine): string {
   // The exact sums' parts: where every row has one part of one k (numbers within 32 binary
   // orders of magnitude, nearly always), summed in the pass over the rows; the other results
   // unnest their rows' parts and sum them per k, which cost three times the whole query.
-  const oneK = `max(len(parts)) = 1 AND min(parts[1].k) = max(parts[1].k)`;
+  const oneK = `count(parts) = 0 AND min(k) = max(k)`;
+  const squares = pieces.filter((piece) => piece !== 's');
   const oneKColumns =
     sums === 'none'
       ? []
       : [
           `coalesce(${oneK}, false) AS one_k`,
-          'min(parts[1].k) AS one_k_k',
-          ...pieces.map((piece) => `sum(parts[1].${piece}) AS one_k_${piece}`),
+          'min(k) AS one_k_k',
+          'sum(s_hi) AS one_k_s_hi',
+          'sum(s_lo) AS one_k_s_lo',
+          ...squares.map((piece) => `sum(${piece}) AS one_k_${piece}`),
         ];
   // What only some questions need is left out of the others: arg_min and arg_max of structs
   // cost more than the sums.
@@ -185,7 +267,7 @@ export function combineSql(combine: Combine): string {
     ctes.push(`sum_parts AS (
   SELECT ${keys}, bucket, k, ${pieces.map((piece) => `sum(${piece}) AS ${piece}`).join(', ')}
   FROM (
-    SELECT ${keys}, bucket, unnest(parts, recursive := true) FROM src
+    SELECT ${keys}, bucket, unnest(${rowPartsSql(sums === 'squares')}, recursive := true) FROM src
     SEMI JOIN (SELECT ${keys}, bucket FROM combined WHERE NOT one_k) USING (${keys}, bucket)
     WHERE ${inRange}
   )
@@ -196,15 +278,20 @@ export function combineSql(combine: Combine): string {
   FROM sum_parts GROUP BY ${keys}, bucket
 ) USING (${keys}, bucket)`);
   }
-  const parts =
+  const partColumns =
     sums === 'none'
-      ? 'NULL AS parts'
-      : `CASE WHEN one_k THEN [${partStruct((piece) => `one_k_${piece}`)}] ELSE many_parts END AS parts`;
-  const helpers =
-    sums === 'none'
-      ? ''
-      : ` EXCLUDE (one_k, one_k_k, ${pieces.map((piece) => `one_k_${piece}`).join(', ')}, many_parts)`;
-  const absent = [parts, ...(steps === 'none' ? ['NULL AS steps'] : [])];
+      ? ['NULL AS parts']
+      : [
+          'CASE WHEN one_k THEN one_k_k END AS k',
+          `CASE WHEN one_k THEN ${joinedSql('one_k_s_hi', 'one_k_s_lo')} END AS s`,
+          ...squares.map((piece) => `CASE WHEN one_k THEN one_k_${piece} END AS ${piece}`),
+          'CASE WHEN NOT one_k THEN many_parts END AS parts',
+        ];
+  const oneKHelpers = ['one_k', 'one_k_k', 'one_k_s_hi', 'one_k_s_lo'].concat(
+    squares.map((piece) => `one_k_${piece}`),
+  );
+  const helpers = sums === 'none' ? '' : ` EXCLUDE (${oneKHelpers.join(', ')}, many_parts)`;
+  const absent = [...partColumns, ...(steps === 'none' ? ['NULL AS steps'] : [])];
   return `${ctes.join(',\n')}
 SELECT ${lead}*${helpers}, ${absent.join(', ')}
 FROM combined
@@ -238,7 +325,7 @@ export function rollupAggregateSql(series: AggregateSeries, ask: RollupAsk): str
   const { key, members } = SERIES[series];
   // IN over the unnested list is a hash semi join; list_contains compares each row with every
   // device asked (a thousand for a fleet: a tenth of the time of a fleet's question).
-  const rows = `SELECT ${key} AS series, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
+  const rows = `SELECT ${key} AS series, device_id, metric, bucket AS moment, ${askedRowColumns(ask)}
     FROM ${ALL_ROLLUPS} ${members}
     WHERE grain = $grain AND org_id = $org AND device_id IN (SELECT unnest($devices))
       AND device_id BETWEEN list_min($devices) AND list_max($devices)
@@ -249,8 +336,8 @@ export function rollupAggregateSql(series: AggregateSeries, ask: RollupAsk): str
   if (ask.sums !== 'none') {
     const pieces = ask.sums === 'squares' ? ['k', 's', 'q2', 'q1', 'q0'] : ['k', 's'];
     columns.push(
-      'coalesce(len(parts), 0)::DOUBLE AS n_parts',
-      ...pieces.map((name) => `parts[1].${name} AS sum_${name}`),
+      'CASE WHEN k IS NOT NULL THEN 1 ELSE coalesce(len(parts), 0) END::DOUBLE AS n_parts',
+      ...pieces.map((name) => `coalesce(${name}, parts[1].${name}) AS sum_${name}`),
       'CASE WHEN len(parts) > 1 THEN parts END AS sum_parts',
     );
   }
@@ -264,7 +351,7 @@ export function rollupAggregateSql(series: AggregateSeries, ask: RollupAsk): str
   }
   if (ask.direct) {
     return `SELECT series, moment AS bucket, metric, ${columns.join(', ')}
-FROM (${rows})
+FROM (SELECT *${ask.sums === 'none' ? '' : `, ${joinedSql('s_hi', 's_lo')} AS s`} FROM (${rows}))
 ORDER BY series, bucket, metric`;
   }
   const combined = combineSql({
@@ -340,8 +427,13 @@ combined AS (
 )
 SELECT $grain AS grain, * FROM combined
 LEFT JOIN (
-  SELECT ${ROLLUP_KEY}, bucket, list({'k': k, 's': s, 'q2': q2, 'q1': q1, 'q0': q0}) AS parts
-  FROM sum_parts GROUP BY ${ROLLUP_KEY}, bucket
+  SELECT ${ROLLUP_KEY}, bucket, ${splitSql('s')}, * EXCLUDE (${ROLLUP_KEY}, bucket, s)
+  FROM (
+    SELECT ${ROLLUP_KEY}, bucket,
+      ${['k', 's', 'q2', 'q1', 'q0'].map((piece) => `CASE WHEN count(*) = 1 THEN max(${piece}) END AS ${piece}`).join(', ')},
+      CASE WHEN count(*) > 1 THEN list({'k': k, 's': s, 'q2': q2, 'q1': q1, 'q0': q0}) END AS parts
+    FROM sum_parts GROUP BY ${ROLLUP_KEY}, bucket
+  )
 ) USING (${ROLLUP_KEY}, bucket)
 LEFT JOIN (
   SELECT ${ROLLUP_KEY}, bucket, list({'k': k, 's': s}) AS steps
@@ -355,7 +447,7 @@ LEFT JOIN (
  */
 export const INSERT_COARSER_SQL = `
 INSERT INTO telemetry_rollup_fresh BY NAME
-WITH ${combineSql({
+SELECT * EXCLUDE (s), ${splitSql('s')} FROM (WITH ${combineSql({
   rows: `SELECT org_id, device_id, metric, bucket AS moment, ${ROW_COLUMNS}
     FROM ${ALL_ROLLUPS} AS r
     SEMI JOIN (${TOUCHED_OF_GRAIN}) AS t ON r.org_id = t.org_id AND r.device_id = t.device_id
@@ -367,7 +459,7 @@ WITH ${combineSql({
   sums: 'squares',
   ends: true,
   lead: '$grain AS grain, ',
-})}
+})})
 `;
 
 /**

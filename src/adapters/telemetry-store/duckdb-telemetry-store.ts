@@ -56,6 +56,7 @@ import {
 } from './duckdb-rollup-sql.js';
 import { SETTLE_ROWS, refreshRollups, settleRollups } from './duckdb-rollup-writer.js';
 import { createRollups } from './duckdb-rollup-schema.js';
+import { createPreparedStatements } from './duckdb-prepared-statements.js';
 import { answerByPlan } from './rollup-plan.js';
 import { sumOfScaledIntegers } from '../../domain/exact-sum.js';
 import { powerSumsOfParts, sampleStddev } from '../../domain/exact-moments.js';
@@ -272,6 +273,7 @@ export async function createDuckDbTelemetryStore(
   }
 
   const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
+  const statements = createPreparedStatements();
 
   /**
    * A read, interrupted once it has run for queryTimeoutMs, so its connection is free again. An
@@ -288,7 +290,7 @@ export async function createDuckDbTelemetryStore(
         interrupting = setInterval(() => connection.interrupt(), 10);
       }, queryTimeoutMs);
       try {
-        const reader = await connection.runAndReadAll(sql, params, types);
+        const reader = await statements.runAndReadAll(connection, sql, params, types);
         return reader.getRowObjectsJS();
       } catch (error) {
         throw timedOut ? new StoreTimeoutError(queryTimeoutMs) : error;
@@ -734,6 +736,7 @@ export async function createDuckDbTelemetryStore(
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       mirror.clear();
+      statements.clear();
       for (const connection of [writer, ...readers]) connection.closeSync();
       instance.closeSync();
     },
