@@ -34,6 +34,7 @@ import type { TelemetryPoint } from '../src/domain/telemetry.js';
 import type { TelemetryStore } from '../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../test/support/in-process-api.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
+import { waitUntilQuiet } from './support/quiet.js';
 import { reportFigures, type Figure } from './support/report.js';
 import { percentile } from './support/stats.js';
 
@@ -288,6 +289,31 @@ async function timed(work: () => Promise<unknown>) {
   return { p50: percentile(times, 50), p95: percentile(times, 95) };
 }
 
+/**
+ * The time of each store call our requests made (each of these questions makes one), so the
+ * table shows what the API adds to the store's own time.
+ */
+const storeMs: number[] = [];
+
+function timedStore(store: TelemetryStore): TelemetryStore {
+  const timedCall =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const started = performance.now();
+      try {
+        return await call(...args);
+      } finally {
+        storeMs.push(performance.now() - started);
+      }
+    };
+  return {
+    ...store,
+    latest: timedCall(store.latest),
+    aggregateDevices: timedCall(store.aggregateDevices),
+    aggregateGroups: timedCall(store.aggregateGroups),
+  };
+}
+
 /** Every question's p50 beside its baseline's, for reportFigures. */
 const figures: Figure[] = [];
 
@@ -338,8 +364,9 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
       aggregates: ['count'],
     });
     const rolledUp = performance.now() - writeStarted;
+    const waited = await waitUntilQuiet();
     console.log(
-      `${name}: ${points.toLocaleString('en')} points written to both in ${(written / 1000).toFixed(1)} s, rolled up in ${(rolledUp / 1000).toFixed(1)} s`,
+      `${name}: ${points.toLocaleString('en')} points written to both in ${(written / 1000).toFixed(1)} s, rolled up in ${(rolledUp / 1000).toFixed(1)} s, quiet ${(waited / 1000).toFixed(1)} s later`,
     );
 
     const api = createInProcessApi({
@@ -347,7 +374,7 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
       apiKeys: database.apiKeys,
       alerts: database.alerts,
       notifications: database.notifications,
-      telemetry: store,
+      telemetry: timedStore(store),
       live: createInProcessLiveHub(),
     });
     const token = await api.token(ORG, 'viewer');
@@ -359,10 +386,15 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
           throw new Error(`${question.name}: ${answer.status} ${answer.text.slice(0, 300)}`);
         }
       };
+      storeMs.length = 0;
       const ours = await timed(ask);
+      const inStore = percentile(
+        [...storeMs].sort((a, b) => a - b),
+        50,
+      );
       const theirs = await timed(() => baseline.ask(index, fleet));
       rows.push(
-        `| ${name} | ${question.name} | ${ours.p50.toFixed(1)} | ${ours.p95.toFixed(1)} | ${theirs.p50.toFixed(1)} | ${theirs.p95.toFixed(1)} | ${(ours.p50 / theirs.p50).toFixed(2)} |`,
+        `| ${name} | ${question.name} | ${ours.p50.toFixed(1)} | ${ours.p95.toFixed(1)} | ${inStore.toFixed(1)} | ${theirs.p50.toFixed(1)} | ${theirs.p95.toFixed(1)} | ${(ours.p50 / theirs.p50).toFixed(2)} |`,
       );
       figures.push({
         name: `${name}: ${question.name}, p50`,
@@ -371,7 +403,7 @@ async function benchStore(name: string, store: TelemetryStore, baseline: Baselin
         baselineName: `by hand on ${name}`,
         baseline: theirs.p50,
         better: 'lower',
-        note: `p95: ours ${ours.p95.toFixed(1)} ms, by hand ${theirs.p95.toFixed(1)} ms`,
+        note: `p95: ours ${ours.p95.toFixed(1)} ms, by hand ${theirs.p95.toFixed(1)} ms; ours in the store, p50: ${inStore.toFixed(1)} ms`,
       });
     }
     return rows;
@@ -422,9 +454,9 @@ async function main() {
     }
   }
   console.log(
-    '\n| store | question | ours p50 ms | ours p95 ms | by hand p50 ms | by hand p95 ms | ratio (p50) |',
+    '\n| store | question | ours p50 ms | ours p95 ms | in the store p50 ms | by hand p50 ms | by hand p95 ms | ratio (p50) |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
   await reportFigures(figures);
 }

@@ -286,7 +286,7 @@ async function downgradeRollupLayout(file: string) {
       await connection.run(`
         ALTER TABLE ${table} RENAME TO ${table}_now;
         CREATE TABLE ${table} AS SELECT
-          * EXCLUDE (k, s_hi, s_lo, q2, q1, q0, parts, first_num, last_num, steps),
+          * EXCLUDE (device_key, k, s_hi, s_lo, q2, q1, q0, parts, first_num, last_num, steps),
           coalesce(parts, CASE WHEN k IS NOT NULL THEN [{'k': k,
             's': s_hi::HUGEINT * 9223372036854775808::HUGEINT + s_lo,
             'q2': q2, 'q1': q1, 'q0': q0}] END) AS parts,
@@ -295,7 +295,7 @@ async function downgradeRollupLayout(file: string) {
         DROP TABLE ${table}_now;`);
     }
     const columns = await connection.runAndReadAll(
-      "SELECT count(*) FROM duckdb_columns() WHERE column_name = 's_hi'",
+      "SELECT count(*) FROM duckdb_columns() WHERE column_name IN ('s_hi', 'device_key')",
     );
     expect(columns.getRowsJS()).toEqual([[0n]]);
   } finally {
