@@ -90,5 +90,9 @@ export function createLoaders(services: ApiServices, organizationId: string): Lo
       const routes = await services.notifications.channelIdsOfRules(organizationId, ruleIds);
       return ruleIds.map((id) => routes.get(id.toLowerCase()) ?? []);
     }),
+    // One organization per request: read once, by the first read that clamps its range.
+    organizationRetention: new DataLoader((organizationIds) =>
+      Promise.all(organizationIds.map((id) => services.devices.getRetention(id))),
+    ),
   };
 }

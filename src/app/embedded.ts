@@ -137,14 +137,14 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     async start() {
       await pipeline.start();
       notifier.start();
-      if (config.rawRetention) {
-        stopRetention = startRetention({
-          store: telemetry,
-          raw: config.rawRetention,
-          rollups: config.rollupRetention,
-          logger: logger.child({ component: 'retention' }),
-        });
-      }
+      // Always: an organization may keep its data for less than the server (or set a limit
+      // where the server sets none).
+      stopRetention = startRetention({
+        store: telemetry,
+        server: { raw: config.rawRetention, rollups: config.rollupRetention },
+        organizations: database.devices,
+        logger: logger.child({ component: 'retention' }),
+      });
       const address = await http.listen(config.ports.api, config.host);
       const mqttPorts = await startMqttOrSayWhyNot(mqtt, logger);
       // Like MQTT: a taken metrics port (a second local instance) turns metrics off, not the app.

@@ -45,8 +45,7 @@ export function createGraphQLApi(options: {
     settings: {
       deviceTokenGraceSeconds: config.deviceTokenGraceSeconds,
       maxCost: config.graphql.maxCost,
-      rawRetentionMs: config.rawRetention?.ms,
-      rollupRetentionMs: config.rollupRetention?.ms,
+      retention: { raw: config.rawRetention, rollups: config.rollupRetention },
       notificationAllowedNetworks: config.notifications.allowedNetworks,
     },
     authenticate,
@@ -59,7 +58,7 @@ export function createGraphQLApi(options: {
     telemetry: services.telemetry,
     authenticate: cacheVerifiedTokens(authenticate),
     rateLimits,
-    rawRetentionMs: config.rawRetention?.ms,
+    retention: { raw: config.rawRetention, rollups: config.rollupRetention },
     logger: logger.child({ component: 'export' }),
   });
   return {

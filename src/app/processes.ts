@@ -252,14 +252,14 @@ export async function createPipelineProcess(
       async start() {
         await pipeline.start();
         notifier.start();
-        if (config.rawRetention) {
-          stopRetention = startRetention({
-            store,
-            raw: config.rawRetention,
-            rollups: config.rollupRetention,
-            logger,
-          });
-        }
+        // Always: an organization may keep its data for less than the server (or set a limit
+        // where the server sets none).
+        stopRetention = startRetention({
+          store,
+          server: { raw: config.rawRetention, rollups: config.rollupRetention },
+          organizations: database.devices,
+          logger,
+        });
         return http.listen(config.ports.pipeline, config.host);
       },
       async stop() {

@@ -7,8 +7,9 @@ import { API_KEY_PREFIX, type CredentialVerifier, type VerifyOptions } from './a
 import { InvalidCredentialError, type Permission, type Viewer } from './viewer.js';
 
 /**
- * What each scope grants. `keys:manage` is deliberately unreachable: a leaked key must never be
- * able to mint more keys or revoke the admins' ones.
+ * What each scope grants. `keys:manage` and `organization:manage` are deliberately unreachable: a
+ * leaked key must never be able to mint more keys, revoke the admins' ones, or shorten the
+ * retention (which deletes data).
  */
 export const SCOPE_PERMISSIONS: Record<ApiKeyScope, Permission> = {
   READ_DEVICES: 'devices:read',

@@ -13,17 +13,21 @@ export const PERMISSIONS = [
   'alerts:read',
   'alerts:manage',
   'keys:manage',
+  'organization:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const READ: readonly Permission[] = ['devices:read', 'telemetry:read', 'alerts:read'];
 const OPERATE: readonly Permission[] = [...READ, 'devices:manage', 'alerts:manage'];
 
-/** viewers read; operators also manage devices and alert rules; admins also manage API keys. */
+/**
+ * viewers read; operators also manage devices and alert rules; admins also manage API keys and
+ * the organization's settings (its retention).
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: READ,
   operator: OPERATE,
-  admin: [...OPERATE, 'keys:manage'],
+  admin: [...OPERATE, 'keys:manage', 'organization:manage'],
 };
 
 export interface Viewer {

@@ -1,16 +1,13 @@
 import { z } from 'zod';
+import { RETENTION_FORMAT, retentionPeriod } from '../domain/retention.js';
 import { optionalString } from './fields.js';
 
-const UNIT_MS = { h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** "90d", "12w", "720h": a whole number of hours, days or weeks, in ms. */
-const duration = z
-  .string()
-  .regex(/^[1-9]\d{0,5}[hdw]$/, 'must be a duration like 720h, 90d or 52w')
-  .transform((text) => ({
-    text,
-    ms: Number(text.slice(0, -1)) * UNIT_MS[text.at(-1) as keyof typeof UNIT_MS],
-  }));
+/** "90d", "12w", "720h": a whole number of hours, days or weeks (domain/retention.ts). */
+const duration = z.string().transform((text, context) => {
+  const period = retentionPeriod(text);
+  if (!period) context.addIssue({ code: 'custom', message: `must be ${RETENTION_FORMAT}` });
+  return period ?? z.NEVER;
+});
 
 /**
  * How long raw points (RAW_RETENTION) and rollups (ROLLUP_RETENTION) are kept; unset, for ever.

@@ -5,6 +5,7 @@ import {
   ingestPointsAccepted,
   type IngestTransport,
 } from '../metrics/ingest-metrics.js';
+import { shorterPeriod, type RetentionPeriod } from '../domain/retention.js';
 import type { DeviceIdentity } from '../ports/device-repository.js';
 import type { EventBus } from '../ports/event-bus.js';
 import { parsePoints, type BodyFormat, type PointError } from './parse-points.js';
@@ -32,7 +33,8 @@ export type AcceptOutcome =
 export function createPointAcceptor(options: {
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
-  rawRetention?: { text: string; ms: number };
+  /** RAW_RETENTION; a device's organization may set a shorter one (DeviceIdentity). */
+  rawRetention?: RetentionPeriod;
   logger: Logger;
   transport: IngestTransport;
 }) {
@@ -54,7 +56,7 @@ export function createPointAcceptor(options: {
       deviceId: device.deviceId,
       receivedAt,
       maxPoints: limits.maxPoints,
-      rawRetention: options.rawRetention,
+      rawRetention: shorterPeriod(options.rawRetention, device.rawRetention),
     });
     if (!parsed.ok) {
       if (parsed.kind === 'too-many-points') {

@@ -1,49 +1,76 @@
+import { effectiveRetention, type Retention, type RetentionPeriod } from '../domain/retention.js';
 import type { Logger } from '../logger.js';
+import type { DeviceRepository } from '../ports/device-repository.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 
 /** How often expired data is deleted: retention is in hours at the finest. */
 const EVERY_MS = 3_600_000;
 
-type Retention = { text: string; ms: number };
-
 /**
- * RAW_RETENTION's and ROLLUP_RETENTION's deletes: at start, then every hour, the store deletes
- * points older than the raw retention and rollup rows older than the rollup retention. Reads
- * already hide them (the API clamps every range), so a late or failed round only keeps disk in
- * use longer; several pipeline replicas each running it delete the same rows, which is harmless.
- * Returns a stop function that waits for a round in progress.
+ * The retention deletes (domain/retention.ts): at start, then every hour, the store deletes the
+ * points past the raw retention and the rollup rows past the rollup retention, every
+ * organization's at the server's (RAW_RETENTION, ROLLUP_RETENTION), then each organization's
+ * that keeps its own for less. Reads already hide them (the API clamps every range), so a late
+ * or failed round only keeps disk in use longer; several pipeline replicas each running it
+ * delete the same rows, which is harmless. Returns a stop function that waits for a round in
+ * progress.
  */
 export function startRetention(options: {
   store: Pick<TelemetryStore, 'deleteBefore' | 'deleteRollupsBefore'>;
-  raw: Retention;
-  rollups?: Retention;
+  /** The server's; left out: for ever, but for the organizations that set their own. */
+  server: Retention;
+  organizations: Pick<DeviceRepository, 'listRetentions'>;
   logger: Logger;
   now?: () => number;
   everyMs?: number;
 }) {
-  const { store, raw, rollups, logger, now = Date.now } = options;
+  const { store, server, organizations, logger, now = Date.now } = options;
   let running: Promise<void> | undefined;
+
   const deleteOlder = async (
     what: string,
-    retention: Retention,
-    remove: (at: number) => Promise<void>,
+    period: RetentionPeriod,
+    remove: (cutoff: number) => Promise<void>,
   ) => {
-    const cutoff = now() - retention.ms;
+    const cutoff = now() - period.ms;
     const started = Date.now();
     await remove(cutoff);
     logger.info(
       { cutoff: new Date(cutoff).toISOString(), ms: Date.now() - started },
-      `deleted ${what} older than ${retention.text}`,
+      `deleted ${what} older than ${period.text}`,
     );
   };
+
+  /** A period an organization keeps for less than everyone's, or undefined. */
+  const shorter = (own: RetentionPeriod | undefined, everyone: RetentionPeriod | undefined) =>
+    own && (!everyone || own.ms < everyone.ms) ? own : undefined;
+
+  async function deleteExpired() {
+    if (server.raw) {
+      await deleteOlder('raw points', server.raw, (cutoff) => store.deleteBefore(cutoff));
+    }
+    if (server.rollups) {
+      await deleteOlder('rollups', server.rollups, (cutoff) => store.deleteRollupsBefore(cutoff));
+    }
+    for (const [orgId, own] of await organizations.listRetentions()) {
+      const applied = effectiveRetention(server, own);
+      const raw = shorter(applied.raw, server.raw);
+      const rollups = shorter(applied.rollups, server.rollups);
+      const of = `of organization ${orgId}`;
+      if (raw) {
+        await deleteOlder(`raw points ${of}`, raw, (cutoff) => store.deleteBefore(cutoff, orgId));
+      }
+      if (rollups) {
+        await deleteOlder(`rollups ${of}`, rollups, (cutoff) =>
+          store.deleteRollupsBefore(cutoff, orgId),
+        );
+      }
+    }
+  }
+
   const round = () => {
     if (running) return;
-    running = (async () => {
-      await deleteOlder('raw points', raw, (cutoff) => store.deleteBefore(cutoff));
-      if (rollups) {
-        await deleteOlder('rollups', rollups, (cutoff) => store.deleteRollupsBefore(cutoff));
-      }
-    })()
+    running = deleteExpired()
       .catch((error: unknown) => logger.error({ err: error }, 'retention delete failed'))
       .finally(() => {
         running = undefined;

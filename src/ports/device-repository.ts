@@ -3,6 +3,7 @@ import type {
   ConnectivityChange,
   ConnectivityState,
 } from '../domain/connectivity.js';
+import type { Retention, RetentionPeriod } from '../domain/retention.js';
 
 export type DeviceStatus = 'ACTIVE' | 'DISABLED';
 
@@ -102,6 +103,8 @@ export interface DeviceIdentity {
   deviceId: string;
   organizationId: string;
   status: DeviceStatus;
+  /** The organization's own raw retention, when it set one (domain/retention.ts). */
+  rawRetention?: RetentionPeriod;
 }
 
 export class DuplicateExternalIdError extends Error {
@@ -191,4 +194,13 @@ export interface DeviceRepository {
    * changed since the last start); run once at start-up, before sweeping.
    */
   recomputeDeadlines(): Promise<void>;
+  /**
+   * The retention the organization set for its own data (domain/retention.ts); empty when it set
+   * none, or does not exist.
+   */
+  getRetention(organizationId: string): Promise<Retention>;
+  /** Sets the organization's own retention (a period left out: the server's). */
+  setRetention(organizationId: string, retention: Retention): Promise<void>;
+  /** Every organization that set a retention of its own, with it. */
+  listRetentions(): Promise<Map<string, Retention>>;
 }

@@ -76,13 +76,13 @@ export interface TelemetryStore {
   /** Points in ascending time, at most `limit`, metrics restricted to those asked for. */
   raw(query: RawQuery): Promise<TelemetryPoint[]>;
   /**
-   * Deletes every organization's points older than `cutoff` (epoch ms), for RAW_RETENTION; the
-   * rollups stay. May take a while on a large store, but never holds writes back for long.
-   * Idempotent.
+   * Deletes the points older than `cutoff` (epoch ms) of one organization, or of every one, for
+   * the raw retention (domain/retention.ts); the rollups stay. May take a while on a large store,
+   * but never holds writes back for long. Idempotent.
    */
-  deleteBefore(cutoff: number): Promise<void>;
-  /** Deletes every organization's rollup rows older than `cutoff`, for ROLLUP_RETENTION. */
-  deleteRollupsBefore(cutoff: number): Promise<void>;
+  deleteBefore(cutoff: number, orgId?: string): Promise<void>;
+  /** Deletes the rollup rows older than `cutoff` of one organization, or of every one. */
+  deleteRollupsBefore(cutoff: number, orgId?: string): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -27,7 +27,7 @@ export async function fleetTelemetry(
   fleet: Fleet,
   args: FleetTelemetryArgs,
 ) {
-  const question = checkTelemetryQuestion(context, args);
+  const question = await checkTelemetryQuestion(context, args);
   const { window, metrics, aggregates, percentiles, counterFrom } = question;
   const grouping = checkGroupBy(args.groupBy);
   if (grouping.by !== 'DEVICE') {

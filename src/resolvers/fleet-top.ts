@@ -10,6 +10,7 @@ import {
   refuseAggregatesOfWrongType,
   typesInBuckets,
 } from './telemetry-arguments.js';
+import { retentionIn } from './retention.js';
 
 export interface FleetTopArgs {
   metric: string;
@@ -39,7 +40,7 @@ export async function fleetTop(context: GraphQLContext, fleet: Fleet, args: Flee
   // One bucket spanning exactly the range: whole, from the rollups when they answer it.
   const asked = { aggregates: [aggregate], percentiles: [] };
   const kept = keptRun(
-    context,
+    await retentionIn(context),
     { ...range, every: range.to - range.from, origin: range.from },
     asked,
   );

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import { toDeviceFilter, type DeviceFilterInput } from './devices.js';
 import { badUserInput } from './errors.js';
 import { checkRange, keptRange } from './telemetry-arguments.js';
+import { retentionIn } from './retention.js';
 
 /** What `Query.fleet` hands its fields: the filter, and its devices read once when first asked. */
 export interface Fleet {
@@ -48,7 +49,7 @@ export async function fleetReporting(
 ) {
   const range = checkRange(args.from, args.to);
   const members = await fleet.members();
-  const kept = keptRange(context, range);
+  const kept = keptRange(await retentionIn(context), range);
   if (members.length === 0 || !kept) return 0;
   const reporting = await context.services.telemetry.reportingDevices(
     context.viewer.organizationId,

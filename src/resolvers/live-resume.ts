@@ -2,6 +2,7 @@ import { MAX_FUTURE_MS, type TelemetryPoint } from '../domain/telemetry.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { badUserInput } from './errors.js';
 import { oldestKept } from './telemetry-arguments.js';
+import { retentionIn } from './retention.js';
 
 /** The most stored points a resumed subscription replays; more is a history to query. */
 export const MAX_RESUMED_POINTS = 10_000;
@@ -20,7 +21,7 @@ export async function readSince(
   since: number,
   metrics: readonly string[] | undefined,
 ): Promise<TelemetryPoint[]> {
-  const from = Math.max(Math.floor(since) + 1, Math.ceil(oldestKept(context)));
+  const from = Math.max(Math.floor(since) + 1, Math.ceil(oldestKept(await retentionIn(context))));
   // Everything ingest admits, a device clock running ahead included.
   const to = Date.now() + MAX_FUTURE_MS + 1;
   const points: TelemetryPoint[] = [];

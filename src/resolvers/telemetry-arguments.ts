@@ -5,6 +5,7 @@
 import { metricNameProblem } from '../domain/metric-name.js';
 import { bucketOffset, bucketStart } from '../domain/bucket-grid.js';
 import { isTimeZone, localBuckets, type BucketRun } from '../domain/local-buckets.js';
+import { oldestKeptAt, type Retention } from '../domain/retention.js';
 import { planRollups } from '../domain/rollups.js';
 import {
   bucketCount,
@@ -21,7 +22,6 @@ import {
   type Bucket,
   type ValueType,
 } from '../domain/telemetry.js';
-import type { GraphQLContext } from '../schema/context.js';
 import { badUserInput } from './errors.js';
 import { alignedStarts } from './fill.js';
 
@@ -31,46 +31,40 @@ export function checkRange(from: Date, to: Date): { from: number; to: number } {
 }
 
 /**
- * The oldest time a read may show (RAW_RETENTION): the store deletes older points in the
- * background, so every read clamps its range to this rather than show what is not yet deleted.
+ * The oldest time a read may show (the raw retention in force: resolvers/retention.ts): the
+ * store deletes older points in the background, so every read clamps its range to this rather
+ * than show what is not yet deleted.
  */
-export function oldestKept(context: GraphQLContext): number {
-  const retention = context.settings.rawRetentionMs;
-  return retention === undefined ? -Infinity : Date.now() - retention;
+export function oldestKept(retention: Retention): number {
+  return oldestKeptAt(retention.raw, Date.now());
 }
 
 /** The part of [from, to) a read may show, or undefined when all of it is past the retention. */
 export function keptRange<R extends { from: number; to: number }>(
-  context: GraphQLContext,
+  retention: Retention,
   range: R,
 ): R | undefined {
-  const from = Math.max(range.from, oldestKept(context));
+  const from = Math.max(range.from, oldestKept(retention));
   return from < range.to ? { ...range, from: Math.ceil(from) } : undefined;
-}
-
-/** The oldest time a bucket from the rollups may show (ROLLUP_RETENTION). */
-function oldestRollupKept(context: GraphQLContext): number {
-  const retention = context.settings.rollupRetentionMs;
-  return retention === undefined ? -Infinity : Date.now() - retention;
 }
 
 /**
  * The part of a run of buckets a read may show. Buckets the rollups answer (domain/rollups.ts)
- * are kept for ROLLUP_RETENTION, the points for RAW_RETENTION: past the raw retention, a run
+ * are kept for the rollup retention, the points for the raw one: past the raw retention, a run
  * keeps its whole buckets up to the rollup retention, and a bucket the range cuts (read from
  * points) only when none of it is past the raw one; a first bucket cut by the raw retention
  * starts at it. Anything else is clamped to the raw retention.
  */
 export function keptRun<R extends BucketRun>(
-  context: GraphQLContext,
+  retention: Retention,
   run: R,
   asked: { aggregates: readonly Aggregate[]; percentiles: readonly number[] },
 ): R | undefined {
-  const oldestPoint = oldestKept(context);
+  const oldestPoint = oldestKept(retention);
   const plan = planRollups({ ...run, ...asked });
-  if (run.from >= oldestPoint || !plan) return keptRange(context, run);
+  if (run.from >= oldestPoint || !plan) return keptRange(retention, run);
   const grid = (ts: number) => bucketStart(ts, run.every, bucketOffset(run.every, run.origin));
-  const oldestRollup = oldestRollupKept(context);
+  const oldestRollup = oldestKeptAt(retention.rollups, Date.now());
   const firstWhole = (ts: number) => (grid(ts) === ts ? ts : grid(ts) + run.every);
   let from = run.from < oldestRollup ? firstWhole(oldestRollup) : run.from;
   // A first bucket cut by the range: its points may be gone, up to the raw retention.
@@ -78,7 +72,7 @@ export function keptRun<R extends BucketRun>(
   let to = run.to;
   // A last bucket cut by the range, partly past the raw retention: left out.
   if (grid(to) !== to && grid(to) < oldestPoint) to = grid(to);
-  if (from >= to) return keptRange(context, run);
+  if (from >= to) return keptRange(retention, run);
   return { ...run, from: Math.ceil(from), to };
 }
 

@@ -25,6 +25,7 @@ import {
   typesInBuckets,
   type WindowArgs,
 } from './telemetry-arguments.js';
+import { retentionIn } from './retention.js';
 
 export interface TelemetryArgs extends WindowArgs {
   metrics: string[];
@@ -41,18 +42,19 @@ export interface TelemetryArgs extends WindowArgs {
  * UTC, a few a year in a zone with daylight saving time). A counter's steps go on across runs:
  * each finds its previous point from the first run's start (`counterFrom`).
  */
-export function checkTelemetryQuestion(context: GraphQLContext, args: TelemetryArgs) {
+export async function checkTelemetryQuestion(context: GraphQLContext, args: TelemetryArgs) {
   const range = checkRange(args.from, args.to);
   const window = chooseWindow(args, range);
   const metrics = checkAskedMetrics(args.metrics);
   const percentiles = checkPercentiles(args.percentiles);
   const aggregates = checkAggregates(args.aggregates, percentiles);
   const asked = { aggregates, percentiles };
-  const runs = window.runs.flatMap((run) => keptRun(context, run, asked) ?? []);
+  const retention = await retentionIn(context);
+  const runs = window.runs.flatMap((run) => keptRun(retention, run, asked) ?? []);
   return { window, metrics, percentiles, aggregates, runs, counterFrom: runs[0]?.from ?? 0 };
 }
 
-type TelemetryQuestion = ReturnType<typeof checkTelemetryQuestion>;
+type TelemetryQuestion = Awaited<ReturnType<typeof checkTelemetryQuestion>>;
 
 /** One series' stored buckets answered: refused for a type they cannot take, else filled. */
 export function seriesForGraphQL(
@@ -76,7 +78,7 @@ export async function aggregateTelemetry(
   device: Device,
   args: TelemetryArgs,
 ) {
-  const question = checkTelemetryQuestion(context, args);
+  const question = await checkTelemetryQuestion(context, args);
   const { metrics, aggregates, percentiles, counterFrom } = question;
   // Batched per request: the page's devices asking the same question cost one store call per run.
   const runs = await Promise.all(
@@ -143,7 +145,7 @@ export async function rawTelemetry(
   const first = pageSize(args.first, DEFAULT_RAW_PAGE, MAX_RAW_PAGE);
   const metrics = checkMetrics(args.metrics ?? []);
   const after = args.after ? decodeCursor(args.after) : undefined;
-  const range = keptRange(context, checked);
+  const range = keptRange(await retentionIn(context), checked);
   if (!range) return pageOf([], first, args.after);
   const points = await context.services.telemetry.raw({
     orgId: context.viewer.organizationId,
@@ -179,8 +181,11 @@ function pageOf(
 
 /** A device's latest values, without those older than the retention. */
 export async function keptLatest(context: GraphQLContext, deviceId: string) {
-  const values = await context.loaders.latest.load(deviceId);
-  const oldest = oldestKept(context);
+  const [values, retention] = await Promise.all([
+    context.loaders.latest.load(deviceId),
+    retentionIn(context),
+  ]);
+  const oldest = oldestKept(retention);
   return values.every((value) => value.ts >= oldest)
     ? values
     : values.filter((value) => value.ts >= oldest);

@@ -6,6 +6,7 @@
 import type DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.js';
 import type { AlertRule } from '../domain/alerts.js';
+import type { Retention } from '../domain/retention.js';
 import type { Aggregate, Bucket, LatestValue } from '../domain/telemetry.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { ApiKeyRepository } from '../ports/api-key-repository.js';
@@ -31,10 +32,11 @@ export interface ApiSettings {
   deviceTokenGraceSeconds: number;
   /** GRAPHQL_MAX_COST: what a fleet question's answer may hold, once its groups are known. */
   maxCost: number;
-  /** RAW_RETENTION in ms: no read shows a point older than now minus it. */
-  rawRetentionMs?: number;
-  /** ROLLUP_RETENTION in ms: no bucket older than now minus it comes from the rollups. */
-  rollupRetentionMs?: number;
+  /**
+   * RAW_RETENTION and ROLLUP_RETENTION, every organization's upper bound (an organization may
+   * set shorter ones: domain/retention.ts); left out: for ever.
+   */
+  retention?: Retention;
   /** NOTIFICATION_ALLOWED_NETWORKS: the non-public networks a webhook may point into. */
   notificationAllowedNetworks: readonly string[];
 }
@@ -70,6 +72,8 @@ export interface Loaders {
   notificationChannel: DataLoader<string, NotificationChannel | null>;
   /** The channels each rule routes to. */
   ruleChannelIds: DataLoader<string, string[]>;
+  /** The retention each organization set for its own data (resolvers/retention.ts). */
+  organizationRetention: DataLoader<string, Retention>;
 }
 
 /** Built fresh for every request (and every WebSocket operation): loaders never leak across. */

@@ -6,6 +6,7 @@ import './fleet.js';
 import './api-key.js';
 import './alert.js';
 import './notification.js';
+import './retention.js';
 import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

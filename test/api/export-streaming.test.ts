@@ -89,6 +89,7 @@ beforeAll(async () => {
       findDevices: async (_org, ids) =>
         ids.map((id) => (deviceIds.includes(id) ? ({ id } as Device) : null)),
       listFleet: async (_org, _filter, limit) => members.slice(0, limit),
+      getRetention: async () => ({}),
     },
     telemetry: counted,
     authenticate: async () => viewer,

@@ -13,7 +13,7 @@ const device = { id: '6f1c2a9e-0000-4000-8000-000000000001', organizationId: 'or
 describe('a store read past its deadline', () => {
   it('answers STORE_TIMEOUT, naming the setting', async () => {
     const services = {
-      devices: { findDevices: async () => [device] },
+      devices: { findDevices: async () => [device], getRetention: async () => ({}) },
       telemetry: {
         aggregateDevices: async () => {
           throw new StoreTimeoutError(30_000);

@@ -35,8 +35,8 @@ function countingLatest(store: TelemetryStore) {
     reportingDevices: (orgId, deviceIds, from, to) =>
       store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
-    deleteBefore: (cutoff) => store.deleteBefore(cutoff),
-    deleteRollupsBefore: (cutoff) => store.deleteRollupsBefore(cutoff),
+    deleteBefore: (cutoff, orgId) => store.deleteBefore(cutoff, orgId),
+    deleteRollupsBefore: (cutoff, orgId) => store.deleteRollupsBefore(cutoff, orgId),
     ping: () => store.ping(),
     close: () => store.close(),
   };

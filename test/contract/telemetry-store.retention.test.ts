@@ -1,6 +1,7 @@
 /**
- * RAW_RETENTION's deletes on both stores: `deleteBefore(cutoff)` removes every organization's
- * points older than the cutoff, from raw reads, aggregates and latest values, and nothing newer.
+ * The raw retention's deletes on both stores: `deleteBefore(cutoff)` removes every organization's
+ * points older than the cutoff, from raw reads, aggregates and latest values, and nothing newer;
+ * `deleteBefore(cutoff, orgId)` one organization's (its own retention: domain/retention.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
@@ -77,6 +78,33 @@ function describeRetention(name: string, open: () => Promise<OpenedStore>) {
     });
   });
 }
+
+function describeOrganizationRetention(name: string, open: () => Promise<OpenedStore>) {
+  describe(`deleteBefore of one organization: ${name}`, () => {
+    let opened: OpenedStore;
+    beforeAll(async () => {
+      opened = await open();
+      expect(await opened.store.write(points)).toEqual({ rejected: [] });
+      await opened.store.deleteBefore(CUTOFF, 'org-a');
+    });
+    afterAll(() => opened?.close());
+
+    const everything = { metrics: [], from: 0, to: CUTOFF + 10 * DAY, limit: 100 };
+
+    it("deletes that organization's older points, and no other's", async () => {
+      const { store } = opened;
+      const ours = await store.raw({ ...everything, orgId: 'org-a', deviceId: 'both' });
+      expect(ours.map((point) => point.metrics.v)).toEqual([0, 1, 2]);
+      expect(await store.raw({ ...everything, orgId: 'org-a', deviceId: 'old' })).toEqual([]);
+      const theirs = await store.raw({ ...everything, orgId: 'org-b', deviceId: 'both' });
+      expect(theirs.map((point) => point.metrics.v)).toEqual([-5, -1, 0, 1, 2]);
+      const latest = await store.latest('org-b', ['old']);
+      expect(latest.get('old')).toEqual([{ metric: 'v', value: -2, ts: CUTOFF - 2 * DAY }]);
+    });
+  });
+}
+
+describeOnBothStores(describeOrganizationRetention);
 
 describeOnBothStores((name, open) =>
   describeRetention(name, async () => {

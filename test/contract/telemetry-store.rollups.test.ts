@@ -230,6 +230,25 @@ function describeRollups(name: string, open: () => Promise<OpenedStore>) {
       await expectEveryWindow(store, WHOLE);
     });
 
+    it("forgets one organization's rollups, and no other's", async () => {
+      const { store } = opened;
+      await store.deleteRollupsBefore(T0 + SPAN, OTHER);
+      const theirs = await store.aggregateDevices({
+        orgId: OTHER,
+        deviceIds: DEVICES,
+        metrics: METRICS,
+        every: HOUR,
+        origin: 0,
+        aggregates: DERIVABLE,
+        ...WHOLE,
+      });
+      expect(theirs).toEqual(new Map());
+      const ours = await ask(store, HOUR, WHOLE);
+      for (const device of DEVICES) {
+        expect(ours.get(device)).toEqual(expected([device], HOUR, DERIVABLE, WHOLE));
+      }
+    });
+
     it('forgets the rollups older than their own retention', async () => {
       const { store } = opened;
       await store.deleteRollupsBefore(T0 + 2 * HOUR);

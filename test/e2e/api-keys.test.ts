@@ -24,8 +24,10 @@ import {
   LiveTelemetryDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
+  RetentionDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
+  SetRetentionDocument,
   TelemetryDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
@@ -313,6 +315,12 @@ describe('API key scope matrix', () => {
     deleteAlertRule: {
       needs: ['MANAGE_ALERTS'],
       run: async (gql) => gql(DeleteAlertRuleDocument, { id: await adminRule() }),
+    },
+    retention: { needs: ['READ_TELEMETRY'], run: (gql) => gql(RetentionDocument, {}) },
+    // Shortening the retention deletes data: never a key's to do.
+    setRetention: {
+      needs: 'never',
+      run: (gql) => gql(SetRetentionDocument, { input: { raw: '1h' } }),
     },
     apiKeys: { needs: 'never', run: (gql) => gql(ApiKeysDocument, {}) },
     createApiKey: {

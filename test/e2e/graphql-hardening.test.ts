@@ -49,10 +49,12 @@ import {
   NotificationDeliveriesDocument,
   RawTelemetryDocument,
   RegisterDeviceDocument,
+  RetentionDocument,
   RevokeApiKeyDocument,
   RotateDeviceTokenDocument,
   RotateNotificationChannelSecretDocument,
   SetDeviceTypeDocument,
+  SetRetentionDocument,
   TelemetryDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
@@ -546,6 +548,8 @@ describe('query cost of the operations in use', () => {
     await run(ConnectivityOverviewDocument, { filter: { connectivity: ['ONLINE', 'OFFLINE'] } });
     await run(SetDeviceTypeDocument, { input: { type: 'beacon', heartbeatTimeoutSeconds: 1 } });
     await run(DeviceTypesDocument, {});
+    await run(SetRetentionDocument, { input: {} });
+    await run(RetentionDocument, {});
     const { registerDevice: beacon } = await run(RegisterDeviceDocument, {
       input: { externalId: 'beacon', name: 'Beacon', type: 'beacon' },
     });

@@ -1,6 +1,7 @@
 /**
  * Role matrix: each mutation by each role gets the documented result — viewers read, operators
- * also manage devices, alert rules and notification channels and acknowledge alert episodes, admins also manage API keys (API keys have their own
+ * also manage devices, alert rules and notification channels and acknowledge alert episodes, admins also manage API keys and the
+ * organization's retention (API keys have their own
  * matrix in api-keys.test.ts). The table must name every mutation of the schema.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import {
   RotateDeviceTokenDocument,
   RotateNotificationChannelSecretDocument,
   SetDeviceTypeDocument,
+  SetRetentionDocument,
   UpdateAlertRuleDocument,
   UpdateDeviceDocument,
   UpdateNotificationChannelDocument,
@@ -102,7 +104,7 @@ async function freshChannelId() {
 }
 
 const OPERATORS: Role[] = ['operator', 'admin'];
-const KEY_MANAGERS: Role[] = ['admin'];
+const ADMINS: Role[] = ['admin'];
 
 /** Each mutation, how a caller tries it, and the roles allowed to. */
 const mutations: Record<
@@ -137,11 +139,16 @@ const mutations: Record<
   createApiKey: {
     run: (gql, role) =>
       gql(CreateApiKeyDocument, { input: { name: `by ${role}`, scopes: ['READ_DEVICES'] } }),
-    by: KEY_MANAGERS,
+    by: ADMINS,
   },
   revokeApiKey: {
     run: async (gql) => gql(RevokeApiKeyDocument, { id: await freshKeyId() }),
-    by: KEY_MANAGERS,
+    by: ADMINS,
+  },
+  setRetention: {
+    // The server's (for ever): what every other test here expects.
+    run: (gql) => gql(SetRetentionDocument, { input: {} }),
+    by: ADMINS,
   },
   createAlertRule: {
     run: (gql, role) =>

@@ -37,6 +37,7 @@ function resumeContext(
       },
     },
     devices: {
+      getRetention: async () => ({}),
       findDevices: async (_org: string, ids: readonly string[]) =>
         ids.map((id) =>
           id === DEVICE ? ({ id, organizationId: ORG } as unknown as Device) : null,

@@ -15,7 +15,8 @@ function contextReachingNoStore() {
     aggregateDevices: async () => (calls.push('aggregate'), new Map()),
     raw: async () => (calls.push('raw'), []),
   };
-  const services = { telemetry } as unknown as ApiServices;
+  const devices = { getRetention: async () => ({}) };
+  const services = { telemetry, devices } as unknown as ApiServices;
   const context = {
     services,
     viewer: { organizationId: 'org' },

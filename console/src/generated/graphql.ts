@@ -162,6 +162,8 @@ export type Permission =
   | 'DEVICES_READ'
   /** `keys:manage` */
   | 'KEYS_MANAGE'
+  /** `organization:manage` */
+  | 'ORGANIZATION_MANAGE'
   /** `telemetry:read` */
   | 'TELEMETRY_READ';
 

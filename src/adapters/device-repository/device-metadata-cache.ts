@@ -151,6 +151,12 @@ export function withDeviceMetadataCache(
       );
     },
 
+    // Read by every telemetry read (its range is clamped to it): kept like the devices.
+    getRetention: (organizationId) =>
+      cached(organizationId, 'retention', () => inner.getRetention(organizationId)),
+    setRetention: (organizationId, retention) =>
+      afterChange(organizationId, inner.setRetention(organizationId, retention)),
+
     createDevice: (device, tokenHash) =>
       afterChange(device.organizationId, inner.createDevice(device, tokenHash)),
     updateDevice: (organizationId, id, patch) =>

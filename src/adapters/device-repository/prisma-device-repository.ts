@@ -20,6 +20,7 @@ import {
 } from '../../ports/device-repository.js';
 import { isUuid, toLabels } from '../prisma/columns.js';
 import { DEVICE_COLUMNS_SQL, toDevice, toLocationColumns, type DeviceRow } from './device-row.js';
+import { organizationRetention, retentionOf } from './organization-retention.js';
 
 export interface PrismaDeviceRepositoryOptions {
   /** Shared with the other repositories; the database (src/adapters/prisma/) closes it. */
@@ -339,15 +340,25 @@ export function createPrismaDeviceRepository(
         },
         select: {
           tokenHash: true,
-          device: { select: { id: true, organizationId: true, status: true } },
+          device: {
+            select: {
+              id: true,
+              organizationId: true,
+              status: true,
+              organization: { select: { rawRetentionHours: true, rollupRetentionHours: true } },
+            },
+          },
         },
       });
       for (const { tokenHash, device } of credentials) {
-        identities.set(tokenHash, {
+        const identity: DeviceIdentity = {
           deviceId: device.id,
           organizationId: device.organizationId,
           status: device.status,
-        });
+        };
+        const { raw } = retentionOf(device.organization);
+        if (raw) identity.rawRetention = raw;
+        identities.set(tokenHash, identity);
       }
       return identities;
     },
@@ -381,6 +392,8 @@ export function createPrismaDeviceRepository(
     async recomputeDeadlines() {
       await recomputeDeadlinesWhere(prisma, Prisma.sql`true`);
     },
+
+    ...organizationRetention(prisma),
   };
 }
 

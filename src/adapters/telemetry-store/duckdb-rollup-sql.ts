@@ -3,6 +3,7 @@ import {
   SQUARE_PARTS_SQL,
   bucketSql,
   exponentSql,
+  orgScope,
   scaledSql,
 } from './duckdb-telemetry-sql.js';
 import type { AggregateSeries } from './duckdb-telemetry-sql.js';
@@ -484,12 +485,14 @@ FROM (WITH ${combineSql({
 `;
 
 /**
- * ROLLUP_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time, those whose
- * whole bucket lies before $cutoff.
+ * The rollup retention: the oldest row, then the rows of [$lo, $to) a slice at a time, those
+ * whose whole bucket lies before $cutoff; of one organization when `scoped`.
  */
-export const OLDEST_ROLLUP_SQL = `SELECT min(bucket) AS bucket FROM ${ALL_ROLLUPS}`;
-export const deleteRollupsBeforeSql = (table: RollupTable) => `
+export const oldestRollupSql = (scoped: boolean) =>
+  `SELECT min(bucket) AS bucket FROM ${ALL_ROLLUPS} WHERE true ${orgScope(scoped)}`;
+export const deleteRollupsBeforeSql = (table: RollupTable, scoped: boolean) => `
 DELETE FROM ${table} WHERE bucket >= $lo AND bucket < $to AND bucket + grain <= $cutoff
+  ${orgScope(scoped)}
 `;
 
 /** The fresh rows, sorted, moved to telemetry_rollup (run in one transaction). */

@@ -349,11 +349,19 @@ SELECT DISTINCT device_id FROM telemetry
 WHERE org_id = $org AND list_contains($devices, device_id) AND ts >= $lo AND ts < $to
 `;
 
-/** RAW_RETENTION: the oldest row, then the rows of [$lo, $to) a slice at a time. */
-export const OLDEST_SQL = 'SELECT min(ts) AS ts FROM telemetry';
-export const DELETE_BEFORE_SQL =
-  'DELETE FROM telemetry WHERE ts >= $lo AND ts < $to AND ts < $cutoff';
-export const DELETE_LATEST_BEFORE_SQL = 'DELETE FROM telemetry_latest WHERE ts < $to';
+/** Rows of one organization ($org) when `scoped`, else of every one. */
+export const orgScope = (scoped: boolean) => (scoped ? 'AND org_id = $org' : '');
+
+/**
+ * The raw retention: the oldest row, then the rows of [$lo, $to) a slice at a time; of one
+ * organization when `scoped`.
+ */
+export const oldestSql = (scoped: boolean) =>
+  `SELECT min(ts) AS ts FROM telemetry WHERE true ${orgScope(scoped)}`;
+export const deleteBeforeSql = (scoped: boolean) =>
+  `DELETE FROM telemetry WHERE ts >= $lo AND ts < $to AND ts < $cutoff ${orgScope(scoped)}`;
+export const deleteLatestBeforeSql = (scoped: boolean) =>
+  `DELETE FROM telemetry_latest WHERE ts < $to ${orgScope(scoped)}`;
 
 /**
  * Deletes rows superseded by a later write of the same (org, device, ts, metric). Only the ts

@@ -34,14 +34,14 @@ import { createLatestMirror } from './duckdb-latest-mirror.js';
 import { createLatestWriteBehind, recoverLatest } from './duckdb-latest-writer.js';
 import { compactTelemetry, readCompactedSeq } from './duckdb-telemetry-compaction.js';
 import {
-  DELETE_BEFORE_SQL,
-  DELETE_LATEST_BEFORE_SQL,
   LATEST_SQL,
-  OLDEST_SQL,
   REPORTING_SQL,
   SCHEMA_SQL,
   STAGING_SQL,
   aggregateSql,
+  deleteBeforeSql,
+  deleteLatestBeforeSql,
+  oldestSql,
   rawPageEndSql,
   rawSql,
   type AggregateSeries,
@@ -50,7 +50,7 @@ import { writeBatch } from './duckdb-telemetry-writer.js';
 import {
   ROLLUP_TABLES,
   deleteRollupsBeforeSql,
-  OLDEST_ROLLUP_SQL,
+  oldestRollupSql,
   TOUCHED_SQL,
   rollupAggregateSql,
 } from './duckdb-rollup-sql.js';
@@ -480,19 +480,29 @@ export async function createDuckDbTelemetryStore(
     }
   }
 
+  /** The bound organization of a delete of one organization's rows; none for every one's. */
+  const orgParams = (orgId: string | undefined) =>
+    orgId === undefined ? ([{}, {}] as const) : ([{ org: orgId }, { org: VARCHAR }] as const);
+
   /**
    * Deletes the rows of `sql` in [oldest, cutoff) a day per statement, each its own turn on the
    * write queue: a year of expired data goes in 365 short steps with write batches between them,
    * not in one long one.
    */
-  async function deleteByDay(sql: string, oldest: number | undefined, cutoff: number) {
+  async function deleteByDay(
+    sql: string,
+    oldest: number | undefined,
+    cutoff: number,
+    orgId: string | undefined,
+  ) {
     for (let from = oldest ?? cutoff; from < cutoff; from += DAY_MS) {
       const to = Math.min(from + DAY_MS, cutoff);
+      const [org, orgTypes] = orgParams(orgId);
       await writeQueue(() =>
         writer.run(
           sql,
-          { lo: BigInt(from), to: BigInt(to), cutoff: BigInt(cutoff) },
-          { lo: BIGINT, to: BIGINT, cutoff: BIGINT },
+          { lo: BigInt(from), to: BigInt(to), cutoff: BigInt(cutoff), ...org },
+          { lo: BIGINT, to: BIGINT, cutoff: BIGINT, ...orgTypes },
         ),
       );
     }
@@ -504,17 +514,23 @@ export async function createDuckDbTelemetryStore(
    * its rollups are recomputed from all of them. The latest values go too (reads never show a
    * value older than the retention), and with them the in-memory copy, refilled on demand.
    */
-  async function deleteBefore(cutoff: number): Promise<void> {
+  async function deleteBefore(cutoff: number, orgId?: string): Promise<void> {
     assertOpen();
     // The rollups of points written before now are computed before any of the points go.
     await freshRollups();
+    const scoped = orgId !== undefined;
+    const [org, orgTypes] = orgParams(orgId);
     const kept = bucketStart(cutoff, ROLLUP_GRAINS.at(-1)!, 0);
-    const [oldest] = await query(OLDEST_SQL, {}, {});
-    await deleteByDay(DELETE_BEFORE_SQL, numberOrUndefined(oldest?.ts), kept);
+    const [oldest] = await query(oldestSql(scoped), org, orgTypes);
+    await deleteByDay(deleteBeforeSql(scoped), numberOrUndefined(oldest?.ts), kept, orgId);
     await writeQueue(async () => {
       // Pending values older than the cutoff go with the table's.
       await flushLatest();
-      await writer.run(DELETE_LATEST_BEFORE_SQL, { to: BigInt(kept) }, { to: BIGINT });
+      await writer.run(
+        deleteLatestBeforeSql(scoped),
+        { to: BigInt(kept), ...org },
+        { to: BIGINT, ...orgTypes },
+      );
       mirror.clear();
     });
   }
@@ -539,11 +555,14 @@ export async function createDuckDbTelemetryStore(
   }
 
   /** The rollup rows whose whole bucket lies before the cutoff. */
-  async function deleteRollupsBefore(cutoff: number): Promise<void> {
+  async function deleteRollupsBefore(cutoff: number, orgId?: string): Promise<void> {
     assertOpen();
-    const [oldest] = await query(OLDEST_ROLLUP_SQL, {}, {});
+    const scoped = orgId !== undefined;
+    const [org, orgTypes] = orgParams(orgId);
+    const [oldest] = await query(oldestRollupSql(scoped), org, orgTypes);
     for (const table of ROLLUP_TABLES) {
-      await deleteByDay(deleteRollupsBeforeSql(table), numberOrUndefined(oldest?.bucket), cutoff);
+      const sql = deleteRollupsBeforeSql(table, scoped);
+      await deleteByDay(sql, numberOrUndefined(oldest?.bucket), cutoff, orgId);
     }
   }
 

@@ -31,12 +31,13 @@ import {
   ROLLUP_MEASUREMENTS,
   iso,
   measurementOf,
+  rollupMeasurementOf,
 } from './influx-layout.js';
 import { writeLines, type PointLine } from './influx-line-writer.js';
 import { createPointLines } from './influx-point-lines.js';
 import { aggregateFromRollups } from './influx-rollup-reader.js';
 import { updateRollups } from './influx-rollup-writer.js';
-import { planRollups } from '../../domain/rollups.js';
+import { planRollups, ROLLUP_GRAINS } from '../../domain/rollups.js';
 import { answerByPlan } from './rollup-plan.js';
 
 const field = (metric: string) => `${quoteIdentifier(metric)}::field`;
@@ -368,22 +369,28 @@ export function createInfluxTelemetryStore(
     },
 
     /**
-     * One DELETE over every organization's points, none of the rollups (influx-layout.ts). A
-     * retention policy with a DURATION would drop whole shards more cheaply, but of both.
+     * One DELETE over every organization's points (or one's: its own measurement), none of the
+     * rollups (influx-layout.ts). A retention policy with a DURATION would drop whole shards more
+     * cheaply, but of both, and of every organization.
      */
-    async deleteBefore(cutoff) {
+    async deleteBefore(cutoff, orgId) {
+      const from = orgId === undefined ? RAW_MEASUREMENTS : quoteIdentifier(measurementOf(orgId));
       // No deadline: a first delete of a large store may take long, and no reader waits on it.
       await http.query(
-        `DELETE FROM ${RAW_MEASUREMENTS} WHERE time < $cutoff`,
+        `DELETE FROM ${from} WHERE time < $cutoff`,
         { cutoff: iso(cutoff) },
         Infinity,
       );
     },
 
-    /** One DELETE over every organization's rollup rows of every grain, by bucket start. */
-    async deleteRollupsBefore(cutoff) {
+    /** Every organization's (or one's) rollup rows of every grain, by bucket start. */
+    async deleteRollupsBefore(cutoff, orgId) {
+      const measurements =
+        orgId === undefined
+          ? [ROLLUP_MEASUREMENTS]
+          : ROLLUP_GRAINS.map((grain) => quoteIdentifier(rollupMeasurementOf(orgId, grain)));
       await http.query(
-        `DELETE FROM ${ROLLUP_MEASUREMENTS} WHERE time < $cutoff`,
+        measurements.map((from) => `DELETE FROM ${from} WHERE time < $cutoff`).join('; '),
         { cutoff: iso(cutoff) },
         Infinity,
       );

@@ -185,8 +185,8 @@ export function withRedisLatestCache(
       store.reportingDevices(orgId, deviceIds, from, to),
     raw: (query) => store.raw(query),
     // Cached values older than the cutoff stay until replaced: reads filter them out (loaders.ts).
-    deleteBefore: (cutoff) => store.deleteBefore(cutoff),
-    deleteRollupsBefore: (cutoff) => store.deleteRollupsBefore(cutoff),
+    deleteBefore: (cutoff, orgId) => store.deleteBefore(cutoff, orgId),
+    deleteRollupsBefore: (cutoff, orgId) => store.deleteRollupsBefore(cutoff, orgId),
     ping: () => store.ping(),
     async write(points) {
       const result = await store.write(points);

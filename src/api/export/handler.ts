@@ -17,6 +17,7 @@ import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { bearerToken } from '../server-context.js';
 import { MEDIA_TYPES, negotiateFormat } from './accept.js';
 import { EXPORT_FORMAT } from './formats.js';
+import { effectiveRetention, oldestKeptAt, type Retention } from '../../domain/retention.js';
 import { parseExportParameters } from './parameters.js';
 import { badRequest, refuse } from './refusals.js';
 import { selectDevices } from './select-devices.js';
@@ -26,7 +27,7 @@ import { streamPoints } from './stream-points.js';
 export const EXPORT_PATH = '/v1/export';
 
 export interface ExportHandlerOptions {
-  devices: Pick<DeviceRepository, 'findDevices' | 'listFleet'>;
+  devices: Pick<DeviceRepository, 'findDevices' | 'listFleet' | 'getRetention'>;
   telemetry: Pick<TelemetryStore, 'raw' | 'reportingDevices'>;
   /** The API's authenticator (JWT or API key), as GraphQL uses it. */
   authenticate: CredentialVerifier;
@@ -36,8 +37,11 @@ export interface ExportHandlerOptions {
    */
   rateLimits?: Pick<RateLimitPolicy, 'viewer'> & FailedAuthLimits;
   logger: Logger;
-  /** RAW_RETENTION in ms: the range is clamped to it, as every GraphQL read is. */
-  rawRetentionMs?: number;
+  /**
+   * RAW_RETENTION and ROLLUP_RETENTION: with the organization's own (devices.getRetention), the
+   * range is clamped to the raw retention in force, as every GraphQL read is.
+   */
+  retention?: Retention;
   /** Points per `raw()` page (EXPORT_PAGE_POINTS); tests make it small. */
   pageSize?: number;
 }
@@ -118,11 +122,9 @@ export function createExportHandler(options: ExportHandlerOptions): RequestHandl
     if (!parsed.ok) return badRequest(res, parsed.problems);
     const { to, metrics, devices: selection } = parsed.parameters;
     // Points past the retention may not be deleted yet: never shown (README "Retention").
-    const retention = options.rawRetentionMs;
-    const from =
-      retention === undefined
-        ? parsed.parameters.from
-        : Math.min(to, Math.max(parsed.parameters.from, Date.now() - retention));
+    const own = await options.devices.getRetention(viewer.organizationId);
+    const oldest = oldestKeptAt(effectiveRetention(options.retention ?? {}, own).raw, Date.now());
+    const from = Math.min(to, Math.max(parsed.parameters.from, oldest));
     if (selection.kind === 'filter' && !viewer.permissions.has('devices:read')) {
       return forbidden(res, 'devices:read', 'choosing devices by filter (or all of them)');
     }
