@@ -8,40 +8,37 @@ const RetentionRef = builder.objectRef<RetentionView>('Retention').implement({
     'store deletes it within the hour; ingest refuses points older than `raw`. Periods read like ' +
     '`720h`, `90d` or `52w`; null: for ever.',
   fields: (t) => {
-    const period = (
-      of: (view: RetentionView) => Retention,
-      which: keyof Retention,
-      description: string,
-    ) =>
-      t.string({ nullable: true, description, resolve: (view) => of(view)[which]?.text ?? null });
+    /** A period of one of the view's retentions, as text. */
+    const period = (of: keyof RetentionView, which: keyof Retention, description: string) =>
+      t.string({ nullable: true, description, resolve: (view) => view[of][which]?.text ?? null });
     return {
       raw: period(
-        (view) => view.applied,
+        'applied',
         'raw',
         "Raw points, in force: the shorter of the organization's own and the server's.",
       ),
       rollups: period(
-        (view) => view.applied,
+        'applied',
         'rollups',
         'Rollups (whole buckets of long ranges, once their points are gone), in force; never shorter than `raw`.',
       ),
       organizationRaw: period(
-        (view) => view.organization,
+        'organization',
         'raw',
         "What the organization set for raw points; null: the server's.",
       ),
       organizationRollups: period(
-        (view) => view.organization,
+        'organization',
         'rollups',
         "What the organization set for rollups; null: the server's.",
       ),
       serverRaw: period(
-        (view) => view.server,
+        'server',
         'raw',
         "The server's RAW_RETENTION: the longest any organization keeps raw points.",
       ),
       serverRollups: period(
-        (view) => view.server,
+        'server',
         'rollups',
         "The server's ROLLUP_RETENTION: the longest any organization keeps rollups.",
       ),
