@@ -6,7 +6,8 @@
  * device sends points to ingest, the chart draws them and a live point joins it, an alert fires
  * and is acknowledged with a note, the device goes offline on its own and the no-data alert's
  * message reaches a real receiver (the deliveries list shows its answer; the channel's secret is
- * rotated), and an API key with read scopes sees no administration.
+ * rotated), the retention set (a bad period refused in words), and an API key with read scopes
+ * sees no administration.
  * Screenshots of each view land in test-results/console/ (one of each is in the README,
  * docs/console/).
  */
@@ -114,6 +115,24 @@ describe.skipIf(!chromiumBin)('the web console', () => {
     const id = (await link.getAttribute('href'))!.split('/').pop()!;
     device = { id: decodeURIComponent(id), token };
     await shot('administration');
+  });
+
+  it("sets the organization's retention, and shows a refused period in words", async () => {
+    const retention = page.getByTestId('retention');
+    await expect.poll(() => retention.textContent()).toContain('Raw points are kept for ever');
+    const form = page.getByRole('form', { name: 'retention' });
+    await form.getByLabel('Raw points').fill('90 days');
+    await form.getByRole('button', { name: 'Set retention' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('raw must be a duration like 720h, 90d or 52w');
+    await form.getByLabel('Raw points').fill('52w');
+    await form.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toContain('Raw points are kept for 52w');
+    // Back to the server's (for ever), for the tests after this one.
+    await form.getByLabel('Raw points').fill('');
+    await form.getByRole('button', { name: 'Set retention' }).click();
+    await expect.poll(() => retention.textContent()).toContain('Raw points are kept for ever');
   });
 
   it('creates webhook channels (each secret shown once), a threshold rule it edits and disables, and a no-data rule', async () => {

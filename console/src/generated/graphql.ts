@@ -177,6 +177,14 @@ export type RegisterDeviceInput = {
   type: string;
 };
 
+/** The organization's own retention, at most the server's; a period left out or null: the server's. */
+export type SetRetentionInput = {
+  /** Raw points, like `30d`. */
+  raw?: string | null | undefined;
+  /** Rollups, like `52w`; at least the raw retention. */
+  rollups?: string | null | undefined;
+};
+
 export type UpdateAlertRuleInput = {
   /** The notification channels its episodes are sent to, when they begin and end (at most 10; needs alerts:manage, like the channels). Replaces all of them; [] routes it nowhere. */
   channelIds?: Array<string | number> | null | undefined;
@@ -252,6 +260,18 @@ export type ConsoleRevokeApiKeyMutationVariables = Exact<{
 
 
 export type ConsoleRevokeApiKeyMutation = { revokeApiKey: { id: string, revokedAt: string | null } };
+
+export type ConsoleRetentionQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleRetentionQuery = { retention: { raw: string | null, rollups: string | null, organizationRaw: string | null, organizationRollups: string | null, serverRaw: string | null, serverRollups: string | null } };
+
+export type ConsoleSetRetentionMutationVariables = Exact<{
+  input: SetRetentionInput;
+}>;
+
+
+export type ConsoleSetRetentionMutation = { setRetention: { raw: string | null, rollups: string | null, organizationRaw: string | null, organizationRollups: string | null, serverRaw: string | null, serverRollups: string | null } };
 
 export type ConsoleEpisodeFragment = { id: string, firing: boolean, startedAt: string, endedAt: string | null, startValue: number | boolean | string, peakValue: number | boolean | string, deviceId: string, device: { id: string, name: string } | null, ruleAtStart: { name: string }, acknowledgement: { at: string, note: string | null } | null };
 
@@ -587,6 +607,30 @@ export const ConsoleRevokeApiKeyDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleRevokeApiKeyMutation, ConsoleRevokeApiKeyMutationVariables>;
+export const ConsoleRetentionDocument = new TypedDocumentString(`
+    query ConsoleRetention {
+  retention {
+    raw
+    rollups
+    organizationRaw
+    organizationRollups
+    serverRaw
+    serverRollups
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleRetentionQuery, ConsoleRetentionQueryVariables>;
+export const ConsoleSetRetentionDocument = new TypedDocumentString(`
+    mutation ConsoleSetRetention($input: SetRetentionInput!) {
+  setRetention(input: $input) {
+    raw
+    rollups
+    organizationRaw
+    organizationRollups
+    serverRaw
+    serverRollups
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleSetRetentionMutation, ConsoleSetRetentionMutationVariables>;
 export const ConsoleAlertsDocument = new TypedDocumentString(`
     query ConsoleAlerts($firing: Boolean, $deviceId: ID, $first: Int, $after: String) {
   alertEpisodes(

@@ -6,7 +6,9 @@ import {
   ConsoleApiKeysDocument,
   ConsoleCreateApiKeyDocument,
   ConsoleRegisterDeviceDocument,
+  ConsoleRetentionDocument,
   ConsoleRevokeApiKeyDocument,
+  ConsoleSetRetentionDocument,
   type ApiKeyScope,
 } from '../generated/graphql';
 import { parseLabels, when } from '../format';
@@ -37,10 +39,11 @@ export function TokenOnce({ token, what }: { token: string; what: string }) {
   );
 }
 
-/** Register devices (operators and admins) and manage API keys (admins). */
+/** Register devices (operators and admins), manage API keys and the retention (admins). */
 export function Admin() {
   const canDevices = useCan('DEVICES_MANAGE');
   const canKeys = useCan('KEYS_MANAGE');
+  const canOrganization = useCan('ORGANIZATION_MANAGE');
   if (!canDevices && !canKeys) {
     return (
       <section>
@@ -54,6 +57,7 @@ export function Admin() {
       <h1>Administration</h1>
       {canDevices ? <RegisterDevice /> : null}
       {canKeys ? <ApiKeys /> : null}
+      {canOrganization ? <RetentionSettings /> : null}
     </section>
   );
 }
@@ -180,6 +184,45 @@ function ApiKeys() {
           ))}
         </tbody>
       </table>
+    </>
+  );
+}
+
+/** How long a period keeps: null is for ever. */
+const kept = (period: string | null | undefined) => (period ? `for ${period}` : 'for ever');
+const limit = (period: string | null | undefined) => period ?? 'none';
+
+/** The organization's own retention, under the server's (README "Retention"). */
+function RetentionSettings() {
+  const retention = useQuery(ConsoleRetentionDocument, {});
+  const { form, field } = useFormFields({ raw: '', rollups: '' });
+  const { error, run } = useAction(retention.reload);
+  const now = retention.data?.retention;
+  return (
+    <>
+      <h2>Retention</h2>
+      <p data-testid="retention">
+        Raw points are kept {kept(now?.raw)}, rollups {kept(now?.rollups)} (the server's limits:{' '}
+        {limit(now?.serverRaw)} and {limit(now?.serverRollups)}). Shorter hides older data at once
+        and deletes it within the hour; it does not come back.
+      </p>
+      <form
+        class="controls"
+        aria-label="retention"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run(async () => {
+            await request(ConsoleSetRetentionDocument, {
+              input: { raw: form.raw || null, rollups: form.rollups || null },
+            });
+          });
+        }}
+      >
+        {field('raw', 'Raw points', now?.organizationRaw ?? "server's")}
+        {field('rollups', 'Rollups', now?.organizationRollups ?? "server's")}
+        <button type="submit">Set retention</button>
+      </form>
+      <ErrorNote error={error ?? retention.error} />
     </>
   );
 }
