@@ -67,13 +67,13 @@ describe('loadConfig', () => {
   });
 
   it('keeps raw points for ever unless RAW_RETENTION is a duration of hours, days or weeks', () => {
-    expect(loadConfig({}).rawRetention).toBeUndefined();
-    expect(loadConfig({ RAW_RETENTION: '' }).rawRetention).toBeUndefined();
-    expect(loadConfig({ RAW_RETENTION: '90d' }).rawRetention).toEqual({
+    expect(loadConfig({}).retention.raw).toBeUndefined();
+    expect(loadConfig({ RAW_RETENTION: '' }).retention.raw).toBeUndefined();
+    expect(loadConfig({ RAW_RETENTION: '90d' }).retention.raw).toEqual({
       text: '90d',
       ms: 90 * 86_400_000,
     });
-    expect(loadConfig({ RAW_RETENTION: '2w' }).rawRetention?.ms).toBe(14 * 86_400_000);
+    expect(loadConfig({ RAW_RETENTION: '2w' }).retention.raw?.ms).toBe(14 * 86_400_000);
     for (const bad of ['0d', '90', '1y', '-5d', '30m']) {
       expect(settingsNamed(problemsOf({ RAW_RETENTION: bad })), bad).toEqual(['RAW_RETENTION']);
     }

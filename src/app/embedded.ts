@@ -99,7 +99,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     devices,
     bus,
     limits: config.ingest,
-    rawRetention: config.rawRetention,
+    rawRetention: config.retention.raw,
     rateLimiter: rateLimits,
     logger: logger.child({ component: 'ingest' }),
   });
@@ -125,7 +125,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     devices,
     bus,
     limits: config.ingest,
-    rawRetention: config.rawRetention,
+    rawRetention: config.retention.raw,
     rateLimiter: rateLimits,
     httpServer: http.server,
     logger,
@@ -141,7 +141,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
       // where the server sets none).
       stopRetention = startRetention({
         store: telemetry,
-        server: { raw: config.rawRetention, rollups: config.rollupRetention },
+        server: config.retention,
         organizations: database.devices,
         logger: logger.child({ component: 'retention' }),
       });

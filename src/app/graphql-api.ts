@@ -45,7 +45,7 @@ export function createGraphQLApi(options: {
     settings: {
       deviceTokenGraceSeconds: config.deviceTokenGraceSeconds,
       maxCost: config.graphql.maxCost,
-      retention: { raw: config.rawRetention, rollups: config.rollupRetention },
+      retention: config.retention,
       notificationAllowedNetworks: config.notifications.allowedNetworks,
     },
     authenticate,
@@ -58,7 +58,7 @@ export function createGraphQLApi(options: {
     telemetry: services.telemetry,
     authenticate: cacheVerifiedTokens(authenticate),
     rateLimits,
-    retention: { raw: config.rawRetention, rollups: config.rollupRetention },
+    retention: config.retention,
     logger: logger.child({ component: 'export' }),
   });
   return {

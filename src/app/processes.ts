@@ -159,7 +159,7 @@ export async function createIngestProcess(
     devices: database.devices,
     bus,
     limits: config.ingest,
-    rawRetention: config.rawRetention,
+    rawRetention: config.retention.raw,
     rateLimiter: rateLimits.policy,
     logger,
   };
@@ -256,7 +256,7 @@ export async function createPipelineProcess(
         // where the server sets none).
         stopRetention = startRetention({
           store,
-          server: { raw: config.rawRetention, rollups: config.rollupRetention },
+          server: config.retention,
           organizations: database.devices,
           logger,
         });

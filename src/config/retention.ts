@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RETENTION_FORMAT, retentionPeriod } from '../domain/retention.js';
+import { RETENTION_FORMAT, retentionPeriod, type Retention } from '../domain/retention.js';
 import { optionalString } from './fields.js';
 
 /** "90d", "12w", "720h": a whole number of hours, days or weeks (domain/retention.ts). */
@@ -28,4 +28,7 @@ export const retentionSettings = z
       message: 'must be at least RAW_RETENTION (which must then be set too)',
     },
   )
-  .transform((env) => ({ rawRetention: env.RAW_RETENTION, rollupRetention: env.ROLLUP_RETENTION }));
+  .transform((env) => ({
+    /** The server's retention: every organization's bound (domain/retention.ts). */
+    retention: { raw: env.RAW_RETENTION, rollups: env.ROLLUP_RETENTION } satisfies Retention,
+  }));

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RetentionPeriod } from '../domain/retention.js';
 import {
   createFailedAuthGuard,
   TooManyFailedAuthenticationsError,
@@ -21,7 +22,7 @@ export interface IngestHandlerOptions {
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
   /** RAW_RETENTION: points older than it are refused (400), as no read would show them. */
-  rawRetention?: { text: string; ms: number };
+  rawRetention?: RetentionPeriod;
   logger: Logger;
   /** Receive time source (epoch ms); tests pin it. */
   now?: () => number;

@@ -7,6 +7,7 @@
  * validation, not JSON.parse, the bottleneck. The checks are few and flat, so a loop over the keys
  * of the parsed object is both fast and easy to read; bench/ingest-parse.ts measures it.
  */
+import type { RetentionPeriod } from '../domain/retention.js';
 import { metricNameProblem } from '../domain/metric-name.js';
 import { textProblem } from '../domain/text-rule.js';
 import { MAX_FUTURE_MS, type MetricValue, type TelemetryPoint } from '../domain/telemetry.js';
@@ -34,7 +35,7 @@ export interface ParseContext {
   receivedAt: number;
   maxPoints: number;
   /** RAW_RETENTION: points older than receivedAt minus it are refused. */
-  rawRetention?: { text: string; ms: number };
+  rawRetention?: RetentionPeriod;
 }
 
 export type ParseResult =

@@ -41,8 +41,8 @@ export function startRetention(options: {
     );
   };
 
-  /** A period an organization keeps for less than everyone's, or undefined. */
-  const shorter = (own: RetentionPeriod | undefined, everyone: RetentionPeriod | undefined) =>
+  /** What an organization keeps for less than everyone's (already deleted past), or undefined. */
+  const beyondServer = (own: RetentionPeriod | undefined, everyone: RetentionPeriod | undefined) =>
     own && (!everyone || own.ms < everyone.ms) ? own : undefined;
 
   async function deleteExpired() {
@@ -54,8 +54,8 @@ export function startRetention(options: {
     }
     for (const [orgId, own] of await organizations.listRetentions()) {
       const applied = effectiveRetention(server, own);
-      const raw = shorter(applied.raw, server.raw);
-      const rollups = shorter(applied.rollups, server.rollups);
+      const raw = beyondServer(applied.raw, server.raw);
+      const rollups = beyondServer(applied.rollups, server.rollups);
       const of = `of organization ${orgId}`;
       if (raw) {
         await deleteOlder(`raw points ${of}`, raw, (cutoff) => store.deleteBefore(cutoff, orgId));

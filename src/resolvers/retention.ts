@@ -13,12 +13,6 @@ import {
 import type { GraphQLContext } from '../schema/context.js';
 import { badUserInput } from './errors.js';
 
-/** What applies to the caller's organization now: read once per request. */
-export async function retentionIn(context: GraphQLContext): Promise<Retention> {
-  const own = await context.loaders.organizationRetention.load(context.viewer.organizationId);
-  return effectiveRetention(context.settings.retention ?? {}, own);
-}
-
 /** Query.retention: what applies, what the organization set, and the server's bound. */
 export interface RetentionView {
   applied: Retention;
@@ -33,6 +27,10 @@ export async function retentionView(context: GraphQLContext): Promise<RetentionV
   );
   return { applied: effectiveRetention(server, organization), organization, server };
 }
+
+/** What applies to the caller's organization now: read once per request. */
+export const retentionIn = async (context: GraphQLContext): Promise<Retention> =>
+  (await retentionView(context)).applied;
 
 const SERVER_SETTING = { raw: 'RAW_RETENTION', rollups: 'ROLLUP_RETENTION' } as const;
 

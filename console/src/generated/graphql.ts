@@ -261,6 +261,8 @@ export type ConsoleRevokeApiKeyMutationVariables = Exact<{
 
 export type ConsoleRevokeApiKeyMutation = { revokeApiKey: { id: string, revokedAt: string | null } };
 
+export type ConsoleRetentionFieldsFragment = { raw: string | null, rollups: string | null, organizationRaw: string | null, organizationRollups: string | null, serverRaw: string | null, serverRollups: string | null };
+
 export type ConsoleRetentionQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -464,6 +466,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ConsoleRetentionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleRetentionFields on Retention {
+  raw
+  rollups
+  organizationRaw
+  organizationRollups
+  serverRaw
+  serverRollups
+}
+    `, {"fragmentName":"ConsoleRetentionFields"}) as unknown as TypedDocumentString<ConsoleRetentionFieldsFragment, unknown>;
 export const ConsoleEpisodeFragmentDoc = new TypedDocumentString(`
     fragment ConsoleEpisode on AlertEpisode {
   id
@@ -610,27 +622,31 @@ export const ConsoleRevokeApiKeyDocument = new TypedDocumentString(`
 export const ConsoleRetentionDocument = new TypedDocumentString(`
     query ConsoleRetention {
   retention {
-    raw
-    rollups
-    organizationRaw
-    organizationRollups
-    serverRaw
-    serverRollups
+    ...ConsoleRetentionFields
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleRetentionQuery, ConsoleRetentionQueryVariables>;
+    fragment ConsoleRetentionFields on Retention {
+  raw
+  rollups
+  organizationRaw
+  organizationRollups
+  serverRaw
+  serverRollups
+}`) as unknown as TypedDocumentString<ConsoleRetentionQuery, ConsoleRetentionQueryVariables>;
 export const ConsoleSetRetentionDocument = new TypedDocumentString(`
     mutation ConsoleSetRetention($input: SetRetentionInput!) {
   setRetention(input: $input) {
-    raw
-    rollups
-    organizationRaw
-    organizationRollups
-    serverRaw
-    serverRollups
+    ...ConsoleRetentionFields
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleSetRetentionMutation, ConsoleSetRetentionMutationVariables>;
+    fragment ConsoleRetentionFields on Retention {
+  raw
+  rollups
+  organizationRaw
+  organizationRollups
+  serverRaw
+  serverRollups
+}`) as unknown as TypedDocumentString<ConsoleSetRetentionMutation, ConsoleSetRetentionMutationVariables>;
 export const ConsoleAlertsDocument = new TypedDocumentString(`
     query ConsoleAlerts($firing: Boolean, $deviceId: ID, $first: Int, $after: String) {
   alertEpisodes(

@@ -29,8 +29,7 @@ import type { AggregateSeries } from './duckdb-telemetry-sql.js';
  * `device_key`, a number made from the device id (md5_number_lower: stable across DuckDB
  * versions, unlike hash()), not the id itself: DuckDB keeps only a string's first 8 bytes in them,
  * and device ids are UUID v7, whose first 8 characters are the same for every device created in
- * the same few minutes, so by id every row group matched every device (a device's day of minutes
- * read 16.5 ms instead of 2.9). No primary key: a key's index would cost every refresh its upkeep,
+ * the same few minutes, so by id every row group matched every device. No primary key: a key's index would cost every refresh its upkeep,
  * and reads do not look rows up one by one.
  */
 /**

@@ -495,9 +495,9 @@ export async function createDuckDbTelemetryStore(
     cutoff: number,
     orgId: string | undefined,
   ) {
+    const [org, orgTypes] = orgParams(orgId);
     for (let from = oldest ?? cutoff; from < cutoff; from += DAY_MS) {
       const to = Math.min(from + DAY_MS, cutoff);
-      const [org, orgTypes] = orgParams(orgId);
       await writeQueue(() =>
         writer.run(
           sql,

@@ -1,3 +1,4 @@
+import type { RetentionPeriod } from '../../domain/retention.js';
 import {
   createFailedAuthGuard,
   TooManyFailedAuthenticationsError,
@@ -45,7 +46,7 @@ export function createMqttDeviceGateway(options: {
   devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
-  rawRetention?: { text: string; ms: number };
+  rawRetention?: RetentionPeriod;
   rateLimiter?: Pick<RateLimitPolicy, 'device'> & Partial<FailedAuthLimits>;
   logger: Logger;
   now?: () => number;

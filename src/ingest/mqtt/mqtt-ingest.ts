@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { RetentionPeriod } from '../../domain/retention.js';
 import type { FailedAuthLimits } from '../../auth/failed-auth-guard.js';
 import type { MqttSettings } from '../../config/mqtt.js';
 import type { RateLimitPolicy } from '../../http/rate-limit-policy.js';
@@ -19,7 +20,7 @@ export function createMqttIngest(options: {
   devices: Pick<DeviceRepository, 'findIdentitiesByTokenHashes'>;
   bus: Pick<EventBus, 'publish'>;
   limits: IngestLimits;
-  rawRetention?: { text: string; ms: number };
+  rawRetention?: RetentionPeriod;
   rateLimiter?: Pick<RateLimitPolicy, 'device'> & Partial<FailedAuthLimits>;
   httpServer: HttpServer;
   logger: Logger;
