@@ -15,11 +15,16 @@
  * an InfluxDB measurement tagged by device and site. Data is written straight into each store.
  *
  *   npx tsx bench/fleet-analytics.ts [--preset quick|full] [--store duckdb|influx|all] [--runs 20]
+ *     [--data DIR]
+ *
+ * `--data DIR` keeps the data set (metadata, the store's and the baseline's data) in DIR and,
+ * when DIR already holds one of the same preset, asks the questions of it without writing it
+ * again: the full preset takes 6 minutes to write into DuckDB and over 30 into InfluxDB.
  *
  * quick: 100 devices × 6 h at one point per 10 s (3 metrics, 10 sites) and 2 devices × 30 days at
  * one point per minute. full: 1,000 devices × 24 h (8.64 M points) and 10 devices × 1 year.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +36,7 @@ import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duck
 import { createInfluxTelemetryStore } from '../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { withRedisLatestCache } from '../src/adapters/telemetry-store/redis-latest-cache.js';
 import type { TelemetryPoint } from '../src/domain/telemetry.js';
+import type { MetadataDatabase } from '../src/ports/database.js';
 import type { TelemetryStore } from '../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../test/support/in-process-api.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
@@ -43,6 +49,7 @@ const { values: flags } = parseArgs({
     preset: { type: 'string', default: 'quick' },
     store: { type: 'string', default: 'all' },
     runs: { type: 'string', default: '20' },
+    data: { type: 'string' },
   },
 });
 const PRESETS = {
@@ -63,12 +70,51 @@ const DAY = 86_400_000;
 const SPAN_END = Date.UTC(2026, 5, 1);
 const SPAN_START = SPAN_END - preset.hours * 3_600_000;
 const CHART_START = SPAN_END - preset.chartDays * DAY;
-const ORG = `bench-fleet-${uniqueSuffix()}`;
+const DATA = flags.data === undefined ? undefined : path.resolve(flags.data);
+const ORG = await dataSetOrg();
 const BATCH = 10_000;
 
 interface Fleet {
   devices: { id: string; site: string }[];
   charts: string[];
+}
+
+/** What --data keeps beside the data: the organization, and each store's fleet once written. */
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The data set's organization: the one kept in --data, or a new one. */
+async function dataSetOrg(): Promise<string> {
+  if (DATA === undefined) return `bench-fleet-${uniqueSuffix()}`;
+  const file = path.join(DATA, 'data-set.json');
+  const kept = await readJson<{ org: string; preset: string }>(file);
+  if (kept && kept.preset !== flags.preset) {
+    throw new Error(`${DATA} holds the ${kept.preset} preset, not ${flags.preset}`);
+  }
+  if (kept) return kept.org;
+  const org = `bench-fleet-${uniqueSuffix()}`;
+  await mkdir(DATA, { recursive: true });
+  await writeFile(file, JSON.stringify({ org, preset: flags.preset }));
+  return org;
+}
+
+/**
+ * The directory in --data of a store's data set, emptied unless it holds a whole one (its
+ * fleet.json is written last), so a run cut short starts again from nothing.
+ */
+async function keptDirectory(store: string): Promise<string> {
+  const directory = path.join(DATA!, store);
+  if (!(await readJson(path.join(directory, 'fleet.json')))) {
+    await rm(directory, { recursive: true, force: true });
+  }
+  await mkdir(directory, { recursive: true });
+  return directory;
 }
 
 /** The fleet's points in time order, batch by batch (never all in memory at once). */
@@ -179,7 +225,7 @@ interface Baseline {
 async function duckdbBaseline(file: string): Promise<Baseline> {
   const instance = await DuckDBInstance.create(file);
   const connection: DuckDBConnection = await instance.connect();
-  await connection.run(`CREATE TABLE raw (device_id VARCHAR, site VARCHAR, ts BIGINT,
+  await connection.run(`CREATE TABLE IF NOT EXISTS raw (device_id VARCHAR, site VARCHAR, ts BIGINT,
     power DOUBLE, temperature DOUBLE, humidity DOUBLE)`);
   const run = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
   const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -319,57 +365,84 @@ function timedStore(store: TelemetryStore): TelemetryStore {
 /** Every question's p50 beside its baseline's, for reportFigures. */
 const figures: Figure[] = [];
 
-async function benchStore(name: string, store: TelemetryStore, baseline: Baseline) {
-  const database = await createPgliteDatabase();
-  try {
-    await database.devices.ensureOrganization(ORG, ORG);
-    const fleet: Fleet = { devices: [], charts: [] };
-    for (let i = 0; i < preset.devices; i++) {
-      const site = `site-${i % SITES}`;
-      const device = await database.devices.createDevice(
-        {
-          organizationId: ORG,
-          externalId: `meter-${i}`,
-          name: `Meter ${i}`,
-          type: 'meter',
-          labels: { site },
-        },
-        `bench-token-${ORG}-${i}`,
-      );
-      fleet.devices.push({ id: device.id, site });
-    }
-    for (let i = 0; i < preset.chartDevices; i++) {
-      const device = await database.devices.createDevice(
-        { organizationId: ORG, externalId: `chart-${i}`, name: `Chart ${i}`, type: 'chart' },
-        `bench-chart-token-${ORG}-${i}`,
-      );
-      fleet.charts.push(device.id);
-    }
-    const sites = siteOf(fleet);
-    const writeStarted = performance.now();
-    let points = 0;
-    for (const batch of fleetBatches(fleet)) {
-      await Promise.all([store.write(batch), baseline.write(batch, sites)]);
-      points += batch.length;
-    }
-    const written = performance.now() - writeStarted;
-    // A read of whole hours waits for rollups still being computed (DuckDB refreshes them in the
-    // background): the time until ours answers from complete rollups.
-    await store.aggregateDevices({
-      orgId: ORG,
-      deviceIds: [fleet.devices[0]!.id],
-      metrics: ['power'],
-      from: SPAN_START,
-      to: SPAN_END,
-      every: 3_600_000,
-      origin: 0,
-      aggregates: ['count'],
-    });
-    const rolledUp = performance.now() - writeStarted;
-    const waited = await waitUntilQuiet();
-    console.log(
-      `${name}: ${points.toLocaleString('en')} points written to both in ${(written / 1000).toFixed(1)} s, rolled up in ${(rolledUp / 1000).toFixed(1)} s, quiet ${(waited / 1000).toFixed(1)} s later`,
+/** The fleet's devices, registered in `database`. */
+async function registerFleet(database: MetadataDatabase): Promise<Fleet> {
+  await database.devices.ensureOrganization(ORG, ORG);
+  const fleet: Fleet = { devices: [], charts: [] };
+  for (let i = 0; i < preset.devices; i++) {
+    const site = `site-${i % SITES}`;
+    const device = await database.devices.createDevice(
+      {
+        organizationId: ORG,
+        externalId: `meter-${i}`,
+        name: `Meter ${i}`,
+        type: 'meter',
+        labels: { site },
+      },
+      `bench-token-${ORG}-${i}`,
     );
+    fleet.devices.push({ id: device.id, site });
+  }
+  for (let i = 0; i < preset.chartDevices; i++) {
+    const device = await database.devices.createDevice(
+      { organizationId: ORG, externalId: `chart-${i}`, name: `Chart ${i}`, type: 'chart' },
+      `bench-chart-token-${ORG}-${i}`,
+    );
+    fleet.charts.push(device.id);
+  }
+  return fleet;
+}
+
+/** Writes the fleet's points to the store and the baseline, and waits for the rollups. */
+async function writeFleet(name: string, fleet: Fleet, store: TelemetryStore, baseline: Baseline) {
+  const sites = siteOf(fleet);
+  const writeStarted = performance.now();
+  let points = 0;
+  for (const batch of fleetBatches(fleet)) {
+    await Promise.all([store.write(batch), baseline.write(batch, sites)]);
+    points += batch.length;
+  }
+  const written = performance.now() - writeStarted;
+  // A read of whole hours waits for rollups still being computed (DuckDB refreshes them in the
+  // background): the time until ours answers from complete rollups.
+  await store.aggregateDevices({
+    orgId: ORG,
+    deviceIds: [fleet.devices[0]!.id],
+    metrics: ['power'],
+    from: SPAN_START,
+    to: SPAN_END,
+    every: 3_600_000,
+    origin: 0,
+    aggregates: ['count'],
+  });
+  const rolledUp = performance.now() - writeStarted;
+  console.log(
+    `${name}: ${points.toLocaleString('en')} points written to both in ${(written / 1000).toFixed(1)} s, rolled up in ${(rolledUp / 1000).toFixed(1)} s`,
+  );
+}
+
+/**
+ * The questions asked of `store` and of `baseline`, on the fleet written into them now, or in an
+ * earlier run when `kept` (--data) names the store's directory and it holds one.
+ */
+async function benchStore(
+  name: string,
+  store: TelemetryStore,
+  baseline: Baseline,
+  kept: string | undefined,
+) {
+  const database = await createPgliteDatabase({ dataDir: kept });
+  try {
+    const fleetFile = kept && path.join(kept, 'fleet.json');
+    let fleet = fleetFile ? await readJson<Fleet>(fleetFile) : undefined;
+    if (fleet) console.log(`${name}: the fleet kept in ${kept}`);
+    else {
+      fleet = await registerFleet(database);
+      await writeFleet(name, fleet, store, baseline);
+      if (fleetFile) await writeFile(fleetFile, JSON.stringify(fleet));
+    }
+    const waited = await waitUntilQuiet();
+    console.log(`${name}: quiet ${(waited / 1000).toFixed(1)} s later`);
 
     const api = createInProcessApi({
       devices: database.devices,
@@ -419,21 +492,26 @@ async function main() {
   );
   const rows: string[] = [];
   if (flags.store !== 'influx') {
-    const directory = await mkdtemp(path.join(tmpdir(), 'bench-fleet-'));
+    const kept = DATA && (await keptDirectory('duckdb'));
+    const directory = kept ?? (await mkdtemp(path.join(tmpdir(), 'bench-fleet-')));
     const store = await createDuckDbTelemetryStore({ path: path.join(directory, 'ours.duckdb') });
     const baseline = await duckdbBaseline(path.join(directory, 'raw.duckdb'));
     try {
-      rows.push(...(await benchStore('DuckDB', store, baseline)));
+      rows.push(...(await benchStore('DuckDB', store, baseline, kept)));
     } finally {
       await store.close();
       await baseline.close();
-      await rm(directory, { recursive: true, force: true });
+      if (!kept) await rm(directory, { recursive: true, force: true });
     }
   }
   if (flags.store !== 'duckdb') {
     const url = await findService('influx');
     if (!url) throw new Error('InfluxDB is not reachable: npm run services:up');
-    const database = `bench_fleet_${uniqueSuffix()}`;
+    const kept = DATA && (await keptDirectory('influx'));
+    const keptName = kept && path.join(kept, 'database.json');
+    const database =
+      (keptName && (await readJson<string>(keptName))) ?? `bench_fleet_${uniqueSuffix()}`;
+    if (keptName) await writeFile(keptName, JSON.stringify(database));
     const admin = (q: string) =>
       fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
     await admin(`CREATE DATABASE "${database}"`);
@@ -446,12 +524,13 @@ async function main() {
         { redis, keyPrefix: `${database}:`, ttlMs: DAY },
       );
       try {
-        rows.push(...(await benchStore('InfluxDB', store, await influxBaseline(url, database))));
+        const baseline = await influxBaseline(url, database);
+        rows.push(...(await benchStore('InfluxDB', store, baseline, kept)));
       } finally {
         await store.close();
       }
     } finally {
-      await admin(`DROP DATABASE "${database}"`);
+      if (!kept) await admin(`DROP DATABASE "${database}"`);
     }
   }
   console.log(
