@@ -326,6 +326,12 @@ export interface RollupAsk {
    * put together, and without $every and $offset.
    */
   direct: boolean;
+  /**
+   * One device is asked (of a device's series): matched by equality, which DuckDB pushes into the
+   * scan as constants, instead of the list forms that several devices need (a semi join and
+   * bounds worked out from the list, which cost a one-device chart more than its rows).
+   */
+  oneDevice: boolean;
 }
 
 /** The device_keys of the devices asked, for the zone maps. */
@@ -340,15 +346,18 @@ const DEVICE_KEYS = `list_transform($devices, id -> ${deviceKeySql('id')})`;
  */
 export function rollupAggregateSql(series: AggregateSeries, ask: RollupAsk): string {
   const { key, members } = SERIES[series];
-  // The devices asked: a group's are joined already (members); a device's are matched by IN over
-  // the unnested list, a hash semi join (list_contains compares each row with every device asked:
-  // a tenth of the time of a fleet's question).
-  const asked = series === 'device' ? 'AND device_id IN (SELECT unnest($devices))' : '';
+  // The devices asked: a group's are joined already (members); one device by equality (RollupAsk);
+  // several by IN over the unnested list, a hash semi join (list_contains compares each row with
+  // every device asked: a tenth of the time of a fleet's question).
+  const asked =
+    series === 'device' && ask.oneDevice
+      ? `device_id = $devices[1] AND device_key = ${deviceKeySql('$devices[1]')}`
+      : `${series === 'device' ? 'device_id IN (SELECT unnest($devices)) AND' : ''}
+      device_key BETWEEN list_min(${DEVICE_KEYS}) AND list_max(${DEVICE_KEYS})
+      AND device_id BETWEEN list_min($devices) AND list_max($devices)`;
   const rows = `SELECT ${key} AS series, device_id, metric, bucket AS moment, ${askedRowColumns(ask)}
     FROM ${ALL_ROLLUPS} ${members}
-    WHERE grain = $grain AND org_id = $org ${asked}
-      AND device_key BETWEEN list_min(${DEVICE_KEYS}) AND list_max(${DEVICE_KEYS})
-      AND device_id BETWEEN list_min($devices) AND list_max($devices)
+    WHERE grain = $grain AND org_id = $org AND ${asked}
       AND list_contains($metrics, metric) AND bucket >= ${ask.counters ? '$start' : '$lo'}
       AND bucket < $to`;
   const columns = ['n_num', 'n_bool', 'n_str', 'n_true', '"min"', '"max"'];

@@ -398,6 +398,7 @@ export async function createDuckDbTelemetryStore(
         counters,
         ends: asked.has('first') || asked.has('last'),
         direct,
+        oneDevice: members.devices.length === 1,
       });
       params.grain = BigInt(grain);
       types.grain = BIGINT;
