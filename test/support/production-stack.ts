@@ -82,6 +82,8 @@ export async function createProductionStack(services: ProductionServices) {
     measurement,
     organizationId,
     adminToken,
+    /** Signs the processes' user tokens: a test's other organizations (tokens.ts userToken). */
+    jwt,
     devices,
     /** Registers a device directly in the repository; returns its id and token. */
     async registerDevice(externalId: string) {
@@ -92,13 +94,17 @@ export async function createProductionStack(services: ProductionServices) {
       );
       return { id: device.id, token };
     },
-    /** Counts distinct stored points of a device straight from InfluxDB. */
-    async countStoredPoints(deviceId: string, metric = 'seq'): Promise<number> {
+    /** Counts distinct stored points of a device (of the stack's organization) from InfluxDB. */
+    async countStoredPoints(
+      deviceId: string,
+      metric = 'seq',
+      inMeasurement = measurement,
+    ): Promise<number> {
       const response = await fetch(`${services.influx}/query`, {
         method: 'POST',
         body: new URLSearchParams({
           db: database,
-          q: `SELECT COUNT("${metric}") FROM "${measurement}" WHERE device_id::tag = $d`,
+          q: `SELECT COUNT("${metric}") FROM "${inMeasurement}" WHERE device_id::tag = $d`,
           params: JSON.stringify({ d: deviceId }),
         }),
       });
