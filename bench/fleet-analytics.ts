@@ -8,11 +8,14 @@
  *   4. one device, its whole chart range (a year on the full preset), `maxPoints: 500`;
  *   5. `fleet.latest` SUM of every device's newest value, grouped by `site`.
  *
- * Ours is the GraphQL query through the resolvers, in this process (yoga's fetch, no HTTP), on
- * PGlite metadata and the store under test (DuckDB in a temp file, or InfluxDB in a database of
- * its own behind the Redis latest-value cache, as production runs it). The baseline is the question asked of the same engine directly, over the same points
- * kept the way one would by hand: a wide DuckDB table (device, site, ts, one column per metric),
- * an InfluxDB measurement tagged by device and site. Data is written straight into each store.
+ * Ours is the GraphQL query through the resolvers, in this process (yoga's fetch, no HTTP), as
+ * the apps compose the api: PGlite metadata behind the device metadata cache (versions in
+ * process for DuckDB, as the embedded app; in Redis for InfluxDB, as production) and the store
+ * under test (DuckDB in a temp file, or InfluxDB in a database of its own behind the Redis
+ * latest-value cache). The baseline is the question asked of the same engine directly, over the
+ * same points kept the way one would by hand: a wide DuckDB table (device, site, ts, one column
+ * per metric), an InfluxDB measurement tagged by device and site. Data is written straight into
+ * each store.
  *
  *   npx tsx bench/fleet-analytics.ts [--preset quick|full] [--store duckdb|influx|all] [--runs 20]
  *     [--data DIR]
@@ -31,12 +34,16 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createInProcessLiveHub } from '../src/adapters/live-hub/in-process-live-hub.js';
+import { createInProcessMetadataVersions } from '../src/adapters/device-metadata-versions/in-process-metadata-versions.js';
+import { createRedisMetadataVersions } from '../src/adapters/device-metadata-versions/redis-metadata-versions.js';
+import { withDeviceMetadataCache } from '../src/adapters/device-repository/device-metadata-cache.js';
 import { createPgliteDatabase } from '../src/adapters/prisma/pglite.js';
 import { createDuckDbTelemetryStore } from '../src/adapters/telemetry-store/duckdb-telemetry-store.js';
 import { createInfluxTelemetryStore } from '../src/adapters/telemetry-store/influx-telemetry-store.js';
 import { withRedisLatestCache } from '../src/adapters/telemetry-store/redis-latest-cache.js';
 import type { TelemetryPoint } from '../src/domain/telemetry.js';
 import type { MetadataDatabase } from '../src/ports/database.js';
+import type { DeviceMetadataVersions } from '../src/ports/device-metadata-versions.js';
 import type { TelemetryStore } from '../src/ports/telemetry-store.js';
 import { createInProcessApi } from '../test/support/in-process-api.js';
 import { findService, uniqueSuffix } from '../test/support/services.js';
@@ -73,6 +80,8 @@ const CHART_START = SPAN_END - preset.chartDays * DAY;
 const DATA = flags.data === undefined ? undefined : path.resolve(flags.data);
 const ORG = await dataSetOrg();
 const BATCH = 10_000;
+/** The api's device metadata cache at its defaults (DEVICE_CACHE_ENTRIES, DEVICE_CACHE_TTL_MS). */
+const METADATA_CACHE = { maxEntries: 50_000, ttlMs: 60_000 };
 
 interface Fleet {
   devices: { id: string; site: string }[];
@@ -430,6 +439,7 @@ async function benchStore(
   store: TelemetryStore,
   baseline: Baseline,
   kept: string | undefined,
+  versions: DeviceMetadataVersions,
 ) {
   const database = await createPgliteDatabase({ dataDir: kept });
   try {
@@ -445,7 +455,8 @@ async function benchStore(
     console.log(`${name}: quiet ${(waited / 1000).toFixed(1)} s later`);
 
     const api = createInProcessApi({
-      devices: database.devices,
+      // As the apps compose the api (src/app/embedded.ts, processes.ts).
+      devices: withDeviceMetadataCache(database.devices, { ...METADATA_CACHE, versions }),
       apiKeys: database.apiKeys,
       alerts: database.alerts,
       notifications: database.notifications,
@@ -497,7 +508,8 @@ async function main() {
     const store = await createDuckDbTelemetryStore({ path: path.join(directory, 'ours.duckdb') });
     const baseline = await duckdbBaseline(path.join(directory, 'raw.duckdb'));
     try {
-      rows.push(...(await benchStore('DuckDB', store, baseline, kept)));
+      const versions = createInProcessMetadataVersions();
+      rows.push(...(await benchStore('DuckDB', store, baseline, kept, versions)));
     } finally {
       await store.close();
       await baseline.close();
@@ -519,15 +531,17 @@ async function main() {
       // As production runs it (src/app/processes.ts): latest values from the Redis cache.
       const redis = await findService('redis');
       if (!redis) throw new Error('Redis is not reachable: npm run services:up');
+      const versions = createRedisMetadataVersions({ url: redis });
       const store = withRedisLatestCache(
         createInfluxTelemetryStore({ url, database, timeoutMs: 60_000 }),
         { redis, keyPrefix: `${database}:`, ttlMs: DAY },
       );
       try {
         const baseline = await influxBaseline(url, database);
-        rows.push(...(await benchStore('InfluxDB', store, baseline, kept)));
+        rows.push(...(await benchStore('InfluxDB', store, baseline, kept, versions)));
       } finally {
         await store.close();
+        await versions.close();
       }
     } finally {
       if (!kept) await admin(`DROP DATABASE "${database}"`);
