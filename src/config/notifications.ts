@@ -27,7 +27,8 @@ const networks = list.superRefine((cidrs, ctx) => {
  * NOTIFICATION_RETRY_INITIAL up to NOTIFICATION_RETRY_MAX_INTERVAL between attempts, for
  * NOTIFICATION_RETRY_FOR after the change (then given up); each attempt bounded by
  * NOTIFICATION_TIMEOUT. Destinations must be public addresses unless inside one of
- * NOTIFICATION_ALLOWED_NETWORKS (CIDRs, e.g. 10.0.0.0/8 for an in-cluster receiver).
+ * NOTIFICATION_ALLOWED_NETWORKS (CIDRs, e.g. 10.0.0.0/8 for an in-cluster receiver). Finished
+ * deliveries and their attempts are kept for NOTIFICATION_HISTORY, then deleted.
  */
 export const notificationSettings = z
   .object({
@@ -38,6 +39,7 @@ export const notificationSettings = z
     NOTIFICATION_ALLOWED_NETWORKS: optionalString.pipe(networks.optional()),
     /** How often the dispatcher looks for due deliveries (a new change wakes it at once). */
     NOTIFICATION_POLL_MS: positiveInt(1_000),
+    NOTIFICATION_HISTORY: duration('30d'),
     PAGERDUTY_EVENTS_URL: z.url().default('https://events.pagerduty.com/v2/enqueue'),
   })
   .transform((env) => ({
@@ -48,6 +50,7 @@ export const notificationSettings = z
       timeoutMs: env.NOTIFICATION_TIMEOUT,
       allowedNetworks: env.NOTIFICATION_ALLOWED_NETWORKS ?? [],
       pollMs: env.NOTIFICATION_POLL_MS,
+      historyMs: env.NOTIFICATION_HISTORY,
       pagerDutyEventsUrl: env.PAGERDUTY_EVENTS_URL,
     },
   }));

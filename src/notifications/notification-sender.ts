@@ -2,6 +2,7 @@ import type { NotificationSettings } from '../config/notifications.js';
 import type { Logger } from '../logger.js';
 import type { AlertRepository } from '../ports/alert-repository.js';
 import type { NotificationRepository } from '../ports/notification-repository.js';
+import { startDeliveryHistoryPruning } from './delivery-history.js';
 import { createNotificationDispatcher } from './dispatcher.js';
 import { createHttpPoster } from './http-post.js';
 
@@ -9,7 +10,8 @@ import { createHttpPoster } from './http-post.js';
  * What a process that evaluates alerts runs to send their notifications (the embedded app, each
  * pipeline replica): the dispatcher over an SSRF-checked HTTP client, and the alert repository
  * given to the evaluator, which wakes the dispatcher after each write that may have queued a
- * message, so one goes out at once rather than at the next poll.
+ * message, so one goes out at once rather than at the next poll; and the hourly deletes that
+ * keep the delivery history to NOTIFICATION_HISTORY.
  */
 export function createNotificationSender(options: {
   notifications: NotificationRepository;
@@ -21,6 +23,7 @@ export function createNotificationSender(options: {
     allowedNetworks: settings.allowedNetworks,
     timeoutMs: settings.timeoutMs,
   });
+  let stopPruning: (() => Promise<void>) | undefined;
   const dispatcher = createNotificationDispatcher({
     notifications: options.notifications,
     settings,
@@ -48,9 +51,16 @@ export function createNotificationSender(options: {
         },
       };
     },
-    start: () => dispatcher.start(),
+    start() {
+      dispatcher.start();
+      stopPruning = startDeliveryHistoryPruning({
+        notifications: options.notifications,
+        keepMs: settings.historyMs,
+        logger: options.logger,
+      });
+    },
     async stop() {
-      await dispatcher.stop();
+      await Promise.all([dispatcher.stop(), stopPruning?.()]);
       poster.close();
     },
   };

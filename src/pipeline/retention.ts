@@ -1,5 +1,6 @@
 import { effectiveRetention, type Retention, type RetentionPeriod } from '../domain/retention.js';
 import type { Logger } from '../logger.js';
+import { startRounds } from '../periodic-rounds.js';
 import type { DeviceRepository } from '../ports/device-repository.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 
@@ -25,7 +26,6 @@ export function startRetention(options: {
   everyMs?: number;
 }) {
   const { store, server, organizations, logger, now = Date.now } = options;
-  let running: Promise<void> | undefined;
 
   const deleteOlder = async (
     what: string,
@@ -68,19 +68,9 @@ export function startRetention(options: {
     }
   }
 
-  const round = () => {
-    if (running) return;
-    running = deleteExpired()
-      .catch((error: unknown) => logger.error({ err: error }, 'retention delete failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  round();
-  const timer = setInterval(round, options.everyMs ?? EVERY_MS);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startRounds(deleteExpired, {
+    everyMs: options.everyMs ?? EVERY_MS,
+    logger,
+    failed: 'retention delete failed',
+  });
 }

@@ -91,4 +91,9 @@ export interface NotificationRepository {
   recordAttempt(id: string, attempt: DeliveryAttempt, outcome: AttemptOutcome): Promise<void>;
   /** The organization's deliveries with their attempts, newest first. */
   listDeliveries(organizationId: string, filter: DeliveryFilter): Promise<NotificationDelivery[]>;
+  /**
+   * Deletes, with their attempts, the deliveries of every organization that finished (delivered
+   * or given up) before `cutoff` (epoch ms); pending ones stay, however old. Returns how many.
+   */
+  deleteFinishedBefore(cutoff: number): Promise<number>;
 }

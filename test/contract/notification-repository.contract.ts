@@ -318,6 +318,46 @@ export function describeNotificationRepositoryContract(
       expect(await claim(organizationId, retryAt + 86_400_000)).toEqual([]);
     });
 
+    it('deletes the deliveries finished before a cutoff with their attempts, never a pending one', async () => {
+      const organizationId = organization();
+      const hook = await webhook(organizationId);
+      const d = await device(organizationId);
+      const r = await rule(organizationId, [hook.id]);
+      await db.alerts.saveStates(
+        organizationId,
+        [],
+        [1_000, 2_000, 3_000, 4_000].map((startedAt) => episode(r.id, d, startedAt)),
+      );
+      const now = Date.now();
+      const DAY = 86_400_000;
+      const [old, failedOld, recent] = await claim(organizationId);
+      // Finished 40 days ago (delivered, and given up), and 1 day ago; the fourth still pending.
+      await db.notifications.recordAttempt(
+        old!.id,
+        { at: now - 40 * DAY, statusCode: 200, latencyMs: 5, error: null },
+        { delivery: 'DELIVERED' },
+      );
+      await db.notifications.recordAttempt(
+        failedOld!.id,
+        { at: now - 40 * DAY, statusCode: 410, latencyMs: 5, error: 'HTTP 410: gone' },
+        { delivery: 'FAILED' },
+      );
+      await db.notifications.recordAttempt(
+        recent!.id,
+        { at: now - DAY, statusCode: 200, latencyMs: 5, error: null },
+        { delivery: 'DELIVERED' },
+      );
+      const before = await db.notifications.listDeliveries(organizationId, { limit: 10 });
+      const pending = before.find((delivery) => delivery.status === 'PENDING');
+
+      expect(await db.notifications.deleteFinishedBefore(now - 30 * DAY)).toBeGreaterThanOrEqual(2);
+      const after = await db.notifications.listDeliveries(organizationId, { limit: 10 });
+      expect(after.map((delivery) => delivery.id).sort()).toEqual([recent!.id, pending!.id].sort());
+      expect(after.find((delivery) => delivery.id === recent!.id)?.attempts).toHaveLength(1);
+      // The deleted deliveries' attempts went with them: another round finds nothing to delete.
+      expect(await db.notifications.deleteFinishedBefore(now - 30 * DAY)).toBe(0);
+    });
+
     it('gives each delivery to one of two claimers at once', async () => {
       const organizationId = organization();
       const hook = await webhook(organizationId);

@@ -286,5 +286,13 @@ export function createPrismaNotificationRepository(options: {
         attempts: attemptsOf.get(row.id) ?? [],
       }));
     },
+
+    async deleteFinishedBefore(cutoff) {
+      // Their attempts go with them (ON DELETE CASCADE).
+      const { count } = await prisma.notificationDelivery.deleteMany({
+        where: { finishedAt: { lt: new Date(cutoff) } },
+      });
+      return count;
+    },
   };
 }
