@@ -88,7 +88,10 @@ interface Fleet {
   charts: string[];
 }
 
-/** What --data keeps beside the data: the organization, and each store's fleet once written. */
+/**
+ * A JSON file --data keeps beside the data (the organization, each store's fleet once written,
+ * the InfluxDB database's name), or undefined when there is none yet.
+ */
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
