@@ -212,7 +212,13 @@ export async function updateAlertRule(context: GraphQLContext, id: string, input
   const current = await requireRule(context, id);
   const patch: AlertRulePatch = {};
   if (input.name != null) patch.name = requireText(input.name, 'name', 200);
-  if (input.metric != null) patch.metric = checkMetric(input.metric);
+  // metric: null makes a NO_DATA rule watch any point again; the other kinds need theirs.
+  if (input.metric === null) {
+    if (current.kind !== 'NO_DATA') {
+      throw badUserInput(`a ${current.kind} rule needs its metric: it cannot be null`, 'metric');
+    }
+    patch.metric = null;
+  } else if (input.metric !== undefined) patch.metric = checkMetric(input.metric);
   // deviceType: null clears it (every type); omitted keeps it.
   if (input.deviceType !== undefined) {
     patch.deviceType = input.deviceType ? requireText(input.deviceType, 'deviceType', 100) : null;

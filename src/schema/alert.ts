@@ -202,7 +202,9 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
 const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
   fields: (t) => ({
     name: t.string(),
-    metric: t.string(),
+    metric: t.string({
+      description: 'NO_DATA: null watches any point again. THRESHOLD and ANOMALY: never null.',
+    }),
     condition: t.field({ type: AlertConditionEnum }),
     threshold: t.field({ type: 'MetricValue' }),
     deviceType: t.string({ description: 'null applies the rule to every type again.' }),

@@ -236,6 +236,39 @@ describe('alert rules', () => {
     expect(switchToGt.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it("clears a NO_DATA rule's metric with null, and refuses null for a threshold's", async () => {
+    const operator = await as('operator');
+    const silence = await createRule({
+      name: 'Quiet sensor',
+      kind: 'NO_DATA',
+      metric: 'temperature',
+      forDuration: '5m',
+    });
+    const anyPoint = await expectData(
+      operator(UpdateAlertRuleDocument, { id: silence.id, input: { metric: null } }),
+    );
+    expect(anyPoint.updateAlertRule).toMatchObject({ kind: 'NO_DATA', metric: null });
+    const kept = await expectData(
+      operator(UpdateAlertRuleDocument, { id: silence.id, input: { name: 'Quiet' } }),
+    );
+    expect(kept.updateAlertRule).toMatchObject({ name: 'Quiet', metric: null });
+    const watched = await expectData(
+      operator(UpdateAlertRuleDocument, { id: silence.id, input: { metric: 'humidity' } }),
+    );
+    expect(watched.updateAlertRule.metric).toBe('humidity');
+
+    const threshold = await createRule({ name: 'x', metric: 'bar', condition: 'GT', threshold: 1 });
+    const refused = await operator(UpdateAlertRuleDocument, {
+      id: threshold.id,
+      input: { metric: null },
+    });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'metric',
+    });
+    expect(refused.errors?.[0]?.message).toMatch(/THRESHOLD rule needs its metric/);
+  });
+
   it('updates, disables (clearing the alerts) and deletes a rule', async () => {
     const device = await registerDevice('pump-1');
     const rule = await createRule({

@@ -290,6 +290,7 @@ export type UpdateAlertRuleInput = {
   enabled?: boolean | null | undefined;
   /** THRESHOLD: how long the condition must hold before FIRING, and fail to hold before OK again: 0s (the default, at once) to 24h, like 30s or 5m. NO_DATA (required): how long a device may be silent, 1s to 24h. */
   forDuration?: string | null | undefined;
+  /** NO_DATA: null watches any point again. THRESHOLD and ANOMALY: never null. */
   metric?: string | null | undefined;
   name?: string | null | undefined;
   threshold?: number | boolean | string | null | undefined;
