@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.js';
-import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { SetRetentionDocument, TelemetryDocument } from '../generated/graphql.js';
 import {
   createGraphQLClient,
@@ -49,20 +48,11 @@ describe.skipIf(!services)("an organization's retention on the production roles"
     const ours = await stack.registerDevice('retention-ours');
     keeping.deviceId = ours.id;
     await stack.devices.ensureOrganization(other.organizationId, 'other');
-    const theirs = generateDeviceToken();
-    const device = await stack.devices.createDevice(
-      {
-        organizationId: other.organizationId,
-        externalId: 'retention-theirs',
-        name: 'x',
-        type: 'x',
-      },
-      hashDeviceToken(theirs),
-    );
-    other.deviceId = device.id;
+    const theirs = await stack.registerDevice('retention-theirs', other.organizationId);
+    other.deviceId = theirs.id;
     other.token = await userToken(stack.jwt, other.organizationId, 'admin');
     keeping.token = stack.adminToken;
-    for (const token of [ours.token, theirs]) {
+    for (const { token } of [ours, theirs]) {
       expect(
         (await postTelemetry(ingest.baseUrl, token, body, 'application/x-ndjson')).status,
       ).toBe(202);

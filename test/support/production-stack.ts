@@ -85,11 +85,14 @@ export async function createProductionStack(services: ProductionServices) {
     /** Signs the processes' user tokens: a test's other organizations (tokens.ts userToken). */
     jwt,
     devices,
-    /** Registers a device directly in the repository; returns its id and token. */
-    async registerDevice(externalId: string) {
+    /**
+     * Registers a device directly in the repository, in the stack's organization unless another
+     * (already ensured) is given; returns its id and token.
+     */
+    async registerDevice(externalId: string, inOrganization = organizationId) {
       const token = generateDeviceToken();
       const device = await devices.createDevice(
-        { organizationId, externalId, name: externalId, type: 'test' },
+        { organizationId: inOrganization, externalId, name: externalId, type: 'test' },
         hashDeviceToken(token),
       );
       return { id: device.id, token };
