@@ -63,6 +63,11 @@ export class ExactMoments {
     return this.sum.value();
   }
 
+  /** The numbers' exact sum in units of 2^-1074, unrounded (a store's own exact form of it). */
+  sumUnits(): bigint {
+    return this.sum.exactUnits();
+  }
+
   /** Adds the numbers `other` counted, exactly: as if each had been added here. */
   merge(other: ExactMoments): void {
     this.count += other.count;

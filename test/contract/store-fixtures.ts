@@ -19,6 +19,8 @@ export interface OpenedStore {
   store: TelemetryStore;
   /** Closes the store and removes its data. */
   close(): Promise<void>;
+  /** InfluxDB's address and the store's database, for a test that reads it directly. */
+  influx?: { url: string; database: string };
 }
 
 /** A DuckDB store in a file of its own, with `options` beside its path. */
@@ -56,6 +58,7 @@ export function describeOnBothStores(
       return {
         store: createInfluxTelemetryStore({ url: influxUrl!, database: database.name }),
         close: database.drop,
+        influx: { url: influxUrl!, database: database.name },
       };
     });
   });

@@ -12,6 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbTelemetryStore } from '../../src/adapters/telemetry-store/duckdb-telemetry-store.js';
+import { createInfluxHttp } from '../../src/adapters/telemetry-store/influx-http.js';
+import {
+  aggregateFromRollupTotals,
+  TOTALS_AGGREGATES,
+} from '../../src/adapters/telemetry-store/influx-rollup-totals.js';
 import { ROLLUP_AGGREGATES } from '../../src/domain/rollups.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregate, Bucket, MetricValue, TelemetryPoint } from '../../src/domain/telemetry.js';
@@ -30,6 +35,8 @@ const DEVICES = ['d1', 'd2', 'd3'];
 const METRICS = ['door', 'energy', 'mixed', 'power', 'state'];
 /** Every aggregate a rollup answers (all of them: a new one is tested here as it comes). */
 const DERIVABLE: Aggregate[] = [...ROLLUP_AGGREGATES];
+/** Numbers only, every one a multiple of 2^-64: InfluxDB adds up its rows' totals itself. */
+const NUMBERS_ONLY = ['energy'];
 const POOLED = DERIVABLE.filter((name) => name !== 'first' && name !== 'last');
 /**
  * Questions asking some of them, as charts do: a store may read less of a rollup row for them
@@ -125,8 +132,9 @@ function expected(
   every: number,
   aggregates: readonly Aggregate[],
   range: ReferenceRange,
+  metrics = METRICS,
 ): Bucket[] {
-  const samplesByMetric = METRICS.map(
+  const samplesByMetric = metrics.map(
     (metric) =>
       [
         metric,
@@ -148,11 +156,12 @@ function ask(
   range: ReferenceRange,
   aggregates = DERIVABLE,
   deviceIds: readonly string[] = DEVICES,
+  metrics = METRICS,
 ) {
   return store.aggregateDevices({
     orgId: ORG,
     deviceIds,
-    metrics: METRICS,
+    metrics,
     every,
     origin: 0,
     aggregates,
@@ -165,6 +174,7 @@ function askGroups(
   every: number,
   range: ReferenceRange,
   aggregates = POOLED,
+  metrics = METRICS,
 ) {
   return store.aggregateGroups({
     orgId: ORG,
@@ -172,7 +182,7 @@ function askGroups(
       { key: 'g1', deviceIds: ['d1', 'd2'] },
       { key: 'g2', deviceIds: ['d3'] },
     ],
-    metrics: METRICS,
+    metrics,
     every,
     origin: 0,
     aggregates,
@@ -185,11 +195,13 @@ async function expectEveryWindow(store: TelemetryStore, range: ReferenceRange) {
   for (const every of WINDOWS) {
     for (const aggregates of [DERIVABLE, ...SUBSETS]) {
       const asked = `every ${every}, ${aggregates.join(' ')}`;
-      const devices = await ask(store, every, range, aggregates);
-      for (const device of DEVICES) {
-        expect(devices.get(device), `${device} ${asked}`).toEqual(
-          expected([device], every, aggregates, range),
-        );
+      for (const metrics of [METRICS, NUMBERS_ONLY]) {
+        const devices = await ask(store, every, range, aggregates, DEVICES, metrics);
+        for (const device of DEVICES) {
+          expect(devices.get(device), `${device} ${metrics} ${asked}`).toEqual(
+            expected([device], every, aggregates, range, metrics),
+          );
+        }
       }
       if (aggregates === DERIVABLE) {
         // A device asked alone (DuckDB reads its rows by equality, not from a list).
@@ -203,9 +215,15 @@ async function expectEveryWindow(store: TelemetryStore, range: ReferenceRange) {
       }
       const pooled = POOLED.filter((name) => aggregates.includes(name));
       if (pooled.length === 0) continue;
-      const groups = await askGroups(store, every, range, pooled);
-      expect(groups.get('g1'), `g1 ${asked}`).toEqual(expected(['d1', 'd2'], every, pooled, range));
-      expect(groups.get('g2'), `g2 ${asked}`).toEqual(expected(['d3'], every, pooled, range));
+      for (const metrics of [METRICS, NUMBERS_ONLY]) {
+        const groups = await askGroups(store, every, range, pooled, metrics);
+        expect(groups.get('g1'), `g1 ${metrics} ${asked}`).toEqual(
+          expected(['d1', 'd2'], every, pooled, range, metrics),
+        );
+        expect(groups.get('g2'), `g2 ${metrics} ${asked}`).toEqual(
+          expected(['d3'], every, pooled, range, metrics),
+        );
+      }
     }
   }
 }
@@ -235,6 +253,51 @@ function describeRollups(name: string, open: () => Promise<OpenedStore>) {
     it('answers ranges that cut their first and last buckets, counters from before', async () => {
       await expectEveryWindow(opened.store, CUT);
     });
+
+    it.runIf(name === 'influx')(
+      'adds up rows of numbers in InfluxDB, and leaves buckets holding more to the rows',
+      async () => {
+        const http = createInfluxHttp(opened.influx!);
+        const read = (
+          metrics: string[],
+          aggregates: Aggregate[],
+          seriesOf: Map<string, string> = new Map(DEVICES.map((device) => [device, device])),
+        ) =>
+          aggregateFromRollupTotals(http, {
+            orgId: ORG,
+            metrics,
+            grain: 5 * MINUTE,
+            seriesOf,
+            every: 15 * MINUTE,
+            origin: 0,
+            aggregates,
+            counterFrom: WHOLE.from,
+            ...WHOLE,
+          });
+        const totals = [...TOTALS_AGGREGATES];
+        const byDevice = await read(NUMBERS_ONLY, totals);
+        for (const device of DEVICES) {
+          expect(byDevice?.get(device), device).toEqual(
+            expected([device], 15 * MINUTE, totals, WHOLE, NUMBERS_ONLY),
+          );
+        }
+        const groups = new Map([
+          ['d1', 'g1'],
+          ['d2', 'g1'],
+          ['d3', 'g2'],
+        ]);
+        const pooled = await read(NUMBERS_ONLY, totals, groups);
+        expect(pooled?.get('g1')).toEqual(
+          expected(['d1', 'd2'], 15 * MINUTE, totals, WHOLE, NUMBERS_ONLY),
+        );
+        expect(pooled?.get('g2')).toEqual(
+          expected(['d3'], 15 * MINUTE, totals, WHOLE, NUMBERS_ONLY),
+        );
+        // Strings in some of its rows, and an aggregate the totals do not hold.
+        expect(await read(['mixed'], ['count'])).toBeUndefined();
+        expect(await read(NUMBERS_ONLY, ['mean', 'stddev'])).toBeUndefined();
+      },
+    );
 
     it('keeps answering whole buckets from the rollups once the points are deleted', async () => {
       const { store } = opened;

@@ -23,3 +23,14 @@ export function groupOfDevice(query: GroupsAggregateQuery): Map<string, string> 
   }
   return groupOf;
 }
+
+/** Per group key, its devices (groupOfDevice's map turned around). */
+export function devicesByGroup(groupOf: ReadonlyMap<string, string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const [deviceId, key] of groupOf) {
+    const devices = groups.get(key);
+    if (devices) devices.push(deviceId);
+    else groups.set(key, [deviceId]);
+  }
+  return groups;
+}

@@ -1,5 +1,5 @@
 /**
- * A rollup row (influx-rollup-rows.ts) as InfluxDB fields, and back. Four fields, not one per
+ * A rollup row (influx-rollup-rows.ts) as InfluxDB fields, and back. Few fields, not one per
  * part: InfluxDB keeps, reads and merges every field apart, and reading a row's fifteen parts as
  * fields took three to six times as long as reading a few.
  *
@@ -10,6 +10,11 @@
  *   empty without numbers). Doubles in their shortest round-trip text, read back to the bit. No
  *   quote or backslash in it: line protocol escapes those one character at a time.
  * - `first` and `last`: the values, of any type, as text that keeps the type (`n1.5`, `bT`, `sabc`).
+ *
+ * Beside them, what InfluxQL can add up itself over many rows, so a fleet's question gets bucket
+ * totals instead of every row (influx-rollup-totals.ts): `summable` (integer 1 when the row holds
+ * only numbers and its sum fits the limbs, else 0), `min` and `max` (floats; 0 without numbers)
+ * and `s0`..`s3`, the limbs of the exact sum (influx-sum-limbs.ts; 0 when it does not fit).
  *
  * Every field is always written, always of one type, so a row written again over an older one
  * (same device, metric and bucket start: InfluxDB keeps each field's last value) leaves nothing of
@@ -22,6 +27,10 @@ import type { MetricValue } from '../../domain/telemetry.js';
 import type { InfluxValue } from './influx-http.js';
 import { lineSettings, rollupMeasurementOf } from './influx-layout.js';
 import type { RollupRow } from './influx-rollup-rows.js';
+import { LIMBS, limbsOf } from './influx-sum-limbs.js';
+
+/** The limb fields, s0 first (influx-sum-limbs.ts). */
+export const LIMB_FIELDS = Array.from({ length: LIMBS }, (_, i) => `s${i}`);
 
 /** The fields of a row in a SELECT, in the order rowOf reads them. */
 export const ROW_SELECTION = '"n_num"::field, "row"::field, "first"::field, "last"::field';
@@ -68,15 +77,28 @@ export function rowLine(
   row: RollupRow,
 ): string {
   const [numbers, text, first, last] = rowFields(row);
-  return new Point(rollupMeasurementOf(orgId, grain))
+  const point = new Point(rollupMeasurementOf(orgId, grain))
     .tag('device_id', deviceId)
     .tag('metric', metric)
     .floatField('n_num', numbers)
     .stringField('row', text)
     .stringField('first', first)
-    .stringField('last', last)
-    .timestamp(row.start)
-    .toLineProtocol(lineSettings)!;
+    .stringField('last', last);
+  const totals = totalsOf(row);
+  point
+    .intField('summable', totals.limbs ? 1 : 0)
+    .floatField('min', totals.min)
+    .floatField('max', totals.max);
+  LIMB_FIELDS.forEach((field, i) => point.intField(field, totals.limbs?.[i] ?? 0));
+  return point.timestamp(row.start).toLineProtocol(lineSettings)!;
+}
+
+/** The parts of a row InfluxQL adds up: limbs only for a row of numbers alone whose sum fits. */
+export function totalsOf(row: RollupRow): { limbs?: number[]; min: number; max: number } {
+  if (row.numbers === 0) return { min: 0, max: 0 };
+  const onlyNumbers = row.booleans === 0 && row.strings === 0;
+  const limbs = onlyNumbers ? limbsOf(row.moments.sumUnits()) : undefined;
+  return { limbs, min: row.min, max: row.max };
 }
 
 /** A row from a SELECT of ROW_SELECTION: time (the bucket start, epoch=ms), then its fields. */

@@ -15,7 +15,7 @@ import type {
   RejectedPoint,
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
-import { groupOfDevice } from './buckets.js';
+import { devicesByGroup, groupOfDevice } from './buckets.js';
 import {
   influxAggregates,
   typed,
@@ -36,6 +36,7 @@ import {
 import { writeLines, type PointLine } from './influx-line-writer.js';
 import { createPointLines } from './influx-point-lines.js';
 import { aggregateFromRollups } from './influx-rollup-reader.js';
+import { aggregateFromRollupTotals } from './influx-rollup-totals.js';
 import { updateRollups } from './influx-rollup-writer.js';
 import { planRollups, ROLLUP_GRAINS } from '../../domain/rollups.js';
 import { answerByPlan } from './rollup-plan.js';
@@ -57,17 +58,6 @@ function deviceFilter(
       return `${DEVICE_TAG} = $d${first + index}`;
     })
     .join(' OR ');
-}
-
-/** Per group key, its devices (groupOfDevice's map turned around). */
-function devicesByGroup(groupOf: ReadonlyMap<string, string>): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  for (const [deviceId, key] of groupOf) {
-    const devices = groups.get(key);
-    if (devices) devices.push(deviceId);
-    else groups.set(key, [deviceId]);
-  }
-  return groups;
 }
 
 const nothingAsked = (query: Omit<AggregateQuery, 'deviceId'>) =>
@@ -156,7 +146,8 @@ export function createInfluxTelemetryStore(
 
   /**
    * A question answered from rollups where rollup-plan.ts allows it: its whole buckets from the
-   * rows of one grain (influx-rollup-reader.ts), the buckets the range cuts by `raw`, in parallel;
+   * rows of one grain (InfluxDB's own totals of them where those answer it,
+   * influx-rollup-totals.ts, else the rows themselves, influx-rollup-reader.ts), the buckets the range cuts by `raw`, in parallel;
    * else all of it by `raw`. `seriesOf` names each device's series: its own id, or its group.
    */
   function answer<Q extends DevicesAggregateQuery | GroupsAggregateQuery>(
@@ -166,13 +157,12 @@ export function createInfluxTelemetryStore(
   ): Promise<Map<string, Bucket[]>> {
     const plan = planRollups(query);
     if (!plan) return raw(query);
-    const fromRollups = (part: Q, grain: number) =>
-      aggregateFromRollups(http, {
-        ...part,
-        grain,
-        seriesOf,
-        counterFrom: part.counterFrom ?? part.from,
-      });
+    const fromRollups = async (part: Q, grain: number) => {
+      const read = { ...part, grain, seriesOf, counterFrom: part.counterFrom ?? part.from };
+      return (
+        (await aggregateFromRollupTotals(http, read)) ?? (await aggregateFromRollups(http, read))
+      );
+    };
     return answerByPlan(query, plan, fromRollups, raw);
   }
 
