@@ -15,6 +15,7 @@ import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
 import { serveMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { liveOnAccept } from './live-on-accept.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -64,6 +65,10 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     deadLetterPath: path.join(config.dataDir, 'dead-letter.ndjson'),
   });
   const live = createInProcessLiveHub();
+  const accepted = liveOnAccept(bus, live, {
+    storeTimeoutMs: config.storeQueryTimeoutMs,
+    logger: logger.child({ component: 'ingest' }),
+  });
   const rateLimiter = createInProcessRateLimiter();
   const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
   const notifier = createNotificationSender({
@@ -75,6 +80,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     bus,
     store: telemetry,
     live,
+    publishStored: false,
     devices,
     alerts: notifier.wakingAfterWrites(alerts),
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
@@ -91,13 +97,21 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   const api = createGraphQLApi({
     config,
     logger,
-    services: { devices: apiDevices, telemetry, live, apiKeys, alerts, notifications },
+    services: {
+      devices: apiDevices,
+      telemetry,
+      live,
+      apiKeys,
+      alerts,
+      notifications,
+      storedThrough: accepted.storedThrough,
+    },
     jwtSecret: jwt.secret,
     rateLimits,
   });
   const ingest = createIngestHandler({
     devices,
-    bus,
+    bus: accepted.bus,
     limits: config.ingest,
     rawRetention: config.retention.raw,
     rateLimiter: rateLimits,
@@ -123,7 +137,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     settings: config.mqtt,
     host: config.host,
     devices,
-    bus,
+    bus: accepted.bus,
     limits: config.ingest,
     rawRetention: config.retention.raw,
     rateLimiter: rateLimits,

@@ -23,6 +23,11 @@ export interface PipelineOptions {
   bus: EventBus;
   store: TelemetryStore;
   live: LiveHub;
+  /**
+   * Whether stored points are published on `live` (true by default); false where they went live
+   * when the bus accepted them (embedded: src/app/live-on-accept.ts).
+   */
+  publishStored?: boolean;
   devices: DeviceRepository;
   alerts: AlertRepository;
   lastSeenFlushMs: number;
@@ -162,7 +167,7 @@ export function createPipeline(options: PipelineOptions) {
     }
     const stored = progress.stored;
 
-    if (!progress.published) {
+    if (!progress.published && options.publishStored !== false) {
       await stage(progress, 'live_publish', stored, (part) => live.publish(part));
       progress.published = true;
     }

@@ -55,10 +55,11 @@ const DUPLICATE_WINDOW_MS = 60_000;
 
 /**
  * Joins a resumed subscription's history to its live stream without a gap or a duplicate. The
- * live listener is attached before the history is read, and the pipeline publishes a point only
- * after the store has it: a point stored before the listener was attached is in the history, any
- * later one arrives live. One stored while the history was read may be in both; the live copy
- * is dropped (a point is its device and time, the store's identity).
+ * live listener is attached before the history is read, and every point that went live before
+ * then is stored before the history is read (the pipeline publishes only stored points, or
+ * ApiServices.storedThrough waits for them): such a point is in the history, any later one
+ * arrives live. One stored while the history was read may be in both; the live copy is dropped
+ * (a point is its device and time, the store's identity).
  */
 export function createHandover(history: readonly TelemetryPoint[]) {
   const replayed = new Set(history.map(pointKey));

@@ -167,6 +167,8 @@ async function resumedStream(
   let history: TelemetryPoint[];
   try {
     const metrics = args.metrics == null ? undefined : checkMetrics(args.metrics);
+    // Every point that may have gone live before the listener was attached is stored first.
+    await context.services.storedThrough?.();
     history = await readSince(context, await devices.current(), args.since!.getTime(), metrics);
   } catch (error) {
     stopListening();

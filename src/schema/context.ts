@@ -24,6 +24,12 @@ export interface ApiServices {
   apiKeys: ApiKeyRepository;
   alerts: AlertRepository;
   notifications: NotificationRepository;
+  /**
+   * Where points go live before they are stored (embedded: src/app/live-on-accept.ts): resolves
+   * once every point the live hub may have delivered so far is stored, or rejects with
+   * StoreTimeoutError. Absent where points go live only once stored.
+   */
+  storedThrough?: () => Promise<void>;
 }
 
 /** Server policy resolvers apply (from config). */

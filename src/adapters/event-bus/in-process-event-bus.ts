@@ -35,6 +35,17 @@ export interface InProcessEventBusOptions {
   health?: ConsumerHealthOptions;
 }
 
+/** The embedded bus, and how far its one consumer has got. */
+export interface InProcessEventBus extends EventBus {
+  /** How many points were ever queued (published, or replayed from the log at start). */
+  queuedSoFar(): number;
+  /**
+   * Resolves once the consumer has handled the first `count` points ever queued (for the
+   * pipeline: stored, or set aside for good), or rejects after `timeoutMs`.
+   */
+  whenConsumed(count: number, timeoutMs: number): Promise<void>;
+}
+
 /**
  * The embedded bus: a FIFO queue in this process, drained by one consumer in batches. A batch
  * leaves the queue only after the handler resolved, so a failing store delays points but never
@@ -44,7 +55,7 @@ export interface InProcessEventBusOptions {
  * src/pipeline/pipeline.ts) are logged at error level with their reason and appended to the
  * dead-letter file before their batch leaves the queue.
  */
-export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
+export function createInProcessEventBus(options: InProcessEventBusOptions = {}): InProcessEventBus {
   const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
   let queue: TelemetryPoint[] = [];
   let head = 0;
@@ -55,6 +66,18 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
   const KEY = 'the in-process queue';
 
   const queued = () => queue.length - head;
+  /** Points consumed from queues let go of (queue[0] is point number `dropped` of all time). */
+  let dropped = 0;
+  const consumedSoFar = () => dropped + head;
+  const consumedWaiters = new Set<{ count: number; resolve: () => void }>();
+  function wakeConsumedWaiters() {
+    for (const waiter of consumedWaiters) {
+      if (consumedSoFar() >= waiter.count) {
+        consumedWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
   /** While tracing: the span that published each queued point, for its batch's links. */
   const origins = new WeakMap<TelemetryPoint, SpanContext>();
   const wal: FileWal | undefined =
@@ -115,6 +138,7 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
         }
       }
       head += batch.length;
+      const consumed = consumedSoFar();
       // Points are queued before their log write, so an empty queue means every logged line is
       // consumed, including any whose write is still in flight (the log runs the reset after it).
       if (queued() === 0) {
@@ -122,11 +146,14 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
         // Nothing waits: let go of what was consumed.
         queue = [];
         head = 0;
+        dropped = consumed;
       } else if (head > 65_536 && head * 2 > queue.length) {
         // Compact once the consumed prefix dominates, so memory follows the backlog, not history.
         queue = queue.slice(head);
         head = 0;
+        dropped = consumed;
       }
+      wakeConsumedWaiters();
     }
   }
 
@@ -158,6 +185,24 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
           await consuming;
         },
       };
+    },
+    queuedSoFar: () => dropped + queue.length,
+    whenConsumed(count, timeoutMs) {
+      if (consumedSoFar() >= count) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          consumedWaiters.delete(waiter);
+          reject(new BusUnavailableError(`the pipeline did not catch up within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = {
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        consumedWaiters.add(waiter);
+      });
     },
     async ping() {},
     async close() {

@@ -1,0 +1,100 @@
+/**
+ * The embedded app's live path (live-on-accept.ts) on the in-process bus and live hub, with a
+ * pipeline stand-in whose store write is held open: a point reaches a subscriber as soon as the
+ * bus accepted it, before it is stored, and `storedThrough` waits for exactly what was queued
+ * before it was called, or gives up with STORE_TIMEOUT's error.
+ */
+import { describe, expect, it } from 'vitest';
+import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
+import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
+import type { TelemetryPoint } from '../domain/telemetry.js';
+import { createLogger } from '../logger.js';
+import { StoreTimeoutError } from '../ports/store-timeout.js';
+import { liveOnAccept } from './live-on-accept.js';
+
+const point = (ts: number): TelemetryPoint => ({
+  orgId: 'org',
+  deviceId: 'd1',
+  ts,
+  metrics: { power: ts },
+});
+
+/** The in-process bus and live hub as the embedded app composes them, with a gated store. */
+async function compose(storeTimeoutMs = 5_000) {
+  const bus = createInProcessEventBus();
+  const live = createInProcessLiveHub();
+  const accepted = liveOnAccept(bus, live, {
+    storeTimeoutMs,
+    logger: createLogger('silent', 'test'),
+  });
+  const stored: number[] = [];
+  let open!: () => void;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  await bus.consume(async (batch) => {
+    await gate;
+    stored.push(...batch.map((p) => p.ts));
+    return { rejected: [] };
+  });
+  const seenLive: number[] = [];
+  await live.subscribe('org', 'd1', (p) => seenLive.push(p.ts));
+  return {
+    accepted,
+    stored,
+    seenLive,
+    openStore() {
+      open();
+      gate = Promise.resolve();
+    },
+    close: async () => {
+      open();
+      await bus.close();
+      await live.close();
+    },
+  };
+}
+
+describe('live on accept (embedded)', () => {
+  it('delivers a point live once the bus has it, before the store does', async () => {
+    const app = await compose();
+    try {
+      await app.accepted.bus.publish([point(1), point(2)]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(app.seenLive).toEqual([1, 2]);
+      expect(app.stored).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('resolves storedThrough once everything queued before it is stored, not before', async () => {
+    const app = await compose();
+    try {
+      await app.accepted.bus.publish([point(1)]);
+      await app.accepted.bus.publish([point(2)]);
+      let settled = false;
+      const through = app.accepted.storedThrough().then(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(settled).toBe(false);
+      app.openStore();
+      await through;
+      expect(app.stored).toEqual([1, 2]);
+      // Nothing queued since: at once. Then counted on from there.
+      await app.accepted.storedThrough();
+      await app.accepted.bus.publish([point(3)]);
+      await app.accepted.storedThrough();
+      expect(app.stored).toEqual([1, 2, 3]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives up with a store timeout when the store stays behind', async () => {
+    const app = await compose(100);
+    try {
+      await app.accepted.bus.publish([point(1)]);
+      await expect(app.accepted.storedThrough()).rejects.toBeInstanceOf(StoreTimeoutError);
+    } finally {
+      await app.close();
+    }
+  });
+});
