@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxError } from '../../src/adapters/telemetry-store/influx-http.js';
 import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.js';
 import { createInfluxTelemetryStore } from '../../src/adapters/telemetry-store/influx-telemetry-store.js';
-import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import type { Aggregate, TelemetryPoint } from '../../src/domain/telemetry.js';
 import { findService, uniqueSuffix } from '../support/services.js';
 import { describeTelemetryStoreContract } from './telemetry-store.contract.js';
 
@@ -66,6 +66,42 @@ describe.skipIf(!influxUrl)('InfluxDB telemetry store, InfluxDB-specific', () =>
       1,
       ...batch.filter((_, i) => i !== 6 && i !== 29).map((p) => p.metrics.level),
     ]);
+  });
+
+  it('matches a long list of devices exactly, whatever their ids hold (one regex past 32)', async () => {
+    const org = `org-${uniqueSuffix()}`;
+    const odd = ['dev.1', 'dev|x', 'dev(1)', 'dév-ü', 'a+b', '[x]', 'c^d$', 'e{2}', 'f?g*', 'h/i'];
+    const asked = [...odd, ...Array.from({ length: 30 }, (_, i) => `dev.${i + 2}`)];
+    // What each would match, read as a regex unescaped.
+    const decoys = ['devX1', 'dev', 'x', 'dev1', 'aab', 'x', 'cd', 'ee', 'fg', 'devX5'];
+    const hour = Date.UTC(2026, 0, 2);
+    const points = [...asked, ...decoys].map((deviceId, i) => ({
+      orgId: org,
+      deviceId,
+      ts: hour + 1_000 * i,
+      metrics: { level: i },
+    }));
+    expect(await store().write(points)).toEqual({ rejected: [] });
+    const range = { orgId: org, metrics: ['level'], from: hour, to: hour + 3_600_000 };
+    const question = { ...range, every: 3_600_000, origin: 0 };
+    // COUNT from the rollups, MEDIAN from the points.
+    for (const aggregates of [['count'], ['median']] satisfies Aggregate[][]) {
+      const devices = await store().aggregateDevices({ ...question, deviceIds: asked, aggregates });
+      expect([...devices.keys()].sort()).toEqual([...asked].sort());
+    }
+    const groups = await store().aggregateGroups({
+      ...question,
+      groups: [{ key: 'asked', deviceIds: asked }],
+      aggregates: ['count', 'median'],
+    });
+    expect(groups.get('asked')?.[0]?.values.level).toEqual({
+      count: asked.length,
+      median: (asked.length - 1) / 2,
+    });
+    const latest = await store().latest(org, asked);
+    expect([...latest.keys()].sort()).toEqual([...asked].sort());
+    const reporting = await store().reportingDevices(org, asked, range.from, range.to);
+    expect([...reporting].sort()).toEqual([...asked].sort());
   });
 
   it('refuses a metric named like a tag before writing it, saying why', async () => {

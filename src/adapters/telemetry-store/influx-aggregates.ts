@@ -12,7 +12,12 @@ import { ExactSum } from '../../domain/exact-sum.js';
 import { nearestRankOf, percentileOfSorted } from '../../domain/order-statistics.js';
 import { counterStep, rateOf } from '../../domain/counters.js';
 import type { InfluxFieldType } from './influx-field-types.js';
-import { quoteIdentifier, type createInfluxHttp, type InfluxValue } from './influx-http.js';
+import {
+  quoteIdentifier,
+  type BoundValue,
+  type createInfluxHttp,
+  type InfluxValue,
+} from './influx-http.js';
 
 /**
  * The casts that read a metric's values of one type. A field has one type per shard, so a metric
@@ -101,7 +106,7 @@ export interface InfluxAggregateQuery {
   from: string;
   /** The WHERE clause of every statement (organization, devices, time range) and its params. */
   where: string;
-  params: Record<string, string>;
+  params: Record<string, BoundValue>;
   /** What selects one device and one time range, for the FIRST and LAST of a mixed bucket. */
   scopeOf: (deviceParam: string, fromParam: string, toParam: string) => string;
   /** Metrics with their value types. */
@@ -423,7 +428,7 @@ async function timeMixedEnds(
 ) {
   const statements: string[] = [];
   const targets: { cell: Cell; end: 'first' | 'last' }[] = [];
-  const params: Record<string, string> = { ...q.params };
+  const params: Record<string, BoundValue> = { ...q.params };
   const iso = (ms: number) => new Date(ms).toISOString();
   for (const [deviceId, byStart] of cells) {
     for (const [start, byMetric] of byStart) {

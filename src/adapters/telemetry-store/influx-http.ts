@@ -31,6 +31,9 @@ export interface InfluxSettings {
 
 export type InfluxValue = number | string | boolean | null;
 
+/** A value bound to a `$name` in InfluxQL: a regex is bound as `{ regex }` (for `=~`). */
+export type BoundValue = string | number | { regex: string };
+
 export interface InfluxSeries {
   name: string;
   tags?: Record<string, string>;
@@ -185,7 +188,7 @@ export function createInfluxHttp(settings: InfluxSettings) {
   /** Runs the statements and hands over each result (of one chunk) as it arrives. */
   async function results(
     q: string,
-    params: Record<string, string | number>,
+    params: Record<string, BoundValue>,
     handle: (result: InfluxStatementResult) => void,
     deadlineMs = queryTimeoutMs,
   ): Promise<void> {
@@ -237,7 +240,7 @@ export function createInfluxHttp(settings: InfluxSettings) {
      */
     queryEach(
       q: string,
-      params: Record<string, string | number>,
+      params: Record<string, BoundValue>,
       each: (statement: number, series: InfluxSeries) => void,
     ): Promise<void> {
       return results(q, params, (result) => {
@@ -251,7 +254,7 @@ export function createInfluxHttp(settings: InfluxSettings) {
      */
     async query(
       q: string,
-      params: Record<string, string | number>,
+      params: Record<string, BoundValue>,
       deadlineMs = queryTimeoutMs,
     ): Promise<InfluxSeries[][]> {
       const statements: InfluxSeries[][] = [];

@@ -2,7 +2,7 @@
  * Where the InfluxDB store keeps what: the names of its measurements and tags, and the binding
  * of values into InfluxQL, shared by the store, its rollup writer and its rollup reader.
  */
-import { quoteIdentifier } from './influx-http.js';
+import { quoteIdentifier, type BoundValue } from './influx-http.js';
 
 /**
  * One measurement per organization: InfluxDB fixes a field's type per measurement (and shard),
@@ -43,23 +43,54 @@ export const lineSettings = {
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * Above this many values, a column equal to any of them is matched with one regex: InfluxDB 1.x
+ * takes time that grows faster than the list to plan a list of ORs (1,000 device ids: 190 ms
+ * before it reads a point; 28 ms as one regex), while a short list is faster as ORs, each an
+ * index lookup.
+ */
+const REGEX_ABOVE = 32;
+
+/** Every ASCII punctuation character: Go's regexp (InfluxDB's) reads each escaped as itself. */
+const PUNCTUATION = /[!-/:-@[-`{-~]/g;
+
+/** `^(?:a|b)$`, matching exactly the values. */
+export function regexOfValues(values: readonly string[]): { regex: string } {
+  const escaped = values.map((value) => value.replace(PUNCTUATION, '\\$&'));
+  return { regex: `^(?:${escaped.join('|')})$` };
+}
+
+/**
+ * `column = $a OR column = $b ...`, or `column =~ $r` past REGEX_ABOVE values, with the values
+ * bound through `bind`.
+ */
+export function equalsAnyOf(
+  column: string,
+  values: Iterable<string>,
+  bind: (value: BoundValue) => string,
+): string {
+  const list = [...values];
+  if (list.length > REGEX_ABOVE) return `${column} =~ ${bind(regexOfValues(list))}`;
+  return list.map((value) => `${column} = ${bind(value)}`).join(' OR ');
+}
+
+/**
  * The bound parameters of one round trip, however many statements it holds: each value gets a
  * fresh name, so no value is ever pasted into the query text.
  */
 export class QueryParams {
-  readonly values: Record<string, string> = {};
+  readonly values: Record<string, BoundValue> = {};
   private next = 0;
 
   /** `$name` of a new parameter holding `value`. */
-  bind(value: string): string {
+  bind(value: BoundValue): string {
     const name = `b${this.next++}`;
     this.values[name] = value;
     return `$${name}`;
   }
 
-  /** `(column = $a OR column = $b ...)`: `column` equal to any of `values`. */
+  /** `(column = $a OR column = $b ...)`: `column` equal to any of `values` (equalsAnyOf). */
   anyOf(column: string, values: Iterable<string>): string {
-    return `(${[...values].map((value) => `${column} = ${this.bind(value)}`).join(' OR ')})`;
+    return `(${equalsAnyOf(column, values, (value) => this.bind(value))})`;
   }
 
   /** `time >= $lo AND time < $hi`. */

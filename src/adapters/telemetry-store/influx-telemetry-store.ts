@@ -23,9 +23,15 @@ import {
   type InfluxAggregateQuery,
 } from './influx-aggregates.js';
 import { createInfluxFieldTypes, type InfluxFieldTypes } from './influx-field-types.js';
-import { createInfluxHttp, quoteIdentifier, type InfluxSettings } from './influx-http.js';
+import {
+  createInfluxHttp,
+  quoteIdentifier,
+  type BoundValue,
+  type InfluxSettings,
+} from './influx-http.js';
 import {
   DEVICE_TAG,
+  equalsAnyOf,
   ORG_TAG,
   RAW_MEASUREMENTS,
   ROLLUP_MEASUREMENTS,
@@ -44,20 +50,19 @@ import { answerByPlan } from './rollup-plan.js';
 const field = (metric: string) => `${quoteIdentifier(metric)}::field`;
 
 /**
- * `device_id::tag = $d0 OR device_id::tag = $d1 ...`, each id bound in `params`, numbered from
- * `first` (so several lists can be bound into the same params).
+ * `device_id::tag = $d0 OR device_id::tag = $d1 ...` (or one regex: equalsAnyOf), bound in
+ * `params` as `$d<n>`, numbered from `first` (so several lists can be bound into the same params).
  */
 function deviceFilter(
   deviceIds: readonly string[],
-  params: Record<string, string>,
+  params: Record<string, BoundValue>,
   first = 0,
 ): string {
-  return deviceIds
-    .map((id, index) => {
-      params[`d${first + index}`] = id;
-      return `${DEVICE_TAG} = $d${first + index}`;
-    })
-    .join(' OR ');
+  let next = first;
+  return equalsAnyOf(DEVICE_TAG, deviceIds, (value) => {
+    params[`d${next}`] = value;
+    return `$d${next++}`;
+  });
 }
 
 const nothingAsked = (query: Omit<AggregateQuery, 'deviceId'>) =>
@@ -69,7 +74,7 @@ function reservedMetric(point: TelemetryPoint): string | undefined {
 }
 
 /** The params of `inRange`, to which device filters add their ids. */
-const rangeParams = (orgId: string, from: number, to: number): Record<string, string> => ({
+const rangeParams = (orgId: string, from: number, to: number): Record<string, BoundValue> => ({
   org: orgId,
   from: iso(from),
   to: iso(to),
@@ -112,7 +117,7 @@ export function createInfluxTelemetryStore(
    */
   async function aggregateSeries(
     query: Omit<AggregateQuery, 'deviceId'>,
-    params: Record<string, string>,
+    params: Record<string, BoundValue>,
     deviceClause: string,
     pools?: InfluxAggregateQuery['pools'],
   ): Promise<Map<string, Bucket[]>> {
@@ -261,7 +266,7 @@ export function createInfluxTelemetryStore(
         .sort(([a], [b]) => compareMetricNames(a, b))
         .flatMap(([metric, types]) => valueTypes(types).map((type) => ({ metric, type })));
       if (plan.length === 0) return result;
-      const params: Record<string, string> = { org: orgId };
+      const params: Record<string, BoundValue> = { org: orgId };
       const deviceClause = deviceFilter(deviceIds, params);
       const from = quoteIdentifier(measurementOf(orgId));
       // One statement per metric and type, all in one round trip: LAST() of several fields in one
@@ -312,7 +317,7 @@ export function createInfluxTelemetryStore(
         [...types.values()].every((own) => valueTypes(own).length < 2);
       const selection = wildcard ? '*::field' : columns.map((c) => c.selection).join(', ');
       if (selection === '') return [];
-      const params: Record<string, string> = {
+      const params: Record<string, BoundValue> = {
         org: query.orgId,
         device: query.deviceId,
         from: iso(query.from),
