@@ -84,7 +84,7 @@ export function rowLine(
     .stringField('row', text)
     .stringField('first', first)
     .stringField('last', last);
-  const totals = totalsOf(row);
+  const totals = summablePartsOf(row);
   point
     .intField('summable', totals.limbs ? 1 : 0)
     .floatField('min', totals.min)
@@ -94,7 +94,7 @@ export function rowLine(
 }
 
 /** The parts of a row InfluxQL adds up: limbs only for a row of numbers alone whose sum fits. */
-export function totalsOf(row: RollupRow): { limbs?: number[]; min: number; max: number } {
+function summablePartsOf(row: RollupRow): { limbs?: number[]; min: number; max: number } {
   if (row.numbers === 0) return { min: 0, max: 0 };
   const onlyNumbers = row.booleans === 0 && row.strings === 0;
   const limbs = onlyNumbers ? limbsOf(row.moments.sumUnits()) : undefined;

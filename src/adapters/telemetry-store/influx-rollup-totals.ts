@@ -57,7 +57,7 @@ interface Totals {
 }
 
 /** The row's totals, or undefined when a row in its bucket is not summable. */
-function totalsOf(values: readonly InfluxValue[], selection: { min: boolean; max: boolean }) {
+function bucketTotalsOf(values: readonly InfluxValue[], selection: { min: boolean; max: boolean }) {
   const [, numbers, rows, summable, ...rest] = values as number[];
   if (typeof rows !== 'number' || summable !== rows || rows > MAX_ROWS) return undefined;
   const totals: Totals = { numbers: numbers!, min: NaN, max: NaN, limbs: [] };
@@ -121,7 +121,7 @@ export async function aggregateFromRollupTotals(
     let buckets = bucketsOf.get(key);
     if (!buckets) bucketsOf.set(key, (buckets = new Map()));
     for (const values of series.values) {
-      const totals = totalsOf(values, selection);
+      const totals = bucketTotalsOf(values, selection);
       if (!totals) {
         summable = false;
         return;
