@@ -254,9 +254,9 @@ function describeRollups(name: string, open: () => Promise<OpenedStore>) {
       await expectEveryWindow(opened.store, CUT);
     });
 
-    it.runIf(name === 'influx')(
-      'adds up rows of numbers in InfluxDB, and leaves buckets holding more to the rows',
-      async () => {
+    // InfluxDB's totals path, which only that store has: declared for it alone.
+    if (name === 'influx')
+      it('adds up rows of numbers in InfluxDB, and leaves buckets holding more to the rows', async () => {
         const http = createInfluxHttp(opened.influx!);
         const read = (
           metrics: string[],
@@ -296,8 +296,7 @@ function describeRollups(name: string, open: () => Promise<OpenedStore>) {
         // Strings in some of its rows, and an aggregate the totals do not hold.
         expect(await read(['mixed'], ['count'])).toBeUndefined();
         expect(await read(NUMBERS_ONLY, ['mean', 'stddev'])).toBeUndefined();
-      },
-    );
+      });
 
     it('keeps answering whole buckets from the rollups once the points are deleted', async () => {
       const { store } = opened;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExactMoments } from '../../domain/exact-moments.js';
 import { exactSum } from '../../domain/exact-sum.js';
-import { LIMBS, limbsOf, MAX_ROWS, sumOfLimbTotals } from './influx-sum-limbs.js';
+import { LIMB_BITS, LIMBS, limbsOf, MAX_ROWS, sumOfLimbTotals } from './influx-sum-limbs.js';
 
 const limbsOfNumbers = (numbers: readonly number[]) => {
   const moments = new ExactMoments();
@@ -80,7 +80,14 @@ describe('limbs of a rollup row sum', () => {
     expect(limbsOfNumbers([-1])).toEqual([0, 0, -1, 0]);
   });
 
-  it('leave every total of MAX_ROWS rows a safe integer', () => {
-    expect(MAX_ROWS * (2 ** 32 - 1)).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+  it('add up MAX_ROWS rows of the largest sum they hold to safe integers, and its exact total', () => {
+    // 2^64 - 2^-64: every limb at its largest.
+    const largest = limbsOf((1n << 1138n) - (1n << 1010n))!;
+    expect(largest).toEqual(new Array(LIMBS).fill(2 ** LIMB_BITS - 1));
+    const totals = largest.map((limb) => limb * MAX_ROWS);
+    for (const total of totals) expect(Number.isSafeInteger(total)).toBe(true);
+    // MAX_ROWS · (2^64 - 2^-64) = 2^85 - 2^-43, which rounds to 2^85.
+    expect(sumOfLimbTotals(totals)).toBe(2 ** 85);
+    expect(sumOfLimbTotals(totals.map((total) => -total))).toBe(-(2 ** 85));
   });
 });
