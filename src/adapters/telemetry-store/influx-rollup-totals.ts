@@ -8,8 +8,7 @@
  * The answer is the one the rows give (influx-rollup-buckets.ts): SUM from the exact totals of
  * the limbs (influx-sum-limbs.ts), MEAN that sum over the count. Where a bucket holds a row that
  * is not summable (booleans or strings, a sum the limbs cannot hold, a row written before these
- * fields existed) there is no answer here, and the caller reads the rows; likewise for a question
- * by device whose buckets are the rows' own.
+ * fields existed) there is no answer here, and the caller reads the rows.
  */
 import { bucketOffset } from '../../domain/bucket-grid.js';
 import {
@@ -83,8 +82,8 @@ function valuesOf(totals: Totals, aggregates: readonly Aggregate[]): AggregateVa
 
 /**
  * The buckets of [read.from, read.to) from InfluxDB's totals of the rows of `read.grain`, per
- * series of `read.seriesOf`; undefined when the question asks more than TOTALS_AGGREGATES, asks
- * each device's rows as they are, or a bucket holds a row that is not summable.
+ * series of `read.seriesOf`; undefined when the question asks more than TOTALS_AGGREGATES or a
+ * bucket holds a row that is not summable.
  */
 export async function aggregateFromRollupTotals(
   http: ReturnType<typeof createInfluxHttp>,
@@ -92,10 +91,6 @@ export async function aggregateFromRollupTotals(
 ): Promise<Map<string, Bucket[]> | undefined> {
   if (!read.aggregates.every((name) => TOTALS_AGGREGATES.has(name))) return undefined;
   if (read.seriesOf.size === 0 || read.metrics.length === 0) return new Map();
-  const byDevice = [...read.seriesOf].every(([deviceId, key]) => deviceId === key);
-  // A bucket of one row: the rows as they are cost InfluxDB less than its totals of them (each
-  // field aggregated apart per series and bucket: a day of one device's minutes, 41 → 48 ms).
-  if (byDevice && read.every === read.grain) return undefined;
   const selection = selectionOf(read.aggregates);
   const params = new QueryParams();
   const from = `FROM ${quoteIdentifier(rollupMeasurementOf(read.orgId, read.grain))}`;
@@ -103,6 +98,7 @@ export async function aggregateFromRollupTotals(
   const byTime = `time(${read.every}ms, ${bucketOffset(read.every, read.origin)}ms)`;
   // A question of devices asks one statement by device; one of groups, a statement per group,
   // whose devices InfluxDB pools.
+  const byDevice = [...read.seriesOf].every(([deviceId, key]) => deviceId === key);
   const groups = byDevice ? [] : [...devicesByGroup(read.seriesOf)];
   const statements = byDevice
     ? [
