@@ -72,3 +72,13 @@ export const connectivityTransitions = new Counter({
   help: 'Devices turning ONLINE or OFFLINE',
   labelNames: ['state'] as const,
 });
+
+/**
+ * `upkeep`: `appended` (rows extended with the new points) or `recomputed` (read again whole: a
+ * duplicate, a late or an out-of-order point). InfluxDB only (influx-rollup-writer.ts).
+ */
+export const pipelineRollupSeries = new Counter({
+  name: 'pipeline_rollup_series_total',
+  help: 'Series (a device’s metric) whose rollup rows a write brought up to date, by how',
+  labelNames: ['upkeep'] as const,
+});

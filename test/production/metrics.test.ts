@@ -171,6 +171,7 @@ describe.skipIf(!services || !prometheusBinary)('Prometheus metrics of productio
       await expectMoved('pipeline_points_written_total{job="pipeline"}', 10);
       await expectMoved('pipeline_batch_points_count{job="pipeline"}');
       await expectMoved('pipeline_store_write_duration_seconds_count{job="pipeline"}');
+      await expectMoved('pipeline_rollup_series_total{job="pipeline",upkeep="appended"}');
       const lag = await prometheus.waitFor(
         'pipeline_consumer_lag_messages{job="pipeline"}',
         (found) => found.length > 0,

@@ -1,66 +1,44 @@
 /**
  * Keeps InfluxDB's rollups (rollup-plan.ts) in step with the points, after each write: the rows of
- * every (device, metric, bucket) the stored points of the batch fall in are computed again from
- * what InfluxDB holds, never from the batch itself, so a batch written twice, a duplicate (same
- * device and time: InfluxDB keeps the last value of each metric), a late or an out-of-order point
- * leave the rows equal to the stored points' own aggregates, and points InfluxDB refused count
- * nowhere. The finest rows come from the points, each coarser grain's from the grain below.
+ * every (device, metric, bucket) the stored points of the batch fall in are made from what
+ * InfluxDB holds, never from the batch itself, so a batch written twice, a duplicate (same device
+ * and time: InfluxDB keeps the last value of each metric), a late or an out-of-order point leave
+ * the rows equal to the stored points' own aggregates, and points InfluxDB refused count nowhere.
  *
- * Two round trips after the points' own write: one query reads, for each cluster of touched minutes, the points of
- * those minutes and the stored rows of the finer grains that the touched coarser buckets are made
- * of; one write stores every row computed. A row written again replaces the older one whole
+ * Most series only move forward: their rows are extended with their new stored points
+ * (influx-rollup-append.ts), from one read of the rows and of the points since the batch's
+ * earliest. The others are computed again (organizationRollups): the finest rows from every point
+ * of their touched minutes, each coarser grain's from the stored rows of the grain below, read in
+ * a second query. One write stores every row. A row written again replaces the older one whole
  * (influx-rollup-fields.ts). Two writes of the same device at once could let the earlier read's
  * rows land last; the pipeline never does that (Kafka keys points by device and hands each
- * partition's batches over one at a time), and the next write of that minute would mend it.
+ * partition's batches over one at a time).
  */
 import {
   groupByOrganization,
-  valueTypeOf,
   type MetricValue,
   type TelemetryPoint,
-  type ValueType,
 } from '../../domain/telemetry.js';
 import { bucketStart } from '../../domain/bucket-grid.js';
-import { typed } from './influx-aggregates.js';
+import { pipelineRollupSeries } from '../../metrics/pipeline-metrics.js';
 import { quoteIdentifier, type createInfluxHttp, type InfluxSeries } from './influx-http.js';
-import {
-  DEVICE_TAG,
-  METRIC_TAG,
-  ORG_TAG,
-  QueryParams,
-  measurementOf,
-  rollupMeasurementOf,
-} from './influx-layout.js';
+import { DEVICE_TAG, METRIC_TAG, QueryParams, rollupMeasurementOf } from './influx-layout.js';
+import { appendRollups } from './influx-rollup-append.js';
 import { writeOwnLines } from './influx-line-writer.js';
 import { ROW_SELECTION, rowLine, rowOf } from './influx-rollup-fields.js';
 import { addValue, appendRow, emptyRow, type RollupRow } from './influx-rollup-rows.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
+import {
+  clusterPointsStatement,
+  clustersOf,
+  seriesKey,
+  touchedBy,
+  type PointColumn,
+} from './influx-rollup-touched.js';
 
 const [FINEST, ...COARSER] = ROLLUP_GRAINS;
 /** Each coarser grain with the grain its rows are made of. */
 const LEVELS = COARSER.map((grain, i) => ({ grain, finer: ROLLUP_GRAINS[i]! }));
-
-/**
- * Touched minutes at most this far apart are read in one statement: the points of the minutes
- * between, which the statement reads for nothing, cost less than a statement more. Farther apart
- * (a late point beside today's), each cluster is read on its own, with its own devices.
- */
-const CLUSTER_GAP_MS = 60 * FINEST;
-
-/** One (device, minute) the batch's stored points fall in, with their metrics and value types. */
-interface Touched {
-  deviceId: string;
-  minute: number;
-  metrics: Map<string, Set<ValueType>>;
-}
-
-/** Touched minutes close together: one statement per grain reads them. */
-interface Cluster {
-  from: number;
-  to: number;
-  devices: Set<string>;
-  metrics: Map<string, Set<ValueType>>;
-}
 
 /** One device's metric's rows of one grain, by bucket start. */
 interface Series {
@@ -72,48 +50,11 @@ interface Series {
 /** Per grain, its series by `device\0metric`. */
 type Level = Map<string, Series>;
 
-const seriesKey = (deviceId: string, metric: string) => `${deviceId}\u0000${metric}`;
-
 function seriesOf(level: Level, deviceId: string, metric: string): Series {
   const key = seriesKey(deviceId, metric);
   let series = level.get(key);
   if (!series) level.set(key, (series = { deviceId, metric, rows: new Map() }));
   return series;
-}
-
-function addTypes(into: Map<string, Set<ValueType>>, metric: string, types: Iterable<ValueType>) {
-  const known = into.get(metric);
-  if (known) for (const type of types) known.add(type);
-  else into.set(metric, new Set(types));
-}
-
-function touchedBy(points: readonly TelemetryPoint[]): Map<string, Touched> {
-  const touched = new Map<string, Touched>();
-  for (const { deviceId, ts, metrics } of points) {
-    const minute = bucketStart(ts, FINEST, 0);
-    const key = `${deviceId}\u0000${minute}`;
-    let entry = touched.get(key);
-    for (const [metric, value] of Object.entries(metrics)) {
-      if (!entry) touched.set(key, (entry = { deviceId, minute, metrics: new Map() }));
-      addTypes(entry.metrics, metric, [valueTypeOf(value)]);
-    }
-  }
-  return touched;
-}
-
-function clustersOf(touched: Iterable<Touched>): Cluster[] {
-  const clusters: Cluster[] = [];
-  for (const entry of [...touched].sort((a, b) => a.minute - b.minute)) {
-    let cluster = clusters.at(-1);
-    if (!cluster || entry.minute - cluster.to >= CLUSTER_GAP_MS) {
-      cluster = { from: entry.minute, to: entry.minute, devices: new Set(), metrics: new Map() };
-      clusters.push(cluster);
-    }
-    cluster.to = entry.minute + FINEST;
-    cluster.devices.add(entry.deviceId);
-    for (const [metric, types] of entry.metrics) addTypes(cluster.metrics, metric, types);
-  }
-  return clusters;
 }
 
 /**
@@ -160,7 +101,7 @@ function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
   const stored = new Map<number, Level>();
 
   /** The points of one statement's series (a device's), in time order, into the finest rows. */
-  function takePoints(series: InfluxSeries, columns: readonly { metric: string }[]) {
+  function takePoints(series: InfluxSeries, columns: readonly PointColumn[]) {
     const deviceId = series.tags?.device_id;
     if (deviceId === undefined) return;
     for (const values of series.values) {
@@ -197,16 +138,9 @@ function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
     /** Adds the statements to read, each with what takes its series. */
     read(params: QueryParams, add: (statement: string, take: (s: InfluxSeries) => void) => void) {
       for (const cluster of clustersOf(touched.values())) {
-        // Each metric read as the types the batch stored: a minute lies in one shard, where a
-        // field has one type, so every value of a touched minute is of a type the batch wrote.
+        const { statement, columns } = clusterPointsStatement(orgId, cluster, params);
+        add(statement, (series) => takePoints(series, columns));
         const devices = params.anyOf(DEVICE_TAG, cluster.devices);
-        const columns = [...cluster.metrics].flatMap(([metric, types]) =>
-          [...types].map((type) => ({ metric, type })),
-        );
-        add(
-          `SELECT ${columns.map(({ metric, type }) => typed(metric, type)).join(', ')} FROM ${quoteIdentifier(measurementOf(orgId))} WHERE ${ORG_TAG} = ${params.bind(orgId)} AND ${devices} AND ${params.during(cluster.from, cluster.to)} GROUP BY ${DEVICE_TAG}`,
-          (series) => takePoints(series, columns),
-        );
         const metrics = params.anyOf(METRIC_TAG, cluster.metrics.keys());
         for (const { grain, finer } of LEVELS) {
           const from = bucketStart(cluster.from, grain, 0);
@@ -219,8 +153,8 @@ function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
       }
     },
 
-    /** Once read: every touched row of every grain, as line protocol. */
-    lines(): string[] {
+    /** Once read: every touched row of every grain, as line protocol, and how many series. */
+    lines(): { lines: string[]; series: number } {
       for (const { grain, finer } of LEVELS) {
         const wanted = new Map<string, Set<number>>();
         for (const { deviceId, minute, metrics } of touched.values()) {
@@ -240,27 +174,25 @@ function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
           for (const row of rows.values()) lines.push(rowLine(orgId, grain, deviceId, metric, row));
         }
       }
-      return lines;
+      return { lines, series: fresh.get(FINEST)!.size };
     },
   };
 }
 
-/**
- * Recomputes the rollup rows of everything the stored points of a write fall in (the batch
- * without the points InfluxDB refused): one query, one write.
- */
-export async function updateRollups(
-  http: ReturnType<typeof createInfluxHttp>,
-  points: readonly TelemetryPoint[],
-): Promise<void> {
-  const organizations = [...groupByOrganization(points)].map(([orgId, own]) =>
-    organizationRollups(orgId, own),
-  );
+interface RollupReader {
+  read(
+    params: QueryParams,
+    add: (statement: string, take: (s: InfluxSeries) => void) => void,
+  ): void;
+}
+
+/** One query for every statement the readers add, each series handed to its statement's taker. */
+async function readAll(http: ReturnType<typeof createInfluxHttp>, readers: RollupReader[]) {
   const params = new QueryParams();
   const statements: string[] = [];
   const takers: ((series: InfluxSeries) => void)[] = [];
-  for (const organization of organizations) {
-    organization.read(params, (statement, take) => {
+  for (const reader of readers) {
+    reader.read(params, (statement, take) => {
       statements.push(statement);
       takers.push(take);
     });
@@ -269,8 +201,44 @@ export async function updateRollups(
   await http.queryEach(statements.join('; '), params.values, (statement, series) =>
     takers[statement]!(series),
   );
-  await writeOwnLines(
+}
+
+/**
+ * Brings the rollup rows of everything the stored points of a write fall in (the batch without
+ * the points InfluxDB refused) up to date: one query, a second only for series that need their
+ * rows computed again, one write.
+ */
+export async function updateRollups(
+  http: ReturnType<typeof createInfluxHttp>,
+  points: readonly TelemetryPoint[],
+): Promise<void> {
+  const appending = [...groupByOrganization(points)].map(([orgId, own]) => ({
+    orgId,
+    upkeep: appendRollups(orgId, own),
+  }));
+  await readAll(
     http,
-    organizations.flatMap((organization) => organization.lines()),
+    appending.map(({ upkeep }) => upkeep),
   );
+  const lines: string[] = [];
+  const recomputing: ReturnType<typeof organizationRollups>[] = [];
+  let appended = 0;
+  for (const { orgId, upkeep } of appending) {
+    const settled = upkeep.settle();
+    for (const line of settled.lines) lines.push(line);
+    appended += settled.appended;
+    if (settled.recompute.length > 0) {
+      recomputing.push(organizationRollups(orgId, settled.recompute));
+    }
+  }
+  await readAll(http, recomputing);
+  let recomputed = 0;
+  for (const organization of recomputing) {
+    const own = organization.lines();
+    for (const line of own.lines) lines.push(line);
+    recomputed += own.series;
+  }
+  await writeOwnLines(http, lines);
+  pipelineRollupSeries.inc({ upkeep: 'appended' }, appended);
+  pipelineRollupSeries.inc({ upkeep: 'recomputed' }, recomputed);
 }
