@@ -47,6 +47,7 @@ const PRODUCTION = {
   INFLUX_URL: 'http://influxdb:8086',
   INFLUX_DATABASE: 'telemetry',
   JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+  NOTIFICATION_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
 };
 
 describe('loadConfig', () => {
@@ -91,6 +92,7 @@ describe('loadConfig', () => {
         'INFLUX_URL',
         'INFLUX_DATABASE',
         'JWT_SECRET',
+        'NOTIFICATION_SECRETS_KEY',
       ].sort(),
     );
     expect(problems).toContain('DATABASE_URL: is required when MODE=production');
@@ -115,6 +117,7 @@ describe('loadConfig', () => {
       'INFLUX_DATABASE',
       'INFLUX_URL',
       'KAFKA_BROKERS',
+      'NOTIFICATION_SECRETS_KEY',
       'REDIS_URL',
     ]);
     expect(missing('api')).toEqual([
@@ -122,6 +125,7 @@ describe('loadConfig', () => {
       'INFLUX_DATABASE',
       'INFLUX_URL',
       'JWT_SECRET',
+      'NOTIFICATION_SECRETS_KEY',
       'REDIS_URL',
     ]);
     expect(missing('migrate')).toEqual(['DATABASE_URL']);
@@ -129,8 +133,14 @@ describe('loadConfig', () => {
       'DATABASE_URL: is required when MODE=production for the ingest process',
     );
 
-    // An ingest process needs no JWT secret and no InfluxDB.
-    const { JWT_SECRET: _jwt, INFLUX_URL: _url, INFLUX_DATABASE: _db, ...ingestOnly } = PRODUCTION;
+    // An ingest process needs no JWT secret, no channel secrets key and no InfluxDB.
+    const {
+      JWT_SECRET: _jwt,
+      NOTIFICATION_SECRETS_KEY: _key,
+      INFLUX_URL: _url,
+      INFLUX_DATABASE: _db,
+      ...ingestOnly
+    } = PRODUCTION;
     expect(inProduction(loadConfig(ingestOnly, 'ingest')).kafka.brokers).toEqual([
       'kafka-1:9092',
       'kafka-2:9092',
@@ -224,6 +234,24 @@ describe('a config per role', () => {
   });
 });
 
+describe('notification secrets key', () => {
+  it('takes 32 bytes in base64, with previous keys for a rotation, and names a bad one', () => {
+    const key = Buffer.alloc(32, 2);
+    const config = loadConfig({
+      NOTIFICATION_SECRETS_KEY: key.toString('base64'),
+      NOTIFICATION_SECRETS_PREVIOUS_KEYS: `${Buffer.alloc(32, 3).toString('base64url')}, ${Buffer.alloc(32, 4).toString('base64')}`,
+    });
+    expect(config.notifications.secretsKey).toEqual(new Uint8Array(key));
+    expect(config.notifications.previousSecretsKeys).toHaveLength(2);
+    expect(loadConfig({}).notifications.secretsKey).toBeUndefined();
+    const problems = problemsOf({ ...PRODUCTION, NOTIFICATION_SECRETS_KEY: 'too short' }, 'api');
+    expect(problems).toEqual([
+      'NOTIFICATION_SECRETS_KEY: must be 32 random bytes in base64 (openssl rand -base64 32)',
+    ]);
+    expect(problems.join()).not.toContain('too short');
+  });
+});
+
 describe('src/main.ts with a bad configuration', () => {
   it('exits non-zero listing each problem, before touching anything', async () => {
     const result = await promisify(execFile)(
@@ -258,6 +286,7 @@ describe('src/main.ts with a bad configuration', () => {
         'INFLUX_URL',
         'JWT_SECRET',
         'LOG_LEVEL',
+        'NOTIFICATION_SECRETS_KEY',
         'REDIS_URL',
       ].sort(),
     );

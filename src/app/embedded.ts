@@ -6,6 +6,8 @@ import { createPgliteDatabase } from '../adapters/prisma/pglite.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import { createInProcessRateLimiter } from '../adapters/rate-limiter/in-process-rate-limiter.js';
 import { createDuckDbTelemetryStore } from '../adapters/telemetry-store/duckdb-telemetry-store.js';
+import { loadOrCreateChannelSecretsKey } from '../auth/embedded-secret.js';
+import { configuredSecretSealer } from '../auth/sealed-secrets.js';
 import type { EmbeddedConfig } from '../config/index.js';
 import { createRateLimitPolicy } from '../http/rate-limit-policy.js';
 import { listenerOffReason } from '../http/listen.js';
@@ -16,6 +18,7 @@ import { serveMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { liveOnAccept } from './live-on-accept.js';
+import { resealChannelSecrets } from './reseal-channel-secrets.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -49,8 +52,14 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
   const database = await createPgliteDatabase({
     dataDir: config.dataDir,
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    channelSecrets: configuredSecretSealer({
+      ...config.notifications,
+      secretsKey:
+        config.notifications.secretsKey ?? (await loadOrCreateChannelSecretsKey(config.dataDir)),
+    }),
   });
   const { devices, apiKeys, alerts, notifications } = database;
+  await resealChannelSecrets(notifications, logger);
   await devices.ensureOrganization(DEFAULT_ORGANIZATION.id, DEFAULT_ORGANIZATION.name);
   const telemetry = await createDuckDbTelemetryStore({
     path: path.join(config.dataDir, 'telemetry.duckdb'),

@@ -20,6 +20,7 @@ import { createNotificationSender } from '../notifications/notification-sender.j
 import { startRetention } from '../pipeline/retention.js';
 import { createGraphQLApi } from './graphql-api.js';
 import { productionAdapters as adapters } from './production-adapters.js';
+import { resealChannelSecrets } from './reseal-channel-secrets.js';
 
 export interface RunningProcess {
   /** Resolves with the address once the process serves. */
@@ -90,6 +91,7 @@ function createTelemetryStore(
 export async function createApiProcess(config: ApiConfig, logger: Logger): Promise<RunningProcess> {
   const database = await adapters.database(config, logger);
   const { apiKeys, alerts, notifications } = database;
+  await resealChannelSecrets(notifications, logger);
   // Every replica checks the organization's metadata version in Redis before serving from memory.
   const metadataVersions = createRedisMetadataVersions({
     url: config.redis.url,

@@ -2,7 +2,9 @@ import { createKafkaEventBus } from '../adapters/event-bus/kafka-event-bus.js';
 import { createPostgresDatabase } from '../adapters/prisma/postgres.js';
 import { createRedisLiveHub } from '../adapters/live-hub/redis-live-hub.js';
 import { createInfluxTelemetryStore } from '../adapters/telemetry-store/influx-telemetry-store.js';
+import { configuredSecretSealer } from '../auth/sealed-secrets.js';
 import type { EngineSettings } from '../config/index.js';
+import type { NotificationSettings } from '../config/notifications.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -14,14 +16,26 @@ import type { Logger } from '../logger.js';
  * a refused connection into "<engine>: <cause>".
  */
 export const productionAdapters = {
-  /** Devices, API keys and alerts on one pool per process. */
+  /**
+   * Devices, API keys, alerts and notifications on one pool per process; channel secrets sealed
+   * with NOTIFICATION_SECRETS_KEY, which the roles that touch them (api, pipeline) require.
+   */
   database: (
-    config: Pick<EngineSettings, 'postgres'> & { heartbeatTimeoutSeconds: number },
+    config: Pick<EngineSettings, 'postgres'> & {
+      heartbeatTimeoutSeconds: number;
+      notifications: NotificationSettings;
+    },
     logger: Logger,
   ) =>
     createPostgresDatabase({
       url: config.postgres.url,
       heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+      channelSecrets: config.notifications.secretsKey
+        ? configuredSecretSealer({
+            ...config.notifications,
+            secretsKey: config.notifications.secretsKey,
+          })
+        : undefined,
       onIdleConnectionError: (err) =>
         logger.warn({ err }, 'PostgreSQL closed an idle connection; the pool opens another'),
     }),

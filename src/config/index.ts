@@ -16,7 +16,7 @@ import { limitsSettings } from './limits.js';
 import { logSettings } from './log.js';
 import { metricsSettings } from './metrics.js';
 import { mqttSettings } from './mqtt.js';
-import { notificationSettings } from './notifications.js';
+import { channelSecretsKeyRequired, notificationSettings } from './notifications.js';
 import { redisRequired, redisSettings } from './redis.js';
 import { retentionSettings } from './retention.js';
 import { serverSettings, type Mode } from './server.js';
@@ -53,14 +53,15 @@ const requirements = {
   kafka: kafkaRequired,
   influx: influxRequired,
   userTokens: userTokensRequired,
-} satisfies Record<keyof typeof engines | 'userTokens', Requirement>;
+  channelSecretsKey: channelSecretsKeyRequired,
+} satisfies Record<keyof typeof engines | 'userTokens' | 'channelSecretsKey', Requirement>;
 type Need = keyof typeof requirements;
 
 /** The production processes `src/main.ts` runs, and what each cannot start without. */
 const ROLE_NEEDS = {
-  api: ['userTokens', 'postgres', 'redis', 'influx'],
+  api: ['userTokens', 'channelSecretsKey', 'postgres', 'redis', 'influx'],
   ingest: ['postgres', 'redis', 'kafka'],
-  pipeline: ['postgres', 'redis', 'kafka', 'influx'],
+  pipeline: ['channelSecretsKey', 'postgres', 'redis', 'kafka', 'influx'],
 } as const satisfies Record<string, readonly Need[]>;
 const NEEDS = {
   ...ROLE_NEEDS,

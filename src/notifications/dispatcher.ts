@@ -63,6 +63,13 @@ export function createNotificationDispatcher(options: {
         permanent: true,
       };
     }
+    if (delivery.secretProblem !== undefined) {
+      // Not permanent: the operator can give this process the key, and the retries pick it up.
+      return {
+        attempt: { at, statusCode: null, latencyMs: 0, error: delivery.secretProblem },
+        permanent: false,
+      };
+    }
     const { target } = delivery;
     if (target.kind === 'WEBHOOK') {
       const request = webhookRequest(delivery, target.signingSecret, new Date(at));

@@ -42,6 +42,11 @@ export interface ClaimedDelivery {
   event: NotificationEvent;
   message: NotificationMessage;
   target: ChannelTarget;
+  /**
+   * Set when the channel's stored secret cannot be opened (sealed with a key this process does
+   * not have): the target then holds no secret, and the attempt fails with this reason.
+   */
+  secretProblem?: string;
   /** A disabled channel's deliveries are given up, not sent. */
   channelEnabled: boolean;
   createdAt: number;
@@ -96,4 +101,10 @@ export interface NotificationRepository {
    * or given up) before `cutoff` (epoch ms); pending ones stay, however old. Returns how many.
    */
   deleteFinishedBefore(cutoff: number): Promise<number>;
+  /**
+   * Seals again, with the current key, every channel secret stored in clear (by a version before
+   * secrets were sealed) or sealed with a previous key: how many channels changed, and how many
+   * hold a secret no key of this process opens (left as they are).
+   */
+  resealChannelSecrets(): Promise<{ resealed: number; unreadable: number }>;
 }

@@ -9,6 +9,7 @@ import { episodeId } from '../../src/domain/alert-transitions.js';
 import type { ClaimedDelivery } from '../../src/ports/notification-repository.js';
 import type { EpisodeWrite } from '../../src/ports/alert-repository.js';
 import type { MetadataDatabase } from '../../src/ports/database.js';
+import { TOO_HOT_RULE } from '../support/alert-fixtures.js';
 import { uniqueSuffix } from '../support/services.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -81,16 +82,7 @@ export function describeNotificationRepositoryContract(
       startValue: 31,
       peakValue: 31,
       endValue: null,
-      rule: {
-        kind: 'THRESHOLD',
-        name: 'Too hot',
-        metric: 'temperature',
-        condition: 'GT',
-        threshold: 30,
-        clearThreshold: null,
-        forDurationMs: 0,
-        windowPoints: null,
-      },
+      rule: TOO_HOT_RULE,
       ...overrides,
     });
     /** Claims far ahead (everything written is due), keeping the organization's. */

@@ -176,6 +176,7 @@ describe('engine URLs that are no URLs at all (no service needed)', () => {
       loadConfig({
         MODE: 'production',
         JWT_SECRET: 'a-test-secret-of-at-least-32-characters',
+        NOTIFICATION_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
         DATABASE_URL: `not a url ${secret}`,
         DATABASE_SSL_CA_FILE: '/nonexistent/ca',
         REDIS_URL: `not a url ${secret}`,

@@ -57,8 +57,14 @@ const ENGINE_SERVICES = {
   influx: 'influxdb',
 } as const;
 
-/** What an operator must provide (`${X:?…}`): a value long enough for any setting's rule. */
-const placeholder = (name: string) => `${name.toLowerCase()}-placeholder-`.padEnd(48, 'x');
+/**
+ * What an operator must provide (`${X:?…}`): a value long enough for any setting's rule, or of
+ * the shape its setting requires.
+ */
+const placeholder = (name: string) =>
+  name === 'NOTIFICATION_SECRETS_KEY'
+    ? Buffer.alloc(32, 5).toString('base64')
+    : `${name.toLowerCase()}-placeholder-`.padEnd(48, 'x');
 
 /**
  * Compose's interpolation: `$$`, `${X}`, `$X`, `${X:-default}`, `${X-default}`, `${X:?error}`,

@@ -221,6 +221,7 @@ const SECRET_PLACEHOLDERS: Record<string, string> = {
   KAFKA_BROKERS: 'kafka-0.example:9093,kafka-1.example:9093',
   INFLUX_URL: 'https://influxdb.example:8086',
   JWT_JWKS_URL: 'https://login.example/.well-known/jwks.json',
+  NOTIFICATION_SECRETS_KEY: Buffer.alloc(32, 5).toString('base64'),
 };
 const secretPlaceholder = (key: string) =>
   SECRET_PLACEHOLDERS[key] ?? `placeholder-${key.toLowerCase()}-`.padEnd(48, 'x');

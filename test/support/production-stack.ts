@@ -8,6 +8,7 @@ import { measurementOf } from '../../src/adapters/telemetry-store/influx-layout.
 import { signUserToken } from '../../src/auth/jwt.js';
 import { generateDeviceToken, hashDeviceToken } from '../../src/auth/device-tokens.js';
 import { findService, uniqueSuffix } from './services.js';
+import { newSecretsKey } from '../../src/auth/sealed-secrets.js';
 
 export async function findProductionServices() {
   const [postgres, redis, kafka, influx] = await Promise.all([
@@ -50,6 +51,7 @@ export async function createProductionStack(services: ProductionServices) {
   };
   const env: Record<string, string> = {
     JWT_SECRET: jwt.secret,
+    NOTIFICATION_SECRETS_KEY: newSecretsKey(),
     DATABASE_URL: databaseUrl,
     REDIS_URL: services.redis,
     KAFKA_BROKERS: services.kafka,

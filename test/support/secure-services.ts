@@ -112,6 +112,7 @@ export function productionConfig<P extends ConfigPurpose>(
       INFLUX_URL: 'http://127.0.0.1:1',
       INFLUX_DATABASE: 'unused',
       JWT_SECRET: 'a-test-secret-of-at-least-32-characters',
+      NOTIFICATION_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
       ...env,
     },
     purpose,

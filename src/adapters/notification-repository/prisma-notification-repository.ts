@@ -1,7 +1,9 @@
 /**
  * NotificationRepository over the Prisma client of the metadata database (one PGlite instance or
  * one pg pool per process; whoever opened the client closes it). The outbox rows it claims are
- * written by the alert repository (../alert-repository/notification-outbox.ts).
+ * written by the alert repository (../alert-repository/notification-outbox.ts). Channel secrets
+ * (signing secret, routing key) are sealed on the way in and opened only for a claimed delivery
+ * (auth/sealed-secrets.ts).
  */
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type {
@@ -16,6 +18,7 @@ import type {
   ClaimedDelivery,
   NotificationRepository,
 } from '../../ports/notification-repository.js';
+import { SecretUnreadableError, type SecretSealer } from '../../auth/sealed-secrets.js';
 import { epochMs, isUuid, iso } from '../prisma/columns.js';
 
 type ChannelRow = Awaited<ReturnType<PrismaClient['notificationChannel']['findFirstOrThrow']>>;
@@ -51,10 +54,29 @@ interface ClaimedRow {
   routingKey: string | null;
 }
 
-function toTarget(row: ClaimedRow): ChannelTarget {
-  return row.kind === 'WEBHOOK'
-    ? { kind: 'WEBHOOK', url: row.url ?? '', signingSecret: row.signingSecret ?? '' }
-    : { kind: 'PAGERDUTY', routingKey: row.routingKey ?? '' };
+/** The delivery's target with its secret opened, or why it cannot be. */
+async function targetOf(
+  row: ClaimedRow,
+  secrets: SecretSealer,
+): Promise<{ target: ChannelTarget; secretProblem?: string }> {
+  try {
+    return {
+      target:
+        row.kind === 'WEBHOOK'
+          ? {
+              kind: 'WEBHOOK',
+              url: row.url ?? '',
+              signingSecret: await secrets.open(row.signingSecret ?? ''),
+            }
+          : { kind: 'PAGERDUTY', routingKey: await secrets.open(row.routingKey ?? '') },
+    };
+  } catch (error) {
+    const target: ChannelTarget =
+      row.kind === 'WEBHOOK'
+        ? { kind: 'WEBHOOK', url: row.url ?? '', signingSecret: '' }
+        : { kind: 'PAGERDUTY', routingKey: '' };
+    return { target, secretProblem: `channel secret unreadable: ${(error as Error).message}` };
+  }
 }
 
 interface DeliveryRow {
@@ -80,8 +102,11 @@ interface AttemptRow {
 
 export function createPrismaNotificationRepository(options: {
   prisma: PrismaClient;
+  secrets: SecretSealer;
 }): NotificationRepository {
-  const { prisma } = options;
+  const { prisma, secrets } = options;
+  const sealed = async (secret: string | undefined) =>
+    secret === undefined ? undefined : secrets.seal(secret);
 
   return {
     async createChannel(channel) {
@@ -90,8 +115,9 @@ export function createPrismaNotificationRepository(options: {
           name: channel.name,
           kind: channel.kind,
           url: channel.kind === 'WEBHOOK' ? channel.url : null,
-          signingSecret: channel.kind === 'WEBHOOK' ? channel.signingSecret : null,
-          routingKey: channel.kind === 'PAGERDUTY' ? channel.routingKey : null,
+          signingSecret:
+            channel.kind === 'WEBHOOK' ? await secrets.seal(channel.signingSecret) : null,
+          routingKey: channel.kind === 'PAGERDUTY' ? await secrets.seal(channel.routingKey) : null,
           // Organizations come from token claims: the channel may be the first row it has here.
           organization: {
             connectOrCreate: {
@@ -106,6 +132,8 @@ export function createPrismaNotificationRepository(options: {
 
     async updateChannel(organizationId, id, patch) {
       if (!isUuid(id)) return null;
+      const signingSecret = await sealed(patch.signingSecret);
+      const routingKey = await sealed(patch.routingKey);
       return prisma.$transaction(async (tx) => {
         const { count } = await tx.notificationChannel.updateMany({
           where: { id, organizationId },
@@ -113,8 +141,8 @@ export function createPrismaNotificationRepository(options: {
             name: patch.name,
             enabled: patch.enabled,
             url: patch.url,
-            signingSecret: patch.signingSecret,
-            routingKey: patch.routingKey,
+            signingSecret,
+            routingKey,
           },
         });
         if (count === 0) return null;
@@ -185,20 +213,53 @@ export function createPrismaNotificationRepository(options: {
           d.payload::text AS payload, ${epochMs(Prisma.sql`d.created_at`)} AS "createdAt",
           d.attempt_count AS "attemptCount", c.kind::text AS kind, c.enabled, c.url,
           c.signing_secret AS "signingSecret", c.routing_key AS "routingKey"`;
-      return rows
-        .map((row): ClaimedDelivery => ({
+      const claimed = await Promise.all(
+        rows.map(async (row): Promise<ClaimedDelivery> => ({
           id: row.id,
           organizationId: row.organizationId,
           channelId: row.channelId,
           episodeId: row.episodeId,
           event: row.event,
           message: JSON.parse(row.payload) as NotificationMessage,
-          target: toTarget(row),
+          ...(await targetOf(row, secrets)),
           channelEnabled: row.enabled,
           createdAt: Number(row.createdAt),
           attemptCount: Number(row.attemptCount),
-        }))
-        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+        })),
+      );
+      return claimed.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    },
+
+    async resealChannelSecrets() {
+      const rows = await prisma.notificationChannel.findMany({
+        select: { id: true, signingSecret: true, routingKey: true },
+      });
+      const stale = (stored: string | null) =>
+        stored !== null && !secrets.sealedWithCurrentKey(stored);
+      const again = async (stored: string | null) =>
+        stored === null || !stale(stored) ? stored : secrets.seal(await secrets.open(stored));
+      const result = { resealed: 0, unreadable: 0 };
+      for (const row of rows) {
+        if (!stale(row.signingSecret) && !stale(row.routingKey)) continue;
+        let data;
+        try {
+          data = {
+            signingSecret: await again(row.signingSecret),
+            routingKey: await again(row.routingKey),
+          };
+        } catch (error) {
+          if (!(error instanceof SecretUnreadableError)) throw error;
+          result.unreadable += 1;
+          continue;
+        }
+        // Only if it still holds what was read: a channel updated meanwhile keeps its new secret.
+        const { count } = await prisma.notificationChannel.updateMany({
+          where: { id: row.id, signingSecret: row.signingSecret, routingKey: row.routingKey },
+          data,
+        });
+        result.resealed += count;
+      }
+      return result;
     },
 
     async recordAttempt(id, attempt, outcome) {
