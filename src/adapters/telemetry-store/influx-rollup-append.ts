@@ -123,14 +123,20 @@ export function appendRollups(orgId: string, points: readonly TelemetryPoint[]) 
 
   /** Whether the series' rows over `minute`, of every grain, are in the shape appending needs. */
   function inShape(key: string, earliest: number, minute: number): boolean {
+    // The row of the grain above this one's (none above the coarsest grain's).
     let coarser: RollupRow | undefined | 'none above' = 'none above';
     for (const grain of COARSEST_FIRST) {
       const bucket = bucketStart(minute, grain, 0);
       const row = stored.get(grain)!.get(key)?.get(bucket);
       if (row) {
+        // A row without the coarser row it is part of: a write of rows cut short.
         if (coarser === undefined) return false;
+        // The batch does not only add points after the row's last: a duplicate, a late point.
         if (row.last === undefined || row.last.ts >= earliest) return false;
-      } else if (coarser !== 'none above' && coarser && coarser.last!.ts >= bucket) return false;
+      } else if (coarser !== 'none above' && coarser && coarser.last!.ts >= bucket) {
+        // The coarser row holds points of this bucket, whose own row is missing.
+        return false;
+      }
       coarser = row;
     }
     return true;
