@@ -2,10 +2,11 @@
  * Secrets never appear in logs or errors: with logging at its most verbose, a session of
  * registering, rotating, ingesting, creating an API key and notification channels (an alert sent
  * to them), and failing with forged credentials
- * leaves none of the secrets involved in any log line or error message.
+ * leaves none of the secrets involved in any log line or error message, and no channel secret in
+ * the database's files.
  */
 import { Writable } from 'node:stream';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -98,10 +99,33 @@ describe('secrets in logs and errors', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(logLines.length).toBeGreaterThan(0);
     const logs = logLines.join('');
-    const secretFile = (await readFile(path.join(app.dataDir, 'jwt-secret'), 'utf8')).trim();
-    for (const secret of [...secrets, secretFile]) {
+    const secretFiles = await Promise.all(
+      ['jwt-secret', 'notification-secrets-key'].map(async (name) =>
+        (await readFile(path.join(app.dataDir, name), 'utf8')).trim(),
+      ),
+    );
+    for (const secret of [...secrets, ...secretFiles]) {
       expect(logs.includes(secret), `a secret (${secret.slice(0, 8)}…) is in the logs`).toBe(false);
       for (const error of errors) expect(error.includes(secret)).toBe(false);
     }
+
+    // Nor are the channels' secrets in the database's files (its WAL included): they are sealed.
+    const channelSecrets = [
+      routingKey,
+      rotatedSecret.rotateNotificationChannelSecret.signingSecret!,
+    ];
+    for (const file of await filesUnder(path.join(app.dataDir, 'pglite'))) {
+      const bytes = await readFile(file);
+      for (const secret of channelSecrets) {
+        expect(bytes.includes(secret), `${secret.slice(0, 8)}… in ${file}`).toBe(false);
+      }
+    }
   });
 });
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
