@@ -30,12 +30,7 @@ export const productionAdapters = {
     createPostgresDatabase({
       url: config.postgres.url,
       heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
-      channelSecrets: config.notifications.secretsKey
-        ? configuredSecretSealer({
-            ...config.notifications,
-            secretsKey: config.notifications.secretsKey,
-          })
-        : undefined,
+      channelSecrets: configuredSecretSealer(config.notifications),
       onIdleConnectionError: (err) =>
         logger.warn({ err }, 'PostgreSQL closed an idle connection; the pool opens another'),
     }),

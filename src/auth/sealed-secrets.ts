@@ -98,8 +98,10 @@ export function createSecretSealer(keys: {
 export const ephemeralSecretSealer = () =>
   createSecretSealer({ current: new Uint8Array(randomBytes(SECRETS_KEY_BYTES)) });
 
-/** The sealer of the configured keys (config/notifications.ts). */
+/** The sealer of the configured keys (config/notifications.ts); undefined without a key. */
 export const configuredSecretSealer = (settings: {
-  secretsKey: Uint8Array;
+  secretsKey?: Uint8Array;
   previousSecretsKeys: readonly Uint8Array[];
-}) => createSecretSealer({ current: settings.secretsKey, previous: settings.previousSecretsKeys });
+}) =>
+  settings.secretsKey &&
+  createSecretSealer({ current: settings.secretsKey, previous: settings.previousSecretsKeys });

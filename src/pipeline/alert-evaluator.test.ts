@@ -6,6 +6,7 @@ import type { MetricValue, TelemetryPoint } from '../domain/telemetry.js';
 import type { NewAlertRule } from '../ports/alert-repository.js';
 import { episodeId } from '../domain/alert-transitions.js';
 import { createAlertEvaluator } from './alert-evaluator.js';
+import { TOO_HOT_RULE } from '../../test/support/alert-fixtures.js';
 
 // The evaluator on the real (in-memory PGlite) repositories: its reads and writes are the
 // repositories' own, so what is stored is what a later batch or the API sees.
@@ -105,16 +106,7 @@ describe('alert evaluator', () => {
         startValue: 31,
         peakValue: 35,
         endValue: 29,
-        rule: {
-          kind: 'THRESHOLD',
-          name: rule.name,
-          metric: 'temperature',
-          condition: 'GT',
-          threshold: 30,
-          clearThreshold: null,
-          forDurationMs: 0,
-          windowPoints: null,
-        },
+        rule: { ...TOO_HOT_RULE, name: rule.name },
         acknowledgement: null,
       },
     ]);

@@ -22,16 +22,18 @@
 import type { MetricValue, TelemetryPoint } from '../../domain/telemetry.js';
 import { bucketStart } from '../../domain/bucket-grid.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
-import { quoteIdentifier, type InfluxSeries } from './influx-http.js';
-import { DEVICE_TAG, METRIC_TAG, rollupMeasurementOf, type QueryParams } from './influx-layout.js';
-import { ROW_SELECTION, rowLine, rowOf } from './influx-rollup-fields.js';
+import type { InfluxSeries } from './influx-http.js';
+import type { QueryParams } from './influx-layout.js';
+import { rowLine } from './influx-rollup-fields.js';
 import { addValue, emptyRow, type RollupRow } from './influx-rollup-rows.js';
 import {
   FINEST_GRAIN,
-  clusterPointsStatement,
+  clusterReads,
   clustersOf,
   seriesKey,
+  takeRows,
   touchedBy,
+  type Level,
   type PointColumn,
 } from './influx-rollup-touched.js';
 
@@ -83,26 +85,10 @@ function restrictedTo(points: readonly TelemetryPoint[], keys: ReadonlySet<strin
 /** One organization's batch: the statements to read, then the rows extended and what is left. */
 export function appendRollups(orgId: string, points: readonly TelemetryPoint[]) {
   const batch = seriesInBatch(points);
-  /** Per grain, the stored rows read, by series key, then bucket start. */
-  const stored = new Map<number, Map<string, Map<number, RollupRow>>>(
-    ROLLUP_GRAINS.map((grain) => [grain, new Map()]),
-  );
+  /** Per grain, the stored rows read. */
+  const stored = new Map<number, Level>(ROLLUP_GRAINS.map((grain) => [grain, new Map()]));
   /** Per series, its stored points read, in time order. */
   const read = new Map<string, StoredValue[]>();
-
-  function takeRows(grain: number, series: InfluxSeries) {
-    const deviceId = series.tags?.device_id;
-    const metric = series.tags?.metric;
-    if (deviceId === undefined || metric === undefined) return;
-    const byGrain = stored.get(grain)!;
-    const key = seriesKey(deviceId, metric);
-    let rows = byGrain.get(key);
-    if (!rows) byGrain.set(key, (rows = new Map()));
-    for (const values of series.values) {
-      const row = rowOf(values);
-      rows.set(row.start, row);
-    }
-  }
 
   function takePoints(series: InfluxSeries, columns: readonly PointColumn[]) {
     const deviceId = series.tags?.device_id;
@@ -127,7 +113,7 @@ export function appendRollups(orgId: string, points: readonly TelemetryPoint[]) 
     let coarser: RollupRow | undefined | 'none above' = 'none above';
     for (const grain of COARSEST_FIRST) {
       const bucket = bucketStart(minute, grain, 0);
-      const row = stored.get(grain)!.get(key)?.get(bucket);
+      const row = stored.get(grain)!.get(key)?.rows.get(bucket);
       if (row) {
         // A row without the coarser row it is part of: a write of rows cut short.
         if (coarser === undefined) return false;
@@ -152,7 +138,7 @@ export function appendRollups(orgId: string, points: readonly TelemetryPoint[]) 
     for (const grain of ROLLUP_GRAINS) {
       const buckets = new Set([...series.minutes].map((minute) => bucketStart(minute, grain, 0)));
       for (const bucket of buckets) {
-        const row = stored.get(grain)!.get(key)?.get(bucket) ?? emptyRow(bucket);
+        const row = stored.get(grain)!.get(key)?.rows.get(bucket) ?? emptyRow(bucket);
         const after = row.last?.ts ?? -Infinity;
         for (const { ts, value } of values) {
           if (ts <= after || ts < bucket || ts >= bucket + grain) continue;
@@ -171,22 +157,11 @@ export function appendRollups(orgId: string, points: readonly TelemetryPoint[]) 
      */
     read(params: QueryParams, add: (statement: string, take: (s: InfluxSeries) => void) => void) {
       for (const cluster of clustersOf(touchedBy(points).values())) {
-        const { statement, columns } = clusterPointsStatement(
-          orgId,
-          cluster,
-          params,
-          cluster.earliest,
-        );
+        const reads = clusterReads(orgId, cluster, params);
+        const { statement, columns } = reads.points(cluster.earliest);
         add(statement, (series) => takePoints(series, columns));
-        const devices = params.anyOf(DEVICE_TAG, cluster.devices);
-        const metrics = params.anyOf(METRIC_TAG, cluster.metrics.keys());
         for (const grain of ROLLUP_GRAINS) {
-          const from = bucketStart(cluster.from, grain, 0);
-          const to = bucketStart(cluster.to - 1, grain, 0) + grain;
-          add(
-            `SELECT ${ROW_SELECTION} FROM ${quoteIdentifier(rollupMeasurementOf(orgId, grain))} WHERE ${devices} AND ${metrics} AND ${params.during(from, to)} GROUP BY ${DEVICE_TAG}, ${METRIC_TAG}`,
-            (series) => takeRows(grain, series),
-          );
+          add(reads.rows(grain), (series) => takeRows(stored.get(grain)!, series));
         }
       }
     },

@@ -1,14 +1,24 @@
 /**
  * What a batch of stored points touches, for the rollup upkeep (influx-rollup-writer.ts and
- * influx-rollup-append.ts): each (device, minute) with its metrics and value types, and touched
- * minutes close together as clusters, each read with one statement per relation.
+ * influx-rollup-append.ts): each (device, minute) with its metrics and value types, touched
+ * minutes close together as clusters, the statements that read a cluster's points and rows, and
+ * the rows read, per grain.
  */
 import { valueTypeOf, type TelemetryPoint, type ValueType } from '../../domain/telemetry.js';
 import { bucketStart } from '../../domain/bucket-grid.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
 import { typed } from './influx-aggregates.js';
-import { quoteIdentifier } from './influx-http.js';
-import { DEVICE_TAG, ORG_TAG, measurementOf, type QueryParams } from './influx-layout.js';
+import { quoteIdentifier, type InfluxSeries } from './influx-http.js';
+import {
+  DEVICE_TAG,
+  METRIC_TAG,
+  ORG_TAG,
+  measurementOf,
+  rollupMeasurementOf,
+  type QueryParams,
+} from './influx-layout.js';
+import { ROW_SELECTION, rowOf } from './influx-rollup-fields.js';
+import type { RollupRow } from './influx-rollup-rows.js';
 
 export const [FINEST_GRAIN] = ROLLUP_GRAINS;
 
@@ -92,21 +102,64 @@ export interface PointColumn {
   type: ValueType;
 }
 
+/** One device's metric's rows of one grain, by bucket start. */
+export interface Series {
+  deviceId: string;
+  metric: string;
+  rows: Map<number, RollupRow>;
+}
+
+/** Rows of one grain, per series by `device\0metric`. */
+export type Level = Map<string, Series>;
+
+export function seriesOf(level: Level, deviceId: string, metric: string): Series {
+  const key = seriesKey(deviceId, metric);
+  let series = level.get(key);
+  if (!series) level.set(key, (series = { deviceId, metric, rows: new Map() }));
+  return series;
+}
+
+/** The rows of a statement of `clusterReads(…).rows`, one series of the answer, into `level`. */
+export function takeRows(level: Level, series: InfluxSeries) {
+  const deviceId = series.tags?.device_id;
+  const metric = series.tags?.metric;
+  if (deviceId === undefined || metric === undefined) return;
+  const { rows } = seriesOf(level, deviceId, metric);
+  for (const values of series.values) {
+    const row = rowOf(values);
+    rows.set(row.start, row);
+  }
+}
+
 /**
- * The statement reading a cluster's stored points from `since` (by default its first minute's
- * start) to its end, each device a series, with its columns. Each metric is read as the types the
- * batch stored: a minute lies in one shard, where a field has one type, so every value of a
- * touched minute is of a type the batch wrote.
+ * The statements that read what a cluster's rollups are made from, its devices and metrics
+ * bound once for all of them.
  */
-export function clusterPointsStatement(
-  orgId: string,
-  cluster: Cluster,
-  params: QueryParams,
-  since = cluster.from,
-): { statement: string; columns: PointColumn[] } {
-  const columns = [...cluster.metrics].flatMap(([metric, types]) =>
-    [...types].map((type) => ({ metric, type })),
-  );
-  const statement = `SELECT ${columns.map(({ metric, type }) => typed(metric, type)).join(', ')} FROM ${quoteIdentifier(measurementOf(orgId))} WHERE ${ORG_TAG} = ${params.bind(orgId)} AND ${params.anyOf(DEVICE_TAG, cluster.devices)} AND ${params.during(since, cluster.to)} GROUP BY ${DEVICE_TAG}`;
-  return { statement, columns };
+export function clusterReads(orgId: string, cluster: Cluster, params: QueryParams) {
+  const devices = params.anyOf(DEVICE_TAG, cluster.devices);
+  const metrics = params.anyOf(METRIC_TAG, cluster.metrics.keys());
+  return {
+    /**
+     * The stored points from `since` (by default the first minute's start) to the cluster's end,
+     * each device a series, with its columns. Each metric is read as the types the batch stored:
+     * a minute lies in one shard, where a field has one type, so every value of a touched minute
+     * is of a type the batch wrote.
+     */
+    points(since = cluster.from): { statement: string; columns: PointColumn[] } {
+      const columns = [...cluster.metrics].flatMap(([metric, types]) =>
+        [...types].map((type) => ({ metric, type })),
+      );
+      const statement = `SELECT ${columns.map(({ metric, type }) => typed(metric, type)).join(', ')} FROM ${quoteIdentifier(measurementOf(orgId))} WHERE ${ORG_TAG} = ${params.bind(orgId)} AND ${devices} AND ${params.during(since, cluster.to)} GROUP BY ${DEVICE_TAG}`;
+      return { statement, columns };
+    },
+    /**
+     * The stored rows of `grain` over the buckets of `span` (by default `grain`) the cluster's
+     * minutes fall in, each (device, metric) a series (takeRows).
+     */
+    rows(grain: number, span = grain): string {
+      const from = bucketStart(cluster.from, span, 0);
+      const to = bucketStart(cluster.to - 1, span, 0) + span;
+      return `SELECT ${ROW_SELECTION} FROM ${quoteIdentifier(rollupMeasurementOf(orgId, grain))} WHERE ${devices} AND ${metrics} AND ${params.during(from, to)} GROUP BY ${DEVICE_TAG}, ${METRIC_TAG}`;
+    },
+  };
 }

@@ -21,41 +21,27 @@ import {
 } from '../../domain/telemetry.js';
 import { bucketStart } from '../../domain/bucket-grid.js';
 import { pipelineRollupSeries } from '../../metrics/pipeline-metrics.js';
-import { quoteIdentifier, type createInfluxHttp, type InfluxSeries } from './influx-http.js';
-import { DEVICE_TAG, METRIC_TAG, QueryParams, rollupMeasurementOf } from './influx-layout.js';
+import type { createInfluxHttp, InfluxSeries } from './influx-http.js';
+import { QueryParams } from './influx-layout.js';
 import { appendRollups } from './influx-rollup-append.js';
 import { writeOwnLines } from './influx-line-writer.js';
-import { ROW_SELECTION, rowLine, rowOf } from './influx-rollup-fields.js';
-import { addValue, appendRow, emptyRow, type RollupRow } from './influx-rollup-rows.js';
+import { rowLine } from './influx-rollup-fields.js';
+import { addValue, appendRow, emptyRow } from './influx-rollup-rows.js';
 import { ROLLUP_GRAINS } from '../../domain/rollups.js';
 import {
-  clusterPointsStatement,
+  clusterReads,
   clustersOf,
   seriesKey,
+  seriesOf,
+  takeRows,
   touchedBy,
+  type Level,
   type PointColumn,
 } from './influx-rollup-touched.js';
 
 const [FINEST, ...COARSER] = ROLLUP_GRAINS;
 /** Each coarser grain with the grain its rows are made of. */
 const LEVELS = COARSER.map((grain, i) => ({ grain, finer: ROLLUP_GRAINS[i]! }));
-
-/** One device's metric's rows of one grain, by bucket start. */
-interface Series {
-  deviceId: string;
-  metric: string;
-  rows: Map<number, RollupRow>;
-}
-
-/** Per grain, its series by `device\0metric`. */
-type Level = Map<string, Series>;
-
-function seriesOf(level: Level, deviceId: string, metric: string): Series {
-  const key = seriesKey(deviceId, metric);
-  let series = level.get(key);
-  if (!series) level.set(key, (series = { deviceId, metric, rows: new Map() }));
-  return series;
-}
 
 /**
  * Rows of `grain` from the rows of the grain below (`finer`, in any order), for the buckets in
@@ -98,7 +84,8 @@ function overlay(stored: Level | undefined, fresh: Level): Level {
 function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
   const touched = touchedBy(points);
   const fresh = new Map<number, Level>([[FINEST, new Map()]]);
-  const stored = new Map<number, Level>();
+  /** The stored rows read, per grain a coarser one is made of. */
+  const stored = new Map<number, Level>(LEVELS.map(({ finer }) => [finer, new Map()]));
 
   /** The points of one statement's series (a device's), in time order, into the finest rows. */
   function takePoints(series: InfluxSeries, columns: readonly PointColumn[]) {
@@ -121,34 +108,15 @@ function organizationRollups(orgId: string, points: readonly TelemetryPoint[]) {
     }
   }
 
-  function takeRows(grain: number, series: InfluxSeries) {
-    const deviceId = series.tags?.device_id;
-    const metric = series.tags?.metric;
-    if (deviceId === undefined || metric === undefined) return;
-    let level = stored.get(grain);
-    if (!level) stored.set(grain, (level = new Map()));
-    const { rows } = seriesOf(level, deviceId, metric);
-    for (const values of series.values) {
-      const row = rowOf(values);
-      rows.set(row.start, row);
-    }
-  }
-
   return {
     /** Adds the statements to read, each with what takes its series. */
     read(params: QueryParams, add: (statement: string, take: (s: InfluxSeries) => void) => void) {
       for (const cluster of clustersOf(touched.values())) {
-        const { statement, columns } = clusterPointsStatement(orgId, cluster, params);
+        const reads = clusterReads(orgId, cluster, params);
+        const { statement, columns } = reads.points();
         add(statement, (series) => takePoints(series, columns));
-        const devices = params.anyOf(DEVICE_TAG, cluster.devices);
-        const metrics = params.anyOf(METRIC_TAG, cluster.metrics.keys());
         for (const { grain, finer } of LEVELS) {
-          const from = bucketStart(cluster.from, grain, 0);
-          const to = bucketStart(cluster.to - 1, grain, 0) + grain;
-          add(
-            `SELECT ${ROW_SELECTION} FROM ${quoteIdentifier(rollupMeasurementOf(orgId, finer))} WHERE ${devices} AND ${metrics} AND ${params.during(from, to)} GROUP BY ${DEVICE_TAG}, ${METRIC_TAG}`,
-            (series) => takeRows(finer, series),
-          );
+          add(reads.rows(finer, grain), (series) => takeRows(stored.get(finer)!, series));
         }
       }
     },
