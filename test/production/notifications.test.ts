@@ -137,7 +137,9 @@ describe.skipIf(!services)('production notifications with two pipeline replicas'
 
     answer = 204;
     const sentBefore = to('killed').length;
-    roles.push(await startRole('pipeline', env));
+    // Ready once it joined the consumer group, which waits for the dead members' Kafka sessions
+    // to end (up to 30 s): more than startRole's default wait.
+    roles.push(await startRole('pipeline', env, 60_000));
     const gql = createGraphQLClient(api.baseUrl, stack.adminToken);
     const deliveries = await eventually(
       async () => {
