@@ -125,6 +125,7 @@ describe('loadConfig', () => {
       'INFLUX_DATABASE',
       'INFLUX_URL',
       'JWT_SECRET',
+      'KAFKA_BROKERS',
       'NOTIFICATION_SECRETS_KEY',
       'REDIS_URL',
     ]);
@@ -185,7 +186,8 @@ describe('a config per role', () => {
     expectTypeOf<ApiConfig['postgres']['url']>().toEqualTypeOf<string>();
     expectTypeOf<ApiConfig['redis']['url']>().toEqualTypeOf<string>();
     expectTypeOf<ApiConfig['influx']['database']>().toEqualTypeOf<string>();
-    expectTypeOf<ApiConfig>().not.toHaveProperty('kafka');
+    // The api asks Kafka how far the pipeline got (a resumed subscription's handover).
+    expectTypeOf<ApiConfig['kafka']['groupId']>().toEqualTypeOf<string>();
     expectTypeOf<IngestConfig['kafka']['brokers']>().toEqualTypeOf<string[]>();
     expectTypeOf<IngestConfig>().not.toHaveProperty('influx');
     expectTypeOf<PipelineConfig['influx']['url']>().toEqualTypeOf<string>();
@@ -213,7 +215,7 @@ describe('a config per role', () => {
   });
 
   it('reports what a role needs and lacks, with the bad values of the same concern', () => {
-    const { REDIS_URL: _redis, JWT_SECRET: _secret, ...rest } = PRODUCTION;
+    const { REDIS_URL: _redis, JWT_SECRET: _secret, KAFKA_BROKERS: _kafka, ...rest } = PRODUCTION;
     const problems = problemsOf(
       { ...rest, INFLUX_DATABASE: '', JWT_CLOCK_TOLERANCE_SECONDS: 'soon' },
       'api',
@@ -222,6 +224,7 @@ describe('a config per role', () => {
       'INFLUX_DATABASE',
       'JWT_CLOCK_TOLERANCE_SECONDS',
       'JWT_SECRET',
+      'KAFKA_BROKERS',
       'REDIS_URL',
     ]);
     expect(problems).toEqual(
@@ -285,6 +288,7 @@ describe('src/main.ts with a bad configuration', () => {
         'INFLUX_DATABASE',
         'INFLUX_URL',
         'JWT_SECRET',
+        'KAFKA_BROKERS',
         'LOG_LEVEL',
         'NOTIFICATION_SECRETS_KEY',
         'REDIS_URL',

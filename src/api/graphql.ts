@@ -137,10 +137,9 @@ const maskUnlessInputRefused: MaskError = (error, message, isDev) => {
     );
   }
   if (original instanceof StoreTimeoutError) {
-    return createGraphQLError(
-      `${original.message} (STORE_QUERY_TIMEOUT_MS): narrow the range or the fleet, or widen the window`,
-      { extensions: { code: 'STORE_TIMEOUT' } },
-    );
+    return createGraphQLError(`${original.message} (STORE_QUERY_TIMEOUT_MS): ${original.advice}`, {
+      extensions: { code: 'STORE_TIMEOUT' },
+    });
   }
   return maskError(error, message, isDev);
 };

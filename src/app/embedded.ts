@@ -17,7 +17,7 @@ import { createMqttIngest } from '../ingest/mqtt/mqtt-ingest.js';
 import { serveMetrics, type MetricsEndpoint } from '../metrics/metrics-server.js';
 import type { Logger } from '../logger.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { liveOnAccept } from './live-on-accept.js';
+import { publishingOnAccept, storedThroughOn } from './live-on-accept.js';
 import { resealChannelSecrets } from './reseal-channel-secrets.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
@@ -74,10 +74,8 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     deadLetterPath: path.join(config.dataDir, 'dead-letter.ndjson'),
   });
   const live = createInProcessLiveHub();
-  const accepted = liveOnAccept(bus, live, {
-    storeTimeoutMs: config.storeQueryTimeoutMs,
-    logger: logger.child({ component: 'ingest' }),
-  });
+  // Points go live as ingest accepts them (live-on-accept.ts), so the pipeline only stores them.
+  const ingestBus = publishingOnAccept(bus, live, logger.child({ component: 'ingest' }));
   const rateLimiter = createInProcessRateLimiter();
   const rateLimits = createRateLimitPolicy({ limiter: rateLimiter, settings: config.rateLimits });
   const notifier = createNotificationSender({
@@ -89,7 +87,6 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     bus,
     store: telemetry,
     live,
-    publishStored: false,
     devices,
     alerts: notifier.wakingAfterWrites(alerts),
     lastSeenFlushMs: config.pipeline.lastSeenFlushMs,
@@ -113,14 +110,14 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
       apiKeys,
       alerts,
       notifications,
-      storedThrough: accepted.storedThrough,
+      storedThrough: storedThroughOn(bus, config.storeQueryTimeoutMs),
     },
     jwtSecret: jwt.secret,
     rateLimits,
   });
   const ingest = createIngestHandler({
     devices,
-    bus: accepted.bus,
+    bus: ingestBus,
     limits: config.ingest,
     rawRetention: config.retention.raw,
     rateLimiter: rateLimits,
@@ -146,7 +143,7 @@ async function assembleEmbeddedApp(config: EmbeddedConfig, logger: Logger, lock:
     settings: config.mqtt,
     host: config.host,
     devices,
-    bus: accepted.bus,
+    bus: ingestBus,
     limits: config.ingest,
     rawRetention: config.retention.raw,
     rateLimiter: rateLimits,

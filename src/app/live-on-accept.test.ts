@@ -1,8 +1,9 @@
 /**
- * The embedded app's live path (live-on-accept.ts) on the in-process bus and live hub, with a
- * pipeline stand-in whose store write is held open: a point reaches a subscriber as soon as the
- * bus accepted it, before it is stored, and `storedThrough` waits for exactly what was queued
- * before it was called, or gives up with STORE_TIMEOUT's error.
+ * The live path (live-on-accept.ts) on the in-process bus and live hub, with a pipeline stand-in
+ * whose store write is held open: a point reaches a subscriber as soon as the bus accepted it,
+ * before it is stored, and `storedThrough` waits for exactly what was queued before it was
+ * called, or gives up with STORE_TIMEOUT's error. The Kafka bus's consumedThrough, which
+ * production's storedThrough rests on, is in the event bus contract.
  */
 import { describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
@@ -10,7 +11,7 @@ import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import { createLogger } from '../logger.js';
 import { StoreTimeoutError } from '../ports/store-timeout.js';
-import { liveOnAccept } from './live-on-accept.js';
+import { publishingOnAccept, storedThroughOn } from './live-on-accept.js';
 
 const point = (ts: number): TelemetryPoint => ({
   orgId: 'org',
@@ -23,10 +24,10 @@ const point = (ts: number): TelemetryPoint => ({
 async function compose(storeTimeoutMs = 5_000) {
   const bus = createInProcessEventBus();
   const live = createInProcessLiveHub();
-  const accepted = liveOnAccept(bus, live, {
-    storeTimeoutMs,
-    logger: createLogger('silent', 'test'),
-  });
+  const accepted = {
+    bus: publishingOnAccept(bus, live, createLogger('silent', 'test')),
+    storedThrough: storedThroughOn(bus, storeTimeoutMs),
+  };
   const stored: number[] = [];
   let open!: () => void;
   let gate = new Promise<void>((resolve) => (open = resolve));
@@ -53,7 +54,7 @@ async function compose(storeTimeoutMs = 5_000) {
   };
 }
 
-describe('live on accept (embedded)', () => {
+describe('live on accept', () => {
   it('delivers a point live once the bus has it, before the store does', async () => {
     const app = await compose();
     try {
@@ -64,6 +65,32 @@ describe('live on accept (embedded)', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('publishes live, as one publish and in order, the points of publishes acknowledged together', async () => {
+    let acknowledge!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
+    const bus = createInProcessEventBus();
+    const published: TelemetryPoint[][] = [];
+    const live = {
+      ...createInProcessLiveHub(),
+      publish: async (points: readonly TelemetryPoint[]) => void published.push([...points]),
+    };
+    const accepting = publishingOnAccept(
+      { ...bus, publish: () => acknowledged },
+      live,
+      createLogger('silent', 'test'),
+    );
+    const requests = [[point(1), point(2)], [point(3)], [point(4), point(5)]].map((points) =>
+      accepting.publish(points),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(published).toEqual([]);
+    acknowledge();
+    await Promise.all(requests);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(published.map((batch) => batch.map((p) => p.ts))).toEqual([[1, 2, 3, 4, 5]]);
+    await bus.close();
   });
 
   it('resolves storedThrough once everything queued before it is stored, not before', async () => {

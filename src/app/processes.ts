@@ -19,6 +19,7 @@ import { createPipeline } from '../pipeline/pipeline.js';
 import { createNotificationSender } from '../notifications/notification-sender.js';
 import { startRetention } from '../pipeline/retention.js';
 import { createGraphQLApi } from './graphql-api.js';
+import { publishingOnAccept, storedThroughOn } from './live-on-accept.js';
 import { productionAdapters as adapters } from './production-adapters.js';
 import { resealChannelSecrets } from './reseal-channel-secrets.js';
 
@@ -103,11 +104,21 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
   });
   const telemetry = createTelemetryStore(config, logger);
   const live = await adapters.live(config, logger.child({ component: 'redis' }));
+  // Only asked how far the pipeline got (a resumed subscription's handover): nothing published.
+  const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
   const rateLimits = createRateLimits(config, logger);
   const api = createGraphQLApi({
     config,
     logger,
-    services: { devices, telemetry, live, apiKeys, alerts, notifications },
+    services: {
+      devices,
+      telemetry,
+      live,
+      apiKeys,
+      alerts,
+      notifications,
+      storedThrough: storedThroughOn(bus, config.storeQueryTimeoutMs),
+    },
     jwtSecret: config.auth.jwtSecret,
     rateLimits: rateLimits.policy,
   });
@@ -133,6 +144,7 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
         await api.close();
         await Promise.all([
           live.close(),
+          bus.close(),
           telemetry.close(),
           metadataVersions.close(),
           database.close(),
@@ -147,7 +159,7 @@ export async function createApiProcess(config: ApiConfig, logger: Logger): Promi
 
 /**
  * `ingest`: device auth, validation, and a 202 (or an MQTT PUBACK) only once Kafka has
- * acknowledged the points. Replicas share nothing for MQTT (devices only publish), so any number
+ * acknowledged the points, which then go live on Redis. Replicas share nothing for MQTT (devices only publish), so any number
  * can sit behind a TCP load balancer.
  */
 export async function createIngestProcess(
@@ -156,10 +168,12 @@ export async function createIngestProcess(
 ): Promise<RunningProcess> {
   const database = await adapters.database(config, logger);
   const bus = await adapters.bus(config, logger.child({ component: 'kafka' }));
+  const live = await adapters.live(config, logger.child({ component: 'redis' }));
   const rateLimits = createRateLimits(config, logger);
   const ingestRules = {
     devices: database.devices,
-    bus,
+    // Points go live as Kafka acknowledges them (live-on-accept.ts), not after the pipeline.
+    bus: publishingOnAccept(bus, live, logger),
     limits: config.ingest,
     rawRetention: config.retention.raw,
     rateLimiter: rateLimits.policy,
@@ -199,6 +213,7 @@ export async function createIngestProcess(
         await http.close(config.shutdownTimeoutMs);
         await rateLimits.limiter.close();
         await bus.close();
+        await live.close();
         await database.close();
       },
     },

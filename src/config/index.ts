@@ -59,7 +59,7 @@ type Need = keyof typeof requirements;
 
 /** The production processes `src/main.ts` runs, and what each cannot start without. */
 const ROLE_NEEDS = {
-  api: ['userTokens', 'channelSecretsKey', 'postgres', 'redis', 'influx'],
+  api: ['userTokens', 'channelSecretsKey', 'postgres', 'redis', 'kafka', 'influx'],
   ingest: ['postgres', 'redis', 'kafka'],
   pipeline: ['channelSecretsKey', 'postgres', 'redis', 'kafka', 'influx'],
 } as const satisfies Record<string, readonly Need[]>;

@@ -18,7 +18,7 @@ export const pipelinePointsWritten = new Counter({
   help: 'Points the telemetry store has durably',
 });
 
-/** `stage`: admission, store, live_publish or alert_evaluation (README "Dead letters"). */
+/** `stage`: admission, store or alert_evaluation (README "Dead letters"). */
 export const pipelinePointsDeadLettered = new Counter({
   name: 'pipeline_points_dead_lettered_total',
   help: 'Points set aside for good with their reason, by the stage that refused them',

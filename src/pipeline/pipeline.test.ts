@@ -1,8 +1,9 @@
 /**
  * The pipeline, in two settings. On stand-ins for its ports: what it costs per batch, and when the
  * bus may acknowledge one. On the in-process bus and DuckDB: points the store refuses for good
- * are handed back to the bus (never published live, never lost in silence), and its health
- * follows the consumer's. The adapters behind the ports have their own contract suites.
+ * are handed back to the bus (never lost in silence), and its health follows the consumer's.
+ * Points went live when ingest accepted them (src/app/live-on-accept.ts): the pipeline never
+ * publishes one. The adapters behind the ports have their own contract suites.
  */
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -102,14 +103,12 @@ describe('pipeline on stand-ins for its ports', () => {
     expect(store.write).toHaveBeenCalledTimes(2);
     expect(store.write.mock.calls[0]![0]).toEqual(first);
     expect(store.write.mock.calls[1]![0]).toEqual(second);
-    // Live delivery likewise: one publish per batch.
-    expect(live.publish).toHaveBeenCalledTimes(2);
-    expect(live.publish.mock.calls[0]![0]).toEqual(first);
+    expect(live.publish).not.toHaveBeenCalled();
     await pipeline.stop();
   });
 
   it('lets the bus acknowledge a batch only once the store has it, and not if it failed', async () => {
-    const { pipeline, deliver, store, live } = setUp();
+    const { pipeline, deliver, store } = setUp();
     await pipeline.start();
     let finishWrite: (result: WriteResult) => void = () => undefined;
     store.write.mockImplementationOnce(
@@ -119,15 +118,13 @@ describe('pipeline on stand-ins for its ports', () => {
     const pending = deliver(points(2, 5)).then(() => (handled = true));
     await vi.advanceTimersByTimeAsync(0);
     expect(handled).toBe(false);
-    expect(live.publish).not.toHaveBeenCalled();
     finishWrite({ rejected: [] });
     await pending;
-    expect(live.publish).toHaveBeenCalledTimes(1);
+    expect(handled).toBe(true);
 
-    // A store failure rejects the handler (the bus redelivers) and publishes nothing live.
+    // A store failure rejects the handler: the bus redelivers.
     store.write.mockRejectedValueOnce(new Error('store unreachable'));
     await expect(deliver(points(2, 5))).rejects.toThrow('store unreachable');
-    expect(live.publish).toHaveBeenCalledTimes(1);
     await pipeline.stop();
   });
 
@@ -199,22 +196,29 @@ describe('pipeline on the in-process bus and DuckDB', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function start(store: TelemetryStore, health?: { unhealthyAfterMs: number }) {
+  async function start(inner: TelemetryStore, health?: { unhealthyAfterMs: number }) {
     const { logger, lines } = capturedLogger();
     const bus = createInProcessEventBus({ logger, ...(health ? { health } : {}) });
-    const live = createInProcessLiveHub();
+    const stored: TelemetryPoint[] = [];
+    const store: TelemetryStore = {
+      ...inner,
+      async write(points) {
+        const result = await inner.write(points);
+        const refused = new Set(result.rejected.map(({ point }) => point));
+        stored.push(...points.filter((point) => !refused.has(point)));
+        return result;
+      },
+    };
     const pipeline = createPipeline({
       bus,
       store,
-      live,
+      live: createInProcessLiveHub(),
       devices: lastSeenOnly,
       alerts: noAlertRules,
       lastSeenFlushMs: 60_000,
       connectivitySweepMs: 60_000,
       logger,
     });
-    const published: TelemetryPoint[] = [];
-    await live.subscribe('org', 'dev', (p) => published.push(p));
     expect(pipeline.health()).toMatchObject({ ok: false, reason: 'not consuming yet' });
     await pipeline.start();
     cleanups.push(async () => {
@@ -222,10 +226,10 @@ describe('pipeline on the in-process bus and DuckDB', () => {
       await bus.close();
       await store.close();
     });
-    return { bus, pipeline, published, lines };
+    return { bus, pipeline, stored, lines };
   }
 
-  it('publishes live only what the store kept, and reports the refused points with their reason', async () => {
+  it('stores what the store takes, and reports the refused points with their reason', async () => {
     const inner = await createDuckDbTelemetryStore({ path: ':memory:' });
     // A store that refuses string levels, as InfluxDB does after a field type conflict.
     const store: TelemetryStore = {
@@ -237,11 +241,11 @@ describe('pipeline on the in-process bus and DuckDB', () => {
       },
       close: () => inner.close(),
     };
-    const { bus, pipeline, published, lines } = await start(store);
+    const { bus, pipeline, stored, lines } = await start(store);
     await bus.publish([point(1, 1), point(2, 'high'), point(3, 3)]);
     await bus.publish([point(4, 4)]);
 
-    await vi.waitFor(() => expect(published.map((p) => p.ts)).toEqual([1, 3, 4]));
+    await vi.waitFor(() => expect(stored.map((p) => p.ts)).toEqual([1, 3, 4]));
     const refusal = lines.find((line) => line.reason === 'field type conflict');
     expect(refusal).toMatchObject({ level: 50, deviceId: 'dev', ts: 2 });
     expect(pipeline.health()).toEqual({ ok: true });
@@ -258,7 +262,7 @@ describe('pipeline on the in-process bus and DuckDB', () => {
       },
       close: () => inner.close(),
     };
-    const { bus, pipeline, published, lines } = await start(store, { unhealthyAfterMs: 0 });
+    const { bus, pipeline, stored, lines } = await start(store, { unhealthyAfterMs: 0 });
     await bus.publish([point(1, 1)]);
     await vi.waitFor(() =>
       expect(pipeline.health()).toEqual({
@@ -277,7 +281,7 @@ describe('pipeline on the in-process bus and DuckDB', () => {
     expect(lines.find((line) => line.level === 40)).toMatchObject({ attempt: 0 });
     down = false;
     // The next attempt comes after the current backoff (a few seconds by now).
-    await vi.waitFor(() => expect(published).toHaveLength(1), { timeout: 20_000 });
+    await vi.waitFor(() => expect(stored).toHaveLength(1), { timeout: 20_000 });
     await vi.waitFor(() => expect(pipeline.health()).toEqual({ ok: true }));
   });
 });
@@ -312,9 +316,8 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
     expect(result?.rejected).toEqual([
       { point: poison, reason: 'alert evaluation: the database refuses this value' },
     ]);
-    // Every point was stored and published once: the refusal came after both.
+    // Every point was stored once: the refusal came after.
     expect(store.write).toHaveBeenCalledTimes(1);
-    expect(live.publish).toHaveBeenCalledTimes(1);
     // Each organization's status changes were published once, not once per narrowing rerun.
     expect(live.publishAlerts).toHaveBeenCalledTimes(2);
     // Both organizations' other devices had their states saved.
@@ -324,8 +327,8 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
     await pipeline.stop();
   });
 
-  it('sets aside a point that breaks the text rule before any stage: never stored, published or evaluated', async () => {
-    const { pipeline, deliver, store, live, alerts } = setUpWithRules();
+  it('sets aside a point that breaks the text rule before any stage: never stored or evaluated', async () => {
+    const { pipeline, deliver, store, alerts } = setUpWithRules();
     await pipeline.start();
     const nul = orgPoint('org-a', 'dev-a', NOW - 2, 'a\u0000b');
     const lone = orgPoint('org-a', 'dev-c', NOW - 2, 'a\ud800');
@@ -340,18 +343,19 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
       },
     ]);
     expect(store.write.mock.calls.flatMap(([part]) => part)).toEqual([good]);
-    expect(live.publish.mock.calls.flatMap(([part]) => part)).toEqual([good]);
     expect(alerts.saved.map((state) => state.deviceId)).toEqual(['dev-b']);
     await pipeline.stop();
   });
 
-  it('sets aside the points a store refuses by throwing InputRefusedError, and publishes the rest', async () => {
-    const { pipeline, deliver, store, live } = setUpWithRules();
+  it('sets aside the points a store refuses by throwing InputRefusedError, and stores the rest', async () => {
+    const { pipeline, deliver, store } = setUpWithRules();
     await pipeline.start();
+    const kept: TelemetryPoint[] = [];
     store.write.mockImplementation(async (part: readonly TelemetryPoint[]) => {
       if (part.some((p) => p.metrics.mode === 'too odd')) {
         throw new InputRefusedError('the store cannot keep "too odd"');
       }
+      kept.push(...part);
       return { rejected: [] };
     });
     const odd = orgPoint('org-a', 'dev-a', NOW - 5, 'too odd');
@@ -364,21 +368,21 @@ describe('pipeline with poison input (a refusal that recurs on every retry)', ()
     expect(result?.rejected).toEqual([
       { point: odd, reason: 'store: the store cannot keep "too odd"' },
     ]);
-    const published = live.publish.mock.calls.flatMap(([part]) => part);
-    expect(published).toHaveLength(7);
-    expect(published).not.toContain(odd);
+    expect(kept.sort((a, b) => a.ts - b.ts)).toEqual(
+      batch.filter((p) => p !== odd).sort((a, b) => a.ts - b.ts),
+    );
     await pipeline.stop();
   });
 
-  it('retries a batch after an outage without publishing its points live a second time', async () => {
-    const { pipeline, deliver, live, alerts } = setUpWithRules();
+  it('retries a batch after an outage without storing its points a second time', async () => {
+    const { pipeline, deliver, store, alerts } = setUpWithRules();
     await pipeline.start();
     alerts.failNextSave(new Error('connection terminated'));
     const batch = [orgPoint('org-a', 'dev-a', NOW - 1, 'eco')];
     await expect(deliver(batch)).rejects.toThrow('connection terminated');
     await expect(deliver(batch)).resolves.toEqual({ rejected: [] });
 
-    expect(live.publish).toHaveBeenCalledTimes(1);
+    expect(store.write).toHaveBeenCalledTimes(1);
     expect(alerts.saved.map((state) => state.deviceId)).toEqual(['dev-a']);
     await pipeline.stop();
   });

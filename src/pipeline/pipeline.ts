@@ -22,12 +22,8 @@ import { createLastSeenWriter } from './last-seen-writer.js';
 export interface PipelineOptions {
   bus: EventBus;
   store: TelemetryStore;
+  /** Alert and connectivity events go out here (points went live at ingest: live-on-accept.ts). */
   live: LiveHub;
-  /**
-   * Whether stored points are published on `live` (true by default); false where they went live
-   * when the bus accepted them (embedded: src/app/live-on-accept.ts).
-   */
-  publishStored?: boolean;
   devices: DeviceRepository;
   alerts: AlertRepository;
   lastSeenFlushMs: number;
@@ -42,7 +38,6 @@ export interface PipelineOptions {
 interface BatchProgress {
   /** Points the store has durably (undefined until the store write succeeded). */
   stored?: TelemetryPoint[];
-  published: boolean;
   /** Organizations whose alert rules have seen the stored points. */
   evaluated: Set<string>;
   /** Why each point was set aside: the first stage that refused it, and every reason. */
@@ -50,34 +45,33 @@ interface BatchProgress {
 }
 
 /** The stages of a batch, as dead letters name them (pipeline_points_dead_lettered_total). */
-type Stage = 'admission' | 'store' | 'live_publish' | 'alert_evaluation';
+type Stage = 'admission' | 'store' | 'alert_evaluation';
 const STAGE_NAMES: Record<Stage, string> = {
   admission: 'admission',
   store: 'store',
-  live_publish: 'live publish',
   alert_evaluation: 'alert evaluation',
 };
 
 /** The span of each stage that runs as one (admission is a check, not a stage). */
 const STAGE_SPANS: Record<Exclude<Stage, 'admission'>, string> = {
   store: 'telemetry store write',
-  live_publish: 'live publish',
   alert_evaluation: 'alert evaluation',
 };
 
 /**
- * Bus → telemetry store → live hub → alert rules, one batch at a time; the bus acknowledges a
- * batch (Kafka: commits offsets) only once the handler resolved, so every point is done or
- * dead-lettered before it is passed.
+ * Bus → telemetry store → alert rules, one batch at a time (the points went live when the bus
+ * accepted them: src/app/live-on-accept.ts); the bus acknowledges a batch (Kafka: commits
+ * offsets) only once the handler resolved, so every point is done or dead-lettered before it is
+ * passed, and EventBus.consumedThrough means "stored".
  *
  * Poison input (docs/architecture.md): each stage runs on its own, and a failure of the input
  * itself (the store refuses a point, a repository throws InputRefusedError) is narrowed down to
  * the points concerned (isolate-refused-input.ts), which are handed back as rejected with the
  * stage and reason: the bus sets them aside (Kafka: the dead-letter topic; embedded: a file) and
  * every other point, device and organization goes on. Any other failure rejects the handler and
- * the bus retries the batch; stages already done for it are not run again (no live event twice).
- * Points the store refused are neither published live nor evaluated (subscribers would see what
- * no query can find); lastSeenAt is write-behind and isolates its own refusals.
+ * the bus retries the batch; stages already done for it are not run again (no alert event
+ * twice). Points the store refused are not evaluated (an alert would cite what no query can
+ * find); lastSeenAt is write-behind and isolates its own refusals.
  */
 export function createPipeline(options: PipelineOptions) {
   const { bus, store, live, devices, logger } = options;
@@ -139,7 +133,7 @@ export function createPipeline(options: PipelineOptions) {
   async function handleBatch(points: TelemetryPoint[]): Promise<BatchResult> {
     let progress = progressOf.get(points);
     if (!progress) {
-      progress = { published: false, evaluated: new Set(), refused: new Map() };
+      progress = { evaluated: new Set(), refused: new Map() };
       progressOf.set(points, progress);
       pipelineBatchPoints.observe(points.length);
     }
@@ -166,11 +160,6 @@ export function createPipeline(options: PipelineOptions) {
       pipelinePointsWritten.inc(progress.stored.length);
     }
     const stored = progress.stored;
-
-    if (!progress.published && options.publishStored !== false) {
-      await stage(progress, 'live_publish', stored, (part) => live.publish(part));
-      progress.published = true;
-    }
 
     for (const [organizationId, group] of groupByOrganization(stored)) {
       if (progress.evaluated.has(organizationId)) continue;

@@ -39,6 +39,12 @@ export interface EventBus {
    * dead-letter topic). A rejected promise is retried, with capped backoff and no limit.
    */
   consume(handler: BatchHandler): Promise<BusConsumer>;
+  /**
+   * Resolves once the consumers (the pipeline) have consumed every point published on the bus
+   * before the call, by any process: handled and committed. Points published after the call do
+   * not hold it back. Rejects with BusUnavailableError after `timeoutMs`.
+   */
+  consumedThrough(timeoutMs: number): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -56,8 +56,8 @@ const DUPLICATE_WINDOW_MS = 60_000;
 /**
  * Joins a resumed subscription's history to its live stream without a gap or a duplicate. The
  * live listener is attached before the history is read, and every point that went live before
- * then is stored before the history is read (the pipeline publishes only stored points, or
- * ApiServices.storedThrough waits for them): such a point is in the history, any later one
+ * then is stored before the history is read (ApiServices.storedThrough waits for the pipeline to
+ * have consumed everything the bus held): such a point is in the history, any later one
  * arrives live. One stored while the history was read may be in both; the live copy is dropped
  * (a point is its device and time, the store's identity).
  */

@@ -25,9 +25,9 @@ export interface ApiServices {
   alerts: AlertRepository;
   notifications: NotificationRepository;
   /**
-   * Where points go live before they are stored (embedded: src/app/live-on-accept.ts): resolves
-   * once every point the live hub may have delivered so far is stored, or rejects with
-   * StoreTimeoutError. Absent where points go live only once stored.
+   * Points go live before they are stored (src/app/live-on-accept.ts): resolves once every point
+   * the live hub may have delivered so far is stored, or rejects with StoreTimeoutError. Both
+   * apps set it; absent only where no pipeline runs (tests that build the API on a store).
    */
   storedThrough?: () => Promise<void>;
 }

@@ -105,7 +105,7 @@ function distinctLinks(contexts: Iterable<SpanContext | undefined>): Link[] {
  * Runs a bus consumer's `work` on one batch in a span of its own trace, linked to the publish
  * span of everything the batch carries (`origins`, read only while tracing is on): a batch joins
  * many ingest requests, so links, not a parent, say where it came from. The pipeline's stages
- * (store write, live publish, alert evaluation) become its children.
+ * (store write, alert evaluation) become its children.
  */
 export function inBatchSpan<T>(
   name: string,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TelemetryPoint } from '../../src/domain/telemetry.js';
+import { BusUnavailableError } from '../../src/adapters/event-bus/errors.js';
 import type { BatchHandler, BusConsumer, EventBus } from '../../src/ports/event-bus.js';
 
 export interface EventBusFixture {
@@ -164,6 +165,70 @@ export function describeEventBusContract(
       state.failing = false;
       await eventually(() => expect(state.accepted).toHaveLength(1));
       await eventually(() => expect(consumer.health()).toEqual({ ok: true }));
+    });
+
+    describe('consumedThrough (a resumed subscription waits on it before reading the store)', () => {
+      /** Another process's view of the bus (Kafka: same topic and group), where there is one. */
+      const asker = async () => {
+        if (!fixture.reopen) return bus;
+        const other = await fixture.reopen();
+        extraBuses.push(other);
+        return other;
+      };
+
+      it('resolves at once when nothing was ever published', async () => {
+        await expect((await asker()).consumedThrough(10_000)).resolves.toBeUndefined();
+      });
+
+      it('waits until the handler resolved every point published before it, and gives up without a consumer', async () => {
+        await bus.publish([point('dev-1', 1), point('dev-2', 1)]);
+        const other = await asker();
+        await expect(other.consumedThrough(300)).rejects.toBeInstanceOf(BusUnavailableError);
+
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const handled: TelemetryPoint[] = [];
+        await consume(bus, async (points) => {
+          await gate;
+          handled.push(...points);
+        });
+        let settled = false;
+        const through = other.consumedThrough(30_000).then(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(settled).toBe(false);
+        release();
+        await through;
+        expect([...handled].sort(byDeviceAndTime)).toEqual([point('dev-1', 1), point('dev-2', 1)]);
+      }, 60_000);
+
+      it('is not held back by what is published after it, on a bus that is never idle', async () => {
+        // Each batch takes 100 ms while a point comes every 20 ms: the consumer is always behind,
+        // so only the points published before the call may be waited for.
+        const handled: TelemetryPoint[] = [];
+        await consume(bus, async (points) => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          handled.push(...points);
+        });
+        let ts = 0;
+        let publishing = true;
+        const publisher = (async () => {
+          while (publishing) {
+            await bus.publish([point(`dev-${ts % 3}`, ++ts)]);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const before = ts;
+          await (await asker()).consumedThrough(30_000);
+          const handledTimes = new Set(handled.map((p) => p.ts));
+          for (let t = 1; t <= before; t++) expect(handledTimes.has(t)).toBe(true);
+          expect(handled.length).toBeLessThan(ts);
+        } finally {
+          publishing = false;
+          await publisher;
+        }
+      }, 60_000);
     });
 
     if (capabilities.redeliversAfterRestart) {

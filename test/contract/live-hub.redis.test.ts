@@ -50,7 +50,7 @@ describe.skipIf(!redisUrl)('Redis live hub', () => {
       }
     });
 
-    it("sends a batch as one message per device, its points in order, and takes an older pipeline's one-point messages", async () => {
+    it("sends a batch as one message per device, its points in order and its ids once, and takes earlier versions' messages", async () => {
       const keyPrefix = `test:${uniqueSuffix()}:`;
       const hub = createRedisLiveHub({ url: redisUrl!, keyPrefix });
       const raw = new Redis(redisUrl!);
@@ -64,9 +64,17 @@ describe.skipIf(!redisUrl)('Redis live hub', () => {
         const other = { ...point(2), deviceId: 'dev-2' };
         await hub.publish([point(1), other, point(3), point(2)]);
         await vi.waitFor(() => expect(messages).toHaveLength(1));
-        expect(JSON.parse(messages[0]!)).toEqual([point(1), point(3), point(2)]);
+        expect(JSON.parse(messages[0]!)).toEqual({
+          v: 1,
+          orgId: 'org-a',
+          deviceId: 'dev-1',
+          points: [1, 3, 2].map((ts) => ({ ts, metrics: { temperature: ts } })),
+        });
+        await vi.waitFor(() => expect(received).toEqual([point(1), point(3), point(2)]));
+        // What earlier versions published: one point, or a device's points as an array.
         await admin.publish(channel, JSON.stringify(point(9)));
-        await vi.waitFor(() => expect(received.map((p) => p.ts)).toEqual([1, 3, 2, 9]));
+        await admin.publish(channel, JSON.stringify([point(10), point(11)]));
+        await vi.waitFor(() => expect(received.map((p) => p.ts)).toEqual([1, 3, 2, 9, 10, 11]));
       } finally {
         raw.disconnect();
         await hub.close();

@@ -35,17 +35,6 @@ export interface InProcessEventBusOptions {
   health?: ConsumerHealthOptions;
 }
 
-/** The embedded bus, and how far its one consumer has got. */
-export interface InProcessEventBus extends EventBus {
-  /** How many points were ever queued (published, or replayed from the log at start). */
-  queuedSoFar(): number;
-  /**
-   * Resolves once the consumer has handled the first `count` points ever queued (for the
-   * pipeline: stored, or set aside for good), or rejects after `timeoutMs`.
-   */
-  whenConsumed(count: number, timeoutMs: number): Promise<void>;
-}
-
 /**
  * The embedded bus: a FIFO queue in this process, drained by one consumer in batches. A batch
  * leaves the queue only after the handler resolved, so a failing store delays points but never
@@ -55,7 +44,7 @@ export interface InProcessEventBus extends EventBus {
  * src/pipeline/pipeline.ts) are logged at error level with their reason and appended to the
  * dead-letter file before their batch leaves the queue.
  */
-export function createInProcessEventBus(options: InProcessEventBusOptions = {}): InProcessEventBus {
+export function createInProcessEventBus(options: InProcessEventBusOptions = {}): EventBus {
   const { logger, maxQueuedPoints = 1_000_000, batchSize = 5_000 } = options;
   let queue: TelemetryPoint[] = [];
   let head = 0;
@@ -186,8 +175,9 @@ export function createInProcessEventBus(options: InProcessEventBusOptions = {}):
         },
       };
     },
-    queuedSoFar: () => dropped + queue.length,
-    whenConsumed(count, timeoutMs) {
+    consumedThrough(timeoutMs) {
+      // Points are numbered in queue order: everything queued so far must have been consumed.
+      const count = dropped + queue.length;
       if (consumedSoFar() >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
-import { Kafka, Partitioners, type Admin, type Consumer } from 'kafkajs';
+import { Kafka, Partitioners, type Consumer } from 'kafkajs';
 import type { Logger } from '../../logger.js';
-import { trackConsumerLag, type PartitionLag } from '../../metrics/pipeline-metrics.js';
+import { trackConsumerLag } from '../../metrics/pipeline-metrics.js';
 import type { BusConsumer, EventBus } from '../../ports/event-bus.js';
 import {
   describeKafkaError,
@@ -12,6 +12,7 @@ import { BusUnavailableError } from './errors.js';
 import { createConsumerHealth, type ConsumerHealthOptions } from './consumer-health.js';
 import { chunkBySize, encodePoints, MAX_MESSAGE_BYTES } from './kafka-codec.js';
 import { createBatchProcessor, watchConsumerCrashes } from './kafka-consumer.js';
+import { consumerLag, createConsumedThrough } from './kafka-group-progress.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import { createSendQueue } from './kafka-send-queue.js';
 import { traceHeaders } from './kafka-trace-headers.js';
@@ -116,6 +117,14 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       ],
     });
   });
+  const consumedThrough = createConsumedThrough(
+    async () => {
+      await ensureTopics();
+      return admin;
+    },
+    groupId,
+    topic,
+  );
   const connectProducer = once(async () => {
     await ensureTopics();
     await producer.connect();
@@ -214,6 +223,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       };
     },
 
+    consumedThrough,
+
     async ping() {
       try {
         await within(
@@ -236,26 +247,4 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };
-}
-
-/**
- * The group's lag on each partition of `topic`: the newest offset minus the group's committed one
- * (a partition the group never committed on counts from the oldest offset still kept).
- */
-async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<PartitionLag[]> {
-  const [ends, [committed]] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const committedAt = new Map(
-    (committed?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
-  );
-  return ends.map(({ partition, high, low }) => {
-    const from = committedAt.get(partition) ?? -1;
-    return {
-      topic,
-      partition,
-      messages: Math.max(0, Number(high) - (from >= 0 ? from : Number(low))),
-    };
-  });
 }

@@ -69,8 +69,11 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   const alertChannelName = (orgId: string) => `${keyPrefix}alerts:${orgId}`;
   const connectivityChannelName = (orgId: string) => `${keyPrefix}connectivity:${orgId}`;
 
-  /** A message is one event, or several in order (a device's points of one batch: see publish). */
-  function dispatch(listeners: Set<Listener>, name: string, message: string) {
+  /**
+   * A message is one event, or several in order, or (on a device's channel) a device's points of
+   * one publish: see encodeDevicePoints.
+   */
+  function dispatch(listeners: Set<Listener>, name: string, message: string, points: boolean) {
     let decoded: unknown;
     try {
       decoded = JSON.parse(message);
@@ -78,7 +81,8 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
       logger?.warn({ err, channel: name }, 'undecodable live message dropped');
       return;
     }
-    for (const event of Array.isArray(decoded) ? decoded : [decoded]) {
+    const events = points ? devicePointsOf(decoded) : Array.isArray(decoded) ? decoded : [decoded];
+    for (const event of events) {
       for (const listener of listeners) {
         try {
           listener(event as never);
@@ -91,29 +95,36 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   }
 
   /**
-   * One message per device per batch, its points in order: with a PUBLISH per point, ioredis
+   * One message per device per publish, its points in order: with a PUBLISH per point, ioredis
    * and the publishing took ~13% of the production pipeline's CPU at 35,000 points/s, and the
    * pipeline went from 35K to 47K points/s without it
-   * (`bench/production-ingest.ts 400000 40 --profile`). Api processes of this version take
-   * either form; deploy them before the pipeline.
+   * (`bench/production-ingest.ts 400000 40 --profile`).
    */
-  function byDeviceChannel(points: readonly TelemetryPoint[]): [string, TelemetryPoint[]][] {
+  function byDeviceChannel(points: readonly TelemetryPoint[]): [string, string][] {
     const byChannel = new Map<string, TelemetryPoint[]>();
+    let previous: TelemetryPoint | undefined;
+    let group: TelemetryPoint[] = [];
     for (const point of points) {
-      const name = channelName(point.orgId, point.deviceId);
-      const group = byChannel.get(name);
-      if (group) group.push(point);
-      else byChannel.set(name, [point]);
+      // A request's points are one device's: its channel is named once, not per point.
+      if (previous?.deviceId !== point.deviceId || previous.orgId !== point.orgId) {
+        const name = channelName(point.orgId, point.deviceId);
+        group = byChannel.get(name) ?? [];
+        if (group.length === 0) byChannel.set(name, group);
+      }
+      group.push(point);
+      previous = point;
     }
-    return [...byChannel];
+    return [...byChannel].map(([name, points]) => [name, encodeDevicePoints(points)]);
   }
+  const telemetryChannels = `${keyPrefix}telemetry:`;
   subscriber.on('message', (name: string, message: string) => {
     const channel = channels.get(name);
-    if (channel) dispatch(channel.listeners, name, message);
+    if (channel) dispatch(channel.listeners, name, message, name.startsWith(telemetryChannels));
   });
+  // Patterns are organizations' device channels.
   subscriber.on('pmessage', (pattern: string, name: string, message: string) => {
     const channel = patterns.get(pattern);
-    if (channel) dispatch(channel.listeners, name, message);
+    if (channel) dispatch(channel.listeners, name, message, true);
   });
 
   function release(kind: Subscriptions, name: string, channel: Channel, listener: Listener) {
@@ -127,10 +138,10 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
   }
 
   /** Publishes every message on its channel in one round trip. */
-  async function publishAll(messages: [channel: string, message: unknown][]) {
+  async function publishAll(messages: [channel: string, message: string][]) {
     if (messages.length === 0) return;
     const pipeline = publisher.pipeline();
-    for (const [name, message] of messages) pipeline.publish(name, JSON.stringify(message));
+    for (const [name, message] of messages) pipeline.publish(name, message);
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
@@ -166,10 +177,17 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
     subscribeOrganization: (orgId, listener) =>
       listen(organizationPattern(orgId), listener, patterns),
     publishAlerts: (events) =>
-      publishAll(events.map((event) => [alertChannelName(event.organizationId), event])),
+      publishAll(
+        events.map((event) => [alertChannelName(event.organizationId), JSON.stringify(event)]),
+      ),
     subscribeAlerts: (orgId, listener) => listen(alertChannelName(orgId), listener),
     publishConnectivity: (changes) =>
-      publishAll(changes.map((change) => [connectivityChannelName(change.organizationId), change])),
+      publishAll(
+        changes.map((change) => [
+          connectivityChannelName(change.organizationId),
+          JSON.stringify(change),
+        ]),
+      ),
     subscribeConnectivity: (orgId, listener) => listen(connectivityChannelName(orgId), listener),
 
     async ping() {
@@ -183,4 +201,37 @@ export function createRedisLiveHub(options: RedisLiveHubOptions): LiveHub {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };
+}
+
+/**
+ * A device's points as one message, its organization and device written once instead of per
+ * point: ingest publishes every accepted point (live-on-accept.ts), and this is most of what
+ * that costs it (with the ids per point, the publish was ~20% of ingest's CPU at 500 points a
+ * request; bench/production-ingest.ts --profile). Only what subscribers read: ts and metrics.
+ */
+function encodeDevicePoints(points: readonly TelemetryPoint[]): string {
+  const { orgId, deviceId } = points[0]!;
+  let body = `{"v":1,"orgId":${JSON.stringify(orgId)},"deviceId":${JSON.stringify(deviceId)},"points":[`;
+  for (let i = 0; i < points.length; i++) {
+    const { ts, metrics } = points[i]!;
+    body += `${i === 0 ? '' : ','}{"ts":${ts},"metrics":${JSON.stringify(metrics)}}`;
+  }
+  return `${body}]}`;
+}
+
+/**
+ * The points of a device channel's message: encodeDevicePoints's form, or the array of whole
+ * points (or one point) that earlier versions published, so api processes can be upgraded first.
+ */
+function devicePointsOf(decoded: unknown): unknown[] {
+  if (Array.isArray(decoded)) return decoded;
+  const message = decoded as { v?: unknown; orgId: string; deviceId: string; points: unknown };
+  if (message?.v !== 1 || !Array.isArray(message.points)) return [decoded];
+  const { orgId, deviceId } = message;
+  return (message.points as { ts: number; metrics: unknown }[]).map(({ ts, metrics }) => ({
+    orgId,
+    deviceId,
+    ts,
+    metrics,
+  }));
 }
