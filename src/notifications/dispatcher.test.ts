@@ -40,7 +40,7 @@ const delivery = (id: string, overrides: Partial<ClaimedDelivery> = {}): Claimed
 });
 
 describe('the notification dispatcher', () => {
-  it('fails, to retry, a delivery whose channel secret is unreadable, and sends the others', async () => {
+  it('fails, to retry, a delivery whose channel secret is unreadable or unusable, and sends the others', async () => {
     const recorded = new Map<string, { attempt: DeliveryAttempt; outcome: AttemptOutcome }>();
     const unreadable = delivery('a', {
       target: { kind: 'WEBHOOK', url: 'https://hooks.example.com/a', signingSecret: '' },
@@ -48,6 +48,13 @@ describe('the notification dispatcher', () => {
         'channel secret unreadable: sealed with key k1, which this process does not have',
     });
     const readable = delivery('b');
+    const unusable = delivery('c', {
+      target: {
+        kind: 'WEBHOOK',
+        url: 'https://hooks.example.com/c',
+        signingSecret: 'whsec_not base64!',
+      },
+    });
     let claims = 0;
     const post = vi.fn(async (_url: string, _body: string, _headers: Record<string, string>) => ({
       status: 204,
@@ -56,7 +63,7 @@ describe('the notification dispatcher', () => {
     }));
     const dispatcher = createNotificationDispatcher({
       notifications: {
-        claimDeliveries: async () => (claims++ === 0 ? [unreadable, readable] : []),
+        claimDeliveries: async () => (claims++ === 0 ? [unreadable, readable, unusable] : []),
         recordAttempt: async (id, attempt, outcome) => {
           recorded.set(id, { attempt, outcome });
         },
@@ -66,7 +73,7 @@ describe('the notification dispatcher', () => {
       logger: createLogger('silent', 'test'),
     });
     dispatcher.start();
-    await vi.waitFor(() => expect(recorded.size).toBe(2));
+    await vi.waitFor(() => expect(recorded.size).toBe(3));
     await dispatcher.stop();
 
     expect(recorded.get('a')).toMatchObject({
@@ -74,6 +81,10 @@ describe('the notification dispatcher', () => {
       outcome: { delivery: 'RETRY' },
     });
     expect(recorded.get('b')).toMatchObject({ outcome: { delivery: 'DELIVERED' } });
+    expect(recorded.get('c')).toMatchObject({
+      attempt: { statusCode: null, error: expect.stringMatching(/^signing secret unusable: /) },
+      outcome: { delivery: 'RETRY' },
+    });
     expect(post).toHaveBeenCalledTimes(1);
     expect(post.mock.calls[0]![0]).toBe('https://hooks.example.com/a');
   });

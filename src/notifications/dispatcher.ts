@@ -72,7 +72,19 @@ export function createNotificationDispatcher(options: {
     }
     const { target } = delivery;
     if (target.kind === 'WEBHOOK') {
-      const request = webhookRequest(delivery, target.signingSecret, new Date(at));
+      let request: ReturnType<typeof webhookRequest>;
+      try {
+        request = webhookRequest(delivery, target.signingSecret, new Date(at));
+      } catch (error) {
+        // A secret standardwebhooks cannot use (not `whsec_` and base64): this attempt fails on
+        // record, not the whole claim (which would come back after its lease, unrecorded, for
+        // ever). Retried like an unreadable one: a new secret for the channel mends it.
+        const why = error instanceof Error ? error.message : String(error);
+        return {
+          attempt: { at, statusCode: null, latencyMs: 0, error: `signing secret unusable: ${why}` },
+          permanent: false,
+        };
+      }
       const outcome = await post(target.url, request.body, request.headers);
       return { attempt: toAttempt(at, outcome), permanent: false };
     }
