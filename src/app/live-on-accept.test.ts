@@ -5,11 +5,13 @@
  * called, or gives up with STORE_TIMEOUT's error. The Kafka bus's consumedThrough, which
  * production's storedThrough rests on, is in the event bus contract.
  */
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from '../adapters/event-bus/in-process-event-bus.js';
 import { createInProcessLiveHub } from '../adapters/live-hub/in-process-live-hub.js';
 import type { TelemetryPoint } from '../domain/telemetry.js';
 import { createLogger } from '../logger.js';
+import { livePointsUnpublished } from '../metrics/live-metrics.js';
 import { StoreTimeoutError } from '../ports/store-timeout.js';
 import { publishingOnAccept, storedThroughOn } from './live-on-accept.js';
 
@@ -90,6 +92,36 @@ describe('live on accept', () => {
     await Promise.all(requests);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(published.map((batch) => batch.map((p) => p.ts))).toEqual([[1, 2, 3, 4, 5]]);
+    await bus.close();
+  });
+
+  it('accepts points whatever the live hub does, counting what it missed and warning once a while', async () => {
+    const lines: { msg?: string; points?: number }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const bus = createInProcessEventBus();
+    const live = {
+      ...createInProcessLiveHub(),
+      publish: async () => {
+        throw new Error('redis: connection refused');
+      },
+    };
+    const accepting = publishingOnAccept(bus, live, createLogger('warn', 'test', sink));
+    const missedBefore = (await livePointsUnpublished.get()).values[0]?.value ?? 0;
+    await accepting.publish([point(1), point(2)]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await accepting.publish([point(3)]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await livePointsUnpublished.get()).values[0]?.value).toBe(missedBefore + 3);
+    // The first failure is told at once; the next ones within WARN_EVERY_MS only counted.
+    expect(lines.filter((line) => /live publish at accept failed/.test(line.msg ?? ''))).toEqual([
+      expect.objectContaining({ points: 2 }),
+    ]);
     await bus.close();
   });
 

@@ -17,10 +17,28 @@ import type { TelemetryPoint } from '../domain/telemetry.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { LiveHub } from '../ports/live-hub.js';
+import { livePointsUnpublished } from '../metrics/live-metrics.js';
 import { StoreTimeoutError } from '../ports/store-timeout.js';
+
+/** While the live hub keeps failing (Redis away), one warning per this long, with the count. */
+const WARN_EVERY_MS = 10_000;
 
 /** `bus`, publishing on `live` what it accepted. */
 export function publishingOnAccept(bus: EventBus, live: LiveHub, logger: Logger): EventBus {
+  let warnedAt = -Infinity;
+  let missedSinceWarning = 0;
+  function publishFailed(err: unknown, points: number) {
+    livePointsUnpublished.inc(points);
+    missedSinceWarning += points;
+    if (Date.now() - warnedAt < WARN_EVERY_MS) return;
+    logger.warn(
+      { err, points: missedSinceWarning },
+      'live publish at accept failed: live subscribers missed these points (stored all the same)',
+    );
+    warnedAt = Date.now();
+    missedSinceWarning = 0;
+  }
+
   // Kafka acknowledges many requests' points at once (the write-ahead log's fsync likewise): they
   // go out as one live publish (one Redis round trip) once the promises those acknowledgements
   // settled have run, instead of one each. A microtask, not setImmediate: that would wait behind
@@ -37,9 +55,7 @@ export function publishingOnAccept(bus: EventBus, live: LiveHub, logger: Logger)
       const batch = pending!;
       pending = undefined;
       // Accepted whatever the live hub does: a subscriber misses these at worst.
-      live.publish(batch).catch((err: unknown) => {
-        logger.warn({ err, points: batch.length }, 'live publish at accept failed');
-      });
+      live.publish(batch).catch((err: unknown) => publishFailed(err, batch.length));
     });
   }
   return {

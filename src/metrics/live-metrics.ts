@@ -14,3 +14,9 @@ export const liveUpdatesDropped = new Counter({
   name: 'live_updates_dropped_total',
   help: 'Live updates dropped for subscribers too slow to read them (each told how many)',
 });
+
+/** Ingest's live publish failing (Redis away): those points are stored all the same. */
+export const livePointsUnpublished = new Counter({
+  name: 'live_points_unpublished_total',
+  help: 'Accepted points the live hub did not take: live subscribers missed them (they are stored)',
+});
